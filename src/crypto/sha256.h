@@ -1,0 +1,28 @@
+// SHA-256 for the whole node. One entry point picks, once per process, the fastest kernel this
+// CPU runs: the x86 SHA extensions (SHA-NI) when CPUID reports them, libsodium otherwise.
+// libsodium is also exposed separately as the reference the tests compare against.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace gossipchain {
+
+using Hash256 = std::array<std::uint8_t, 32>;
+
+/** SHA-256 of `data` with the fastest kernel available. */
+Hash256 Sha256(std::string_view data);
+
+/** Lowercase hex SHA-256 of `data`, the form the tutorial compares (hexdigest()). */
+std::string Sha256Hex(std::string_view data);
+
+/** SHA-256 computed by libsodium; the reference implementation. */
+Hash256 Sha256Reference(std::string_view data);
+
+/** Name of the kernel Sha256() uses: "sha-ni" or "libsodium". */
+const char* Sha256KernelName();
+
+}  // namespace gossipchain

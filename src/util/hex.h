@@ -1,0 +1,20 @@
+// Hex encoding and the small string checks every layer needs (lowercase hex ids, UTF-8 validity).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace gossipchain {
+
+/** Lowercase hex of `bytes`, two characters per byte. */
+std::string HexEncode(std::span<const std::uint8_t> bytes);
+
+/** True when `s` is exactly `length` characters of lowercase hex. */
+bool IsLowerHex(std::string_view s, std::size_t length);
+
+/** True when `s` is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF). */
+bool IsValidUtf8(std::string_view s);
+
+}  // namespace gossipchain

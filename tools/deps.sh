@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs every Debian package gossipchain's build, tests, benchmarks and tools need.
+# Fast no-op when all are present; otherwise one `apt-get update`, then one install.
+set -euo pipefail
+PACKAGES=(
+    build-essential cmake pkg-config git ca-certificates
+    libuv1-dev libmsgpack-cxx-dev libsodium-dev node-llhttp libsqlite3-dev
+    nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
+    python3 python3-flask python3-requests curl openssl wrk procps
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+    echo "deps.sh: missing packages: ${missing[*]}; run as root or install them" >&2
+    exit 1
+fi
+echo "deps.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
