@@ -1,4 +1,6 @@
 // gossipchain: the node binary. All wiring lives in src/node.
 #include "node/main_entry.h"
 
-int main(int argc, char** argv) { return gossipchain::NodeMain(argc, argv); }
+int main(int argc, char** argv) {
+    return gossipchain::NodeMain(argc, argv);
+}

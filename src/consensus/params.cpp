@@ -2,11 +2,15 @@
 
 namespace gossipchain {
 
-std::string_view PowRuleName(PowRule rule) { return rule == PowRule::Seed ? "seed" : "linked"; }
+std::string_view PowRuleName(PowRule rule) {
+    return rule == PowRule::Seed ? "seed" : "linked";
+}
 
 std::optional<PowRule> ParsePowRule(std::string_view name) {
-    if (name == "seed") return PowRule::Seed;
-    if (name == "linked") return PowRule::Linked;
+    if (name == "seed")
+        return PowRule::Seed;
+    if (name == "linked")
+        return PowRule::Linked;
     return std::nullopt;
 }
 

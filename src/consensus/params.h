@@ -2,20 +2,20 @@
 // rule and difficulty, block limits). Pure data: no I/O, no clock reads, no globals.
 #pragma once
 
+#include "primitives/block.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
-#include "primitives/block.h"
-
 namespace gossipchain {
 
 /**
- * Which string the proof of work hashes. `Seed` is the tutorial text, sha256(f"{last_proof}{proof}");
- * `Linked` is the tutorial's later fix, sha256(f"{last_proof}{proof}{last_hash}"), so a proof
- * cannot be reused on another chain.
+ * Which string the proof of work hashes. `Seed` is the tutorial text,
+ * sha256(f"{last_proof}{proof}"); `Linked` is the tutorial's later fix,
+ * sha256(f"{last_proof}{proof}{last_hash}"), so a proof cannot be reused on another chain.
  */
 enum class PowRule { Seed, Linked };
 
@@ -28,7 +28,8 @@ inline constexpr int DEFAULT_DIFFICULTY = 4;
 inline constexpr int MAX_DIFFICULTY = 16;
 /** Timestamp of the genesis block, in seconds since the epoch (a float, as time.time() gives). */
 inline constexpr double DEFAULT_GENESIS_TIMESTAMP = 1700000000.0;
-/** Proof the genesis block carries, as in the tutorial's `new_block(previous_hash=1, proof=100)`. */
+/** Proof the genesis block carries, as in the tutorial's `new_block(previous_hash=1, proof=100)`.
+ */
 inline constexpr std::uint64_t GENESIS_PROOF = 100;
 /** Proofs are non-negative integers below 2^63 so every language reads them as a signed int. */
 inline constexpr std::uint64_t MAX_PROOF = (std::uint64_t{1} << 63) - 1;

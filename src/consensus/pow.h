@@ -4,12 +4,12 @@
 // lowercase hex SHA-256 digest of that text starts with `difficulty` zeros.
 #pragma once
 
+#include "consensus/params.h"
+#include "crypto/sha256.h"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include "consensus/params.h"
-#include "crypto/sha256.h"
 
 namespace gossipchain {
 

@@ -4,12 +4,12 @@
 // every other block links to its parent's hex hash.
 #pragma once
 
+#include "primitives/transaction.h"
+
 #include <cstdint>
 #include <string>
 #include <variant>
 #include <vector>
-
-#include "primitives/transaction.h"
 
 namespace gossipchain {
 

@@ -13,9 +13,11 @@ std::string HexEncode(std::span<const std::uint8_t> bytes) {
 }
 
 bool IsLowerHex(std::string_view s, std::size_t length) {
-    if (s.size() != length) return false;
+    if (s.size() != length)
+        return false;
     for (char c : s) {
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return false;
     }
     return true;
 }
@@ -43,9 +45,11 @@ bool IsValidUtf8(std::string_view s) {
         } else {
             return false;
         }
-        if (end - p <= extra) return false;
+        if (end - p <= extra)
+            return false;
         for (int i = 1; i <= extra; ++i) {
-            if ((p[i] & 0xc0) != 0x80) return false;
+            if ((p[i] & 0xc0) != 0x80)
+                return false;
             cp = (cp << 6) | (p[i] & 0x3f);
         }
         static constexpr std::uint32_t MIN_FOR_LENGTH[] = {0, 0x80, 0x800, 0x10000};

@@ -1,10 +1,11 @@
 #include "util/log.h"
 
+#include <sys/time.h>
+
 #include <atomic>
 #include <cstdarg>
 #include <cstdio>
 #include <ctime>
-#include <sys/time.h>
 
 namespace gossipchain {
 namespace {
@@ -22,12 +23,17 @@ bool ParseLogLevel(std::string_view name, LogLevel& level) {
     return false;
 }
 
-void SetLogLevel(LogLevel level) { g_level.store(static_cast<int>(level)); }
+void SetLogLevel(LogLevel level) {
+    g_level.store(static_cast<int>(level));
+}
 
-bool LogEnabled(LogLevel level) { return static_cast<int>(level) >= g_level.load(); }
+bool LogEnabled(LogLevel level) {
+    return static_cast<int>(level) >= g_level.load();
+}
 
 void LogPrintf(LogLevel level, const char* fmt, ...) {
-    if (!LogEnabled(level)) return;
+    if (!LogEnabled(level))
+        return;
     char message[1024];
     va_list args;
     va_start(args, fmt);

@@ -17,9 +17,9 @@ void LogPrintf(LogLevel level, const char* fmt, ...) __attribute__((format(print
 
 }  // namespace gossipchain
 
-#define LOG_DEBUG(...)                                                   \
-    do {                                                                 \
-        if (::gossipchain::LogEnabled(::gossipchain::LogLevel::Debug))   \
+#define LOG_DEBUG(...)                                                             \
+    do {                                                                           \
+        if (::gossipchain::LogEnabled(::gossipchain::LogLevel::Debug))             \
             ::gossipchain::LogPrintf(::gossipchain::LogLevel::Debug, __VA_ARGS__); \
     } while (0)
 #define LOG_INFO(...) ::gossipchain::LogPrintf(::gossipchain::LogLevel::Info, __VA_ARGS__)

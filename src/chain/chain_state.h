@@ -1,0 +1,149 @@
+// The node's ledger: every valid block it knows as a tree, the main chain chosen from it, the
+// mempool and the orphan pool, kept consistent with each other.
+//
+// Fork choice is the most work, which with one fixed difficulty per network is the greatest height;
+// on equal height the block seen first stays. A better branch is connected block by block (checking
+// that no txid repeats within the chain); when a block on it fails, the branch is marked invalid
+// and the old main chain is restored. Transactions of abandoned blocks go back to the mempool
+// unless the new chain holds them; confirmed ones leave it.
+//
+// Not thread-safe: owned and used by the loop thread only.
+#pragma once
+
+#include "chain/mempool.h"
+#include "chain/orphan_pool.h"
+#include "consensus/params.h"
+#include "consensus/validation.h"
+#include "primitives/block.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace gossipchain {
+
+/** One block in the tree with what the node derived from it once. */
+struct BlockEntry {
+    Block block;
+    std::string hash;
+    /** The canonical JSON bytes that were hashed; served as is by GET /chain. */
+    std::string json;
+    std::vector<std::string> txids;
+    const BlockEntry* parent = nullptr;
+    /** Order of arrival, for the first-seen tie break. */
+    std::uint64_t sequence = 0;
+    bool invalid = false;
+
+    std::uint64_t Height() const { return block.index; }
+};
+
+/** What happened to a block handed to ProcessBlock. */
+enum class BlockStatus {
+    /** Stored and now part of the main chain (it extended the tip or caused a reorg). */
+    Connected,
+    /** Stored on a side branch that is not (yet) better than the main chain. */
+    SideBranch,
+    /** Already known (in the tree or the orphan pool). */
+    Duplicate,
+    /** Parent unknown; kept in the orphan pool. Ask a peer for `missing_parent`. */
+    Orphan,
+    /** Breaks a rule; `validation` says which. */
+    Invalid,
+};
+
+std::string_view BlockStatusName(BlockStatus status);
+
+struct BlockResult {
+    BlockStatus status = BlockStatus::Invalid;
+    ValidationResult validation;
+    std::string hash;
+    /** For Orphan: the hash to request. */
+    std::string missing_parent;
+    /** Main-chain blocks this call connected, in order (includes resolved orphans). */
+    std::vector<const BlockEntry*> connected;
+    /** How many main-chain blocks this call disconnected (the deepest reorg depth). */
+    std::size_t reorg_depth = 0;
+    /** The tip before this call, when a reorg happened. */
+    std::string old_tip;
+};
+
+enum class TxStatus { Accepted, Duplicate, AlreadyConfirmed, MempoolFull, Invalid };
+
+struct TxResult {
+    TxStatus status = TxStatus::Invalid;
+    ValidationResult validation;
+    std::string txid;
+};
+
+class ChainState {
+public:
+    struct Options {
+        ConsensusParams params;
+        Mempool::Options mempool;
+        OrphanPool::Options orphans;
+    };
+
+    explicit ChainState(Options options);
+    ChainState(const ChainState&) = delete;
+    ChainState& operator=(const ChainState&) = delete;
+
+    /** Validates and stores a block, resolves orphans it unlocks, and moves to the best chain. */
+    BlockResult ProcessBlock(Block block, double now);
+    TxResult SubmitTransaction(const Transaction& tx, TxOrigin origin);
+
+    const ConsensusParams& Params() const { return m_options.params; }
+    const BlockEntry& Tip() const { return *m_main.back(); }
+    std::uint64_t Height() const { return m_main.size(); }
+    const BlockEntry& Genesis() const { return *m_main.front(); }
+    /** Main-chain block at `height` (1-based, as block indexes are), or null. */
+    const BlockEntry* AtHeight(std::uint64_t height) const;
+    const BlockEntry* Find(const std::string& hash) const;
+    bool IsOnMainChain(const BlockEntry& entry) const;
+    /** True when the block is in the tree or waiting in the orphan pool. */
+    bool Knows(const std::string& hash) const;
+    /** Height of the main-chain block holding `txid`, if any. */
+    std::optional<std::uint64_t> ConfirmedHeight(const std::string& txid) const;
+
+    /** Hashes at heights tip, tip-1, tip-2, tip-4, ... genesis (newest first). */
+    std::vector<std::string> Locator() const;
+    /** Main-chain blocks after the first locator hash found on the main chain, up to `limit`. */
+    std::vector<const BlockEntry*> BlocksAfterLocator(const std::vector<std::string>& locator,
+                                                      std::size_t limit) const;
+
+    /** Median timestamp of `entry` and up to 10 of its ancestors. */
+    static double MedianTimePast(const BlockEntry& entry);
+    /**
+     * A block to mine on the tip: up to MAX_BLOCK_TRANSACTIONS - 1 pending transactions and the
+     * reward to `reward_recipient`; the proof is left 0 for the miner.
+     */
+    Block BlockTemplate(const std::string& reward_recipient, const std::string& reward_id,
+                        double now) const;
+
+    const Mempool& GetMempool() const { return m_mempool; }
+    const OrphanPool& Orphans() const { return m_orphans; }
+    std::size_t BlockCount() const { return m_index.size(); }
+    std::uint64_t Reorgs() const { return m_reorgs; }
+
+private:
+    /** Adds one block whose parent is in the tree; returns its status. */
+    BlockResult AcceptConnectable(Block block, std::string hash, std::string json, double now);
+    /** Moves the main chain to `candidate` if it has more work; fills `result`. */
+    void ActivateBestChain(BlockEntry* candidate, BlockResult& result);
+    bool ConnectTip(BlockEntry* entry);
+    void DisconnectTip(std::vector<Transaction>& returned);
+    void MarkInvalid(BlockEntry* entry);
+
+    Options m_options;
+    Mempool m_mempool;
+    OrphanPool m_orphans;
+    std::unordered_map<std::string, std::unique_ptr<BlockEntry>> m_index;
+    std::vector<const BlockEntry*> m_main;
+    std::unordered_map<std::string, std::uint64_t> m_txid_height;
+    std::uint64_t m_sequence = 0;
+    std::uint64_t m_reorgs = 0;
+};
+
+}  // namespace gossipchain

@@ -1,0 +1,273 @@
+#include "chain/chain_state.h"
+
+#include "primitives/canonical_json.h"
+#include "support/chain_builder.h"
+
+#include <gtest/gtest.h>
+
+namespace gossipchain {
+namespace {
+
+using test::EasyParams;
+using test::MakeBranch;
+using test::MakeChild;
+using test::MakeTx;
+
+constexpr double NOW = DEFAULT_GENESIS_TIMESTAMP + 1e6;
+
+ChainState::Options EasyOptions() {
+    ChainState::Options options;
+    options.params = EasyParams();
+    return options;
+}
+
+class ChainStateTest : public ::testing::Test {
+protected:
+    ChainState chain{EasyOptions()};
+    const ConsensusParams& params = chain.Params();
+
+    BlockResult Process(const Block& block) { return chain.ProcessBlock(block, NOW); }
+    void ProcessAll(const std::vector<Block>& blocks) {
+        for (const Block& block : blocks) {
+            BlockResult result = Process(block);
+            ASSERT_NE(result.status, BlockStatus::Invalid) << result.validation.ToString();
+        }
+    }
+    Block TipBlock() const { return chain.Tip().block; }
+};
+
+TEST_F(ChainStateTest, StartsAtGenesis) {
+    EXPECT_EQ(chain.Height(), 1u);
+    EXPECT_EQ(chain.Tip().hash, BlockHash(MakeGenesis(params)));
+    EXPECT_EQ(chain.Tip().json, BlockJson(MakeGenesis(params)));
+}
+
+TEST_F(ChainStateTest, ExtendsTipAndReportsDuplicates) {
+    Block block = MakeChild(params, TipBlock(), {MakeTx(1)});
+    BlockResult result = Process(block);
+    EXPECT_EQ(result.status, BlockStatus::Connected);
+    ASSERT_EQ(result.connected.size(), 1u);
+    EXPECT_EQ(result.connected[0]->hash, BlockHash(block));
+    EXPECT_EQ(chain.Height(), 2u);
+    EXPECT_EQ(chain.ConfirmedHeight(TxId(MakeTx(1))), 2u);
+    EXPECT_EQ(Process(block).status, BlockStatus::Duplicate);
+    EXPECT_EQ(Process(MakeGenesis(params)).status, BlockStatus::Duplicate);
+}
+
+TEST_F(ChainStateTest, RejectsInvalidBlocksWithReason) {
+    Block block = MakeChild(params, TipBlock());
+    Block bad_proof = block;
+    while (CheckProof(params, 100, bad_proof.proof, chain.Tip().hash))
+        ++bad_proof.proof;
+    BlockResult result = Process(bad_proof);
+    EXPECT_EQ(result.status, BlockStatus::Invalid);
+    EXPECT_EQ(result.validation.reason, ValidationReason::BadProof);
+    EXPECT_EQ(chain.Height(), 1u);
+
+    Block wrong_index = block;
+    wrong_index.index = 5;
+    EXPECT_EQ(Process(wrong_index).validation.reason, ValidationReason::BadIndex);
+
+    Block future = MakeChild(params, TipBlock(), {}, 1e7);
+    EXPECT_EQ(Process(future).validation.reason, ValidationReason::TimestampTooFarAhead);
+}
+
+TEST_F(ChainStateTest, TimestampMustNotFallBelowMedianOfLastEleven) {
+    std::vector<Block> blocks = MakeBranch(params, TipBlock(), 12, 100);
+    ProcessAll(blocks);
+    double median = ChainState::MedianTimePast(chain.Tip());
+    Block early = MakeChild(params, TipBlock(), {}, median - TipBlock().timestamp - 0.5);
+    EXPECT_EQ(Process(early).validation.reason, ValidationReason::TimestampBeforeMedian);
+    Block at_median = MakeChild(params, TipBlock(), {}, median - TipBlock().timestamp);
+    EXPECT_EQ(Process(at_median).status, BlockStatus::Connected);
+}
+
+TEST_F(ChainStateTest, TransactionMayAppearOnlyOnceInAChain) {
+    ProcessAll({MakeChild(params, TipBlock(), {MakeTx(7)})});
+    BlockResult again = Process(MakeChild(params, TipBlock(), {MakeTx(7)}));
+    EXPECT_EQ(again.status, BlockStatus::Invalid);
+    EXPECT_EQ(again.validation.reason, ValidationReason::TransactionAlreadyInChain);
+    EXPECT_EQ(chain.Height(), 2u);
+    // Its descendants are refused without another look.
+    Block child = MakeChild(params, MakeChild(params, TipBlock(), {MakeTx(7)}));
+    EXPECT_EQ(Process(child).status, BlockStatus::Invalid);
+}
+
+TEST_F(ChainStateTest, OrphansWaitForTheirParentThenConnect) {
+    std::vector<Block> blocks = MakeBranch(params, TipBlock(), 3, 1);
+    BlockResult r3 = Process(blocks[2]);
+    EXPECT_EQ(r3.status, BlockStatus::Orphan);
+    EXPECT_EQ(r3.missing_parent, BlockHash(blocks[1]));
+    BlockResult r2 = Process(blocks[1]);
+    EXPECT_EQ(r2.status, BlockStatus::Orphan);
+    EXPECT_EQ(r2.missing_parent, BlockHash(blocks[0]));
+    EXPECT_EQ(Process(blocks[2]).status, BlockStatus::Duplicate);
+    EXPECT_TRUE(chain.Knows(BlockHash(blocks[2])));
+    BlockResult r1 = Process(blocks[0]);
+    EXPECT_EQ(r1.status, BlockStatus::Connected);
+    EXPECT_EQ(r1.connected.size(), 3u);
+    EXPECT_EQ(chain.Height(), 4u);
+    EXPECT_EQ(chain.Orphans().Size(), 0u);
+}
+
+TEST_F(ChainStateTest, OrphanPoolIsBounded) {
+    ChainState::Options options = EasyOptions();
+    options.orphans.max_blocks = 10;
+    ChainState small(options);
+    std::vector<Block> blocks = MakeBranch(params, TipBlock(), 30, 1);
+    for (std::size_t i = 1; i < blocks.size(); ++i) {
+        EXPECT_EQ(small.ProcessBlock(blocks[i], NOW).status, BlockStatus::Orphan);
+        EXPECT_LE(small.Orphans().Size(), 10u);
+    }
+    EXPECT_FALSE(small.Knows(BlockHash(blocks[1])));
+    EXPECT_TRUE(small.Knows(BlockHash(blocks[29])));
+}
+
+TEST_F(ChainStateTest, EqualHeightKeepsTheFirstSeen) {
+    Block a = MakeChild(params, TipBlock(), {MakeTx(1)});
+    Block b = MakeChild(params, TipBlock(), {MakeTx(2)}, 2.0);
+    EXPECT_EQ(Process(a).status, BlockStatus::Connected);
+    EXPECT_EQ(Process(b).status, BlockStatus::SideBranch);
+    EXPECT_EQ(chain.Tip().hash, BlockHash(a));
+}
+
+// Builds a main chain of `main_len` blocks and a competing branch of `main_len + 1` from the
+// same parent, then checks the reorg and what happens to the transactions on both sides.
+void CheckReorg(std::size_t depth) {
+    ChainState chain(EasyOptions());
+    const ConsensusParams& params = chain.Params();
+    Block base = MakeChild(params, chain.Tip().block, {MakeTx(999'000)});
+    ASSERT_EQ(chain.ProcessBlock(base, NOW).status, BlockStatus::Connected);
+    std::vector<Block> main = MakeBranch(params, base, depth, 1000);
+    // The side branch shares transaction 1000 with the main chain and adds its own.
+    std::vector<Block> side;
+    const Block* parent = &base;
+    for (std::size_t i = 0; i <= depth; ++i) {
+        std::vector<Transaction> txs{MakeTx(5000 + i)};
+        if (i == 0)
+            txs.push_back(MakeTx(1000));
+        side.push_back(MakeChild(params, *parent, txs, 2.0));
+        parent = &side.back();
+    }
+    for (const Block& block : main)
+        ASSERT_EQ(chain.ProcessBlock(block, NOW).status, BlockStatus::Connected);
+    ASSERT_EQ(chain.SubmitTransaction(MakeTx(4242), TxOrigin::Local).status, TxStatus::Accepted);
+    ASSERT_EQ(chain.SubmitTransaction(MakeTx(5001), TxOrigin::Local).status, TxStatus::Accepted);
+
+    for (std::size_t i = 0; i < depth; ++i) {
+        ASSERT_EQ(chain.ProcessBlock(side[i], NOW).status, BlockStatus::SideBranch);
+    }
+    std::string old_tip = chain.Tip().hash;
+    BlockResult result = chain.ProcessBlock(side[depth], NOW);
+    ASSERT_EQ(result.status, BlockStatus::Connected);
+    EXPECT_EQ(result.reorg_depth, depth);
+    EXPECT_EQ(result.old_tip, old_tip);
+    EXPECT_EQ(result.connected.size(), depth + 1);
+    EXPECT_EQ(chain.Tip().hash, BlockHash(side[depth]));
+    EXPECT_EQ(chain.Height(), 2 + depth + 1);
+    EXPECT_EQ(chain.Reorgs(), 1u);
+
+    const Mempool& pool = chain.GetMempool();
+    // Abandoned main-chain transactions are back, except the one the new chain also holds.
+    for (std::size_t i = 1; i < depth; ++i)
+        EXPECT_TRUE(pool.Contains(TxId(MakeTx(1000 + i)))) << i;
+    EXPECT_FALSE(pool.Contains(TxId(MakeTx(1000))));
+    EXPECT_EQ(chain.ConfirmedHeight(TxId(MakeTx(1000))), 3u);
+    // Pending ones the new chain confirmed are gone; unrelated pending ones stay.
+    EXPECT_FALSE(pool.Contains(TxId(MakeTx(5001))));
+    EXPECT_TRUE(pool.Contains(TxId(MakeTx(4242))));
+    EXPECT_EQ(pool.Size(), depth - 1 + 1);
+}
+
+TEST(ChainReorg, DepthOne) {
+    CheckReorg(1);
+}
+TEST(ChainReorg, DepthTwo) {
+    CheckReorg(2);
+}
+TEST(ChainReorg, DepthFifty) {
+    CheckReorg(50);
+}
+
+TEST_F(ChainStateTest, RewardsOfAbandonedBlocksDoNotReturnToTheMempool) {
+    Block mined = MakeChild(params, TipBlock(), {MakeTx(1), MakeTx(2, 1, "0")});
+    ProcessAll({mined});
+    std::vector<Block> better = MakeBranch(params, MakeGenesis(params), 2, 10);
+    ProcessAll(better);
+    EXPECT_EQ(chain.Tip().hash, BlockHash(better.back()));
+    EXPECT_TRUE(chain.GetMempool().Contains(TxId(MakeTx(1))));
+    EXPECT_FALSE(chain.GetMempool().Contains(TxId(MakeTx(2, 1, "0"))));
+}
+
+TEST_F(ChainStateTest, BranchRepeatingAConfirmedTransactionIsRejectedAndMainChainKept) {
+    ProcessAll(MakeBranch(params, TipBlock(), 2, 1));  // Confirms tx 1 and 2 at heights 2, 3.
+    std::string tip = chain.Tip().hash;
+    // A longer branch from genesis whose third block repeats tx 1 (its own first block lacks it,
+    // so within the branch it is a repeat only of itself: make the branch hold tx 1 twice).
+    Block genesis = MakeGenesis(params);
+    Block s1 = MakeChild(params, genesis, {MakeTx(1)}, 3.0);
+    Block s2 = MakeChild(params, s1, {MakeTx(50)});
+    Block s3 = MakeChild(params, s2, {MakeTx(1)});
+    EXPECT_EQ(Process(s1).status, BlockStatus::SideBranch);
+    EXPECT_EQ(Process(s2).status, BlockStatus::SideBranch);
+    BlockResult result = Process(s3);
+    EXPECT_EQ(result.status, BlockStatus::Invalid);
+    EXPECT_EQ(result.validation.reason, ValidationReason::TransactionAlreadyInChain);
+    EXPECT_EQ(chain.Tip().hash, tip);
+    EXPECT_EQ(chain.ConfirmedHeight(TxId(MakeTx(1))), 2u);
+    EXPECT_EQ(chain.ConfirmedHeight(TxId(MakeTx(2))), 3u);
+}
+
+TEST_F(ChainStateTest, LocatorIsExponentiallySpacedAndEndsAtGenesis) {
+    ProcessAll(MakeBranch(params, TipBlock(), 99, 1));
+    std::vector<std::string> locator = chain.Locator();
+    ASSERT_GE(locator.size(), 10u);
+    EXPECT_EQ(locator.front(), chain.Tip().hash);
+    EXPECT_EQ(locator.back(), chain.Genesis().hash);
+    EXPECT_LT(locator.size(), 25u);
+    for (std::size_t i = 0; i < 10; ++i)
+        EXPECT_EQ(locator[i], chain.AtHeight(100 - i)->hash);
+}
+
+TEST_F(ChainStateTest, BlocksAfterLocatorStartAfterTheFork) {
+    std::vector<Block> blocks = MakeBranch(params, TipBlock(), 20, 1);
+    ProcessAll(blocks);
+    std::vector<const BlockEntry*> after =
+        chain.BlocksAfterLocator({std::string(64, 'f'), BlockHash(blocks[4])}, 5);
+    ASSERT_EQ(after.size(), 5u);
+    EXPECT_EQ(after[0]->Height(), 7u);
+    EXPECT_EQ(after[4]->Height(), 11u);
+    EXPECT_EQ(chain.BlocksAfterLocator({}, 1000).size(), 20u);
+    EXPECT_TRUE(chain.BlocksAfterLocator({chain.Tip().hash}, 10).empty());
+}
+
+TEST_F(ChainStateTest, SubmitTransactionChecksFormDuplicatesAndRewards) {
+    EXPECT_EQ(chain.SubmitTransaction(MakeTx(1), TxOrigin::Local).status, TxStatus::Accepted);
+    EXPECT_EQ(chain.SubmitTransaction(MakeTx(1), TxOrigin::Local).status, TxStatus::Duplicate);
+    EXPECT_EQ(chain.SubmitTransaction(MakeTx(2, 0), TxOrigin::Local).status, TxStatus::Invalid);
+    TxResult reward = chain.SubmitTransaction(MakeTx(3, 1, "0"), TxOrigin::Local);
+    EXPECT_EQ(reward.status, TxStatus::Invalid);
+    EXPECT_EQ(reward.validation.reason, ValidationReason::BadReward);
+    ProcessAll({MakeChild(params, TipBlock(), {MakeTx(1)})});
+    EXPECT_EQ(chain.GetMempool().Size(), 0u);
+    EXPECT_EQ(chain.SubmitTransaction(MakeTx(1), TxOrigin::Local).status,
+              TxStatus::AlreadyConfirmed);
+}
+
+TEST_F(ChainStateTest, TemplateTakesPendingInOrderThenTheReward) {
+    for (int i = 0; i < 3; ++i)
+        chain.SubmitTransaction(MakeTx(i), TxOrigin::Local);
+    Block block = chain.BlockTemplate("me", std::string(32, 'a'), NOW);
+    EXPECT_EQ(block.index, 2u);
+    EXPECT_EQ(block.ParentHash(), chain.Tip().hash);
+    ASSERT_EQ(block.transactions.size(), 4u);
+    EXPECT_EQ(block.transactions[0], MakeTx(0));
+    EXPECT_EQ(block.transactions[2], MakeTx(2));
+    EXPECT_TRUE(block.transactions[3].IsReward());
+    EXPECT_EQ(block.transactions[3].recipient, "me");
+    block.proof = test::FindProofSlow(params, chain.Tip().block);
+    EXPECT_EQ(Process(block).status, BlockStatus::Connected);
+}
+
+}  // namespace
+}  // namespace gossipchain

@@ -1,0 +1,51 @@
+#include "chain/mempool.h"
+
+#include "support/chain_builder.h"
+
+#include <gtest/gtest.h>
+
+namespace gossipchain {
+namespace {
+
+using test::MakeTx;
+
+TEST(Mempool, DeduplicatesByTxidAndKeepsArrivalOrder) {
+    Mempool pool({});
+    EXPECT_EQ(pool.Add(MakeTx(2), TxId(MakeTx(2)), TxOrigin::Local), Mempool::AddResult::Added);
+    EXPECT_EQ(pool.Add(MakeTx(1), TxId(MakeTx(1)), TxOrigin::Relay), Mempool::AddResult::Added);
+    EXPECT_EQ(pool.Add(MakeTx(2), TxId(MakeTx(2)), TxOrigin::Relay), Mempool::AddResult::Duplicate);
+    std::vector<Transaction> all = pool.All();
+    ASSERT_EQ(all.size(), 2u);
+    EXPECT_EQ(all[0], MakeTx(2));
+    EXPECT_EQ(all[1], MakeTx(1));
+    pool.Remove(TxId(MakeTx(2)));
+    EXPECT_EQ(pool.Size(), 1u);
+    EXPECT_FALSE(pool.Contains(TxId(MakeTx(2))));
+}
+
+TEST(Mempool, AtItsBoundEvictsRelayedBeforeRefusingAcknowledged) {
+    Mempool pool({.max_txs = 3, .max_bytes = 1 << 20});
+    ASSERT_EQ(pool.Add(MakeTx(1), TxId(MakeTx(1)), TxOrigin::Local), Mempool::AddResult::Added);
+    ASSERT_EQ(pool.Add(MakeTx(2), TxId(MakeTx(2)), TxOrigin::Relay), Mempool::AddResult::Added);
+    ASSERT_EQ(pool.Add(MakeTx(3), TxId(MakeTx(3)), TxOrigin::Local), Mempool::AddResult::Added);
+    // Full: the relayed transaction makes room.
+    EXPECT_EQ(pool.Add(MakeTx(4), TxId(MakeTx(4)), TxOrigin::Local), Mempool::AddResult::Added);
+    EXPECT_FALSE(pool.Contains(TxId(MakeTx(2))));
+    EXPECT_EQ(pool.Evicted(), 1u);
+    // Only acknowledged ones left: the newcomer is refused, nothing acknowledged is dropped.
+    EXPECT_EQ(pool.Add(MakeTx(5), TxId(MakeTx(5)), TxOrigin::Relay), Mempool::AddResult::Full);
+    EXPECT_EQ(pool.Size(), 3u);
+    // Transactions returning from a reorg are re-admitted over the bound.
+    EXPECT_EQ(pool.Add(MakeTx(6), TxId(MakeTx(6)), TxOrigin::Reorg), Mempool::AddResult::Added);
+    EXPECT_EQ(pool.Size(), 4u);
+}
+
+TEST(Mempool, ByteBoundCountsCanonicalJson) {
+    Mempool pool({.max_txs = 100, .max_bytes = 150});
+    EXPECT_EQ(pool.Add(MakeTx(1), TxId(MakeTx(1)), TxOrigin::Local), Mempool::AddResult::Added);
+    EXPECT_GT(pool.Bytes(), 80u);
+    EXPECT_EQ(pool.Add(MakeTx(2), TxId(MakeTx(2)), TxOrigin::Local), Mempool::AddResult::Full);
+}
+
+}  // namespace
+}  // namespace gossipchain

@@ -1,0 +1,83 @@
+#include "consensus/pow.h"
+
+#include <gtest/gtest.h>
+
+namespace gossipchain {
+namespace {
+
+TEST(Pow, SeedRuleKnownAnswerIs35293) {
+    ConsensusParams params;
+    params.pow_rule = PowRule::Seed;
+    params.difficulty = 4;
+    std::uint64_t proof = 0;
+    while (!CheckProof(params, 100, proof, ""))
+        ++proof;
+    EXPECT_EQ(proof, 35293u);
+    EXPECT_EQ(Sha256Hex(PowPreimage(PowRule::Seed, 100, 35293, "")).substr(0, 4), "0000");
+}
+
+TEST(Pow, PreimageIsTheTutorialFString) {
+    EXPECT_EQ(PowPreimage(PowRule::Seed, 100, 35293, "ab"), "10035293");
+    EXPECT_EQ(PowPreimage(PowRule::Linked, 100, 35293, "ab"), "10035293ab");
+}
+
+TEST(Pow, LinkedRuleDependsOnLastHash) {
+    ConsensusParams params;
+    params.pow_rule = PowRule::Linked;
+    params.difficulty = 3;
+    std::string hash_a(64, 'a');
+    std::string hash_b(64, 'b');
+    std::uint64_t proof = 0;
+    while (!CheckProof(params, 7, proof, hash_a))
+        ++proof;
+    std::uint64_t other = 0;
+    while (!CheckProof(params, 7, other, hash_b))
+        ++other;
+    EXPECT_NE(proof, other);
+}
+
+TEST(Pow, LeadingHexZerosCountsNibbles) {
+    Hash256 digest{};
+    digest[0] = 0x00;
+    digest[1] = 0x0f;
+    EXPECT_TRUE(HasLeadingHexZeros(digest, 3));
+    EXPECT_FALSE(HasLeadingHexZeros(digest, 4));
+    digest[1] = 0x10;
+    EXPECT_TRUE(HasLeadingHexZeros(digest, 2));
+    EXPECT_FALSE(HasLeadingHexZeros(digest, 3));
+    EXPECT_TRUE(HasLeadingHexZeros(digest, 0));
+}
+
+TEST(Pow, ProofAboveMaxIsRejected) {
+    ConsensusParams params;
+    params.difficulty = 0;
+    EXPECT_TRUE(CheckProof(params, 1, MAX_PROOF, ""));
+    EXPECT_FALSE(CheckProof(params, 1, MAX_PROOF + 1, ""));
+}
+
+TEST(Params, GenesisIsTheTutorialGenesis) {
+    ConsensusParams params;
+    Block genesis = MakeGenesis(params);
+    EXPECT_EQ(genesis.index, 1u);
+    EXPECT_EQ(genesis.proof, 100u);
+    EXPECT_TRUE(genesis.transactions.empty());
+    EXPECT_EQ(std::get<std::int64_t>(genesis.previous_hash), 1);
+    EXPECT_EQ(genesis.timestamp, 1700000000.0);
+}
+
+TEST(Params, NetworkIdSeparatesRulesAndDifficulty) {
+    ConsensusParams a;
+    ConsensusParams b = a;
+    b.difficulty = 5;
+    ConsensusParams c = a;
+    c.pow_rule = PowRule::Seed;
+    EXPECT_NE(NetworkId(a), NetworkId(b));
+    EXPECT_NE(NetworkId(a), NetworkId(c));
+    EXPECT_EQ(NetworkId(a).substr(0, 64), BlockHash(MakeGenesis(a)));
+    EXPECT_EQ(ParsePowRule("seed"), PowRule::Seed);
+    EXPECT_EQ(ParsePowRule("linked"), PowRule::Linked);
+    EXPECT_FALSE(ParsePowRule("sha3").has_value());
+}
+
+}  // namespace
+}  // namespace gossipchain
