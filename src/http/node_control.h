@@ -1,0 +1,62 @@
+// What the HTTP shim may ask of the node. src/node implements this interface; src/http only sees
+// it, so the endpoints can be tested against a fake and the layers keep pointing downward.
+// Every method is called on the loop thread; callbacks also run on the loop thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "chain/chain_state.h"
+
+namespace gossipchain {
+
+struct PeerAddress {
+    std::string host;
+    std::uint16_t port = 0;
+};
+
+struct PeerView {
+    /** "host:port" as we reach it (outbound) or see it (inbound). */
+    std::string address;
+    bool inbound = false;
+    /** "handshake", "ready", "connecting", "backoff" or "http-only". */
+    std::string state;
+    std::string node_id;
+    std::uint64_t height = 0;
+};
+
+/** Outcome of /nodes/resolve. */
+struct ResolveOutcome {
+    bool replaced = false;
+    /** One line per peer that was skipped or failed, e.g. "127.0.0.1:6000: not on our genesis". */
+    std::vector<std::string> notes;
+};
+
+class NodeControl {
+public:
+    virtual ~NodeControl() = default;
+
+    virtual const ChainState& Chain() const = 0;
+    /** This node's id: 32 hex chars, the recipient of its mining rewards. */
+    virtual const std::string& NodeId() const = 0;
+    virtual double UptimeSeconds() const = 0;
+
+    /** Admits a client's transaction (acknowledged only when Accepted or Duplicate) and relays it. */
+    virtual TxResult SubmitTransaction(const Transaction& tx) = 0;
+    /**
+     * Mines one block on the miner threads: the pending transactions plus the reward. `done` gets
+     * the block once it is on the main chain and gossiped, or an error text.
+     */
+    virtual void MineOne(std::function<void(const BlockEntry* block, std::string error)> done) = 0;
+    /** Opens persistent links to the addresses; returns every address the node knows, "host:port". */
+    virtual std::vector<std::string> RegisterNodes(const std::vector<PeerAddress>& addresses) = 0;
+    /** Syncs with every known peer now (gossip peers and plain tutorial HTTP nodes). */
+    virtual void Resolve(std::function<void(ResolveOutcome)> done) = 0;
+    virtual std::vector<PeerView> Peers() const = 0;
+    /** Prometheus text exposition of the node's counters (without the HTTP ones). */
+    virtual std::string MetricsText() const = 0;
+};
+
+}  // namespace gossipchain
