@@ -45,23 +45,45 @@ struct ProofSearch {
 /**
  * Tries the proofs of [first, end) in order and stops at the first valid one, or early when the
  * search is cancelled or a lower proof is already known. Returns the number of attempts made.
+ * Proofs are hashed in pairs (p, p + 1) on the two-lane kernel; p is judged before p + 1, so the
+ * first valid proof is still the lowest.
  */
 std::uint64_t SearchChunk(const MiningJob& job, std::uint64_t first, std::uint64_t end,
-                          Sha256CompressFn compress, ProofSearch& search,
+                          Sha256Kernel kernel, ProofSearch& search,
                           const std::atomic<bool>* cancel) {
-    ProofPreimage preimage(job.rule, job.last_proof, job.last_hash, first);
+    const Sha256CompressFn compress = Sha256CompressFunction(kernel);
+    const Sha256CompressTwoFn compress_two = Sha256CompressTwoFunction(kernel);
+    ProofPreimage even(job.rule, job.last_proof, job.last_hash, first);
+    ProofPreimage odd(job.rule, job.last_proof, job.last_hash, first + 1);
     std::uint64_t proof = first;
     while (proof < end) {
         if (Cancelled(cancel) || proof > search.best.load(std::memory_order_relaxed))
             break;
         const std::uint64_t batch_end = std::min(end, proof + MINER_CHECK_INTERVAL);
-        for (; proof < batch_end; ++proof, preimage.Increment()) {
-            Sha256State state = SHA256_INITIAL_STATE;
-            compress(state, preimage.Blocks(), preimage.BlockCount());
-            if (StateMeetsDifficulty(state, job.difficulty)) {
+        for (; proof < batch_end; proof += 2) {
+            Sha256State even_state = SHA256_INITIAL_STATE;
+            Sha256State odd_state = SHA256_INITIAL_STATE;
+            if (even.BlockCount() == odd.BlockCount()) {
+                compress_two(even_state, even.Blocks(), odd_state, odd.Blocks(), even.BlockCount());
+            } else {
+                // p + 1 gained a digit that pushed the padding into another block.
+                compress(even_state, even.Blocks(), even.BlockCount());
+                compress(odd_state, odd.Blocks(), odd.BlockCount());
+            }
+            if (StateMeetsDifficulty(even_state, job.difficulty)) {
                 search.Found(proof);
                 return proof - first + 1;
             }
+            if (proof + 1 == end)
+                return proof + 1 - first;
+            if (StateMeetsDifficulty(odd_state, job.difficulty)) {
+                search.Found(proof + 1);
+                return proof + 2 - first;
+            }
+            even.Increment();
+            even.Increment();
+            odd.Increment();
+            odd.Increment();
         }
     }
     return proof - first;
@@ -70,13 +92,13 @@ std::uint64_t SearchChunk(const MiningJob& job, std::uint64_t first, std::uint64
 /** One thread's share of a search: claims chunks until the search is over. */
 void SearchChunks(const MiningJob& job, ProofSearch& search, const std::atomic<bool>* cancel,
                   std::atomic<std::uint64_t>* hashes) {
-    const Sha256CompressFn compress = Sha256CompressFunction(FastestSha256Kernel());
+    const Sha256Kernel kernel = FastestSha256Kernel();
     while (!Cancelled(cancel)) {
         const std::uint64_t first = search.next.fetch_add(MINER_CHUNK_PROOFS);
         if (first > MAX_PROOF || first > search.best.load())
             break;
         const std::uint64_t end = std::min(first + MINER_CHUNK_PROOFS, MAX_PROOF + 1);
-        const std::uint64_t attempts = SearchChunk(job, first, end, compress, search, cancel);
+        const std::uint64_t attempts = SearchChunk(job, first, end, kernel, search, cancel);
         if (hashes != nullptr)
             hashes->fetch_add(attempts, std::memory_order_relaxed);
     }

@@ -24,59 +24,90 @@ alignas(16) constexpr std::uint32_t ROUND_CONSTANTS[64] = {
     0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
-// The SHA-NI kernel is compiled for the SHA extensions per function, not per build, so the same
-// binary still runs (on the libsodium kernel) on CPUs without them.
-__attribute__((target("sha,sse4.1,ssse3"))) void CompressShaNi(Sha256State& state,
-                                                               const std::uint8_t* blocks,
-                                                               std::size_t block_count) {
-    // Message words are big-endian; this shuffle swaps the bytes of each 32-bit lane.
-    const __m128i byte_swap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+// The SHA-NI code is compiled for the SHA extensions per function, not per build, so the same
+// binary still runs (on the libsodium kernel) on CPUs without them. The helpers are always inlined
+// into the two kernels below, which is what lets the two-lane kernel interleave its lanes.
+#define GOSSIPCHAIN_SHA_NI __attribute__((target("sha,sse4.1,ssse3")))
+#define GOSSIPCHAIN_SHA_NI_INLINE __attribute__((target("sha,sse4.1,ssse3"), always_inline)) inline
 
-    // sha256rnds2 wants the working variables as ABEF and CDGH rather than ABCD and EFGH.
-    __m128i dcba = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&state[0]));
-    __m128i hgfe = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&state[4]));
-    __m128i cdab = _mm_shuffle_epi32(dcba, 0xB1);
-    __m128i efgh = _mm_shuffle_epi32(hgfe, 0x1B);
-    __m128i abef = _mm_alignr_epi8(cdab, efgh, 8);
-    __m128i cdgh = _mm_blend_epi16(efgh, cdab, 0xF0);
+/** The working variables as sha256rnds2 wants them: ABEF and CDGH rather than ABCD and EFGH. */
+struct ShaNiState {
+    __m128i abef;
+    __m128i cdgh;
+};
 
-    for (; block_count > 0; --block_count, blocks += SHA256_BLOCK_BYTES) {
-        const __m128i abef_in = abef;
-        const __m128i cdgh_in = cdgh;
-        // The message schedule, four words per register, kept as a ring of the last 16 words.
-        __m128i schedule[4];
-        for (int i = 0; i < 4; ++i) {
-            schedule[i] = _mm_shuffle_epi8(
-                _mm_loadu_si128(reinterpret_cast<const __m128i*>(blocks + 16 * i)), byte_swap);
-        }
-#pragma GCC unroll 16
-        for (int group = 0; group < 16; ++group) {
-            const __m128i words = schedule[group & 3];
-            const __m128i with_constants = _mm_add_epi32(
-                words,
-                _mm_load_si128(reinterpret_cast<const __m128i*>(&ROUND_CONSTANTS[4 * group])));
-            cdgh = _mm_sha256rnds2_epu32(cdgh, abef, with_constants);
-            abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(with_constants, 0x0E));
-            if (group < 12) {
-                // W[t+16..t+19] from W[t..t+15]: msg1 adds sigma0, the alignr supplies
-                // W[t+9..t+12], msg2 adds sigma1.
-                const __m128i next = schedule[(group + 1) & 3];
-                const __m128i third = schedule[(group + 2) & 3];
-                const __m128i last = schedule[(group + 3) & 3];
-                __m128i expanded = _mm_sha256msg1_epu32(words, next);
-                expanded = _mm_add_epi32(expanded, _mm_alignr_epi8(last, third, 4));
-                schedule[group & 3] = _mm_sha256msg2_epu32(expanded, last);
-            }
-        }
-        abef = _mm_add_epi32(abef, abef_in);
-        cdgh = _mm_add_epi32(cdgh, cdgh_in);
-    }
+GOSSIPCHAIN_SHA_NI_INLINE ShaNiState LoadShaNiState(const Sha256State& state) {
+    const __m128i dcba = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&state[0]));
+    const __m128i hgfe = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&state[4]));
+    const __m128i cdab = _mm_shuffle_epi32(dcba, 0xB1);
+    const __m128i efgh = _mm_shuffle_epi32(hgfe, 0x1B);
+    return {_mm_alignr_epi8(cdab, efgh, 8), _mm_blend_epi16(efgh, cdab, 0xF0)};
+}
 
-    const __m128i feba = _mm_shuffle_epi32(abef, 0x1B);
-    const __m128i dchg = _mm_shuffle_epi32(cdgh, 0xB1);
+GOSSIPCHAIN_SHA_NI_INLINE void StoreShaNiState(const ShaNiState& in, Sha256State& state) {
+    const __m128i feba = _mm_shuffle_epi32(in.abef, 0x1B);
+    const __m128i dchg = _mm_shuffle_epi32(in.cdgh, 0xB1);
     _mm_storeu_si128(reinterpret_cast<__m128i*>(&state[0]), _mm_blend_epi16(feba, dchg, 0xF0));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(&state[4]), _mm_alignr_epi8(dchg, feba, 8));
 }
+
+GOSSIPCHAIN_SHA_NI_INLINE void CompressBlockShaNi(ShaNiState& state, const std::uint8_t* block) {
+    // Message words are big-endian; this shuffle swaps the bytes of each 32-bit lane.
+    const __m128i byte_swap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+    const ShaNiState in = state;
+    // The message schedule, four words per register, kept as a ring of the last 16 words.
+    __m128i schedule[4];
+    for (int i = 0; i < 4; ++i) {
+        schedule[i] = _mm_shuffle_epi8(
+            _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * i)), byte_swap);
+    }
+#pragma GCC unroll 16
+    for (int group = 0; group < 16; ++group) {
+        const __m128i words = schedule[group & 3];
+        const __m128i with_constants = _mm_add_epi32(
+            words, _mm_load_si128(reinterpret_cast<const __m128i*>(&ROUND_CONSTANTS[4 * group])));
+        state.cdgh = _mm_sha256rnds2_epu32(state.cdgh, state.abef, with_constants);
+        state.abef =
+            _mm_sha256rnds2_epu32(state.abef, state.cdgh, _mm_shuffle_epi32(with_constants, 0x0E));
+        if (group < 12) {
+            // W[t+16..t+19] from W[t..t+15]: msg1 adds sigma0, the alignr supplies W[t+9..t+12],
+            // msg2 adds sigma1.
+            const __m128i next = schedule[(group + 1) & 3];
+            const __m128i third = schedule[(group + 2) & 3];
+            const __m128i last = schedule[(group + 3) & 3];
+            __m128i expanded = _mm_sha256msg1_epu32(words, next);
+            expanded = _mm_add_epi32(expanded, _mm_alignr_epi8(last, third, 4));
+            schedule[group & 3] = _mm_sha256msg2_epu32(expanded, last);
+        }
+    }
+    state.abef = _mm_add_epi32(state.abef, in.abef);
+    state.cdgh = _mm_add_epi32(state.cdgh, in.cdgh);
+}
+
+GOSSIPCHAIN_SHA_NI void CompressShaNi(Sha256State& state, const std::uint8_t* blocks,
+                                      std::size_t block_count) {
+    ShaNiState working = LoadShaNiState(state);
+    for (; block_count > 0; --block_count, blocks += SHA256_BLOCK_BYTES) {
+        CompressBlockShaNi(working, blocks);
+    }
+    StoreShaNiState(working, state);
+}
+
+GOSSIPCHAIN_SHA_NI void CompressTwoShaNi(Sha256State& state_a, const std::uint8_t* blocks_a,
+                                         Sha256State& state_b, const std::uint8_t* blocks_b,
+                                         std::size_t block_count) {
+    ShaNiState working_a = LoadShaNiState(state_a);
+    ShaNiState working_b = LoadShaNiState(state_b);
+    for (std::size_t i = 0; i < block_count; ++i) {
+        CompressBlockShaNi(working_a, blocks_a + i * SHA256_BLOCK_BYTES);
+        CompressBlockShaNi(working_b, blocks_b + i * SHA256_BLOCK_BYTES);
+    }
+    StoreShaNiState(working_a, state_a);
+    StoreShaNiState(working_b, state_b);
+}
+
+#undef GOSSIPCHAIN_SHA_NI_INLINE
+#undef GOSSIPCHAIN_SHA_NI
 
 void CompressLibsodium(Sha256State& state, const std::uint8_t* blocks, std::size_t block_count) {
     // libsodium has no public compression function, but its streaming state is a public struct:
@@ -87,6 +118,12 @@ void CompressLibsodium(Sha256State& state, const std::uint8_t* blocks, std::size
     sodium_state.count = 0;
     crypto_hash_sha256_update(&sodium_state, blocks, block_count * SHA256_BLOCK_BYTES);
     std::copy(std::begin(sodium_state.state), std::end(sodium_state.state), state.begin());
+}
+
+void CompressTwoLibsodium(Sha256State& state_a, const std::uint8_t* blocks_a, Sha256State& state_b,
+                          const std::uint8_t* blocks_b, std::size_t block_count) {
+    CompressLibsodium(state_a, blocks_a, block_count);
+    CompressLibsodium(state_b, blocks_b, block_count);
 }
 
 /** Stores the message length in bits, big-endian, in the last 8 bytes of a padded message. */
@@ -120,6 +157,10 @@ Sha256Kernel FastestSha256Kernel() {
 
 Sha256CompressFn Sha256CompressFunction(Sha256Kernel kernel) {
     return kernel == Sha256Kernel::ShaNi ? &CompressShaNi : &CompressLibsodium;
+}
+
+Sha256CompressTwoFn Sha256CompressTwoFunction(Sha256Kernel kernel) {
+    return kernel == Sha256Kernel::ShaNi ? &CompressTwoShaNi : &CompressTwoLibsodium;
 }
 
 void Sha256Compress(Sha256State& state, const std::uint8_t* blocks, std::size_t block_count) {

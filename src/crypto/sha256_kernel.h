@@ -32,6 +32,15 @@ inline constexpr Sha256State SHA256_INITIAL_STATE = {
 using Sha256CompressFn = void (*)(Sha256State& state, const std::uint8_t* blocks,
                                   std::size_t block_count);
 
+/**
+ * A two-lane kernel: compresses two independent block sequences of equal length. One compression
+ * is a chain of dependent rounds; running two side by side keeps the SHA unit busy while each
+ * waits for its previous round.
+ */
+using Sha256CompressTwoFn = void (*)(Sha256State& state_a, const std::uint8_t* blocks_a,
+                                     Sha256State& state_b, const std::uint8_t* blocks_b,
+                                     std::size_t block_count);
+
 /** Which compression kernel to run. */
 enum class Sha256Kernel { ShaNi, Libsodium };
 
@@ -43,6 +52,9 @@ Sha256Kernel FastestSha256Kernel();
 
 /** The compression function of `kernel`. Asking for ShaNi on a CPU without it is a bug. */
 Sha256CompressFn Sha256CompressFunction(Sha256Kernel kernel);
+
+/** The two-lane compression function of `kernel`. */
+Sha256CompressTwoFn Sha256CompressTwoFunction(Sha256Kernel kernel);
 
 /** Compresses with the fastest kernel this CPU runs. */
 void Sha256Compress(Sha256State& state, const std::uint8_t* blocks, std::size_t block_count);

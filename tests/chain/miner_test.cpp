@@ -136,6 +136,22 @@ TEST(Miner, SearchCrossesDigitBoundary) {
     }
 }
 
+TEST(Miner, SearchCrossesIntoAnotherBlock) {
+    // "100" + proof + 47 characters is 55 bytes (one block) for a five-digit proof and 56 bytes
+    // (two blocks) for a six-digit one, so the pair (99999, 100000) needs different block counts.
+    MiningJob job;
+    job.rule = PowRule::Linked;
+    job.difficulty = 3;
+    job.last_proof = 100;
+    job.last_hash = std::string(47, 'f');
+    job.first_proof = 99991;
+    EXPECT_EQ(ProofPreimage(job.rule, 100, job.last_hash, 99999).BlockCount(), 1U);
+    EXPECT_EQ(ProofPreimage(job.rule, 100, job.last_hash, 100000).BlockCount(), 2U);
+    const std::uint64_t expected = BruteForceProof(job);
+    ASSERT_GE(expected, 100000U);
+    EXPECT_EQ(FindProof(job, 1, nullptr), expected);
+}
+
 TEST(Miner, ProofSpaceEndsAtMaxProof) {
     MiningJob every_proof_valid = SeedJob(0, 1);
     every_proof_valid.first_proof = MAX_PROOF;

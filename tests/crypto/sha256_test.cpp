@@ -92,6 +92,29 @@ TEST(Sha256, KernelsAgreeOnRawCompression) {
     }
 }
 
+TEST(Sha256, TwoLaneKernelsMatchOneLane) {
+    std::mt19937_64 rng(4);
+    for (int trial = 0; trial < 50; ++trial) {
+        const std::size_t count = 1 + trial % 3;
+        const std::string blocks_a = RandomBytes(rng, SHA256_BLOCK_BYTES * count);
+        const std::string blocks_b = RandomBytes(rng, SHA256_BLOCK_BYTES * count);
+        const auto* data_a = reinterpret_cast<const std::uint8_t*>(blocks_a.data());
+        const auto* data_b = reinterpret_cast<const std::uint8_t*>(blocks_b.data());
+        Sha256State expected_a = SHA256_INITIAL_STATE;
+        Sha256State expected_b = {1, 2, 3, 4, 5, 6, 7, static_cast<std::uint32_t>(trial)};
+        const Sha256State start_b = expected_b;
+        Sha256CompressFunction(Sha256Kernel::Libsodium)(expected_a, data_a, count);
+        Sha256CompressFunction(Sha256Kernel::Libsodium)(expected_b, data_b, count);
+        for (Sha256Kernel kernel : RunnableKernels()) {
+            Sha256State lane_a = SHA256_INITIAL_STATE;
+            Sha256State lane_b = start_b;
+            Sha256CompressTwoFunction(kernel)(lane_a, data_a, lane_b, data_b, count);
+            EXPECT_EQ(lane_a, expected_a) << "kernel " << static_cast<int>(kernel);
+            EXPECT_EQ(lane_b, expected_b) << "kernel " << static_cast<int>(kernel);
+        }
+    }
+}
+
 TEST(Sha256, PaddedSizeLeavesRoomForTerminatorAndLength) {
     EXPECT_EQ(Sha256PaddedSize(0), 64U);
     EXPECT_EQ(Sha256PaddedSize(55), 64U);
