@@ -3,12 +3,12 @@
 // Every method is called on the loop thread; callbacks also run on the loop thread.
 #pragma once
 
+#include "chain/chain_state.h"
+
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
-
-#include "chain/chain_state.h"
 
 namespace gossipchain {
 
@@ -43,14 +43,16 @@ public:
     virtual const std::string& NodeId() const = 0;
     virtual double UptimeSeconds() const = 0;
 
-    /** Admits a client's transaction (acknowledged only when Accepted or Duplicate) and relays it. */
+    /** Admits a client's transaction (acknowledged only when Accepted or Duplicate) and relays it.
+     */
     virtual TxResult SubmitTransaction(const Transaction& tx) = 0;
     /**
      * Mines one block on the miner threads: the pending transactions plus the reward. `done` gets
      * the block once it is on the main chain and gossiped, or an error text.
      */
     virtual void MineOne(std::function<void(const BlockEntry* block, std::string error)> done) = 0;
-    /** Opens persistent links to the addresses; returns every address the node knows, "host:port". */
+    /** Opens persistent links to the addresses; returns every address the node knows, "host:port".
+     */
     virtual std::vector<std::string> RegisterNodes(const std::vector<PeerAddress>& addresses) = 0;
     /** Syncs with every known peer now (gossip peers and plain tutorial HTTP nodes). */
     virtual void Resolve(std::function<void(ResolveOutcome)> done) = 0;

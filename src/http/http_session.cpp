@@ -1,0 +1,155 @@
+#include "http/http_session.h"
+
+#include "util/clock.h"
+#include "util/log.h"
+
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <optional>
+#include <utility>
+
+namespace gossipchain {
+
+namespace {
+
+/** One response position in the connection's request order. */
+struct Slot {
+    bool ready = false;
+    bool close_after = false;
+    std::string bytes;
+};
+
+}  // namespace
+
+// Shared with every Responder through a weak_ptr, so an answer arriving after the connection
+// is gone finds no state and does nothing.
+struct HttpSession::State {
+    State(const Router& r, Output o, Options opts)
+        : router(r), output(std::move(o)), options(opts), parser(opts.parser) {}
+
+    /** Writes out every ready slot at the front. The caller holds a shared_ptr to this. */
+    void Flush();
+    /** Queues a response that is already known (parse errors, overload) and closes after it. */
+    void QueueFinal(const HttpResponse& response);
+
+    const Router& router;
+    Output output;
+    Options options;
+    RequestParser parser;
+
+    /** Slots for sequence numbers first_seq, first_seq + 1, ...; the front is written next. */
+    std::deque<Slot> slots;
+    std::uint64_t first_seq = 0;
+    /** Set when a close_after slot is queued: nothing after it will be read or written. */
+    bool input_done = false;
+    /** Set when the close_after bytes went out, or the session was destroyed. */
+    bool output_done = false;
+};
+
+namespace {
+
+std::optional<std::int64_t> DateSeconds(bool enabled) {
+    if (!enabled)
+        return std::nullopt;
+    return static_cast<std::int64_t>(WallSeconds());
+}
+
+}  // namespace
+
+HttpSession::HttpSession(const Router& router, Output output)
+    : HttpSession(router, std::move(output), Options{}) {}
+
+HttpSession::HttpSession(const Router& router, Output output, Options options)
+    : m_state(std::make_shared<State>(router, std::move(output), options)) {}
+
+HttpSession::~HttpSession() {
+    m_state->output_done = true;
+}
+
+bool HttpSession::Closing() const {
+    return m_state->input_done;
+}
+
+std::size_t HttpSession::PendingResponses() const {
+    return m_state->slots.size();
+}
+
+void HttpSession::State::QueueFinal(const HttpResponse& response) {
+    Slot slot;
+    slot.ready = true;
+    slot.close_after = true;
+    slot.bytes = SerializeResponse(response, false, DateSeconds(options.date_header));
+    slots.push_back(std::move(slot));
+    input_done = true;
+}
+
+void HttpSession::State::Flush() {
+    while (!output_done && !slots.empty() && slots.front().ready) {
+        Slot slot = std::move(slots.front());
+        slots.pop_front();
+        ++first_seq;
+        if (slot.close_after) {
+            output_done = true;
+            slots.clear();
+        }
+        // The callback may destroy the session; the caller's shared_ptr keeps this State alive
+        // and output_done (set by the destructor) stops the loop.
+        output(std::move(slot.bytes), slot.close_after);
+    }
+}
+
+void HttpSession::OnData(std::string_view bytes) {
+    std::shared_ptr<State> state = m_state;
+    if (state->input_done || state->output_done)
+        return;
+    HttpFeedResult fed = state->parser.Feed(bytes);
+
+    for (HttpRequest& request : fed.requests) {
+        if (state->input_done || state->output_done)
+            return;
+        if (state->slots.size() >= state->options.max_pipeline_depth) {
+            state->QueueFinal(JsonErrorResponse(503, "too many pipelined requests"));
+            break;
+        }
+        const std::uint64_t seq = state->first_seq + state->slots.size();
+        const bool close_after = !request.keep_alive;
+        if (close_after)
+            state->input_done = true;
+        state->slots.emplace_back();
+
+        auto answered = std::make_shared<bool>(false);
+        std::weak_ptr<State> weak = state;
+        Responder respond = [weak, seq, close_after, answered](HttpResponse response) {
+            std::shared_ptr<State> s = weak.lock();
+            if (*answered || !s || s->output_done || seq < s->first_seq ||
+                seq - s->first_seq >= s->slots.size()) {
+                return;
+            }
+            *answered = true;
+            Slot& slot = s->slots[seq - s->first_seq];
+            slot.ready = true;
+            slot.close_after = close_after;
+            slot.bytes =
+                SerializeResponse(response, !close_after, DateSeconds(s->options.date_header));
+            s->Flush();
+        };
+        // Handlers are C++ code called from a libuv callback; no exception may escape to it.
+        try {
+            state->router.Dispatch(request, respond);
+        } catch (const std::exception& e) {
+            LOG_ERROR("http handler for %s %s threw: %s", request.method.c_str(),
+                      request.path.c_str(), e.what());
+            respond(JsonErrorResponse(500, "internal error"));
+        } catch (...) {
+            LOG_ERROR("http handler for %s %s threw", request.method.c_str(), request.path.c_str());
+            respond(JsonErrorResponse(500, "internal error"));
+        }
+    }
+    if (fed.error && !state->input_done && !state->output_done) {
+        state->QueueFinal(JsonErrorResponse(fed.error->status, fed.error->message));
+    }
+    state->Flush();
+}
+
+}  // namespace gossipchain

@@ -1,0 +1,61 @@
+// One HTTP connection's protocol logic, independent of sockets: bytes in, response bytes out.
+// src/net owns the socket and hands this class what it reads; the session parses requests,
+// dispatches them through the Router, and emits responses through an output callback strictly
+// in request order, even when handlers answer asynchronously and out of order (HTTP/1.1
+// pipelining requires responses in request order). It asks the transport to close after a
+// response to `Connection: close`, to HTTP/1.0 without keep-alive, and after a parse error.
+// Everything here runs on the loop thread.
+#pragma once
+
+#include "http/request_parser.h"
+#include "http/router.h"
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace gossipchain {
+
+/** Most requests of one connection waiting for their answers, a count; more get 503 + close. */
+inline constexpr std::size_t MAX_HTTP_PIPELINE_DEPTH = 64;
+
+class HttpSession {
+public:
+    /**
+     * Receives response bytes in order. `close_after` asks the transport to close the
+     * connection once these bytes are written; nothing is emitted after that.
+     */
+    using Output = std::function<void(std::string bytes, bool close_after)>;
+
+    struct Options {
+        RequestParser::Options parser;
+        std::size_t max_pipeline_depth = MAX_HTTP_PIPELINE_DEPTH;
+        /** Adds a Date header read from the wall clock; off keeps output deterministic. */
+        bool date_header = false;
+    };
+
+    /** `router` must outlive the session. */
+    HttpSession(const Router& router, Output output);
+    HttpSession(const Router& router, Output output, Options options);
+    /** Responders still held by handlers become no-ops. */
+    ~HttpSession();
+    HttpSession(const HttpSession&) = delete;
+    HttpSession& operator=(const HttpSession&) = delete;
+
+    /** Feeds bytes read from the connection. Ignored once the session is closing. */
+    void OnData(std::string_view bytes);
+
+    /** True once a response with close_after was emitted or queued; no more input is read. */
+    bool Closing() const;
+
+    /** Requests dispatched whose responses have not been emitted yet. */
+    std::size_t PendingResponses() const;
+
+private:
+    struct State;
+    std::shared_ptr<State> m_state;
+};
+
+}  // namespace gossipchain

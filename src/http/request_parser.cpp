@@ -1,0 +1,359 @@
+#include "http/request_parser.h"
+
+#include "util/hex.h"
+
+#include <llhttp.h>
+
+#include <algorithm>
+#include <cstdint>
+
+namespace gossipchain {
+
+namespace {
+
+char AsciiLower(char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return AsciiLower(x) == AsciiLower(y);
+           });
+}
+
+std::string_view TrimBlanks(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
+    return s;
+}
+
+int HexValue(char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+// Maps llhttp's own grammar errors to a status. Everything it rejects is the client's fault
+// (400), except transfer codings we cannot decode, which RFC 9112 section 6.1 answers with 501.
+HttpError ErrorFromLlhttp(llhttp_errno_t err, const char* reason) {
+    std::string message = reason != nullptr ? reason : llhttp_errno_name(err);
+    if (err == HPE_INVALID_TRANSFER_ENCODING)
+        return {501, "unsupported transfer encoding"};
+    return {400, "malformed request: " + message};
+}
+
+}  // namespace
+
+const std::string* HttpRequest::Header(std::string_view lowercase_name) const {
+    for (const auto& [name, value] : headers) {
+        if (name == lowercase_name)
+            return &value;
+    }
+    return nullptr;
+}
+
+bool DecodePercentPath(std::string_view encoded, std::string& decoded) {
+    decoded.clear();
+    decoded.reserve(encoded.size());
+    for (std::size_t i = 0; i < encoded.size(); ++i) {
+        char c = encoded[i];
+        if (c == '%') {
+            if (i + 2 >= encoded.size())
+                return false;
+            int hi = HexValue(encoded[i + 1]);
+            int lo = HexValue(encoded[i + 2]);
+            if (hi < 0 || lo < 0)
+                return false;
+            c = static_cast<char>(hi * 16 + lo);
+            i += 2;
+        }
+        if (c == '\0')
+            return false;
+        decoded.push_back(c);
+    }
+    return IsValidUtf8(decoded);
+}
+
+// Owns the llhttp parser. The callbacks are static members with llhttp's exact C signatures;
+// they recover `this` from parser.data, never throw (llhttp frames are C), and report our own
+// limit violations by storing m_error and returning an error code that stops llhttp.
+class RequestParser::Impl {
+public:
+    explicit Impl(Options options) : m_options(options) {
+        llhttp_settings_init(&m_settings);
+        m_settings.on_message_begin = OnMessageBegin;
+        m_settings.on_url = OnUrl;
+        m_settings.on_header_field = OnHeaderField;
+        m_settings.on_header_value = OnHeaderValue;
+        m_settings.on_header_value_complete = OnHeaderValueComplete;
+        m_settings.on_headers_complete = OnHeadersComplete;
+        m_settings.on_body = OnBody;
+        m_settings.on_message_complete = OnMessageComplete;
+        llhttp_init(&m_parser, HTTP_REQUEST, &m_settings);
+        m_parser.data = this;
+    }
+
+    HttpFeedResult Feed(std::string_view bytes);
+    bool Finished() const { return m_finished; }
+
+private:
+    static int OnMessageBegin(llhttp_t* parser);
+    static int OnUrl(llhttp_t* parser, const char* at, size_t length);
+    static int OnHeaderField(llhttp_t* parser, const char* at, size_t length);
+    static int OnHeaderValue(llhttp_t* parser, const char* at, size_t length);
+    static int OnHeaderValueComplete(llhttp_t* parser);
+    static int OnHeadersComplete(llhttp_t* parser);
+    static int OnBody(llhttp_t* parser, const char* at, size_t length);
+    static int OnMessageComplete(llhttp_t* parser);
+
+    static Impl& From(llhttp_t* parser) { return *static_cast<Impl*>(parser->data); }
+
+    /** Records our own error; the return value is what the callback hands back to llhttp. */
+    int Fail(int status, std::string message);
+    /** Counts header-section bytes seen by callbacks so one huge field fails before buffering. */
+    int CountHeaderBytes(std::size_t length);
+    int FinishHeaders();
+
+    Options m_options;
+    llhttp_settings_t m_settings{};
+    llhttp_t m_parser{};
+
+    HttpRequest m_current;
+    bool m_last_was_value = false;
+    /** True from the end of one message until the end of the next one's header section. */
+    bool m_in_header_section = true;
+    /** Every byte fed while in the header section, whitespace included (exact bound). */
+    std::size_t m_header_section_bytes = 0;
+    /** Bytes handed to span callbacks in the current header section (early bound). */
+    std::size_t m_header_span_bytes = 0;
+
+    std::vector<HttpRequest> m_completed;
+    std::optional<HttpError> m_error;
+    bool m_error_reported = false;
+    bool m_finished = false;
+};
+
+int RequestParser::Impl::Fail(int status, std::string message) {
+    if (!m_error)
+        m_error = HttpError{status, std::move(message)};
+    return HPE_USER;
+}
+
+int RequestParser::Impl::CountHeaderBytes(std::size_t length) {
+    m_header_span_bytes += length;
+    if (m_header_span_bytes > m_options.max_header_bytes) {
+        return Fail(431, "request header fields too large");
+    }
+    return 0;
+}
+
+int RequestParser::Impl::OnMessageBegin(llhttp_t* parser) {
+    Impl& self = From(parser);
+    self.m_current = HttpRequest{};
+    self.m_last_was_value = false;
+    self.m_header_span_bytes = 0;
+    return 0;
+}
+
+int RequestParser::Impl::OnUrl(llhttp_t* parser, const char* at, size_t length) {
+    Impl& self = From(parser);
+    if (self.m_current.target.size() + length > self.m_options.max_target_bytes) {
+        return self.Fail(414, "request target too long");
+    }
+    self.m_current.target.append(at, length);
+    return self.CountHeaderBytes(length);
+}
+
+int RequestParser::Impl::OnHeaderField(llhttp_t* parser, const char* at, size_t length) {
+    Impl& self = From(parser);
+    if (int rc = self.CountHeaderBytes(length); rc != 0)
+        return rc;
+    auto& headers = self.m_current.headers;
+    if (headers.empty() || self.m_last_was_value) {
+        if (headers.size() >= self.m_options.max_header_count) {
+            return self.Fail(431, "too many header fields");
+        }
+        headers.emplace_back();
+        self.m_last_was_value = false;
+    }
+    std::string& name = headers.back().first;
+    for (size_t i = 0; i < length; ++i)
+        name.push_back(AsciiLower(at[i]));
+    return 0;
+}
+
+int RequestParser::Impl::OnHeaderValue(llhttp_t* parser, const char* at, size_t length) {
+    Impl& self = From(parser);
+    if (int rc = self.CountHeaderBytes(length); rc != 0)
+        return rc;
+    self.m_last_was_value = true;
+    self.m_current.headers.back().second.append(at, length);
+    return 0;
+}
+
+int RequestParser::Impl::OnHeaderValueComplete(llhttp_t* parser) {
+    Impl& self = From(parser);
+    // A field with an empty value produces no value span, but it is still a complete field.
+    self.m_last_was_value = true;
+    if (self.m_current.headers.empty())
+        return 0;
+    std::string& value = self.m_current.headers.back().second;
+    value = std::string(TrimBlanks(value));
+    return 0;
+}
+
+int RequestParser::Impl::FinishHeaders() {
+    HttpRequest& req = m_current;
+    req.method = llhttp_method_name(static_cast<llhttp_method_t>(llhttp_get_method(&m_parser)));
+    req.http_minor = llhttp_get_http_minor(&m_parser);
+
+    std::string_view target = req.target;
+    target = target.substr(0, target.find('#'));
+    if (target.empty() || target.front() != '/') {
+        return Fail(400, "request target must be an absolute path");
+    }
+    std::size_t question = target.find('?');
+    if (question != std::string_view::npos)
+        req.query = std::string(target.substr(question + 1));
+    if (!DecodePercentPath(target.substr(0, question), req.path)) {
+        return Fail(400, "invalid percent-encoding in path");
+    }
+
+    const uint16_t flags = m_parser.flags;
+    if ((flags & F_TRANSFER_ENCODING) != 0) {
+        // Only a single "chunked" coding is decodable here; gzip and friends would hand the
+        // handlers compressed bytes, so they are refused instead of half-understood.
+        std::size_t codings = 0;
+        bool only_chunked = true;
+        for (const auto& [name, value] : req.headers) {
+            if (name != "transfer-encoding")
+                continue;
+            std::string_view list = value;
+            while (true) {
+                std::size_t comma = list.find(',');
+                std::string_view coding = TrimBlanks(list.substr(0, comma));
+                ++codings;
+                if (!EqualsIgnoreCase(coding, "chunked"))
+                    only_chunked = false;
+                if (comma == std::string_view::npos)
+                    break;
+                list.remove_prefix(comma + 1);
+            }
+        }
+        if (codings != 1 || !only_chunked)
+            return Fail(501, "unsupported transfer encoding");
+    }
+    const bool chunked = (flags & F_CHUNKED) != 0;
+    const bool has_length = (flags & F_CONTENT_LENGTH) != 0;
+    if (has_length && m_parser.content_length > m_options.max_body_bytes) {
+        return Fail(413, "request body too large");
+    }
+    if ((req.method == "POST" || req.method == "PUT") && !has_length && !chunked) {
+        return Fail(411, "length required");
+    }
+    if (has_length)
+        req.body.reserve(static_cast<std::size_t>(m_parser.content_length));
+    return 0;
+}
+
+int RequestParser::Impl::OnHeadersComplete(llhttp_t* parser) {
+    Impl& self = From(parser);
+    if (self.FinishHeaders() != 0)
+        return -1;
+    self.m_in_header_section = false;
+    // Pausing marks where the header section ends inside the chunk, for exact byte counting.
+    return HPE_PAUSED;
+}
+
+int RequestParser::Impl::OnBody(llhttp_t* parser, const char* at, size_t length) {
+    Impl& self = From(parser);
+    // Content-Length bodies were bounded up front; this catches chunked bodies as they stream.
+    if (self.m_current.body.size() + length > self.m_options.max_body_bytes) {
+        return self.Fail(413, "request body too large");
+    }
+    self.m_current.body.append(at, length);
+    return 0;
+}
+
+int RequestParser::Impl::OnMessageComplete(llhttp_t* parser) {
+    Impl& self = From(parser);
+    HttpRequest& req = self.m_current;
+    // An Upgrade request is answered as plain HTTP and the connection closed afterwards,
+    // because llhttp stops parsing HTTP after it.
+    req.keep_alive = llhttp_should_keep_alive(parser) != 0 && llhttp_get_upgrade(parser) == 0;
+    if (!req.keep_alive)
+        self.m_finished = true;
+    self.m_completed.push_back(std::move(req));
+    self.m_current = HttpRequest{};
+    self.m_in_header_section = true;
+    self.m_header_section_bytes = 0;
+    self.m_header_span_bytes = 0;
+    // Pausing marks where the next message starts inside the chunk.
+    return HPE_PAUSED;
+}
+
+HttpFeedResult RequestParser::Impl::Feed(std::string_view bytes) {
+    HttpFeedResult result;
+    const char* data = bytes.data();
+    std::size_t remaining = bytes.size();
+    // After a pause llhttp runs again even with no bytes left: a message without a body
+    // completes right after its header section, without consuming input.
+    bool resumed = false;
+    while (!m_finished && (remaining > 0 || resumed)) {
+        resumed = false;
+        const bool segment_in_headers = m_in_header_section;
+        const llhttp_errno_t err = llhttp_execute(&m_parser, data, remaining);
+        std::size_t consumed = remaining;
+        if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) {
+            consumed = static_cast<std::size_t>(llhttp_get_error_pos(&m_parser) - data);
+        }
+        if (segment_in_headers)
+            m_header_section_bytes += consumed;
+        data += consumed;
+        remaining -= consumed;
+
+        if (err == HPE_OK || err == HPE_PAUSED) {
+            if (segment_in_headers && m_header_section_bytes > m_options.max_header_bytes) {
+                Fail(431, "request header fields too large");
+            }
+        } else if (err != HPE_PAUSED_UPGRADE && !m_error) {
+            m_error = ErrorFromLlhttp(err, llhttp_get_error_reason(&m_parser));
+        }
+        if (m_error) {
+            m_finished = true;
+            break;
+        }
+        if (err == HPE_PAUSED) {
+            llhttp_resume(&m_parser);
+            resumed = true;
+        }
+        if (err == HPE_PAUSED_UPGRADE)
+            m_finished = true;
+    }
+    result.requests = std::move(m_completed);
+    m_completed.clear();
+    if (m_error && !m_error_reported) {
+        result.error = m_error;
+        m_error_reported = true;
+    }
+    return result;
+}
+
+RequestParser::RequestParser() : RequestParser(Options{}) {}
+RequestParser::RequestParser(Options options) : m_impl(std::make_unique<Impl>(options)) {}
+RequestParser::~RequestParser() = default;
+
+HttpFeedResult RequestParser::Feed(std::string_view bytes) {
+    return m_impl->Feed(bytes);
+}
+bool RequestParser::Finished() const {
+    return m_impl->Finished();
+}
+
+}  // namespace gossipchain

@@ -1,0 +1,117 @@
+#include "http/router.h"
+
+#include <algorithm>
+
+namespace gossipchain {
+
+namespace {
+
+std::string AsciiLower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) {
+        if (c >= 'A' && c <= 'Z')
+            c = static_cast<char>(c - 'A' + 'a');
+    }
+    return out;
+}
+
+std::string_view Trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
+    return s;
+}
+
+}  // namespace
+
+void Router::Add(std::string method, std::string path, Handler handler) {
+    m_exact[std::move(path)][std::move(method)] = std::move(handler);
+}
+
+void Router::AddPrefix(std::string method, std::string prefix, Handler handler) {
+    auto it = std::find_if(m_prefixes.begin(), m_prefixes.end(),
+                           [&](const auto& entry) { return entry.first == prefix; });
+    if (it == m_prefixes.end()) {
+        m_prefixes.emplace_back(std::move(prefix), MethodTable{});
+        it = std::prev(m_prefixes.end());
+    }
+    it->second[std::move(method)] = std::move(handler);
+}
+
+const Router::MethodTable* Router::Find(std::string_view path) const {
+    if (auto it = m_exact.find(path); it != m_exact.end())
+        return &it->second;
+    for (const auto& [prefix, table] : m_prefixes) {
+        if (path.size() <= prefix.size() || path.substr(0, prefix.size()) != prefix)
+            continue;
+        if (path.find('/', prefix.size()) != std::string_view::npos)
+            continue;
+        return &table;
+    }
+    return nullptr;
+}
+
+std::string Router::AllowedMethods(std::string_view path) const {
+    const MethodTable* table = Find(path);
+    std::string allow;
+    if (table == nullptr)
+        return allow;
+    // std::map iterates in sorted order, so the header is stable.
+    for (const auto& entry : *table) {
+        if (!allow.empty())
+            allow += ", ";
+        allow += entry.first;
+    }
+    return allow;
+}
+
+void Router::Dispatch(const HttpRequest& request, const Responder& respond) const {
+    const MethodTable* table = Find(request.path);
+    if (table == nullptr) {
+        respond(JsonErrorResponse(404, "not found: " + request.path));
+        return;
+    }
+    auto it = table->find(request.method);
+    if (it == table->end()) {
+        HttpResponse response =
+            JsonErrorResponse(405, "method not allowed: " + request.method + " " + request.path);
+        response.headers.emplace_back("Allow", AllowedMethods(request.path));
+        respond(std::move(response));
+        return;
+    }
+    it->second(request, respond);
+}
+
+std::string_view PathSuffix(const HttpRequest& request, std::string_view prefix) {
+    std::string_view path = request.path;
+    if (path.substr(0, prefix.size()) != prefix)
+        return {};
+    return path.substr(prefix.size());
+}
+
+std::optional<HttpResponse> CheckJsonContentType(const HttpRequest& request) {
+    const std::string* header = request.Header("content-type");
+    if (header != nullptr) {
+        std::string_view value = *header;
+        std::size_t semicolon = value.find(';');
+        bool ok = AsciiLower(Trim(value.substr(0, semicolon))) == "application/json";
+        while (ok && semicolon != std::string_view::npos) {
+            value.remove_prefix(semicolon + 1);
+            semicolon = value.find(';');
+            std::string param = AsciiLower(Trim(value.substr(0, semicolon)));
+            if (param.rfind("charset=", 0) == 0) {
+                std::string charset = param.substr(8);
+                if (charset.size() >= 2 && charset.front() == '"' && charset.back() == '"') {
+                    charset = charset.substr(1, charset.size() - 2);
+                }
+                ok = charset == "utf-8";
+            }
+        }
+        if (ok)
+            return std::nullopt;
+    }
+    return JsonErrorResponse(415, "Content-Type must be application/json");
+}
+
+}  // namespace gossipchain
