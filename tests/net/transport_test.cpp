@@ -1,0 +1,449 @@
+// Loopback tests of the transport on a private EventLoop: gossip links both ways, the HTTP sniffer,
+// limits (write queue, idle, sniff timeout, frame size, connection cap) and exact callback counts.
+#include "net/transport.h"
+
+#include "net/frame_decoder.h"
+#include "net/timer.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <cerrno>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace gossipchain::net {
+namespace {
+
+/** Upper bound for any single wait in these tests, in ms. */
+constexpr uint64_t DEADLINE_MS = 5'000;
+
+/** Counts every handler callback and lets a test hook into them. */
+struct Recorder : ConnectionHandler {
+    int opens = 0;
+    int closes = 0;
+    int data_calls = 0;
+    std::vector<std::string> frames;
+    std::string data;
+    std::vector<std::string> reasons;
+    Connection* conn = nullptr;
+    std::function<void(Connection&)> on_open;
+    std::function<void(Connection&, std::string_view)> on_frame;
+    std::function<void(Connection&, std::string_view)> on_data;
+
+    void OnOpen(Connection& c) override {
+        ++opens;
+        conn = &c;
+        if (on_open)
+            on_open(c);
+    }
+    void OnFrame(Connection& c, std::string_view payload) override {
+        frames.emplace_back(payload);
+        if (on_frame)
+            on_frame(c, payload);
+    }
+    void OnData(Connection& c, std::string_view bytes) override {
+        ++data_calls;
+        data.append(bytes);
+        if (on_data)
+            on_data(c, bytes);
+    }
+    void OnClose(Connection& c, std::string_view reason) override {
+        ++closes;
+        reasons.emplace_back(reason);
+        if (conn == &c)
+            conn = nullptr;
+    }
+};
+
+/** A plain blocking socket for playing a peer the transport does not control. */
+class RawClient {
+public:
+    explicit RawClient(uint16_t port, int receive_buffer = 0) {
+        m_fd = socket(AF_INET, SOCK_STREAM, 0);
+        if (receive_buffer > 0) {
+            setsockopt(m_fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof(receive_buffer));
+        }
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(port);
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        // Loopback connects complete in the kernel's backlog, without the loop accepting.
+        m_connected = connect(m_fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    }
+    ~RawClient() { close(m_fd); }
+    RawClient(const RawClient&) = delete;
+    RawClient& operator=(const RawClient&) = delete;
+
+    bool Connected() const { return m_connected; }
+    bool Send(std::string_view bytes) {
+        return send(m_fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+               static_cast<ssize_t>(bytes.size());
+    }
+    /** Reads what is available without blocking; true once the peer closed (EOF or reset). */
+    bool PollClosed() {
+        char buf[4096];
+        for (;;) {
+            const ssize_t n = recv(m_fd, buf, sizeof(buf), MSG_DONTWAIT);
+            if (n > 0) {
+                received.append(buf, static_cast<size_t>(n));
+                continue;
+            }
+            if (n == 0)
+                return true;
+            return errno != EAGAIN && errno != EWOULDBLOCK;
+        }
+    }
+
+    std::string received;
+
+private:
+    int m_fd = -1;
+    bool m_connected = false;
+};
+
+std::string Magic() {
+    return std::string(MAGIC.begin(), MAGIC.end());
+}
+
+class TransportTest : public ::testing::Test {
+protected:
+    Transport& Server(TransportOptions options = {}) {
+        m_transports.push_back(
+            std::make_unique<Transport>(m_loop, std::move(options), server_gossip, server_http));
+        Transport& server = *m_transports.back();
+        EXPECT_EQ(server.Listen(), 0);
+        EXPECT_NE(server.Port(), 0);
+        return server;
+    }
+    Transport& Client(TransportOptions options = {}) {
+        m_transports.push_back(
+            std::make_unique<Transport>(m_loop, std::move(options), client_gossip, client_http));
+        return *m_transports.back();
+    }
+    bool RunUntil(const std::function<bool()>& done) { return m_loop.RunUntil(done, DEADLINE_MS); }
+    /** Connects a client transport to `server` and waits until both ends are open. */
+    Connection* ConnectPair(Transport& client, Transport& server) {
+        Connection* outbound = nullptr;
+        int status = 1;
+        client.Connect("127.0.0.1", server.Port(), [&](Connection* conn, int s) {
+            outbound = conn;
+            status = s;
+        });
+        EXPECT_TRUE(RunUntil([&] { return status != 1 && server_gossip.opens == 1; }));
+        EXPECT_EQ(status, 0);
+        return outbound;
+    }
+
+    void TearDown() override {
+        for (auto& transport : m_transports)
+            transport->CloseAll("teardown");
+        EXPECT_TRUE(RunUntil([&] {
+            for (auto& transport : m_transports) {
+                if (transport->ConnectionCount() != 0)
+                    return false;
+            }
+            return true;
+        }));
+        m_transports.clear();
+        EXPECT_EQ(m_loop.Close(), 0);
+    }
+
+    EventLoop m_loop;
+    Recorder server_gossip;
+    Recorder server_http;
+    Recorder client_gossip;
+    Recorder client_http;
+
+private:
+    std::vector<std::unique_ptr<Transport>> m_transports;
+};
+
+TEST_F(TransportTest, GossipFramesFlowBothWaysWithExactCallbackCounts) {
+    Transport& server = Server();
+    Transport& client = Client();
+    const std::string big(1024 * 1024, 'b');  // larger than one read, so it is reassembled
+    server_gossip.on_frame = [&](Connection& c, std::string_view payload) {
+        EXPECT_TRUE(c.SendFrame("echo:" + std::string(payload.substr(0, 5))));
+    };
+    Connection* outbound = ConnectPair(client, server);
+    ASSERT_NE(outbound, nullptr);
+    EXPECT_EQ(outbound->Kind(), ConnectionKind::Gossip);
+    EXPECT_FALSE(outbound->Inbound());
+    EXPECT_EQ(outbound->RemoteAddress(), "127.0.0.1:" + std::to_string(server.Port()));
+    ASSERT_NE(server_gossip.conn, nullptr);
+    EXPECT_TRUE(server_gossip.conn->Inbound());
+    EXPECT_EQ(server_gossip.conn->Kind(), ConnectionKind::Gossip);
+    EXPECT_EQ(client_gossip.opens, 1);
+
+    EXPECT_TRUE(outbound->SendFrame("hello"));
+    EXPECT_TRUE(outbound->SendFrame(""));
+    EXPECT_TRUE(outbound->SendFrame(big));
+    ASSERT_TRUE(RunUntil([&] { return client_gossip.frames.size() == 3; }));
+    EXPECT_EQ(server_gossip.frames, (std::vector<std::string>{"hello", "", big}));
+    EXPECT_EQ(client_gossip.frames,
+              (std::vector<std::string>{"echo:hello", "echo:", "echo:bbbbb"}));
+    EXPECT_EQ(outbound->BytesOut(), MAGIC.size() + 3 * FRAME_HEADER_BYTES + 5 + big.size());
+    EXPECT_EQ(server_gossip.conn->BytesIn(), outbound->BytesOut());
+
+    outbound->Close("done");
+    outbound->Close("twice");  // idempotent
+    ASSERT_TRUE(RunUntil([&] { return server_gossip.closes == 1 && client_gossip.closes == 1; }));
+    EXPECT_EQ(client_gossip.reasons, (std::vector<std::string>{"done"}));
+    EXPECT_EQ(server_gossip.reasons, (std::vector<std::string>{"peer closed"}));
+    EXPECT_EQ(server_gossip.opens, 1);
+    EXPECT_EQ(client_gossip.opens, 1);
+    EXPECT_EQ(server_http.opens + server_http.closes + server_http.data_calls, 0);
+    EXPECT_EQ(server.ConnectionCount(), 0u);
+    EXPECT_EQ(client.ConnectionCount(), 0u);
+}
+
+TEST_F(TransportTest, ConnectResolvesLocalhost) {
+    Transport& server = Server();
+    Transport& client = Client();
+    int status = 1;
+    client.Connect("localhost", server.Port(), [&](Connection*, int s) { status = s; });
+    EXPECT_TRUE(RunUntil([&] { return status != 1 && server_gossip.opens == 1; }));
+    EXPECT_EQ(status, 0);
+    EXPECT_EQ(client_gossip.opens, 1);
+}
+
+TEST_F(TransportTest, ConnectToClosedPortFailsOnceWithoutOpen) {
+    uint16_t port = 0;
+    {
+        Transport& probe = Server();
+        port = probe.Port();
+        probe.CloseAll("free the port");
+    }
+    Transport& client = Client();
+    int calls = 0;
+    int status = 0;
+    Connection* conn = reinterpret_cast<Connection*>(1);
+    client.Connect("127.0.0.1", port, [&](Connection* c, int s) {
+        ++calls;
+        conn = c;
+        status = s;
+    });
+    EXPECT_EQ(calls, 0);  // never before Connect returns
+    EXPECT_TRUE(RunUntil([&] { return calls == 1; }));
+    EXPECT_EQ(conn, nullptr);
+    EXPECT_EQ(status, UV_ECONNREFUSED);
+    EXPECT_EQ(client_gossip.opens + client_gossip.closes, 0);
+    EXPECT_EQ(client.ConnectionCount(), 0u);
+}
+
+TEST_F(TransportTest, CloseAllCancelsPendingResolve) {
+    Transport& client = Client();
+    int calls = 0;
+    int status = 0;
+    client.Connect("localhost", 9, [&](Connection*, int s) {
+        ++calls;
+        status = s;
+    });
+    client.CloseAll("shutdown");
+    EXPECT_TRUE(RunUntil([&] { return calls == 1 && client.ConnectionCount() == 0; }));
+    EXPECT_EQ(status, UV_ECANCELED);
+    EXPECT_EQ(client_gossip.opens + client_gossip.closes, 0);
+}
+
+TEST_F(TransportTest, HttpRequestIsSniffedAndAnswered) {
+    Transport& server = Server();
+    const std::string request = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    const std::string response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    server_http.on_data = [&](Connection& c, std::string_view) {
+        if (server_http.data.size() < request.size())
+            return;
+        EXPECT_EQ(c.Kind(), ConnectionKind::Http);
+        EXPECT_TRUE(c.SendRaw(response));
+        c.CloseAfterWrites("response sent");
+    };
+    RawClient client(server.Port());
+    ASSERT_TRUE(client.Connected());
+    ASSERT_TRUE(client.Send(request));
+    ASSERT_TRUE(RunUntil([&] { return client.PollClosed(); }));
+    EXPECT_EQ(client.received, response);
+    EXPECT_EQ(server_http.data, request);
+    EXPECT_TRUE(RunUntil([&] { return server_http.closes == 1; }));
+    EXPECT_EQ(server_http.opens, 1);
+    EXPECT_EQ(server_http.reasons, (std::vector<std::string>{"response sent"}));
+    EXPECT_EQ(server_gossip.opens + server_gossip.closes, 0);
+}
+
+TEST_F(TransportTest, PrefixOfMagicThenDifferentByteIsHttpWithAllBytes) {
+    Transport& server = Server();
+    RawClient client(server.Port());
+    ASSERT_TRUE(client.Send(std::string("\xF0\x9F", 2)));
+    ASSERT_TRUE(RunUntil([&] { return server.ConnectionCount() == 1; }));
+    // Two matching bytes are not enough to decide.
+    EXPECT_FALSE(m_loop.RunUntil([&] { return server_http.opens + server_gossip.opens > 0; }, 20));
+    ASSERT_TRUE(client.Send(std::string("\x00rest", 5)));
+    ASSERT_TRUE(RunUntil([&] { return server_http.data.size() == 7; }));
+    EXPECT_EQ(server_http.data, std::string("\xF0\x9F\x00rest", 7));
+    EXPECT_EQ(server_http.opens, 1);
+    EXPECT_EQ(server_gossip.opens, 0);
+}
+
+TEST_F(TransportTest, MagicSplitAcrossReadsIsGossip) {
+    Transport& server = Server();
+    RawClient client(server.Port());
+    const std::string stream =
+        Magic() + FrameDecoder::Encode("first") + FrameDecoder::Encode("2nd");
+    ASSERT_TRUE(client.Send(stream.substr(0, 2)));
+    ASSERT_TRUE(RunUntil([&] { return server.ConnectionCount() == 1; }));
+    m_loop.RunUntil([] { return false; }, 20);
+    EXPECT_EQ(server_gossip.opens + server_http.opens, 0);  // still undecided
+    ASSERT_TRUE(client.Send(stream.substr(2)));
+    ASSERT_TRUE(RunUntil([&] { return server_gossip.frames.size() == 2; }));
+    EXPECT_EQ(server_gossip.frames, (std::vector<std::string>{"first", "2nd"}));
+    EXPECT_EQ(server_gossip.opens, 1);
+    EXPECT_EQ(server_http.opens, 0);
+}
+
+TEST_F(TransportTest, OversizedFrameClosesConnection) {
+    Transport& server = Server();
+    RawClient client(server.Port());
+    ASSERT_TRUE(client.Send(Magic() + std::string("\xFF\xFF\xFF\xFF", 4)));
+    ASSERT_TRUE(RunUntil([&] { return server_gossip.closes == 1; }));
+    EXPECT_EQ(server_gossip.reasons, (std::vector<std::string>{"frame too large"}));
+    EXPECT_EQ(server_gossip.opens, 1);
+    EXPECT_TRUE(server_gossip.frames.empty());
+    EXPECT_TRUE(RunUntil([&] { return client.PollClosed(); }));
+}
+
+TEST_F(TransportTest, SlowPeerIsDroppedWhenWriteQueueOverflows) {
+    TransportOptions options;
+    options.max_write_queue_bytes = 1024 * 1024;
+    Transport& server = Server(options);
+    const std::string chunk(64 * 1024, 'w');
+    int accepted = 0;
+    size_t max_queued = 0;
+    server_gossip.on_open = [&](Connection& c) {
+        // The peer never reads, so the kernel buffers fill and the queue must hit its bound.
+        for (int i = 0; i < 10'000; ++i) {
+            if (!c.SendFrame(chunk))
+                break;
+            ++accepted;
+            max_queued = std::max(max_queued, c.QueuedBytes());
+        }
+        EXPECT_TRUE(c.IsClosing());
+        EXPECT_FALSE(c.SendFrame("after close"));
+    };
+    RawClient client(server.Port(), /*receive_buffer=*/4096);
+    ASSERT_TRUE(client.Send(Magic()));
+    ASSERT_TRUE(RunUntil([&] { return server_gossip.closes == 1; }));
+    EXPECT_EQ(server_gossip.reasons, (std::vector<std::string>{"write queue full"}));
+    EXPECT_LT(accepted, 10'000);
+    EXPECT_GT(accepted, 0);
+    EXPECT_LE(max_queued, options.max_write_queue_bytes);
+}
+
+TEST_F(TransportTest, IdleGossipLinkIsClosed) {
+    Transport& server = Server();
+    Transport& client = Client();
+    server_gossip.on_open = [](Connection& c) { c.SetIdleTimeout(50); };
+    ASSERT_NE(ConnectPair(client, server), nullptr);
+    const uint64_t opened_at = m_loop.NowMs();
+    ASSERT_TRUE(RunUntil([&] { return server_gossip.closes == 1 && client_gossip.closes == 1; }));
+    EXPECT_GE(m_loop.NowMs() - opened_at, 40u);
+    EXPECT_EQ(server_gossip.reasons, (std::vector<std::string>{"idle timeout"}));
+    EXPECT_EQ(client_gossip.reasons, (std::vector<std::string>{"peer closed"}));
+}
+
+TEST_F(TransportTest, TrafficKeepsLinkAliveAndPausedLinkIsNotIdle) {
+    Transport& server = Server();
+    Transport& client = Client();
+    server_gossip.on_open = [](Connection& c) { c.SetIdleTimeout(100); };
+    Connection* outbound = ConnectPair(client, server);
+    ASSERT_NE(outbound, nullptr);
+    Timer ticker(m_loop);
+    ticker.Start(20, 20, [&] { outbound->SendFrame("ping"); });
+    m_loop.RunUntil([] { return false; }, 300);
+    ticker.Stop();
+    EXPECT_EQ(server_gossip.closes, 0);
+    EXPECT_GE(server_gossip.frames.size(), 5u);
+    server_gossip.conn->PauseReading();
+    m_loop.RunUntil([] { return false; }, 200);
+    EXPECT_EQ(server_gossip.closes, 0);
+    server_gossip.conn->ResumeReading();
+    ASSERT_TRUE(RunUntil([&] { return server_gossip.closes == 1; }));
+    EXPECT_EQ(server_gossip.reasons, (std::vector<std::string>{"idle timeout"}));
+}
+
+TEST_F(TransportTest, SilentInboundConnectionIsClosedBySniffTimeout) {
+    TransportOptions options;
+    options.sniff_timeout_ms = 50;
+    Transport& server = Server(options);
+    RawClient client(server.Port());
+    ASSERT_TRUE(RunUntil([&] { return server.ConnectionCount() == 1; }));
+    ASSERT_TRUE(RunUntil([&] { return client.PollClosed(); }));
+    EXPECT_TRUE(RunUntil([&] { return server.ConnectionCount() == 0; }));
+    EXPECT_EQ(server_gossip.opens + server_gossip.closes + server_http.opens + server_http.closes,
+              0);
+}
+
+TEST_F(TransportTest, InboundBeyondCapIsClosedAtOnce) {
+    TransportOptions options;
+    options.max_connections = 1;
+    Transport& server = Server(options);
+    RawClient first(server.Port());
+    ASSERT_TRUE(RunUntil([&] { return server.ConnectionCount() == 1; }));
+    RawClient second(server.Port());
+    ASSERT_TRUE(RunUntil([&] { return second.PollClosed(); }));
+    EXPECT_FALSE(first.PollClosed());
+    EXPECT_EQ(server.ConnectionCount(), 1u);
+}
+
+TEST_F(TransportTest, CloseAllClosesListenerAndLinksOnce) {
+    Transport& server = Server();
+    Transport& client = Client();
+    ASSERT_NE(ConnectPair(client, server), nullptr);
+    const uint16_t port = server.Port();
+    server.CloseAll("shutdown");
+    server.CloseAll("again");
+    ASSERT_TRUE(RunUntil([&] { return server_gossip.closes == 1 && client_gossip.closes == 1; }));
+    EXPECT_EQ(server_gossip.reasons, (std::vector<std::string>{"shutdown"}));
+    EXPECT_EQ(server.Port(), 0);
+    RawClient late(port);
+    EXPECT_FALSE(late.Connected());
+}
+
+TEST_F(TransportTest, ListensOnIpv6Loopback) {
+    TransportOptions options;
+    options.bind = "::1";
+    m_loop.RunUntil([] { return true; }, 0);
+    auto probe = std::make_unique<Transport>(m_loop, options, server_gossip, server_http);
+    const int rc = probe->Listen();
+    probe.reset();
+    if (rc == UV_EADDRNOTAVAIL || rc == UV_EAFNOSUPPORT)
+        GTEST_SKIP() << "no IPv6 loopback here";
+    ASSERT_EQ(rc, 0);
+    Transport& server = Server(options);
+    Transport& client = Client();
+    int status = 1;
+    Connection* outbound = nullptr;
+    client.Connect("::1", server.Port(), [&](Connection* c, int s) {
+        outbound = c;
+        status = s;
+    });
+    ASSERT_TRUE(RunUntil([&] { return status != 1 && server_gossip.opens == 1; }));
+    EXPECT_EQ(status, 0);
+    ASSERT_NE(outbound, nullptr);
+    EXPECT_EQ(outbound->RemoteAddress(), "[::1]:" + std::to_string(server.Port()));
+}
+
+TEST_F(TransportTest, ListenRejectsBadBindAddress) {
+    TransportOptions options;
+    options.bind = "not-an-ip";
+    Transport& client = Client(options);
+    EXPECT_EQ(client.Listen(), UV_EINVAL);
+    EXPECT_EQ(client.Port(), 0);
+}
+
+}  // namespace
+}  // namespace gossipchain::net
