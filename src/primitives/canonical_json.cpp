@@ -1,17 +1,34 @@
 #include "primitives/canonical_json.h"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstring>
-#include <map>
 
 namespace gossipchain {
 namespace {
 
+// True for the bytes Python's ensure_ascii output cannot copy as they are: everything outside
+// printable ASCII (' ' to '~'), so control characters, DEL (0x7f) and every byte of a multi-byte
+// UTF-8 sequence, plus the quote and the backslash. A table keeps the copy loop to one load per
+// byte.
+constexpr std::array<bool, 256> NEEDS_ESCAPE = [] {
+    std::array<bool, 256> table{};
+    for (std::size_t c = 0; c < table.size(); ++c)
+        table[c] = c < 0x20 || c > 0x7e;
+    table['"'] = true;
+    table['\\'] = true;
+    return table;
+}();
+
 void AppendUnicodeEscape(std::string& out, std::uint32_t unit) {
     static constexpr char DIGITS[] = "0123456789abcdef";
-    char buf[6] = {'\\', 'u', DIGITS[(unit >> 12) & 0xf], DIGITS[(unit >> 8) & 0xf],
-                   DIGITS[(unit >> 4) & 0xf], DIGITS[unit & 0xf]};
+    char buf[6] = {'\\',
+                   'u',
+                   DIGITS[(unit >> 12) & 0xf],
+                   DIGITS[(unit >> 8) & 0xf],
+                   DIGITS[(unit >> 4) & 0xf],
+                   DIGITS[unit & 0xf]};
     out.append(buf, sizeof(buf));
 }
 
@@ -24,9 +41,59 @@ std::uint32_t DecodeCodePoint(std::string_view s, std::size_t& i) {
         ++i;
         return c;
     }
-    for (int k = 1; k <= extra; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3f);
+    for (int k = 1; k <= extra; ++k)
+        cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3f);
     i += extra + 1;
     return cp;
+}
+
+// The letter of the two-character escapes Python uses (\n for a newline), or 0 for bytes that
+// take the \u00XX form.
+char ShortEscape(unsigned char c) {
+    switch (c) {
+        case '"':
+            return '"';
+        case '\\':
+            return '\\';
+        case '\n':
+            return 'n';
+        case '\r':
+            return 'r';
+        case '\t':
+            return 't';
+        case '\b':
+            return 'b';
+        case '\f':
+            return 'f';
+        default:
+            return 0;
+    }
+}
+
+// True when any of the eight bytes in `word` needs escaping. Word-at-a-time ("SWAR") tests let
+// the hex hashes and ids that make up most of a block be scanned eight bytes per step; each test
+// is exact about whether some byte matches, which is all the caller needs.
+bool WordNeedsEscape(std::uint64_t word) {
+    constexpr std::uint64_t ONES = 0x0101010101010101;
+    constexpr std::uint64_t HIGH = 0x8080808080808080;
+    auto has_zero_byte = [](std::uint64_t v) { return (v - ONES) & ~v & HIGH; };
+    std::uint64_t below_space = (word - ONES * 0x20) & ~word & HIGH;
+    return ((word & HIGH) | below_space | has_zero_byte(word ^ (ONES * 0x7f)) |
+            has_zero_byte(word ^ (ONES * '"')) | has_zero_byte(word ^ (ONES * '\\'))) != 0;
+}
+
+// The index of the first byte at or after `i` that needs escaping, or s.size().
+std::size_t PlainRunEnd(std::string_view s, std::size_t i) {
+    while (i + sizeof(std::uint64_t) <= s.size()) {
+        std::uint64_t word;
+        std::memcpy(&word, s.data() + i, sizeof(word));
+        if (WordNeedsEscape(word))
+            break;
+        i += sizeof(word);
+    }
+    while (i < s.size() && !NEEDS_ESCAPE[static_cast<unsigned char>(s[i])])
+        ++i;
+    return i;
 }
 
 }  // namespace
@@ -36,25 +103,17 @@ void AppendJsonString(std::string& out, std::string_view s) {
     std::size_t i = 0;
     while (i < s.size()) {
         // Copy the longest run that needs no escaping in one append.
-        std::size_t run = i;
-        while (run < s.size()) {
-            auto c = static_cast<unsigned char>(s[run]);
-            if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
-            ++run;
-        }
+        std::size_t run = PlainRunEnd(s, i);
         out.append(s.data() + i, run - i);
         i = run;
-        if (i >= s.size()) break;
+        if (i >= s.size())
+            break;
         auto c = static_cast<unsigned char>(s[i]);
-        switch (c) {
-            case '"': out += "\\\""; ++i; continue;
-            case '\\': out += "\\\\"; ++i; continue;
-            case '\n': out += "\\n"; ++i; continue;
-            case '\r': out += "\\r"; ++i; continue;
-            case '\t': out += "\\t"; ++i; continue;
-            case '\b': out += "\\b"; ++i; continue;
-            case '\f': out += "\\f"; ++i; continue;
-            default: break;
+        if (char escape = ShortEscape(c)) {
+            out.push_back('\\');
+            out.push_back(escape);
+            ++i;
+            continue;
         }
         if (c < 0x80) {
             AppendUnicodeEscape(out, c);
@@ -100,7 +159,8 @@ void AppendJsonDouble(std::string& out, double value) {
     auto res = std::to_chars(sci, sci + sizeof(sci), value, std::chars_format::scientific);
     std::string_view text(sci, static_cast<std::size_t>(res.ptr - sci));
     bool negative = text.front() == '-';
-    if (negative) text.remove_prefix(1);
+    if (negative)
+        text.remove_prefix(1);
     std::size_t e_pos = text.find('e');
     int exponent = 0;
     std::from_chars(text.data() + e_pos + 1 + (text[e_pos + 1] == '+'), text.data() + text.size(),
@@ -108,20 +168,26 @@ void AppendJsonDouble(std::string& out, double value) {
     char digits[20];
     std::size_t n = 0;
     for (std::size_t k = 0; k < e_pos; ++k) {
-        if (text[k] != '.') digits[n++] = text[k];
+        if (text[k] != '.')
+            digits[n++] = text[k];
     }
-    if (negative) out.push_back('-');
+    if (negative)
+        out.push_back('-');
     if (exponent < -4 || exponent >= 16) {
         out.push_back(digits[0]);
         if (n > 1) {
             out.push_back('.');
             out.append(digits + 1, n - 1);
         }
-        char exp_buf[8];
+        // Python writes at least two exponent digits with an explicit sign: 1e-05, 1e+16.
+        out.push_back('e');
+        out.push_back(exponent < 0 ? '-' : '+');
         int magnitude = exponent < 0 ? -exponent : exponent;
-        int len = std::snprintf(exp_buf, sizeof(exp_buf), "e%c%02d", exponent < 0 ? '-' : '+',
-                                magnitude);
-        out.append(exp_buf, static_cast<std::size_t>(len));
+        if (magnitude < 10)
+            out.push_back('0');
+        char exp_buf[4];
+        auto exp_end = std::to_chars(exp_buf, exp_buf + sizeof(exp_buf), magnitude).ptr;
+        out.append(exp_buf, exp_end);
     } else if (exponent < 0) {
         out += "0.";
         out.append(static_cast<std::size_t>(-exponent - 1), '0');
@@ -169,7 +235,8 @@ void AppendBlockJson(std::string& out, const Block& block) {
     AppendJsonDouble(out, block.timestamp);
     out += ", \"transactions\": [";
     for (std::size_t i = 0; i < block.transactions.size(); ++i) {
-        if (i) out += ", ";
+        if (i)
+            out += ", ";
         AppendTransactionJson(out, block.transactions[i]);
     }
     out += "]}";
@@ -186,17 +253,30 @@ namespace {
 void AppendValue(std::string& out, const nlohmann::json& value) {
     using Type = nlohmann::json::value_t;
     switch (value.type()) {
-        case Type::null: out += "null"; return;
-        case Type::boolean: out += value.get<bool>() ? "true" : "false"; return;
-        case Type::number_integer: AppendJsonInt(out, value.get<std::int64_t>()); return;
-        case Type::number_unsigned: AppendJsonUint(out, value.get<std::uint64_t>()); return;
-        case Type::number_float: AppendJsonDouble(out, value.get<double>()); return;
-        case Type::string: AppendJsonString(out, value.get_ref<const std::string&>()); return;
+        case Type::null:
+            out += "null";
+            return;
+        case Type::boolean:
+            out += value.get<bool>() ? "true" : "false";
+            return;
+        case Type::number_integer:
+            AppendJsonInt(out, value.get<std::int64_t>());
+            return;
+        case Type::number_unsigned:
+            AppendJsonUint(out, value.get<std::uint64_t>());
+            return;
+        case Type::number_float:
+            AppendJsonDouble(out, value.get<double>());
+            return;
+        case Type::string:
+            AppendJsonString(out, value.get_ref<const std::string&>());
+            return;
         case Type::array: {
             out.push_back('[');
             bool first = true;
             for (const auto& item : value) {
-                if (!first) out += ", ";
+                if (!first)
+                    out += ", ";
                 first = false;
                 AppendValue(out, item);
             }
@@ -208,8 +288,9 @@ void AppendValue(std::string& out, const nlohmann::json& value) {
             // code-point order, the order Python's sort_keys uses.
             out.push_back('{');
             bool first = true;
-            for (const auto& [key, item] : value.items()) {
-                if (!first) out += ", ";
+            for (const auto& [key, item] : value.get_ref<const nlohmann::json::object_t&>()) {
+                if (!first)
+                    out += ", ";
                 first = false;
                 AppendJsonString(out, key);
                 out += ": ";
@@ -219,7 +300,9 @@ void AppendValue(std::string& out, const nlohmann::json& value) {
             return;
         }
         case Type::binary:
-        case Type::discarded: out += "null"; return;
+        case Type::discarded:
+            out += "null";
+            return;
     }
 }
 }  // namespace

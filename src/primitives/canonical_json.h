@@ -6,28 +6,38 @@
 // and from 1e16 up). Strings must be valid UTF-8; callers validate before writing.
 #pragma once
 
+#include "primitives/block.h"
+#include "primitives/transaction.h"
+
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
-
-#include "primitives/block.h"
-#include "primitives/transaction.h"
-
 namespace gossipchain {
 
+/**
+ * Appends `utf8` quoted and escaped as ensure_ascii does: \" \\ \b \f \n \r \t, \u00XX for the
+ * other controls and DEL, \uXXXX (pairs above U+FFFF) for non-ASCII. Invalid UTF-8 yields
+ * unspecified (but memory-safe) output; nothing Python could hash looks like it.
+ */
 void AppendJsonString(std::string& out, std::string_view utf8);
 void AppendJsonInt(std::string& out, std::int64_t value);
 void AppendJsonUint(std::string& out, std::uint64_t value);
 /** Python's float repr; NaN and infinities are written as Python writes them (NaN, Infinity). */
 void AppendJsonDouble(std::string& out, double value);
 
+/** The transaction's canonical JSON: {"amount": .., "id": .., "recipient": .., "sender": ..}. */
 void AppendTransactionJson(std::string& out, const Transaction& tx);
+/** The block's canonical JSON, the exact bytes its hash is taken over. */
 void AppendBlockJson(std::string& out, const Block& block);
 std::string BlockJson(const Block& block);
 
-/** Any JSON value, written as json.dumps(value, sort_keys=True) would. */
+/**
+ * Any JSON value, written as json.dumps(value, sort_keys=True) would. Integers beyond 64 bits
+ * cannot occur: nlohmann reads them as floats, whereas Python keeps them exact.
+ */
 std::string CanonicalJson(const nlohmann::json& value);
 
 }  // namespace gossipchain

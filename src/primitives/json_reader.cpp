@@ -1,0 +1,368 @@
+#include "primitives/json_reader.h"
+
+#include "primitives/canonical_json.h"
+#include "util/hex.h"
+
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <utility>
+#include <vector>
+
+namespace gossipchain {
+namespace {
+
+using Json = nlohmann::json;
+
+/** Longest piece of untrusted text copied into an error message, in bytes. */
+constexpr std::size_t MAX_ERROR_SNIPPET_BYTES = 64;
+
+// Untrusted text in error messages is escaped (so control bytes cannot reach a log or terminal)
+// and shortened (so an error cannot be as large as the input).
+std::string Quote(std::string_view text) {
+    std::string out;
+    AppendJsonString(out, text.substr(0, MAX_ERROR_SNIPPET_BYTES));
+    if (text.size() > MAX_ERROR_SNIPPET_BYTES)
+        out += "...";
+    return out;
+}
+
+// nlohmann's messages start with "[json.exception.parse_error.101] "; the rest is what people
+// need ("parse error at line 1, column 3: syntax error ...").
+std::string WithoutExceptionTag(std::string_view what) {
+    if (!what.empty() && what.front() == '[') {
+        std::size_t end = what.find("] ");
+        if (end != std::string_view::npos)
+            what.remove_prefix(end + 2);
+    }
+    return std::string(what);
+}
+
+// Builds the DOM from nlohmann's SAX events. It exists (instead of json::parse) so parsing can
+// stop at the first container deeper than the limit, before a hostile "[[[[..." costs memory,
+// and so duplicate keys, which Python would silently collapse to the last one, are refused.
+class BoundedDomBuilder {
+public:
+    using number_integer_t = Json::number_integer_t;
+    using number_unsigned_t = Json::number_unsigned_t;
+    using number_float_t = Json::number_float_t;
+    using string_t = Json::string_t;
+    using binary_t = Json::binary_t;
+
+    BoundedDomBuilder(Json& root, std::size_t max_depth) : m_root(root), m_max_depth(max_depth) {}
+
+    bool null() { return Add(nullptr) != nullptr; }
+    bool boolean(bool value) { return Add(value) != nullptr; }
+    bool number_integer(number_integer_t value) { return Add(value) != nullptr; }
+    bool number_unsigned(number_unsigned_t value) { return Add(value) != nullptr; }
+    bool number_float(number_float_t value, const string_t& /*text*/) {
+        return Add(value) != nullptr;
+    }
+    bool string(string_t& value) { return Add(std::move(value)) != nullptr; }
+    bool binary(binary_t& /*value*/) { return Fail("binary values are not JSON"); }
+
+    bool start_object(std::size_t /*size*/) { return Open(Json::object()); }
+    bool start_array(std::size_t /*size*/) { return Open(Json::array()); }
+    bool end_object() { return Close(); }
+    bool end_array() { return Close(); }
+
+    bool key(string_t& name) {
+        Json& object = *m_open.back();
+        if (object.contains(name))
+            return Fail("duplicate key " + Quote(name));
+        m_slot = &object[name];
+        return true;
+    }
+
+    bool parse_error(std::size_t /*position*/, const std::string& /*last_token*/,
+                     const Json::exception& ex) {
+        return Fail(WithoutExceptionTag(ex.what()));
+    }
+
+    const std::string& Error() const { return m_error; }
+
+private:
+    // Stores `value` where the parser is: the root, the end of the open array, or the slot of
+    // the key just read. Returns where it went so containers can be opened in place.
+    Json* Add(Json&& value) {
+        if (m_open.empty()) {
+            m_root = std::move(value);
+            return &m_root;
+        }
+        Json& parent = *m_open.back();
+        if (parent.is_array()) {
+            parent.push_back(std::move(value));
+            return &parent.back();
+        }
+        *m_slot = std::move(value);
+        return m_slot;
+    }
+
+    bool Open(Json&& container) {
+        if (m_open.size() >= m_max_depth) {
+            return Fail("JSON nested deeper than " + std::to_string(m_max_depth) + " levels");
+        }
+        m_open.push_back(Add(std::move(container)));
+        return true;
+    }
+
+    bool Close() {
+        m_open.pop_back();
+        return true;
+    }
+
+    bool Fail(std::string message) {
+        if (m_error.empty())
+            m_error = std::move(message);
+        return false;
+    }
+
+    Json& m_root;
+    std::size_t m_max_depth;
+    /** The containers being filled, outermost first. Pointers stay valid: only the last grows. */
+    std::vector<Json*> m_open;
+    /** Where the value after the last key goes. */
+    Json* m_slot = nullptr;
+    std::string m_error;
+};
+
+// Finds exactly `names` in `json`, in that order, or names the first missing or extra key.
+template <std::size_t N>
+bool FindExactKeys(const Json& json, const std::array<const char*, N>& names, const char* what,
+                   std::array<const Json*, N>& values, std::string& error) {
+    if (!json.is_object()) {
+        error = std::string(what) + " must be a JSON object, got " + json.type_name();
+        return false;
+    }
+    for (std::size_t i = 0; i < N; ++i) {
+        auto it = json.find(names[i]);
+        if (it == json.end()) {
+            error = std::string(what) + ": missing key \"" + names[i] + "\"";
+            return false;
+        }
+        values[i] = &*it;
+    }
+    if (json.size() != N) {
+        // Every name is present, so at least one key is not a name; report the first.
+        for (const auto& [key, value] : json.items()) {
+            bool known = false;
+            for (const char* name : names)
+                known = known || key == name;
+            if (!known) {
+                error = std::string(what) + ": unexpected key " + Quote(key);
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+std::string Describe(const Json& value) {
+    if (value.is_number_float()) {
+        std::string text = "float ";
+        AppendJsonDouble(text, value.get<double>());
+        return text;
+    }
+    if (value.is_number())
+        return "integer " + value.dump();
+    return value.type_name();
+}
+
+bool ReadString(const Json& value, const char* key, std::string& out, std::string& error) {
+    if (!value.is_string()) {
+        error = std::string("\"") + key + "\" must be a string, got " + Describe(value);
+        return false;
+    }
+    const auto& text = value.get_ref<const std::string&>();
+    if (!IsValidUtf8(text)) {
+        error = std::string("\"") + key + "\" is not valid UTF-8";
+        return false;
+    }
+    out = text;
+    return true;
+}
+
+bool ReadUint(const Json& value, const char* key, std::uint64_t& out, std::string& error) {
+    if (value.is_number_unsigned()) {
+        out = value.get<std::uint64_t>();
+        return true;
+    }
+    if (value.is_number_integer()) {
+        auto signed_value = value.get<std::int64_t>();
+        if (signed_value >= 0) {
+            out = static_cast<std::uint64_t>(signed_value);
+            return true;
+        }
+        error = std::string("\"") + key + "\" must be a non-negative integer, got " +
+                std::to_string(signed_value);
+        return false;
+    }
+    error = std::string("\"") + key + "\" must be an integer, got " + Describe(value);
+    return false;
+}
+
+bool ReadInt(const Json& value, const char* key, std::int64_t& out, std::string& error) {
+    if (value.is_number_integer() && !value.is_number_unsigned()) {
+        out = value.get<std::int64_t>();
+        return true;
+    }
+    if (value.is_number_unsigned()) {
+        auto unsigned_value = value.get<std::uint64_t>();
+        if (unsigned_value <=
+            static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+            out = static_cast<std::int64_t>(unsigned_value);
+            return true;
+        }
+        error = std::string("\"") + key + "\" is out of range: " + std::to_string(unsigned_value);
+        return false;
+    }
+    error = std::string("\"") + key + "\" must be an integer, got " + Describe(value);
+    return false;
+}
+
+bool ReadTimestamp(const Json& value, double& out, std::string& error) {
+    if (value.is_number_float()) {
+        out = value.get<double>();
+        if (std::isfinite(out))
+            return true;
+        error = "\"timestamp\" must be finite";
+        return false;
+    }
+    if (value.is_number()) {
+        // Python's time() always returns a float, which json.dumps writes with a ".0" or a
+        // fraction; 1700000000 and 1700000000.0 hash differently, so guessing would fork.
+        error = "\"timestamp\" must be a JSON float such as " + value.dump() +
+                ".0 (Python's time() is a float), got integer " + value.dump();
+        return false;
+    }
+    error = "\"timestamp\" must be a float, got " + Describe(value);
+    return false;
+}
+
+bool ReadPreviousHash(const Json& value, PreviousHash& out, std::string& error) {
+    if (value.is_string()) {
+        std::string hash;
+        if (!ReadString(value, "previous_hash", hash, error))
+            return false;
+        out = std::move(hash);
+        return true;
+    }
+    if (value.is_number_integer()) {
+        std::int64_t link = 0;
+        if (!ReadInt(value, "previous_hash", link, error))
+            return false;
+        out = link;
+        return true;
+    }
+    error = "\"previous_hash\" must be a string or an integer, got " + Describe(value);
+    return false;
+}
+
+bool ReadTransaction(const Json& json, Transaction& out, std::string& error) {
+    static constexpr std::array<const char*, 4> KEYS = {"sender", "recipient", "amount", "id"};
+    std::array<const Json*, 4> values{};
+    if (!FindExactKeys(json, KEYS, "transaction", values, error))
+        return false;
+    Transaction tx;
+    if (!ReadString(*values[0], KEYS[0], tx.sender, error))
+        return false;
+    if (!ReadString(*values[1], KEYS[1], tx.recipient, error))
+        return false;
+    if (!ReadInt(*values[2], KEYS[2], tx.amount, error))
+        return false;
+    if (!ReadString(*values[3], KEYS[3], tx.id, error))
+        return false;
+    out = std::move(tx);
+    return true;
+}
+
+bool ReadBlock(const Json& json, Block& out, std::string& error) {
+    static constexpr std::array<const char*, 5> KEYS = {"index", "timestamp", "transactions",
+                                                        "proof", "previous_hash"};
+    std::array<const Json*, 5> values{};
+    if (!FindExactKeys(json, KEYS, "block", values, error))
+        return false;
+    Block block;
+    if (!ReadUint(*values[0], KEYS[0], block.index, error))
+        return false;
+    if (!ReadTimestamp(*values[1], block.timestamp, error))
+        return false;
+    const Json& transactions = *values[2];
+    if (!transactions.is_array()) {
+        error = "\"transactions\" must be an array, got " + Describe(transactions);
+        return false;
+    }
+    block.transactions.reserve(transactions.size());
+    for (std::size_t i = 0; i < transactions.size(); ++i) {
+        Transaction tx;
+        if (!ReadTransaction(transactions[i], tx, error)) {
+            error = "transactions[" + std::to_string(i) + "]: " + error;
+            return false;
+        }
+        block.transactions.push_back(std::move(tx));
+    }
+    if (!ReadUint(*values[3], KEYS[3], block.proof, error))
+        return false;
+    if (!ReadPreviousHash(*values[4], block.previous_hash, error))
+        return false;
+    out = std::move(block);
+    return true;
+}
+
+}  // namespace
+
+bool ParseJson(std::string_view text, nlohmann::json& out, std::string& error,
+               std::size_t max_depth) {
+    try {
+        Json root;
+        BoundedDomBuilder builder(root, max_depth);
+        if (!Json::sax_parse(text.begin(), text.end(), &builder)) {
+            error = builder.Error().empty() ? "invalid JSON" : builder.Error();
+            return false;
+        }
+        out = std::move(root);
+        return true;
+    } catch (const std::exception& ex) {
+        error = std::string("cannot parse JSON: ") + ex.what();
+        return false;
+    }
+}
+
+bool TransactionFromJson(const nlohmann::json& json, Transaction& out, std::string& error) {
+    try {
+        return ReadTransaction(json, out, error);
+    } catch (const std::exception& ex) {
+        error = std::string("cannot read transaction: ") + ex.what();
+        return false;
+    }
+}
+
+bool BlockFromJson(const nlohmann::json& json, Block& out, std::string& error) {
+    try {
+        return ReadBlock(json, out, error);
+    } catch (const std::exception& ex) {
+        error = std::string("cannot read block: ") + ex.what();
+        return false;
+    }
+}
+
+nlohmann::json TransactionToJson(const Transaction& tx) {
+    return Json{
+        {"sender", tx.sender}, {"recipient", tx.recipient}, {"amount", tx.amount}, {"id", tx.id}};
+}
+
+nlohmann::json BlockToJson(const Block& block) {
+    Json transactions = Json::array();
+    for (const auto& tx : block.transactions)
+        transactions.push_back(TransactionToJson(tx));
+    Json previous_hash =
+        std::visit([](const auto& link) { return Json(link); }, block.previous_hash);
+    return Json{{"index", block.index},
+                {"timestamp", block.timestamp},
+                {"transactions", std::move(transactions)},
+                {"proof", block.proof},
+                {"previous_hash", std::move(previous_hash)}};
+}
+
+}  // namespace gossipchain
