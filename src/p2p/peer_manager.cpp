@@ -1,0 +1,665 @@
+#include "p2p/peer_manager.h"
+
+#include <algorithm>
+
+#include "util/clock.h"
+#include "util/hex.h"
+#include "util/log.h"
+
+namespace gossipchain {
+
+bool RecentSet::Insert(const std::string& key) {
+    if (!m_set.insert(key).second) return false;
+    m_order.push_back(key);
+    if (m_order.size() > m_capacity) {
+        m_set.erase(m_order.front());
+        m_order.pop_front();
+    }
+    return true;
+}
+
+struct PeerManager::Peer {
+    net::Connection* conn = nullptr;
+    bool outbound = false;
+    /** Table key this link stands for: the dialled address, or the one an inbound peer
+     * advertised in Hello/RegisterPeer. Empty when unknown. */
+    std::string address_key;
+    bool ready = false;
+    std::string node_id;
+    std::uint64_t height = 0;
+    std::string tip;
+    int score = 0;
+    std::uint64_t opened_ms = 0;
+    std::uint64_t last_ping_ms = 0;
+    std::uint64_t ping_nonce = 0;
+    bool awaiting_pong = false;
+    bool syncing = false;
+    /** Resolve rounds waiting for this peer's sync to finish. */
+    std::vector<std::uint64_t> resolves;
+    RecentSet known{MAX_KNOWN_INVENTORY};
+
+    std::string Label() const { return conn->RemoteAddress(); }
+};
+
+namespace {
+
+std::string ShortHash(const std::string& hash) { return hash.substr(0, 12); }
+
+/** Misbehaviour cost of an invalid block: a clock a little off is not an attack. */
+int PenaltyFor(ValidationReason reason) {
+    switch (reason) {
+        case ValidationReason::TimestampTooFarAhead: return 10;
+        default: return BAN_SCORE;
+    }
+}
+
+int PenaltyFor(DecodeErrorCode code) {
+    switch (code) {
+        case DecodeErrorCode::UnknownType: return 10;  // A newer peer; tolerate a few.
+        case DecodeErrorCode::InvalidField: return 50;
+        default: return BAN_SCORE;
+    }
+}
+
+std::string HostOf(const std::string& remote) {
+    if (!remote.empty() && remote.front() == '[') return remote.substr(1, remote.find(']') - 1);
+    return remote.substr(0, remote.rfind(':'));
+}
+
+bool IsLoopback(const std::string& host) {
+    return host.rfind("127.", 0) == 0 || host == "::1" || host == "localhost";
+}
+
+}  // namespace
+
+PeerManager::PeerManager(net::EventLoop& loop, ChainState& chain, PeerManagerOptions options,
+                         Callbacks callbacks)
+    : m_loop(loop),
+      m_chain(chain),
+      m_options(std::move(options)),
+      m_callbacks(std::move(callbacks)),
+      m_rng(std::random_device{}()) {}
+
+PeerManager::~PeerManager() = default;
+
+std::string PeerManager::AddressKey(const std::string& host, std::uint16_t port) {
+    return FormatHostPort(PeerAddress{host, port});
+}
+
+void PeerManager::Start(net::Transport& transport) {
+    m_transport = &transport;
+    m_tick = std::make_unique<net::Timer>(m_loop);
+    m_tick->Start(0, PEER_TICK_MS, [this] { Tick(); });
+}
+
+void PeerManager::Stop() {
+    m_stopped = true;
+    if (m_tick) m_tick->Stop();
+    for (auto& [id, round] : m_resolves) {
+        if (round.timeout) round.timeout->Stop();
+    }
+}
+
+void PeerManager::AddAddress(const PeerAddress& address, bool persistent) {
+    std::string key = AddressKey(address.host, address.port);
+    auto found = m_addresses.find(key);
+    if (found != m_addresses.end()) {
+        if (persistent && !found->second.persistent) {
+            found->second.persistent = true;
+            found->second.next_try_ms = 0;
+        }
+        return;
+    }
+    if (m_addresses.size() >= MAX_KNOWN_ADDRESSES) return;
+    KnownAddress entry;
+    entry.host = address.host;
+    entry.port = address.port;
+    entry.persistent = persistent;
+    m_addresses.emplace(key, entry);
+    m_address_order.push_back(key);
+}
+
+std::vector<std::string> PeerManager::KnownAddresses() const {
+    std::vector<std::string> out;
+    for (const std::string& key : m_address_order) {
+        if (!m_addresses.at(key).self) out.push_back(key);
+    }
+    return out;
+}
+
+std::vector<PeerAddress> PeerManager::HttpOnlyAddresses() const {
+    std::vector<PeerAddress> out;
+    for (const std::string& key : m_address_order) {
+        const KnownAddress& entry = m_addresses.at(key);
+        if (entry.http_only) out.push_back(PeerAddress{entry.host, entry.port});
+    }
+    return out;
+}
+
+PeerManager::Peer* PeerManager::PeerOf(net::Connection& conn) const {
+    return static_cast<Peer*>(conn.user_data);
+}
+
+std::size_t PeerManager::ReadyPeerCount() const {
+    return static_cast<std::size_t>(std::count_if(
+        m_peers.begin(), m_peers.end(), [](const auto& item) { return item.second->ready; }));
+}
+
+void PeerManager::Tick() {
+    if (m_stopped) return;
+    std::uint64_t now = m_loop.NowMs();
+    std::vector<Peer*> to_close;
+    for (auto& [id, peer] : m_peers) {
+        if (!peer->ready) {
+            if (now - peer->opened_ms > m_options.handshake_timeout_ms) to_close.push_back(peer.get());
+            continue;
+        }
+        if (peer->awaiting_pong && now - peer->last_ping_ms > m_options.ping_timeout_ms) {
+            to_close.push_back(peer.get());
+        } else if (!peer->awaiting_pong && now - peer->last_ping_ms >= m_options.ping_interval_ms) {
+            peer->ping_nonce = m_rng();
+            peer->last_ping_ms = now;
+            peer->awaiting_pong = true;
+            Send(*peer, Ping{peer->ping_nonce});
+        }
+    }
+    for (Peer* peer : to_close) {
+        Disconnect(*peer, RejectCode::Timeout, peer->ready ? "ping timeout" : "handshake timeout");
+    }
+
+    std::size_t outbound = 0;
+    for (const auto& [key, entry] : m_addresses) {
+        if (entry.dialing) ++outbound;
+    }
+    std::unordered_set<std::string> linked;
+    for (const auto& [id, peer] : m_peers) {
+        if (!peer->address_key.empty()) linked.insert(peer->address_key);
+    }
+    for (const std::string& key : m_address_order) {
+        KnownAddress& entry = m_addresses.at(key);
+        if (entry.dialing || entry.self || entry.http_only || linked.count(key)) continue;
+        if (entry.next_try_ms > now || IsBanned(key)) continue;
+        if (!entry.persistent && outbound >= m_options.target_outbound) continue;
+        Dial(key);
+        ++outbound;
+    }
+}
+
+void PeerManager::Dial(const std::string& key) {
+    KnownAddress& entry = m_addresses.at(key);
+    entry.dialing = true;
+    LOG_DEBUG("dialing %s", key.c_str());
+    m_transport->Connect(entry.host, entry.port, [this, key](net::Connection* conn, int status) {
+        KnownAddress& dialed = m_addresses.at(key);
+        if (!conn) {
+            dialed.dialing = false;
+            if (dialed.failures == 0 || LogEnabled(LogLevel::Debug)) {
+                LOG_INFO("peer %s unreachable: %s", key.c_str(),
+                         net::Transport::ErrorName(status).c_str());
+            }
+            ScheduleRetry(dialed, false);
+            return;
+        }
+        auto peer = std::make_unique<Peer>();
+        peer->conn = conn;
+        peer->outbound = true;
+        peer->address_key = key;
+        peer->opened_ms = m_loop.NowMs();
+        conn->user_data = peer.get();
+        m_peers.emplace(conn->Id(), std::move(peer));
+    });
+}
+
+void PeerManager::ScheduleRetry(KnownAddress& address, bool was_ready) {
+    address.failures = was_ready ? 0 : address.failures + 1;
+    std::uint64_t delay = m_options.reconnect_min_ms;
+    for (std::uint32_t i = 1; i < address.failures && delay < m_options.reconnect_max_ms; ++i) {
+        delay *= 2;
+    }
+    delay = std::min(delay, m_options.reconnect_max_ms);
+    // Jitter of up to half the delay, so nodes restarted together do not redial in lockstep.
+    delay += m_rng() % (delay / 2 + 1);
+    address.next_try_ms = m_loop.NowMs() + delay;
+}
+
+std::string PeerManager::BanKey(const Peer& peer) const {
+    // On loopback every local node shares one IP, so banning it would cut off honest neighbours;
+    // there the node id (or the exact address before the handshake) is banned instead.
+    std::string host = HostOf(peer.conn->RemoteAddress());
+    if (!IsLoopback(host)) return host;
+    if (!peer.node_id.empty()) return "node:" + peer.node_id;
+    return peer.conn->RemoteAddress();
+}
+
+bool PeerManager::IsBanned(const std::string& key) {
+    auto found = m_bans.find(key);
+    if (found == m_bans.end()) return false;
+    if (found->second <= m_loop.NowMs()) {
+        m_bans.erase(found);
+        return false;
+    }
+    return true;
+}
+
+void PeerManager::OnOpen(net::Connection& conn) {
+    Peer* peer = PeerOf(conn);
+    if (!peer) {
+        // Inbound: the transport sniffed the magic.
+        std::size_t inbound = static_cast<std::size_t>(std::count_if(
+            m_peers.begin(), m_peers.end(), [](const auto& item) { return !item.second->outbound; }));
+        auto fresh = std::make_unique<Peer>();
+        fresh->conn = &conn;
+        fresh->opened_ms = m_loop.NowMs();
+        conn.user_data = fresh.get();
+        peer = fresh.get();
+        m_peers.emplace(conn.Id(), std::move(fresh));
+        if (IsBanned(BanKey(*peer))) {
+            Disconnect(*peer, RejectCode::Banned, "banned");
+            return;
+        }
+        if (inbound >= m_options.max_inbound) {
+            Disconnect(*peer, RejectCode::TooManyPeers, "too many inbound peers");
+            return;
+        }
+    }
+    const BlockEntry& tip = m_chain.Tip();
+    Hello hello;
+    hello.network_id = NetworkId(m_options.params);
+    hello.node_id = m_options.node_id;
+    hello.listen_port = m_options.listen_port;
+    hello.height = tip.Height();
+    hello.tip = tip.hash;
+    hello.agent = m_options.agent;
+    Send(*peer, hello);
+}
+
+void PeerManager::OnClose(net::Connection& conn, std::string_view reason) {
+    Peer* peer = PeerOf(conn);
+    if (!peer) return;
+    LOG_INFO("peer %s disconnected: %.*s", peer->Label().c_str(), static_cast<int>(reason.size()),
+             reason.data());
+    if (peer->outbound) {
+        auto found = m_addresses.find(peer->address_key);
+        if (found != m_addresses.end()) {
+            KnownAddress& entry = found->second;
+            entry.dialing = false;
+            if (reason == "peer speaks HTTP") {
+                entry.http_only = true;
+                LOG_INFO("peer %s is a plain HTTP node; /nodes/resolve will fetch its /chain",
+                         peer->address_key.c_str());
+            }
+            ScheduleRetry(entry, peer->ready);
+        }
+    }
+    FinishResolve(*peer);
+    conn.user_data = nullptr;
+    m_peers.erase(conn.Id());
+}
+
+void PeerManager::Send(Peer& peer, const Message& message) {
+    SendEncoded(peer, TypeOf(message), EncodeMessage(message));
+}
+
+void PeerManager::SendEncoded(Peer& peer, MessageType type, std::string_view payload) {
+    m_metrics.bytes_out_by_type[std::string(MessageTypeName(type))] += payload.size() + 4;
+    peer.conn->SendFrame(payload);
+}
+
+void PeerManager::Disconnect(Peer& peer, RejectCode code, const std::string& reason) {
+    if (peer.conn->IsClosing()) return;
+    Send(peer, Reject{static_cast<std::uint32_t>(code), reason.substr(0, MAX_REJECT_REASON_BYTES)});
+    peer.conn->CloseAfterWrites(reason);
+}
+
+void PeerManager::Misbehave(Peer& peer, int score, const std::string& why) {
+    peer.score += score;
+    LOG_WARN("peer %s misbehaved (+%d, now %d): %s", peer.Label().c_str(), score, peer.score,
+             why.c_str());
+    if (peer.score >= BAN_SCORE) {
+        m_bans[BanKey(peer)] = m_loop.NowMs() + m_options.ban_ms;
+        ++m_metrics.bans;
+        LOG_WARN("peer %s banned for %llu s", peer.Label().c_str(),
+                 static_cast<unsigned long long>(m_options.ban_ms / 1000));
+        Disconnect(peer, RejectCode::Misbehaving, why);
+    }
+}
+
+void PeerManager::OnFrame(net::Connection& conn, std::string_view payload) {
+    Peer* peer = PeerOf(conn);
+    if (!peer || conn.IsClosing()) return;
+    DecodeResult decoded = DecodeMessage(payload);
+    if (!decoded.Ok()) {
+        Misbehave(*peer, PenaltyFor(decoded.Error().code),
+                  "undecodable message: " + decoded.Error().text);
+        return;
+    }
+    Message& message = decoded.Value();
+    MessageType type = TypeOf(message);
+    m_metrics.bytes_in_by_type[std::string(MessageTypeName(type))] += payload.size() + 4;
+    if (!peer->ready && type != MessageType::Hello) {
+        if (type == MessageType::Reject) {
+            const auto& reject = std::get<Reject>(message);
+            LOG_WARN("peer %s rejected us: %s", peer->Label().c_str(), reject.reason.c_str());
+            conn.Close("rejected: " + reject.reason);
+            return;
+        }
+        Misbehave(*peer, BAN_SCORE, std::string(MessageTypeName(type)) + " before Hello");
+        return;
+    }
+    std::visit(
+        [&](auto& body) {
+            using T = std::decay_t<decltype(body)>;
+            if constexpr (std::is_same_v<T, Hello>) {
+                HandleHello(*peer, body);
+            } else if constexpr (std::is_same_v<T, Ping>) {
+                Send(*peer, Pong{body.nonce});
+            } else if constexpr (std::is_same_v<T, Pong>) {
+                if (body.nonce == peer->ping_nonce) peer->awaiting_pong = false;
+            } else if constexpr (std::is_same_v<T, AnnounceBlock>) {
+                std::vector<Block> one;
+                one.push_back(std::move(body.block));
+                HandleBlocks(*peer, one, false, false);
+            } else if constexpr (std::is_same_v<T, RequestChain>) {
+                HandleRequestChain(*peer, body);
+            } else if constexpr (std::is_same_v<T, Chain>) {
+                HandleBlocks(*peer, body.blocks, true, body.more);
+            } else if constexpr (std::is_same_v<T, RegisterPeer>) {
+                std::string host = body.host.empty() ? HostOf(conn.RemoteAddress()) : body.host;
+                AddAddress(PeerAddress{host, body.port}, false);
+                if (!peer->outbound) peer->address_key = AddressKey(host, body.port);
+            } else if constexpr (std::is_same_v<T, Peers>) {
+                HandlePeers(*peer, body.addresses);
+            } else if constexpr (std::is_same_v<T, NewTransactions>) {
+                HandleTransactions(*peer, body.transactions);
+            } else if constexpr (std::is_same_v<T, Reject>) {
+                LOG_WARN("peer %s rejected: %s", peer->Label().c_str(), body.reason.c_str());
+                conn.Close("rejected: " + body.reason);
+            }
+        },
+        message);
+}
+
+void PeerManager::HandleHello(Peer& peer, const Hello& hello) {
+    if (peer.ready) {
+        Misbehave(peer, 20, "second Hello");
+        return;
+    }
+    if (hello.protocol_version != PROTOCOL_VERSION) {
+        Disconnect(peer, RejectCode::ProtocolVersion,
+                   "protocol version " + std::to_string(hello.protocol_version) + ", we speak " +
+                       std::to_string(PROTOCOL_VERSION));
+        return;
+    }
+    std::string ours = NetworkId(m_options.params);
+    if (hello.network_id != ours) {
+        LOG_WARN("peer %s is on another network (%s, we are %s)", peer.Label().c_str(),
+                 hello.network_id.c_str(), ours.c_str());
+        Disconnect(peer, RejectCode::WrongNetwork, "wrong network: we are " + ours);
+        return;
+    }
+    if (hello.node_id == m_options.node_id) {
+        if (peer.outbound) {
+            auto found = m_addresses.find(peer.address_key);
+            if (found != m_addresses.end()) found->second.self = true;
+        }
+        peer.conn->Close("connected to ourselves");
+        return;
+    }
+    if (IsBanned("node:" + hello.node_id)) {
+        Disconnect(peer, RejectCode::Banned, "banned");
+        return;
+    }
+    for (auto& [id, other] : m_peers) {
+        if (other.get() == &peer || !other->ready || other->node_id != hello.node_id) continue;
+        // Two links to one node (both dialled at once). Keep, on both ends, the link dialled by
+        // the smaller node id, so the two ends agree on which one survives.
+        bool we_are_smaller = m_options.node_id < hello.node_id;
+        bool keep_new = peer.outbound == we_are_smaller;
+        Peer& loser = keep_new ? *other : peer;
+        loser.conn->Close("duplicate link");
+        if (!keep_new) return;
+        break;
+    }
+    peer.node_id = hello.node_id;
+    peer.height = hello.height;
+    peer.tip = hello.tip;
+    peer.ready = true;
+    peer.last_ping_ms = m_loop.NowMs();
+    if (!peer.outbound && hello.listen_port != 0) {
+        std::string host = HostOf(peer.conn->RemoteAddress());
+        AddAddress(PeerAddress{host, hello.listen_port}, false);
+        peer.address_key = AddressKey(host, hello.listen_port);
+    }
+    if (peer.outbound) m_addresses.at(peer.address_key).failures = 0;
+    LOG_INFO("peer %s connected (%s, node %s, height %llu)", peer.Label().c_str(),
+             peer.outbound ? "outbound" : "inbound", ShortHash(hello.node_id).c_str(),
+             static_cast<unsigned long long>(hello.height));
+    if (m_options.listen_port != 0) Send(peer, RegisterPeer{"", m_options.listen_port});
+    Peers share;
+    for (const std::string& key : m_address_order) {
+        if (share.addresses.size() >= PEERS_TO_SHARE) break;
+        if (key != peer.address_key && !m_addresses.at(key).self) share.addresses.push_back(key);
+    }
+    if (!share.addresses.empty()) Send(peer, share);
+    if (!m_chain.Knows(hello.tip)) RequestSync(peer);
+}
+
+void PeerManager::RequestSync(Peer& peer) {
+    if (peer.syncing) return;
+    peer.syncing = true;
+    Send(peer, RequestChain{m_chain.Locator(), MAX_CHAIN_REQUEST_BLOCKS});
+}
+
+void PeerManager::HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from_chain, bool more) {
+    double now = WallSeconds();
+    const BlockEntry* old_tip = &m_chain.Tip();
+    BlockResult last_change;
+    bool progressed = false;
+    bool orphan = false;
+    for (Block& block : blocks) {
+        ++m_metrics.blocks_received;
+        BlockResult result = m_chain.ProcessBlock(std::move(block), now);
+        peer.known.Insert(result.hash);
+        switch (result.status) {
+            case BlockStatus::Connected:
+                progressed = true;
+                for (const BlockEntry* entry : result.connected) {
+                    LOG_INFO("block %llu %s accepted from %s",
+                             static_cast<unsigned long long>(entry->Height()),
+                             ShortHash(entry->hash).c_str(), peer.Label().c_str());
+                    if (!from_chain) RelayBlock(*entry, &peer);
+                }
+                if (result.reorg_depth > 0) {
+                    LOG_INFO("reorg depth %zu: tip %s -> %s", result.reorg_depth,
+                             ShortHash(result.old_tip).c_str(),
+                             ShortHash(m_chain.Tip().hash).c_str());
+                }
+                last_change = std::move(result);
+                break;
+            case BlockStatus::SideBranch:
+                progressed = true;
+                LOG_DEBUG("block %s from %s stored on a side branch",
+                          ShortHash(result.hash).c_str(), peer.Label().c_str());
+                break;
+            case BlockStatus::Duplicate: progressed = true; break;
+            case BlockStatus::Orphan: orphan = true; break;
+            case BlockStatus::Invalid:
+                ++m_metrics.invalid_blocks;
+                LOG_WARN("block %s from %s rejected: %s", ShortHash(result.hash).c_str(),
+                         peer.Label().c_str(), result.validation.ToString().c_str());
+                Misbehave(peer, PenaltyFor(result.validation.reason),
+                          "invalid block: " + result.validation.ToString());
+                if (peer.conn->IsClosing()) return;
+                break;
+        }
+    }
+    if (&m_chain.Tip() != old_tip) {
+        if (from_chain) RelayBlock(m_chain.Tip(), &peer);
+        if (m_callbacks.on_tip_changed) m_callbacks.on_tip_changed(last_change);
+    }
+    if (from_chain) {
+        peer.syncing = false;
+        if (more && progressed) {
+            RequestSync(peer);
+        } else {
+            FinishResolve(peer);
+        }
+    } else if (orphan) {
+        RequestSync(peer);
+    }
+}
+
+void PeerManager::HandleRequestChain(Peer& peer, const RequestChain& request) {
+    std::size_t limit = std::min<std::size_t>(request.limit, MAX_CHAIN_REQUEST_BLOCKS);
+    std::vector<const BlockEntry*> blocks = m_chain.BlocksAfterLocator(request.locator, limit);
+    std::uint64_t last_height =
+        blocks.empty() ? m_chain.Height() : blocks.back()->Height();
+    bool chain_continues = last_height < m_chain.Height();
+    std::size_t sent = 0;
+    do {
+        Chain batch;
+        std::size_t end = std::min(blocks.size(), sent + MAX_CHAIN_BATCH_BLOCKS);
+        batch.blocks.reserve(end - sent);
+        for (; sent < end; ++sent) {
+            batch.blocks.push_back(blocks[sent]->block);
+            peer.known.Insert(blocks[sent]->hash);
+        }
+        batch.more = sent < blocks.size() || chain_continues;
+        Send(peer, batch);
+    } while (sent < blocks.size());
+}
+
+void PeerManager::HandleTransactions(Peer& peer, const std::vector<Transaction>& txs) {
+    std::vector<Transaction> accepted;
+    for (const Transaction& tx : txs) {
+        ++m_metrics.txs_received;
+        TxResult result = m_chain.SubmitTransaction(tx, TxOrigin::Relay);
+        if (!result.txid.empty()) peer.known.Insert(result.txid);
+        if (result.status == TxStatus::Accepted) {
+            accepted.push_back(tx);
+            if (m_callbacks.on_transaction) m_callbacks.on_transaction(tx);
+        } else if (result.status == TxStatus::Invalid) {
+            Misbehave(peer, 10, "invalid transaction: " + result.validation.ToString());
+            if (peer.conn->IsClosing()) return;
+        }
+    }
+    if (!accepted.empty()) BroadcastTransactions(accepted);
+}
+
+void PeerManager::HandlePeers(Peer& peer, const std::vector<std::string>& addresses) {
+    (void)peer;
+    for (const std::string& text : addresses) {
+        PeerAddress address;
+        if (ParseHostPort(text, address)) AddAddress(address, false);
+    }
+}
+
+void PeerManager::RelayBlock(const BlockEntry& entry, const Peer* except) {
+    std::string payload;
+    for (auto& [id, peer] : m_peers) {
+        if (peer.get() == except || !peer->ready || peer->known.Contains(entry.hash)) continue;
+        if (payload.empty()) payload = EncodeMessage(AnnounceBlock{entry.block});
+        peer->known.Insert(entry.hash);
+        SendEncoded(*peer, MessageType::AnnounceBlock, payload);
+        ++m_metrics.blocks_relayed;
+    }
+}
+
+void PeerManager::BroadcastBlock(const BlockEntry& entry) { RelayBlock(entry, nullptr); }
+
+void PeerManager::BroadcastTransactions(const std::vector<Transaction>& txs) {
+    std::vector<std::string> txids;
+    txids.reserve(txs.size());
+    for (const Transaction& tx : txs) txids.push_back(TxId(tx));
+    for (auto& [id, peer] : m_peers) {
+        if (!peer->ready) continue;
+        NewTransactions message;
+        for (std::size_t i = 0; i < txs.size(); ++i) {
+            if (peer->known.Contains(txids[i])) continue;
+            peer->known.Insert(txids[i]);
+            message.transactions.push_back(txs[i]);
+            if (message.transactions.size() == MAX_TXS_PER_MESSAGE) {
+                m_metrics.txs_relayed += message.transactions.size();
+                Send(*peer, message);
+                message.transactions.clear();
+            }
+        }
+        if (!message.transactions.empty()) {
+            m_metrics.txs_relayed += message.transactions.size();
+            Send(*peer, message);
+        }
+    }
+}
+
+void PeerManager::SyncAll(std::function<void()> done) {
+    std::uint64_t id = m_next_resolve++;
+    ResolveRound& round = m_resolves[id];
+    round.done = std::move(done);
+    for (auto& [conn_id, peer] : m_peers) {
+        if (!peer->ready) continue;
+        peer->resolves.push_back(id);
+        ++round.pending;
+        peer->syncing = false;
+        RequestSync(*peer);
+    }
+    auto finish = [this, id] {
+        auto found = m_resolves.find(id);
+        if (found == m_resolves.end()) return;
+        auto callback = std::move(found->second.done);
+        if (found->second.timeout) found->second.timeout->Stop();
+        // The timer may be the one running this lambda: destroy it after the loop turn.
+        auto timer = std::shared_ptr<net::Timer>(std::move(found->second.timeout));
+        m_resolves.erase(found);
+        m_loop.Post([timer] {});
+        callback();
+    };
+    if (round.pending == 0) {
+        finish();
+        return;
+    }
+    round.timeout = std::make_unique<net::Timer>(m_loop);
+    round.timeout->Start(m_options.resolve_timeout_ms, 0, finish);
+}
+
+void PeerManager::FinishResolve(Peer& peer) {
+    std::vector<std::uint64_t> rounds = std::move(peer.resolves);
+    peer.resolves.clear();
+    for (std::uint64_t id : rounds) {
+        auto found = m_resolves.find(id);
+        if (found == m_resolves.end()) continue;
+        if (--found->second.pending == 0) {
+            auto callback = std::move(found->second.done);
+            if (found->second.timeout) found->second.timeout->Stop();
+            auto timer = std::shared_ptr<net::Timer>(std::move(found->second.timeout));
+            m_resolves.erase(found);
+            m_loop.Post([timer] {});
+            callback();
+        }
+    }
+}
+
+std::vector<PeerView> PeerManager::Peers() const {
+    std::vector<PeerView> out;
+    std::unordered_set<std::string> linked;
+    for (const auto& [id, peer] : m_peers) {
+        PeerView view;
+        view.address = peer->outbound ? peer->address_key : peer->conn->RemoteAddress();
+        view.inbound = !peer->outbound;
+        view.state = peer->ready ? "ready" : "handshake";
+        view.node_id = peer->node_id;
+        view.height = peer->height;
+        if (!peer->address_key.empty()) linked.insert(peer->address_key);
+        out.push_back(std::move(view));
+    }
+    for (const std::string& key : m_address_order) {
+        const KnownAddress& entry = m_addresses.at(key);
+        if (linked.count(key) || entry.self) continue;
+        PeerView view;
+        view.address = key;
+        view.state = entry.http_only ? "http-only" : entry.dialing ? "connecting" : "backoff";
+        out.push_back(std::move(view));
+    }
+    return out;
+}
+
+}  // namespace gossipchain

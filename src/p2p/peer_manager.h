@@ -1,0 +1,207 @@
+// The gossip side of a node: every persistent link to a peer, what each link means, and the peer
+// table behind them. It runs the handshake, relays new blocks and transactions once to the peers
+// that lack them, syncs with locators so catching up costs O(missing blocks), exchanges addresses,
+// keeps links alive with pings, reconnects with exponential backoff and jitter, and scores and
+// bans peers that misbehave. Sockets stay in src/net; this class sees frames only.
+//
+// Everything runs on the loop thread.
+#pragma once
+
+#include "chain/chain_state.h"
+#include "net/connection.h"
+#include "net/event_loop.h"
+#include "net/timer.h"
+#include "net/transport.h"
+#include "p2p/codec.h"
+#include "p2p/messages.h"
+#include "p2p/peer_address.h"
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace gossipchain {
+
+/** Outbound links the node keeps open when it knows enough addresses. */
+inline constexpr std::size_t DEFAULT_TARGET_OUTBOUND = 8;
+/** Inbound gossip links accepted at most; further ones are rejected. */
+inline constexpr std::size_t DEFAULT_MAX_INBOUND = 125;
+/** Time a new link has to complete the Hello exchange, in milliseconds. */
+inline constexpr std::uint64_t DEFAULT_HANDSHAKE_TIMEOUT_MS = 10'000;
+/** Interval between keepalive pings on an idle link, in milliseconds. */
+inline constexpr std::uint64_t DEFAULT_PING_INTERVAL_MS = 20'000;
+/** Time a ping may go unanswered before the link is dropped, in milliseconds. */
+inline constexpr std::uint64_t DEFAULT_PING_TIMEOUT_MS = 60'000;
+/** First reconnect delay after a failure, in milliseconds; doubles per failure. */
+inline constexpr std::uint64_t DEFAULT_RECONNECT_MIN_MS = 250;
+/** Longest reconnect delay, in milliseconds. */
+inline constexpr std::uint64_t DEFAULT_RECONNECT_MAX_MS = 30'000;
+/** Period of the housekeeping tick (timeouts, pings, dialing), in milliseconds. */
+inline constexpr std::uint64_t PEER_TICK_MS = 100;
+/** Misbehaviour score at which a peer is disconnected and banned. */
+inline constexpr int BAN_SCORE = 100;
+/** How long a ban lasts, in milliseconds (10 min). */
+inline constexpr std::uint64_t DEFAULT_BAN_MS = 10 * 60 * 1000;
+/** Most addresses kept in the peer table. */
+inline constexpr std::size_t MAX_KNOWN_ADDRESSES = 4096;
+/** Most block and transaction hashes remembered per peer as already known to it. */
+inline constexpr std::size_t MAX_KNOWN_INVENTORY = 16384;
+/** Most addresses sent in one Peers message. */
+inline constexpr std::size_t PEERS_TO_SHARE = 100;
+/** How long /nodes/resolve waits for every peer's answer, in milliseconds. */
+inline constexpr std::uint64_t DEFAULT_RESOLVE_TIMEOUT_MS = 5'000;
+
+/** A set that remembers at most `capacity` strings, forgetting the oldest first. */
+class RecentSet {
+public:
+    explicit RecentSet(std::size_t capacity) : m_capacity(capacity) {}
+    bool Contains(const std::string& key) const { return m_set.count(key) != 0; }
+    /** True when the key was new. */
+    bool Insert(const std::string& key);
+
+private:
+    std::size_t m_capacity;
+    std::unordered_set<std::string> m_set;
+    std::deque<std::string> m_order;
+};
+
+struct PeerManagerOptions {
+    ConsensusParams params;
+    std::string node_id;
+    /** Port advertised in Hello and RegisterPeer; 0 when not listening. */
+    std::uint16_t listen_port = 0;
+    std::string agent = "gossipchain/0.1.0";
+    std::size_t target_outbound = DEFAULT_TARGET_OUTBOUND;
+    std::size_t max_inbound = DEFAULT_MAX_INBOUND;
+    std::uint64_t handshake_timeout_ms = DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    std::uint64_t ping_interval_ms = DEFAULT_PING_INTERVAL_MS;
+    std::uint64_t ping_timeout_ms = DEFAULT_PING_TIMEOUT_MS;
+    std::uint64_t reconnect_min_ms = DEFAULT_RECONNECT_MIN_MS;
+    std::uint64_t reconnect_max_ms = DEFAULT_RECONNECT_MAX_MS;
+    std::uint64_t ban_ms = DEFAULT_BAN_MS;
+    std::uint64_t resolve_timeout_ms = DEFAULT_RESOLVE_TIMEOUT_MS;
+};
+
+/** Counters for /metrics. */
+struct P2pMetrics {
+    std::uint64_t blocks_received = 0;
+    std::uint64_t blocks_relayed = 0;
+    std::uint64_t txs_received = 0;
+    std::uint64_t txs_relayed = 0;
+    std::uint64_t invalid_blocks = 0;
+    std::uint64_t bans = 0;
+    std::map<std::string, std::uint64_t> bytes_in_by_type;
+    std::map<std::string, std::uint64_t> bytes_out_by_type;
+};
+
+class PeerManager : public net::ConnectionHandler {
+public:
+    struct Callbacks {
+        /** After a block from a peer changed the main chain (the tip moved). */
+        std::function<void(const BlockResult&)> on_tip_changed;
+        /** A transaction from a peer entered the mempool. */
+        std::function<void(const Transaction&)> on_transaction;
+    };
+
+    PeerManager(net::EventLoop& loop, ChainState& chain, PeerManagerOptions options,
+                Callbacks callbacks);
+    ~PeerManager() override;
+    PeerManager(const PeerManager&) = delete;
+    PeerManager& operator=(const PeerManager&) = delete;
+
+    /** Starts housekeeping and dialing through `transport`. */
+    void Start(net::Transport& transport);
+    /** Stops timers and dialing; the transport closes the links. */
+    void Stop();
+
+    /** Adds an address to the peer table; persistent ones are redialled forever. */
+    void AddAddress(const PeerAddress& address, bool persistent);
+    /** Every address in the table, "host:port", in insertion order. */
+    std::vector<std::string> KnownAddresses() const;
+    /** Addresses that answered a gossip dial with HTTP: plain tutorial nodes. */
+    std::vector<PeerAddress> HttpOnlyAddresses() const;
+
+    /** Relays a block we connected ourselves (mined or learned elsewhere) to every peer. */
+    void BroadcastBlock(const BlockEntry& entry);
+    /** Relays transactions admitted to our mempool to every peer that lacks them. */
+    void BroadcastTransactions(const std::vector<Transaction>& txs);
+    /** Asks every ready peer for what it has beyond our tip; `done` runs when all answered. */
+    void SyncAll(std::function<void()> done);
+
+    std::vector<PeerView> Peers() const;
+    std::size_t ReadyPeerCount() const;
+    const P2pMetrics& Metrics() const { return m_metrics; }
+
+    // net::ConnectionHandler
+    void OnOpen(net::Connection& conn) override;
+    void OnFrame(net::Connection& conn, std::string_view payload) override;
+    void OnClose(net::Connection& conn, std::string_view reason) override;
+
+private:
+    struct Peer;
+    struct KnownAddress {
+        std::string host;
+        std::uint16_t port = 0;
+        bool persistent = false;
+        /** An outbound link to it is open or being opened. */
+        bool dialing = false;
+        /** It turned out to be ourselves, or speaks HTTP only: never dialled again. */
+        bool self = false;
+        bool http_only = false;
+        std::uint32_t failures = 0;
+        std::uint64_t next_try_ms = 0;
+    };
+    struct ResolveRound {
+        std::size_t pending = 0;
+        std::function<void()> done;
+        std::unique_ptr<net::Timer> timeout;
+    };
+
+    static std::string AddressKey(const std::string& host, std::uint16_t port);
+    Peer* PeerOf(net::Connection& conn) const;
+    void Tick();
+    void Dial(const std::string& key);
+    void ScheduleRetry(KnownAddress& address, bool was_ready);
+    std::string BanKey(const Peer& peer) const;
+    bool IsBanned(const std::string& key);
+
+    void Send(Peer& peer, const Message& message);
+    void SendEncoded(Peer& peer, MessageType type, std::string_view payload);
+    void Misbehave(Peer& peer, int score, const std::string& why);
+    void Disconnect(Peer& peer, RejectCode code, const std::string& reason);
+    void RequestSync(Peer& peer);
+
+    void HandleHello(Peer& peer, const Hello& hello);
+    void HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from_chain, bool more);
+    void HandleRequestChain(Peer& peer, const RequestChain& request);
+    void HandleTransactions(Peer& peer, const std::vector<Transaction>& txs);
+    void HandlePeers(Peer& peer, const std::vector<std::string>& addresses);
+    void FinishResolve(Peer& peer);
+    void RelayBlock(const BlockEntry& entry, const Peer* except);
+
+    net::EventLoop& m_loop;
+    ChainState& m_chain;
+    PeerManagerOptions m_options;
+    Callbacks m_callbacks;
+    net::Transport* m_transport = nullptr;
+    std::unique_ptr<net::Timer> m_tick;
+    std::unordered_map<std::uint64_t, std::unique_ptr<Peer>> m_peers;
+    std::map<std::string, KnownAddress> m_addresses;
+    std::vector<std::string> m_address_order;
+    std::unordered_map<std::string, std::uint64_t> m_bans;
+    std::map<std::uint64_t, ResolveRound> m_resolves;
+    std::uint64_t m_next_resolve = 1;
+    std::mt19937_64 m_rng;
+    P2pMetrics m_metrics;
+    bool m_stopped = false;
+};
+
+}  // namespace gossipchain
