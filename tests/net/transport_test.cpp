@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -358,17 +359,17 @@ TEST_F(TransportTest, IdleGossipLinkIsClosed) {
 TEST_F(TransportTest, TrafficKeepsLinkAliveAndPausedLinkIsNotIdle) {
     Transport& server = Server();
     Transport& client = Client();
-    server_gossip.on_open = [](Connection& c) { c.SetIdleTimeout(100); };
+    server_gossip.on_open = [](Connection& c) { c.SetIdleTimeout(250); };
     Connection* outbound = ConnectPair(client, server);
     ASSERT_NE(outbound, nullptr);
     Timer ticker(m_loop);
     ticker.Start(20, 20, [&] { outbound->SendFrame("ping"); });
-    m_loop.RunUntil([] { return false; }, 300);
+    m_loop.RunUntil([] { return false; }, 400);
     ticker.Stop();
     EXPECT_EQ(server_gossip.closes, 0);
-    EXPECT_GE(server_gossip.frames.size(), 5u);
+    EXPECT_GE(server_gossip.frames.size(), 5u);  // ticks every 20 ms, well inside 250 ms
     server_gossip.conn->PauseReading();
-    m_loop.RunUntil([] { return false; }, 200);
+    m_loop.RunUntil([] { return false; }, 400);
     EXPECT_EQ(server_gossip.closes, 0);
     server_gossip.conn->ResumeReading();
     ASSERT_TRUE(RunUntil([&] { return server_gossip.closes == 1; }));
@@ -411,6 +412,52 @@ TEST_F(TransportTest, CloseAllClosesListenerAndLinksOnce) {
     EXPECT_EQ(server.Port(), 0);
     RawClient late(port);
     EXPECT_FALSE(late.Connected());
+}
+
+TEST_F(TransportTest, ThrowingHandlerClosesOnlyItsConnection) {
+    Transport& server = Server();
+    Transport& client = Client();
+    server_gossip.on_frame = [](Connection&, std::string_view) {
+        throw std::runtime_error("bad message");
+    };
+    Connection* outbound = ConnectPair(client, server);
+    ASSERT_NE(outbound, nullptr);
+    EXPECT_TRUE(outbound->SendFrame("x"));
+    ASSERT_TRUE(RunUntil([&] { return server_gossip.closes == 1 && client_gossip.closes == 1; }));
+    EXPECT_EQ(server_gossip.reasons, (std::vector<std::string>{"handler error"}));
+}
+
+TEST_F(TransportTest, HandlerMayCloseEverythingFromACallback) {
+    Transport& server = Server();
+    Transport& client = Client();
+    server_gossip.on_frame = [&](Connection&, std::string_view) { server.CloseAll("stop"); };
+    Connection* outbound = ConnectPair(client, server);
+    ASSERT_NE(outbound, nullptr);
+    // Coalesced frames: the ones after CloseAll must not be delivered.
+    EXPECT_TRUE(outbound->SendRaw(FrameDecoder::Encode("1") + FrameDecoder::Encode("2")));
+    ASSERT_TRUE(RunUntil([&] { return server_gossip.closes == 1 && client_gossip.closes == 1; }));
+    EXPECT_EQ(server_gossip.frames, (std::vector<std::string>{"1"}));
+    EXPECT_EQ(server_gossip.reasons, (std::vector<std::string>{"stop"}));
+}
+
+TEST_F(TransportTest, DestroyingTransportWithLiveLinksIsSafe) {
+    Recorder gossip;
+    Recorder http;
+    int connect_calls = 0;
+    {
+        Transport server(m_loop, {}, gossip, http);
+        ASSERT_EQ(server.Listen(), 0);
+        Transport client(m_loop, {}, gossip, http);
+        client.Connect("127.0.0.1", server.Port(), [&](Connection*, int) { ++connect_calls; });
+        ASSERT_TRUE(RunUntil([&] { return gossip.opens == 2; }));
+        // A lookup still in the thread pool when its transport goes away.
+        client.Connect("localhost", server.Port(), [&](Connection*, int) { ++connect_calls; });
+        RawClient silent(server.Port());
+        ASSERT_TRUE(RunUntil([&] { return server.ConnectionCount() == 2; }));
+    }
+    // Destruction tells no handler anything; TearDown checks every handle was closed.
+    EXPECT_EQ(connect_calls, 1);
+    EXPECT_EQ(gossip.closes, 0);
 }
 
 TEST_F(TransportTest, ListensOnIpv6Loopback) {
