@@ -10,8 +10,8 @@ namespace {
 
 // True for the bytes Python's ensure_ascii output cannot copy as they are: everything outside
 // printable ASCII (' ' to '~'), so control characters, DEL (0x7f) and every byte of a multi-byte
-// UTF-8 sequence, plus the quote and the backslash. A table keeps the copy loop to one load per
-// byte.
+// UTF-8 sequence, plus the quote and the backslash. The byte-wise tail of a scan uses this
+// table; WordNeedsEscape below is the same test for eight bytes at once.
 constexpr std::array<bool, 256> NEEDS_ESCAPE = [] {
     std::array<bool, 256> table{};
     for (std::size_t c = 0; c < table.size(); ++c)
