@@ -450,10 +450,11 @@ TEST_F(TransportTest, DestroyingTransportWithLiveLinksIsSafe) {
         Transport client(m_loop, {}, gossip, http);
         client.Connect("127.0.0.1", server.Port(), [&](Connection*, int) { ++connect_calls; });
         ASSERT_TRUE(RunUntil([&] { return gossip.opens == 2; }));
-        // A lookup still in the thread pool when its transport goes away.
-        client.Connect("localhost", server.Port(), [&](Connection*, int) { ++connect_calls; });
         RawClient silent(server.Port());
         ASSERT_TRUE(RunUntil([&] { return server.ConnectionCount() == 2; }));
+        // A lookup that cannot finish before its transport goes away: its callback only runs on
+        // the loop, after the destructors.
+        client.Connect("localhost", server.Port(), [&](Connection*, int) { ++connect_calls; });
     }
     // Destruction tells no handler anything; TearDown checks every handle was closed.
     EXPECT_EQ(connect_calls, 1);
