@@ -5,6 +5,7 @@
 
 #include "http/request_parser.h"
 #include "http/response.h"
+#include "primitives/json_reader.h"
 
 #include <nlohmann/json.hpp>
 

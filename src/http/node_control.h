@@ -4,6 +4,7 @@
 #pragma once
 
 #include "chain/chain_state.h"
+#include "p2p/peer_address.h"
 
 #include <cstdint>
 #include <functional>
@@ -11,21 +12,6 @@
 #include <vector>
 
 namespace gossipchain {
-
-struct PeerAddress {
-    std::string host;
-    std::uint16_t port = 0;
-};
-
-struct PeerView {
-    /** "host:port" as we reach it (outbound) or see it (inbound). */
-    std::string address;
-    bool inbound = false;
-    /** "handshake", "ready", "connecting", "backoff" or "http-only". */
-    std::string state;
-    std::string node_id;
-    std::uint64_t height = 0;
-};
 
 /** Outcome of /nodes/resolve. */
 struct ResolveOutcome {
