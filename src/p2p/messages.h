@@ -4,6 +4,7 @@
 // its Limits table lists every constant below, so keep the two in step.
 #pragma once
 
+#include "net/constants.h"
 #include "primitives/block.h"
 #include "primitives/transaction.h"
 
@@ -19,8 +20,8 @@ namespace gossipchain {
 /** Wire protocol version this node speaks; a peer with any other version is rejected. */
 inline constexpr std::uint32_t PROTOCOL_VERSION = 1;
 
-/** Largest message payload, in bytes (8 MiB); src/net enforces the same bound per frame. */
-inline constexpr std::size_t MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
+/** Largest message payload, in bytes: one frame's payload, which src/net bounds (8 MiB). */
+inline constexpr std::size_t MAX_MESSAGE_BYTES = net::MAX_FRAME_BYTES;
 /** Most hashes a RequestChain locator may carry (exponential spacing reaches 2^62 blocks). */
 inline constexpr std::size_t MAX_LOCATOR_HASHES = 64;
 /** Most blocks one Chain message may carry. */
