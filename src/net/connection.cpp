@@ -250,6 +250,12 @@ void Connection::OnBytes(std::string_view bytes) {
             Sniff(bytes);
             break;
         case ConnectionKind::Gossip:
+            // A plain HTTP server (such as the tutorial's Flask node) answers our magic with an
+            // error page; say so instead of reporting a 1.2 GB frame named "HTTP".
+            if (!m_inbound && m_bytes_in == bytes.size() && bytes.substr(0, 4) == "HTTP") {
+                Close("peer speaks HTTP");
+                return;
+            }
             DeliverFrames(bytes);
             break;
         case ConnectionKind::Http:

@@ -1,12 +1,93 @@
 #include "node/main_entry.h"
 
+#include "node/node.h"
+#include "util/log.h"
+
+#include <CLI/CLI.hpp>
+
 #include <cstdio>
+#include <iostream>
+#include <thread>
 
 namespace gossipchain {
 
-int NodeMain(int, char**) {
-    std::fprintf(stderr, "gossipchain: node not wired yet\n");
-    return 1;
+namespace {
+constexpr const char* VERSION = "gossipchain 0.1.0";
+}
+
+int NodeMain(int argc, char** argv) {
+    CLI::App app{
+        "gossipchain: a peer-to-peer node for the 'Learn Blockchains by Building One' ledger.\n"
+        "Gossip (msgpack over persistent TCP links) and the tutorial's HTTP API share one port.",
+        "gossipchain"};
+    NodeOptions options;
+    std::vector<std::string> peers;
+    std::string pow = "linked";
+    std::string log_level = "info";
+    int difficulty = DEFAULT_DIFFICULTY;
+    unsigned threads = DEFAULT_MINER_THREADS;
+    app.add_option("--port", options.port, "Port for gossip and HTTP (0 picks a free one)")
+        ->capture_default_str();
+    app.add_option("--bind", options.bind, "Address to listen on")->capture_default_str();
+    app.add_option("--data-dir", options.data_dir,
+                   "Directory for the node's files (default ./data/<port>)");
+    app.add_option("--peer", peers, "HOST:PORT of a peer to keep a link to (repeatable)");
+    app.add_option("--difficulty", difficulty, "Proof-of-work difficulty in leading hex zeros")
+        ->check(CLI::Range(1, MAX_DIFFICULTY))
+        ->capture_default_str();
+    app.add_option("--pow", pow,
+                   "Proof-of-work rule: linked (hash includes the last block's hash) "
+                   "or seed (the tutorial's text)")
+        ->check(CLI::IsMember({"linked", "seed"}))
+        ->capture_default_str();
+    app.add_flag("--mine", options.mine, "Mine continuously, restarting on every new tip");
+    app.add_option("--threads", threads, "Miner threads")
+        ->check(CLI::Range(1u, 256u))
+        ->capture_default_str();
+    app.add_option("--log-level", log_level, "debug, info, warn, error or off")
+        ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}))
+        ->capture_default_str();
+    app.set_version_flag("--version", VERSION);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::fprintf(stderr, "gossipchain: %s\n", e.what());
+        std::fprintf(stderr,
+                     "usage: gossipchain [--port 5000] [--bind 127.0.0.1] [--data-dir DIR] "
+                     "[--peer HOST:PORT ...] [--difficulty 4] [--pow linked|seed] [--mine] "
+                     "[--threads N] [--log-level info]   (--help for details)\n");
+        return 2;
+    }
+    for (const std::string& text : peers) {
+        PeerAddress address;
+        if (!ParseHostPort(text, address)) {
+            std::fprintf(stderr, "gossipchain: --peer %s: expected HOST:PORT\n", text.c_str());
+            return 2;
+        }
+        options.peers.push_back(address);
+    }
+    LogLevel level;
+    ParseLogLevel(log_level, level);
+    SetLogLevel(level);
+    options.params.pow_rule = *ParsePowRule(pow);
+    options.params.difficulty = difficulty;
+    options.threads = threads;
+    if (options.data_dir.empty())
+        options.data_dir = "data/" + std::to_string(options.port);
+
+    Node node(options);
+    std::string error = node.Start();
+    if (!error.empty()) {
+        LOG_ERROR("%s", error.c_str());
+        return 1;
+    }
+    node.Run();
+    LOG_INFO("stopped");
+    return 0;
 }
 
 }  // namespace gossipchain

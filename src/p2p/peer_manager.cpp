@@ -1,15 +1,16 @@
 #include "p2p/peer_manager.h"
 
-#include <algorithm>
-
 #include "util/clock.h"
 #include "util/hex.h"
 #include "util/log.h"
 
+#include <algorithm>
+
 namespace gossipchain {
 
 bool RecentSet::Insert(const std::string& key) {
-    if (!m_set.insert(key).second) return false;
+    if (!m_set.insert(key).second)
+        return false;
     m_order.push_back(key);
     if (m_order.size() > m_capacity) {
         m_set.erase(m_order.front());
@@ -34,6 +35,8 @@ struct PeerManager::Peer {
     std::uint64_t ping_nonce = 0;
     bool awaiting_pong = false;
     bool syncing = false;
+    /** Blocks received for the outstanding RequestChain; its answer may span several batches. */
+    std::size_t sync_received = 0;
     /** Resolve rounds waiting for this peer's sync to finish. */
     std::vector<std::uint64_t> resolves;
     RecentSet known{MAX_KNOWN_INVENTORY};
@@ -43,26 +46,34 @@ struct PeerManager::Peer {
 
 namespace {
 
-std::string ShortHash(const std::string& hash) { return hash.substr(0, 12); }
+std::string ShortHash(const std::string& hash) {
+    return hash.substr(0, 12);
+}
 
 /** Misbehaviour cost of an invalid block: a clock a little off is not an attack. */
 int PenaltyFor(ValidationReason reason) {
     switch (reason) {
-        case ValidationReason::TimestampTooFarAhead: return 10;
-        default: return BAN_SCORE;
+        case ValidationReason::TimestampTooFarAhead:
+            return 10;
+        default:
+            return BAN_SCORE;
     }
 }
 
 int PenaltyFor(DecodeErrorCode code) {
     switch (code) {
-        case DecodeErrorCode::UnknownType: return 10;  // A newer peer; tolerate a few.
-        case DecodeErrorCode::InvalidField: return 50;
-        default: return BAN_SCORE;
+        case DecodeErrorCode::UnknownType:
+            return 10;  // A newer peer; tolerate a few.
+        case DecodeErrorCode::InvalidField:
+            return 50;
+        default:
+            return BAN_SCORE;
     }
 }
 
 std::string HostOf(const std::string& remote) {
-    if (!remote.empty() && remote.front() == '[') return remote.substr(1, remote.find(']') - 1);
+    if (!remote.empty() && remote.front() == '[')
+        return remote.substr(1, remote.find(']') - 1);
     return remote.substr(0, remote.rfind(':'));
 }
 
@@ -94,9 +105,11 @@ void PeerManager::Start(net::Transport& transport) {
 
 void PeerManager::Stop() {
     m_stopped = true;
-    if (m_tick) m_tick->Stop();
+    if (m_tick)
+        m_tick->Stop();
     for (auto& [id, round] : m_resolves) {
-        if (round.timeout) round.timeout->Stop();
+        if (round.timeout)
+            round.timeout->Stop();
     }
 }
 
@@ -110,7 +123,8 @@ void PeerManager::AddAddress(const PeerAddress& address, bool persistent) {
         }
         return;
     }
-    if (m_addresses.size() >= MAX_KNOWN_ADDRESSES) return;
+    if (m_addresses.size() >= MAX_KNOWN_ADDRESSES)
+        return;
     KnownAddress entry;
     entry.host = address.host;
     entry.port = address.port;
@@ -122,7 +136,8 @@ void PeerManager::AddAddress(const PeerAddress& address, bool persistent) {
 std::vector<std::string> PeerManager::KnownAddresses() const {
     std::vector<std::string> out;
     for (const std::string& key : m_address_order) {
-        if (!m_addresses.at(key).self) out.push_back(key);
+        if (!m_addresses.at(key).self)
+            out.push_back(key);
     }
     return out;
 }
@@ -131,7 +146,8 @@ std::vector<PeerAddress> PeerManager::HttpOnlyAddresses() const {
     std::vector<PeerAddress> out;
     for (const std::string& key : m_address_order) {
         const KnownAddress& entry = m_addresses.at(key);
-        if (entry.http_only) out.push_back(PeerAddress{entry.host, entry.port});
+        if (entry.http_only)
+            out.push_back(PeerAddress{entry.host, entry.port});
     }
     return out;
 }
@@ -146,12 +162,14 @@ std::size_t PeerManager::ReadyPeerCount() const {
 }
 
 void PeerManager::Tick() {
-    if (m_stopped) return;
+    if (m_stopped)
+        return;
     std::uint64_t now = m_loop.NowMs();
     std::vector<Peer*> to_close;
     for (auto& [id, peer] : m_peers) {
         if (!peer->ready) {
-            if (now - peer->opened_ms > m_options.handshake_timeout_ms) to_close.push_back(peer.get());
+            if (now - peer->opened_ms > m_options.handshake_timeout_ms)
+                to_close.push_back(peer.get());
             continue;
         }
         if (peer->awaiting_pong && now - peer->last_ping_ms > m_options.ping_timeout_ms) {
@@ -169,17 +187,22 @@ void PeerManager::Tick() {
 
     std::size_t outbound = 0;
     for (const auto& [key, entry] : m_addresses) {
-        if (entry.dialing) ++outbound;
+        if (entry.dialing)
+            ++outbound;
     }
     std::unordered_set<std::string> linked;
     for (const auto& [id, peer] : m_peers) {
-        if (!peer->address_key.empty()) linked.insert(peer->address_key);
+        if (!peer->address_key.empty())
+            linked.insert(peer->address_key);
     }
     for (const std::string& key : m_address_order) {
         KnownAddress& entry = m_addresses.at(key);
-        if (entry.dialing || entry.self || entry.http_only || linked.count(key)) continue;
-        if (entry.next_try_ms > now || IsBanned(key)) continue;
-        if (!entry.persistent && outbound >= m_options.target_outbound) continue;
+        if (entry.dialing || entry.self || entry.http_only || linked.count(key))
+            continue;
+        if (entry.next_try_ms > now || IsBanned(key))
+            continue;
+        if (!entry.persistent && outbound >= m_options.target_outbound)
+            continue;
         Dial(key);
         ++outbound;
     }
@@ -226,14 +249,17 @@ std::string PeerManager::BanKey(const Peer& peer) const {
     // On loopback every local node shares one IP, so banning it would cut off honest neighbours;
     // there the node id (or the exact address before the handshake) is banned instead.
     std::string host = HostOf(peer.conn->RemoteAddress());
-    if (!IsLoopback(host)) return host;
-    if (!peer.node_id.empty()) return "node:" + peer.node_id;
+    if (!IsLoopback(host))
+        return host;
+    if (!peer.node_id.empty())
+        return "node:" + peer.node_id;
     return peer.conn->RemoteAddress();
 }
 
 bool PeerManager::IsBanned(const std::string& key) {
     auto found = m_bans.find(key);
-    if (found == m_bans.end()) return false;
+    if (found == m_bans.end())
+        return false;
     if (found->second <= m_loop.NowMs()) {
         m_bans.erase(found);
         return false;
@@ -245,8 +271,9 @@ void PeerManager::OnOpen(net::Connection& conn) {
     Peer* peer = PeerOf(conn);
     if (!peer) {
         // Inbound: the transport sniffed the magic.
-        std::size_t inbound = static_cast<std::size_t>(std::count_if(
-            m_peers.begin(), m_peers.end(), [](const auto& item) { return !item.second->outbound; }));
+        std::size_t inbound = static_cast<std::size_t>(
+            std::count_if(m_peers.begin(), m_peers.end(),
+                          [](const auto& item) { return !item.second->outbound; }));
         auto fresh = std::make_unique<Peer>();
         fresh->conn = &conn;
         fresh->opened_ms = m_loop.NowMs();
@@ -275,7 +302,8 @@ void PeerManager::OnOpen(net::Connection& conn) {
 
 void PeerManager::OnClose(net::Connection& conn, std::string_view reason) {
     Peer* peer = PeerOf(conn);
-    if (!peer) return;
+    if (!peer)
+        return;
     LOG_INFO("peer %s disconnected: %.*s", peer->Label().c_str(), static_cast<int>(reason.size()),
              reason.data());
     if (peer->outbound) {
@@ -306,7 +334,8 @@ void PeerManager::SendEncoded(Peer& peer, MessageType type, std::string_view pay
 }
 
 void PeerManager::Disconnect(Peer& peer, RejectCode code, const std::string& reason) {
-    if (peer.conn->IsClosing()) return;
+    if (peer.conn->IsClosing())
+        return;
     Send(peer, Reject{static_cast<std::uint32_t>(code), reason.substr(0, MAX_REJECT_REASON_BYTES)});
     peer.conn->CloseAfterWrites(reason);
 }
@@ -326,7 +355,8 @@ void PeerManager::Misbehave(Peer& peer, int score, const std::string& why) {
 
 void PeerManager::OnFrame(net::Connection& conn, std::string_view payload) {
     Peer* peer = PeerOf(conn);
-    if (!peer || conn.IsClosing()) return;
+    if (!peer || conn.IsClosing())
+        return;
     DecodeResult decoded = DecodeMessage(payload);
     if (!decoded.Ok()) {
         Misbehave(*peer, PenaltyFor(decoded.Error().code),
@@ -354,7 +384,8 @@ void PeerManager::OnFrame(net::Connection& conn, std::string_view payload) {
             } else if constexpr (std::is_same_v<T, Ping>) {
                 Send(*peer, Pong{body.nonce});
             } else if constexpr (std::is_same_v<T, Pong>) {
-                if (body.nonce == peer->ping_nonce) peer->awaiting_pong = false;
+                if (body.nonce == peer->ping_nonce)
+                    peer->awaiting_pong = false;
             } else if constexpr (std::is_same_v<T, AnnounceBlock>) {
                 std::vector<Block> one;
                 one.push_back(std::move(body.block));
@@ -366,8 +397,9 @@ void PeerManager::OnFrame(net::Connection& conn, std::string_view payload) {
             } else if constexpr (std::is_same_v<T, RegisterPeer>) {
                 std::string host = body.host.empty() ? HostOf(conn.RemoteAddress()) : body.host;
                 AddAddress(PeerAddress{host, body.port}, false);
-                if (!peer->outbound) peer->address_key = AddressKey(host, body.port);
-            } else if constexpr (std::is_same_v<T, Peers>) {
+                if (!peer->outbound)
+                    peer->address_key = AddressKey(host, body.port);
+            } else if constexpr (std::is_same_v<T, gossipchain::Peers>) {
                 HandlePeers(*peer, body.addresses);
             } else if constexpr (std::is_same_v<T, NewTransactions>) {
                 HandleTransactions(*peer, body.transactions);
@@ -400,7 +432,8 @@ void PeerManager::HandleHello(Peer& peer, const Hello& hello) {
     if (hello.node_id == m_options.node_id) {
         if (peer.outbound) {
             auto found = m_addresses.find(peer.address_key);
-            if (found != m_addresses.end()) found->second.self = true;
+            if (found != m_addresses.end())
+                found->second.self = true;
         }
         peer.conn->Close("connected to ourselves");
         return;
@@ -410,14 +443,16 @@ void PeerManager::HandleHello(Peer& peer, const Hello& hello) {
         return;
     }
     for (auto& [id, other] : m_peers) {
-        if (other.get() == &peer || !other->ready || other->node_id != hello.node_id) continue;
+        if (other.get() == &peer || !other->ready || other->node_id != hello.node_id)
+            continue;
         // Two links to one node (both dialled at once). Keep, on both ends, the link dialled by
         // the smaller node id, so the two ends agree on which one survives.
         bool we_are_smaller = m_options.node_id < hello.node_id;
         bool keep_new = peer.outbound == we_are_smaller;
         Peer& loser = keep_new ? *other : peer;
         loser.conn->Close("duplicate link");
-        if (!keep_new) return;
+        if (!keep_new)
+            return;
         break;
     }
     peer.node_id = hello.node_id;
@@ -430,23 +465,31 @@ void PeerManager::HandleHello(Peer& peer, const Hello& hello) {
         AddAddress(PeerAddress{host, hello.listen_port}, false);
         peer.address_key = AddressKey(host, hello.listen_port);
     }
-    if (peer.outbound) m_addresses.at(peer.address_key).failures = 0;
+    if (peer.outbound)
+        m_addresses.at(peer.address_key).failures = 0;
     LOG_INFO("peer %s connected (%s, node %s, height %llu)", peer.Label().c_str(),
              peer.outbound ? "outbound" : "inbound", ShortHash(hello.node_id).c_str(),
              static_cast<unsigned long long>(hello.height));
-    if (m_options.listen_port != 0) Send(peer, RegisterPeer{"", m_options.listen_port});
-    Peers share;
+    if (m_options.listen_port != 0)
+        Send(peer, RegisterPeer{"", m_options.listen_port});
+    gossipchain::Peers share;
     for (const std::string& key : m_address_order) {
-        if (share.addresses.size() >= PEERS_TO_SHARE) break;
-        if (key != peer.address_key && !m_addresses.at(key).self) share.addresses.push_back(key);
+        if (share.addresses.size() >= PEERS_TO_SHARE)
+            break;
+        if (key != peer.address_key && !m_addresses.at(key).self)
+            share.addresses.push_back(key);
     }
-    if (!share.addresses.empty()) Send(peer, share);
-    if (!m_chain.Knows(hello.tip)) RequestSync(peer);
+    if (!share.addresses.empty())
+        Send(peer, share);
+    if (!m_chain.Knows(hello.tip))
+        RequestSync(peer);
 }
 
 void PeerManager::RequestSync(Peer& peer) {
-    if (peer.syncing) return;
+    if (peer.syncing)
+        return;
     peer.syncing = true;
+    peer.sync_received = 0;
     Send(peer, RequestChain{m_chain.Locator(), MAX_CHAIN_REQUEST_BLOCKS});
 }
 
@@ -467,7 +510,8 @@ void PeerManager::HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from
                     LOG_INFO("block %llu %s accepted from %s",
                              static_cast<unsigned long long>(entry->Height()),
                              ShortHash(entry->hash).c_str(), peer.Label().c_str());
-                    if (!from_chain) RelayBlock(*entry, &peer);
+                    if (!from_chain)
+                        RelayBlock(*entry, &peer);
                 }
                 if (result.reorg_depth > 0) {
                     LOG_INFO("reorg depth %zu: tip %s -> %s", result.reorg_depth,
@@ -481,28 +525,39 @@ void PeerManager::HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from
                 LOG_DEBUG("block %s from %s stored on a side branch",
                           ShortHash(result.hash).c_str(), peer.Label().c_str());
                 break;
-            case BlockStatus::Duplicate: progressed = true; break;
-            case BlockStatus::Orphan: orphan = true; break;
+            case BlockStatus::Duplicate:
+                progressed = true;
+                break;
+            case BlockStatus::Orphan:
+                orphan = true;
+                break;
             case BlockStatus::Invalid:
                 ++m_metrics.invalid_blocks;
                 LOG_WARN("block %s from %s rejected: %s", ShortHash(result.hash).c_str(),
                          peer.Label().c_str(), result.validation.ToString().c_str());
                 Misbehave(peer, PenaltyFor(result.validation.reason),
                           "invalid block: " + result.validation.ToString());
-                if (peer.conn->IsClosing()) return;
+                if (peer.conn->IsClosing())
+                    return;
                 break;
         }
     }
     if (&m_chain.Tip() != old_tip) {
-        if (from_chain) RelayBlock(m_chain.Tip(), &peer);
-        if (m_callbacks.on_tip_changed) m_callbacks.on_tip_changed(last_change);
+        if (from_chain)
+            RelayBlock(m_chain.Tip(), &peer);
+        if (m_callbacks.on_tip_changed)
+            m_callbacks.on_tip_changed(last_change);
     }
     if (from_chain) {
-        peer.syncing = false;
-        if (more && progressed) {
-            RequestSync(peer);
-        } else {
+        // One RequestChain is answered with up to MAX_CHAIN_REQUEST_BLOCKS blocks in several
+        // batches; ask for the next stretch only when this answer is complete.
+        peer.sync_received += blocks.size();
+        if (!more || !progressed) {
+            peer.syncing = false;
             FinishResolve(peer);
+        } else if (peer.sync_received >= MAX_CHAIN_REQUEST_BLOCKS || blocks.empty()) {
+            peer.syncing = false;
+            RequestSync(peer);
         }
     } else if (orphan) {
         RequestSync(peer);
@@ -512,15 +567,22 @@ void PeerManager::HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from
 void PeerManager::HandleRequestChain(Peer& peer, const RequestChain& request) {
     std::size_t limit = std::min<std::size_t>(request.limit, MAX_CHAIN_REQUEST_BLOCKS);
     std::vector<const BlockEntry*> blocks = m_chain.BlocksAfterLocator(request.locator, limit);
-    std::uint64_t last_height =
-        blocks.empty() ? m_chain.Height() : blocks.back()->Height();
+    std::uint64_t last_height = blocks.empty() ? m_chain.Height() : blocks.back()->Height();
     bool chain_continues = last_height < m_chain.Height();
     std::size_t sent = 0;
     do {
         Chain batch;
         std::size_t end = std::min(blocks.size(), sent + MAX_CHAIN_BATCH_BLOCKS);
         batch.blocks.reserve(end - sent);
+        // Also bound a batch by size so it always fits one frame (the msgpack form of a block
+        // is smaller than its JSON form, which is counted here).
+        std::size_t batch_bytes = 0;
         for (; sent < end; ++sent) {
+            if (!batch.blocks.empty() &&
+                batch_bytes + blocks[sent]->json.size() > MAX_CHAIN_BATCH_BYTES) {
+                break;
+            }
+            batch_bytes += blocks[sent]->json.size();
             batch.blocks.push_back(blocks[sent]->block);
             peer.known.Insert(blocks[sent]->hash);
         }
@@ -534,48 +596,60 @@ void PeerManager::HandleTransactions(Peer& peer, const std::vector<Transaction>&
     for (const Transaction& tx : txs) {
         ++m_metrics.txs_received;
         TxResult result = m_chain.SubmitTransaction(tx, TxOrigin::Relay);
-        if (!result.txid.empty()) peer.known.Insert(result.txid);
+        if (!result.txid.empty())
+            peer.known.Insert(result.txid);
         if (result.status == TxStatus::Accepted) {
             accepted.push_back(tx);
-            if (m_callbacks.on_transaction) m_callbacks.on_transaction(tx);
+            if (m_callbacks.on_transaction)
+                m_callbacks.on_transaction(tx);
         } else if (result.status == TxStatus::Invalid) {
             Misbehave(peer, 10, "invalid transaction: " + result.validation.ToString());
-            if (peer.conn->IsClosing()) return;
+            if (peer.conn->IsClosing())
+                return;
         }
     }
-    if (!accepted.empty()) BroadcastTransactions(accepted);
+    if (!accepted.empty())
+        BroadcastTransactions(accepted);
 }
 
 void PeerManager::HandlePeers(Peer& peer, const std::vector<std::string>& addresses) {
     (void)peer;
     for (const std::string& text : addresses) {
         PeerAddress address;
-        if (ParseHostPort(text, address)) AddAddress(address, false);
+        if (ParseHostPort(text, address))
+            AddAddress(address, false);
     }
 }
 
 void PeerManager::RelayBlock(const BlockEntry& entry, const Peer* except) {
     std::string payload;
     for (auto& [id, peer] : m_peers) {
-        if (peer.get() == except || !peer->ready || peer->known.Contains(entry.hash)) continue;
-        if (payload.empty()) payload = EncodeMessage(AnnounceBlock{entry.block});
+        if (peer.get() == except || !peer->ready || peer->known.Contains(entry.hash))
+            continue;
+        if (payload.empty())
+            payload = EncodeMessage(AnnounceBlock{entry.block});
         peer->known.Insert(entry.hash);
         SendEncoded(*peer, MessageType::AnnounceBlock, payload);
         ++m_metrics.blocks_relayed;
     }
 }
 
-void PeerManager::BroadcastBlock(const BlockEntry& entry) { RelayBlock(entry, nullptr); }
+void PeerManager::BroadcastBlock(const BlockEntry& entry) {
+    RelayBlock(entry, nullptr);
+}
 
 void PeerManager::BroadcastTransactions(const std::vector<Transaction>& txs) {
     std::vector<std::string> txids;
     txids.reserve(txs.size());
-    for (const Transaction& tx : txs) txids.push_back(TxId(tx));
+    for (const Transaction& tx : txs)
+        txids.push_back(TxId(tx));
     for (auto& [id, peer] : m_peers) {
-        if (!peer->ready) continue;
+        if (!peer->ready)
+            continue;
         NewTransactions message;
         for (std::size_t i = 0; i < txs.size(); ++i) {
-            if (peer->known.Contains(txids[i])) continue;
+            if (peer->known.Contains(txids[i]))
+                continue;
             peer->known.Insert(txids[i]);
             message.transactions.push_back(txs[i]);
             if (message.transactions.size() == MAX_TXS_PER_MESSAGE) {
@@ -596,7 +670,8 @@ void PeerManager::SyncAll(std::function<void()> done) {
     ResolveRound& round = m_resolves[id];
     round.done = std::move(done);
     for (auto& [conn_id, peer] : m_peers) {
-        if (!peer->ready) continue;
+        if (!peer->ready)
+            continue;
         peer->resolves.push_back(id);
         ++round.pending;
         peer->syncing = false;
@@ -604,9 +679,11 @@ void PeerManager::SyncAll(std::function<void()> done) {
     }
     auto finish = [this, id] {
         auto found = m_resolves.find(id);
-        if (found == m_resolves.end()) return;
+        if (found == m_resolves.end())
+            return;
         auto callback = std::move(found->second.done);
-        if (found->second.timeout) found->second.timeout->Stop();
+        if (found->second.timeout)
+            found->second.timeout->Stop();
         // The timer may be the one running this lambda: destroy it after the loop turn.
         auto timer = std::shared_ptr<net::Timer>(std::move(found->second.timeout));
         m_resolves.erase(found);
@@ -626,10 +703,12 @@ void PeerManager::FinishResolve(Peer& peer) {
     peer.resolves.clear();
     for (std::uint64_t id : rounds) {
         auto found = m_resolves.find(id);
-        if (found == m_resolves.end()) continue;
+        if (found == m_resolves.end())
+            continue;
         if (--found->second.pending == 0) {
             auto callback = std::move(found->second.done);
-            if (found->second.timeout) found->second.timeout->Stop();
+            if (found->second.timeout)
+                found->second.timeout->Stop();
             auto timer = std::shared_ptr<net::Timer>(std::move(found->second.timeout));
             m_resolves.erase(found);
             m_loop.Post([timer] {});
@@ -648,12 +727,14 @@ std::vector<PeerView> PeerManager::Peers() const {
         view.state = peer->ready ? "ready" : "handshake";
         view.node_id = peer->node_id;
         view.height = peer->height;
-        if (!peer->address_key.empty()) linked.insert(peer->address_key);
+        if (!peer->address_key.empty())
+            linked.insert(peer->address_key);
         out.push_back(std::move(view));
     }
     for (const std::string& key : m_address_order) {
         const KnownAddress& entry = m_addresses.at(key);
-        if (linked.count(key) || entry.self) continue;
+        if (linked.count(key) || entry.self)
+            continue;
         PeerView view;
         view.address = key;
         view.state = entry.http_only ? "http-only" : entry.dialing ? "connecting" : "backoff";

@@ -56,6 +56,8 @@ inline constexpr std::size_t MAX_KNOWN_ADDRESSES = 4096;
 inline constexpr std::size_t MAX_KNOWN_INVENTORY = 16384;
 /** Most addresses sent in one Peers message. */
 inline constexpr std::size_t PEERS_TO_SHARE = 100;
+/** Largest Chain batch a responder builds, in bytes of the blocks' JSON (half a frame). */
+inline constexpr std::size_t MAX_CHAIN_BATCH_BYTES = 4u << 20;
 /** How long /nodes/resolve waits for every peer's answer, in milliseconds. */
 inline constexpr std::uint64_t DEFAULT_RESOLVE_TIMEOUT_MS = 5'000;
 
@@ -117,6 +119,11 @@ public:
     PeerManager(const PeerManager&) = delete;
     PeerManager& operator=(const PeerManager&) = delete;
 
+    /** Sets the node id and listen port announced in Hello; before Start() only. */
+    void SetIdentity(std::string node_id, std::uint16_t listen_port) {
+        m_options.node_id = std::move(node_id);
+        m_options.listen_port = listen_port;
+    }
     /** Starts housekeeping and dialing through `transport`. */
     void Start(net::Transport& transport);
     /** Stops timers and dialing; the transport closes the links. */

@@ -1,0 +1,295 @@
+#include "http/tutorial_api.h"
+
+#include "primitives/canonical_json.h"
+#include "primitives/json_reader.h"
+#include "util/hex.h"
+
+#include <sodium.h>
+
+namespace gossipchain {
+namespace {
+
+using Json = nlohmann::json;
+
+/** Wraps a handler so every response it sends is counted by status. */
+Handler Counted(HttpMetrics& metrics, Handler handler) {
+    return [&metrics, handler = std::move(handler)](const HttpRequest& request, Responder respond) {
+        handler(request, [&metrics, respond = std::move(respond)](HttpResponse response) {
+            ++metrics.responses_by_status[response.status];
+            respond(std::move(response));
+        });
+    };
+}
+
+HttpResponse RawJson(int status, std::string body) {
+    HttpResponse response;
+    response.status = status;
+    response.body = std::move(body);
+    return response;
+}
+
+std::string RandomHex(std::size_t bytes) {
+    std::string raw(bytes, '\0');
+    randombytes_buf(raw.data(), raw.size());
+    return HexEncode({reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size()});
+}
+
+/** Parses the body of a POST as a JSON object, or says which response to send instead. */
+std::optional<HttpResponse> ReadJsonObject(const HttpRequest& request, Json& body) {
+    if (auto refused = CheckJsonContentType(request))
+        return refused;
+    std::string error;
+    if (!ParseJson(request.body, body, error)) {
+        return JsonErrorResponse(400, "malformed JSON: " + error);
+    }
+    if (!body.is_object())
+        return JsonErrorResponse(400, "the body must be a JSON object");
+    return std::nullopt;
+}
+
+void NewTransaction(NodeControl& node, const HttpRequest& request, const Responder& respond) {
+    Json body;
+    if (auto refused = ReadJsonObject(request, body))
+        return respond(std::move(*refused));
+    // The tutorial's check, with its exact message.
+    for (const char* key : {"sender", "recipient", "amount"}) {
+        if (!body.contains(key))
+            return respond(TextResponse(400, "Missing values"));
+    }
+    const Json& sender = body["sender"];
+    const Json& recipient = body["recipient"];
+    const Json& amount = body["amount"];
+    if (!sender.is_string() || !recipient.is_string()) {
+        return respond(JsonErrorResponse(400, "sender and recipient must be strings"));
+    }
+    if (!amount.is_number_integer()) {
+        return respond(JsonErrorResponse(400, "amount must be a positive integer"));
+    }
+    Transaction tx;
+    tx.sender = sender.get<std::string>();
+    tx.recipient = recipient.get<std::string>();
+    if (amount.is_number_unsigned() && amount.get<std::uint64_t>() > INT64_MAX) {
+        return respond(JsonErrorResponse(400, "amount must be a positive integer up to 2^53-1"));
+    }
+    tx.amount = amount.get<std::int64_t>();
+    if (body.contains("id")) {
+        const Json& id = body["id"];
+        if (!id.is_string() || !IsLowerHex(id.get_ref<const std::string&>(), 32)) {
+            return respond(JsonErrorResponse(400, "id must be 32 lowercase hex characters"));
+        }
+        tx.id = id.get<std::string>();
+    } else {
+        tx.id = RandomHex(16);
+    }
+    TxResult result = node.SubmitTransaction(tx);
+    std::uint64_t next = node.Chain().Height() + 1;
+    switch (result.status) {
+        case TxStatus::Accepted:
+        case TxStatus::Duplicate:
+            return respond(JsonResponse(
+                201, Json{{"message", "Transaction will be added to Block " + std::to_string(next)},
+                          {"id", tx.id},
+                          {"txid", result.txid}}));
+        case TxStatus::AlreadyConfirmed: {
+            auto height = node.Chain().ConfirmedHeight(result.txid).value_or(0);
+            return respond(JsonResponse(
+                200, Json{{"message", "Transaction is already in Block " + std::to_string(height)},
+                          {"id", tx.id},
+                          {"txid", result.txid}}));
+        }
+        case TxStatus::MempoolFull:
+            return respond(JsonErrorResponse(503, "the mempool is full; try again later"));
+        case TxStatus::Invalid:
+            return respond(JsonErrorResponse(400, result.validation.ToString()));
+    }
+}
+
+void RegisterNodes(NodeControl& node, const HttpRequest& request, const Responder& respond) {
+    Json body;
+    if (auto refused = ReadJsonObject(request, body))
+        return respond(std::move(*refused));
+    static constexpr const char* INVALID_LIST = "Error: Please supply a valid list of nodes";
+    if (!body.contains("nodes") || !body["nodes"].is_array()) {
+        return respond(TextResponse(400, INVALID_LIST));
+    }
+    std::vector<PeerAddress> addresses;
+    for (const Json& item : body["nodes"]) {
+        PeerAddress address;
+        if (!item.is_string() || !ParseHostPort(item.get_ref<const std::string&>(), address)) {
+            return respond(
+                JsonErrorResponse(400, "not a node address (want host:port or http://host:port): " +
+                                           item.dump().substr(0, 200)));
+        }
+        addresses.push_back(std::move(address));
+    }
+    std::vector<std::string> total = node.RegisterNodes(addresses);
+    respond(
+        JsonResponse(201, Json{{"message", "New nodes have been added"}, {"total_nodes", total}}));
+}
+
+Json BlockSummary(const BlockEntry& entry) {
+    Json out = BlockToJson(entry.block);
+    out["hash"] = entry.hash;
+    return out;
+}
+
+void Mine(NodeControl& node, const Responder& respond) {
+    node.MineOne([respond](const BlockEntry* entry, std::string error) {
+        if (!entry)
+            return respond(JsonErrorResponse(503, "mining failed: " + error));
+        const Block& block = entry->block;
+        respond(JsonResponse(200, Json{{"message", "New Block Forged"},
+                                       {"index", block.index},
+                                       {"transactions", BlockToJson(block)["transactions"]},
+                                       {"proof", block.proof},
+                                       {"previous_hash", block.ParentHash()}}));
+    });
+}
+
+void Resolve(NodeControl& node, const Responder& respond) {
+    node.Resolve([&node, respond](ResolveOutcome outcome) {
+        std::string prefix = outcome.replaced ? "\"message\":\"Our chain was replaced\","
+                                              : "\"message\":\"Our chain is authoritative\",";
+        if (!outcome.notes.empty()) {
+            prefix = "\"notes\":" + FlaskJsonBody(Json(outcome.notes));
+            prefix.pop_back();  // FlaskJsonBody's trailing newline.
+            prefix +=
+                "," + std::string(outcome.replaced ? "\"message\":\"Our chain was replaced\","
+                                                   : "\"message\":\"Our chain is authoritative\",");
+        }
+        respond(RawJson(200, ChainResponseBody(node.Chain(),
+                                               outcome.replaced ? "new_chain" : "chain", prefix)));
+    });
+}
+
+void Status(NodeControl& node, const Responder& respond) {
+    const ChainState& chain = node.Chain();
+    std::size_t ready = 0;
+    auto peers = node.Peers();
+    for (const PeerView& peer : peers)
+        ready += peer.state == "ready";
+    respond(JsonResponse(200, Json{{"node_id", node.NodeId()},
+                                   {"network", NetworkId(chain.Params())},
+                                   {"pow", std::string(PowRuleName(chain.Params().pow_rule))},
+                                   {"difficulty", chain.Params().difficulty},
+                                   {"height", chain.Height()},
+                                   {"tip", chain.Tip().hash},
+                                   {"peers", ready},
+                                   {"known_peers", peers.size()},
+                                   {"mempool", chain.GetMempool().Size()},
+                                   {"orphans", chain.Orphans().Size()},
+                                   {"uptime_seconds", node.UptimeSeconds()}}));
+}
+
+void Nodes(NodeControl& node, const Responder& respond) {
+    Json list = Json::array();
+    for (const PeerView& peer : node.Peers()) {
+        list.push_back(Json{{"address", peer.address},
+                            {"direction", peer.inbound ? "inbound" : "outbound"},
+                            {"state", peer.state},
+                            {"node_id", peer.node_id},
+                            {"height", peer.height}});
+    }
+    respond(JsonResponse(200, Json{{"nodes", list}, {"total", list.size()}}));
+}
+
+void BlockByKey(NodeControl& node, const HttpRequest& request, const Responder& respond) {
+    std::string key(PathSuffix(request, "/blocks/"));
+    const ChainState& chain = node.Chain();
+    const BlockEntry* entry = nullptr;
+    if (IsLowerHex(key, 64)) {
+        entry = chain.Find(key);
+    } else if (!key.empty() && key.size() <= 19 &&
+               key.find_first_not_of("0123456789") == std::string::npos) {
+        entry = chain.AtHeight(std::stoull(key));
+    } else {
+        return respond(JsonErrorResponse(400, "want a block index or a 64-hex block hash"));
+    }
+    if (!entry)
+        return respond(JsonErrorResponse(404, "no such block: " + key));
+    Json out = BlockSummary(*entry);
+    out["main_chain"] = chain.IsOnMainChain(*entry);
+    respond(JsonResponse(200, out));
+}
+
+void Pending(NodeControl& node, const Responder& respond) {
+    const Mempool& pool = node.Chain().GetMempool();
+    std::string body = "{\"length\":" + std::to_string(pool.Size()) + ",\"transactions\":[";
+    bool first = true;
+    for (const Transaction& tx : pool.All()) {
+        if (!first)
+            body += ",";
+        first = false;
+        AppendTransactionJson(body, tx);
+    }
+    body += "]}\n";
+    respond(RawJson(200, std::move(body)));
+}
+
+void Metrics(NodeControl& node, const HttpMetrics& metrics, const Responder& respond) {
+    std::string text = node.MetricsText();
+    text += "# TYPE gossipchain_http_responses_total counter\n";
+    for (const auto& [status, count] : metrics.responses_by_status) {
+        text += "gossipchain_http_responses_total{code=\"" + std::to_string(status) + "\"} " +
+                std::to_string(count) + "\n";
+    }
+    HttpResponse response;
+    response.content_type = "text/plain; version=0.0.4";
+    response.body = std::move(text);
+    respond(std::move(response));
+}
+
+}  // namespace
+
+std::string ChainResponseBody(const ChainState& chain, std::string_view chain_key,
+                              std::string_view prefix) {
+    std::size_t bytes = 64 + prefix.size();
+    for (std::uint64_t h = 1; h <= chain.Height(); ++h)
+        bytes += chain.AtHeight(h)->json.size() + 1;
+    std::string body;
+    body.reserve(bytes);
+    body += "{";
+    body += prefix;
+    body += "\"";
+    body += chain_key;
+    body += "\":[";
+    for (std::uint64_t h = 1; h <= chain.Height(); ++h) {
+        if (h > 1)
+            body += ",";
+        body += chain.AtHeight(h)->json;
+    }
+    body += "],\"length\":" + std::to_string(chain.Height()) + "}\n";
+    return body;
+}
+
+void RegisterTutorialRoutes(Router& router, NodeControl& node, HttpMetrics& metrics) {
+    auto add = [&](const char* method, const char* path, Handler handler) {
+        router.Add(method, path, Counted(metrics, std::move(handler)));
+    };
+    add("GET", "/mine", [&node](const HttpRequest&, Responder respond) { Mine(node, respond); });
+    add("POST", "/transactions/new", [&node](const HttpRequest& request, Responder respond) {
+        NewTransaction(node, request, respond);
+    });
+    add("GET", "/chain", [&node](const HttpRequest&, Responder respond) {
+        respond(RawJson(200, ChainResponseBody(node.Chain())));
+    });
+    add("POST", "/nodes/register", [&node](const HttpRequest& request, Responder respond) {
+        RegisterNodes(node, request, respond);
+    });
+    add("GET", "/nodes/resolve",
+        [&node](const HttpRequest&, Responder respond) { Resolve(node, respond); });
+    add("GET", "/status",
+        [&node](const HttpRequest&, Responder respond) { Status(node, respond); });
+    add("GET", "/nodes", [&node](const HttpRequest&, Responder respond) { Nodes(node, respond); });
+    add("GET", "/transactions/pending",
+        [&node](const HttpRequest&, Responder respond) { Pending(node, respond); });
+    add("GET", "/metrics", [&node, &metrics](const HttpRequest&, Responder respond) {
+        Metrics(node, metrics, respond);
+    });
+    router.AddPrefix("GET", "/blocks/",
+                     Counted(metrics, [&node](const HttpRequest& request, Responder respond) {
+                         BlockByKey(node, request, respond);
+                     }));
+}
+
+}  // namespace gossipchain

@@ -1,0 +1,27 @@
+// The HTTP endpoints: the tutorial's five, with its field names, messages and status codes, and
+// the extras (/status, /nodes, /blocks/{index or hash}, /transactions/pending, /metrics). Each
+// handler validates its whole input before it changes anything, so nothing is half-applied.
+#pragma once
+
+#include "http/node_control.h"
+#include "http/router.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace gossipchain {
+
+/** Responses sent by the endpoints, by status code, for /metrics. */
+struct HttpMetrics {
+    std::map<int, std::uint64_t> responses_by_status;
+};
+
+/** Adds every endpoint to `router`; `node` and `metrics` must outlive it. */
+void RegisterTutorialRoutes(Router& router, NodeControl& node, HttpMetrics& metrics);
+
+/** `{"chain": [...], "length": N}` with every block as the exact bytes that were hashed. */
+std::string ChainResponseBody(const ChainState& chain, std::string_view chain_key = "chain",
+                              std::string_view prefix = "");
+
+}  // namespace gossipchain

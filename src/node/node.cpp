@@ -1,0 +1,396 @@
+#include "node/node.h"
+
+#include "http/http_fetch.h"
+#include "primitives/json_reader.h"
+#include "util/clock.h"
+#include "util/hex.h"
+#include "util/log.h"
+
+#include <sodium.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+
+namespace gossipchain {
+namespace {
+
+std::string RandomHex(std::size_t bytes) {
+    std::vector<std::uint8_t> raw(bytes);
+    randombytes_buf(raw.data(), raw.size());
+    return HexEncode(raw);
+}
+
+std::string Short(const std::string& hash) {
+    return hash.substr(0, 12);
+}
+
+/**
+ * The node id lives in <data dir>/node_id so a restarted node keeps its identity (and the
+ * recipient of its rewards). Empty on failure, with `error` set.
+ */
+std::string LoadOrCreateNodeId(const std::string& data_dir, std::string& error) {
+    std::error_code ec;
+    std::filesystem::create_directories(data_dir, ec);
+    if (ec) {
+        error = "cannot create data directory " + data_dir + ": " + ec.message();
+        return {};
+    }
+    std::string path = data_dir + "/node_id";
+    std::ifstream in(path);
+    std::string id;
+    if (in && std::getline(in, id) && IsLowerHex(id, 32))
+        return id;
+    id = RandomHex(16);
+    std::string tmp = path + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << id << "\n";
+        if (!out.flush()) {
+            error = "cannot write " + tmp;
+            return {};
+        }
+    }
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) {
+        error = "cannot write " + path + ": " + ec.message();
+        return {};
+    }
+    return id;
+}
+
+PeerManagerOptions PeerOptions(const NodeOptions& options, const std::string& node_id) {
+    PeerManagerOptions peer;
+    peer.params = options.params;
+    peer.node_id = node_id;
+    peer.listen_port = options.port;
+    return peer;
+}
+
+net::TransportOptions TransportOptionsFor(const NodeOptions& options) {
+    net::TransportOptions transport;
+    transport.bind = options.bind;
+    transport.port = options.port;
+    // A /chain answer of a long chain is one write; let it through.
+    transport.max_write_queue_bytes = 256u << 20;
+    return transport;
+}
+
+}  // namespace
+
+Node::Node(NodeOptions options)
+    : m_options(std::move(options)),
+      m_node_id(RandomHex(16)),
+      m_started_ns(MonotonicNs()),
+      m_alive(std::make_shared<std::atomic<bool>>(true)),
+      m_chain(ChainState::Options{m_options.params, {}, {}}),
+      m_peers(m_loop, m_chain, PeerOptions(m_options, m_node_id),
+              PeerManager::Callbacks{[this](const BlockResult&) { OnTipChanged(); }, {}}),
+      m_http(m_router),
+      m_transport(m_loop, TransportOptionsFor(m_options), m_peers, m_http),
+      m_miner(Miner::Options{m_options.threads}) {
+    RegisterTutorialRoutes(m_router, *this, m_http_metrics);
+}
+
+Node::~Node() {
+    m_alive->store(false);
+}
+
+std::string Node::Start() {
+    if (sodium_init() < 0)
+        return "libsodium failed to initialise";
+    if (!m_options.data_dir.empty()) {
+        std::string error;
+        std::string id = LoadOrCreateNodeId(m_options.data_dir, error);
+        if (id.empty())
+            return error;
+        m_node_id = id;
+    }
+    int rc = m_transport.Listen();
+    if (rc != 0) {
+        return "cannot listen on " + m_options.bind + ":" + std::to_string(m_options.port) + ": " +
+               net::Transport::ErrorName(rc);
+    }
+    m_options.port = m_transport.Port();
+    // The peer manager was built before the stored id and the bound port were known.
+    m_peers.SetIdentity(m_node_id, m_options.port);
+    for (const PeerAddress& peer : m_options.peers)
+        m_peers.AddAddress(peer, true);
+    m_peers.Start(m_transport);
+    m_sigint = std::make_unique<net::SignalWatcher>(m_loop, SIGINT, [this] { Shutdown(); });
+    m_sigterm = std::make_unique<net::SignalWatcher>(m_loop, SIGTERM, [this] { Shutdown(); });
+    LOG_INFO("gossipchain node %s listening on %s:%u (gossip and HTTP), network %s",
+             m_node_id.c_str(), m_options.bind.c_str(), m_transport.Port(),
+             NetworkId(m_options.params).c_str());
+    LOG_INFO("chain height %llu, tip %s; pow %s, difficulty %d%s",
+             static_cast<unsigned long long>(m_chain.Height()), Short(m_chain.Tip().hash).c_str(),
+             std::string(PowRuleName(m_options.params.pow_rule)).c_str(),
+             m_options.params.difficulty, m_options.mine ? ", mining" : "");
+    if (m_options.mine)
+        StartMining();
+    return {};
+}
+
+void Node::Run() {
+    m_loop.Run();
+}
+
+void Node::Shutdown() {
+    if (m_shutting_down)
+        return;
+    m_shutting_down = true;
+    LOG_INFO("shutting down: closing %zu connections", m_transport.ConnectionCount());
+    m_peers.Stop();
+    m_miner.CancelAll();
+    m_mine_waiters.clear();
+    m_transport.CloseAll("node shutting down");
+    std::uint64_t deadline = m_loop.NowMs() + SHUTDOWN_GRACE_MS;
+    m_shutdown_timer = std::make_unique<net::Timer>(m_loop);
+    m_shutdown_timer->Start(0, 10, [this, deadline] {
+        if (m_transport.ConnectionCount() == 0 || m_loop.NowMs() >= deadline) {
+            m_shutdown_timer->Stop();
+            m_sigint.reset();
+            m_sigterm.reset();
+            m_loop.Stop();
+        }
+    });
+}
+
+double Node::UptimeSeconds() const {
+    return static_cast<double>(MonotonicNs() - m_started_ns) / 1e9;
+}
+
+TxResult Node::SubmitTransaction(const Transaction& tx) {
+    TxResult result = m_chain.SubmitTransaction(tx, TxOrigin::Local);
+    if (result.status == TxStatus::Accepted) {
+        LOG_INFO("transaction %s accepted (%s -> %s, %lld)", Short(result.txid).c_str(),
+                 tx.sender.c_str(), tx.recipient.c_str(), static_cast<long long>(tx.amount));
+        m_peers.BroadcastTransactions({tx});
+    }
+    return result;
+}
+
+void Node::MineOne(MineCallback done) {
+    if (m_shutting_down)
+        return done(nullptr, "the node is shutting down");
+    m_mine_waiters.push_back(std::move(done));
+    StartMining();
+}
+
+void Node::StartMining() {
+    if (m_mining_job != 0 || m_shutting_down)
+        return;
+    if (m_mine_waiters.empty() && !m_options.mine)
+        return;
+    m_template = m_chain.BlockTemplate(m_node_id, RandomHex(16), WallSeconds());
+    const BlockEntry& tip = m_chain.Tip();
+    MiningJob job;
+    job.rule = m_options.params.pow_rule;
+    job.difficulty = m_options.params.difficulty;
+    job.last_proof = tip.block.proof;
+    job.last_hash = tip.hash;
+    auto alive = m_alive;
+    m_mining_job =
+        m_miner.Submit(job, [this, alive](std::uint64_t id, std::optional<std::uint64_t> proof) {
+            if (!alive->load())
+                return;
+            m_loop.Post([this, alive, id, proof] {
+                if (alive->load())
+                    OnMined(id, proof);
+            });
+        });
+}
+
+void Node::OnMined(std::uint64_t job_id, std::optional<std::uint64_t> proof) {
+    if (job_id != m_mining_job)
+        return;
+    m_mining_job = 0;
+    if (m_shutting_down)
+        return;
+    if (!proof) {
+        // Cancelled because the tip moved: mine again on the new tip.
+        StartMining();
+        return;
+    }
+    Block block = m_template;
+    block.proof = *proof;
+    BlockResult result = m_chain.ProcessBlock(std::move(block), WallSeconds());
+    if (result.status == BlockStatus::Connected) {
+        const BlockEntry* entry = result.connected.front();
+        ++m_blocks_mined;
+        LOG_INFO("block %llu %s mined (%zu transactions, proof %llu)",
+                 static_cast<unsigned long long>(entry->Height()), Short(entry->hash).c_str(),
+                 entry->block.transactions.size(),
+                 static_cast<unsigned long long>(entry->block.proof));
+        for (const BlockEntry* connected : result.connected)
+            m_peers.BroadcastBlock(*connected);
+        if (!m_mine_waiters.empty()) {
+            MineCallback waiter = std::move(m_mine_waiters.front());
+            m_mine_waiters.pop_front();
+            waiter(entry, {});
+        }
+    } else {
+        LOG_WARN("mined block %s not connected: %s %s", Short(result.hash).c_str(),
+                 std::string(BlockStatusName(result.status)).c_str(),
+                 result.validation.ToString().c_str());
+    }
+    StartMining();
+}
+
+void Node::OnTipChanged() {
+    // The block being mined no longer extends the tip: abandon it; OnMined restarts the work.
+    if (m_mining_job != 0)
+        m_miner.CancelAll();
+}
+
+std::vector<std::string> Node::RegisterNodes(const std::vector<PeerAddress>& addresses) {
+    for (const PeerAddress& address : addresses) {
+        LOG_INFO("registered node %s", FormatHostPort(address).c_str());
+        m_peers.AddAddress(address, true);
+    }
+    return m_peers.KnownAddresses();
+}
+
+void Node::Resolve(std::function<void(ResolveOutcome)> done) {
+    auto outcome = std::make_shared<ResolveOutcome>();
+    auto pending = std::make_shared<int>(2);
+    std::string before = m_chain.Tip().hash;
+    auto finish_one = [this, outcome, pending, before, done] {
+        if (--*pending > 0)
+            return;
+        outcome->replaced = m_chain.Tip().hash != before;
+        LOG_INFO("resolve: %s",
+                 outcome->replaced ? "our chain was replaced" : "our chain is authoritative");
+        done(*outcome);
+    };
+    m_peers.SyncAll(finish_one);
+    FetchTutorialChains(outcome, finish_one);
+}
+
+void Node::FetchTutorialChains(std::shared_ptr<ResolveOutcome> outcome,
+                               std::function<void()> done) {
+    std::vector<PeerAddress> targets = m_peers.HttpOnlyAddresses();
+    if (targets.empty())
+        return done();
+    struct Fetched {
+        std::string label;
+        std::vector<Block> blocks;
+        std::string error;
+    };
+    auto alive = m_alive;
+    ConsensusParams params = m_options.params;
+    m_fetchers.emplace_back([this, alive, targets, params, outcome, done] {
+        auto results = std::make_shared<std::vector<Fetched>>();
+        for (const PeerAddress& target : targets) {
+            Fetched fetched;
+            fetched.label = FormatHostPort(target);
+            FetchResult response = HttpGet(target.host, target.port, "/chain");
+            nlohmann::json body;
+            std::string error;
+            if (response.status != 200) {
+                fetched.error = response.status
+                                    ? "GET /chain answered " + std::to_string(response.status)
+                                    : response.error;
+            } else if (!ParseJson(response.body, body, error, 16) || !body.is_object() ||
+                       !body.contains("chain") || !body["chain"].is_array()) {
+                fetched.error =
+                    "GET /chain did not return a chain" + (error.empty() ? "" : ": " + error);
+            } else {
+                for (const auto& item : body["chain"]) {
+                    Block block;
+                    if (!BlockFromJson(item, block, error)) {
+                        fetched.error =
+                            "block " + std::to_string(fetched.blocks.size() + 1) + ": " + error;
+                        break;
+                    }
+                    fetched.blocks.push_back(std::move(block));
+                }
+                if (fetched.error.empty()) {
+                    ValidationResult links = CheckChainLinks(fetched.blocks, params);
+                    if (!links.Ok())
+                        fetched.error = links.ToString();
+                }
+            }
+            results->push_back(std::move(fetched));
+        }
+        if (!alive->load())
+            return;
+        m_loop.Post([this, alive, results, outcome, done] {
+            if (!alive->load())
+                return;
+            for (Fetched& fetched : *results) {
+                if (!fetched.error.empty()) {
+                    outcome->notes.push_back(fetched.label + ": skipped: " + fetched.error);
+                    continue;
+                }
+                if (fetched.blocks.size() <= m_chain.Height()) {
+                    outcome->notes.push_back(fetched.label + ": its chain is not longer than ours");
+                    continue;
+                }
+                double now = WallSeconds();
+                for (Block& block : fetched.blocks) {
+                    BlockResult result = m_chain.ProcessBlock(std::move(block), now);
+                    if (result.status == BlockStatus::Invalid) {
+                        outcome->notes.push_back(fetched.label + ": skipped: block " +
+                                                 Short(result.hash) + " " +
+                                                 result.validation.ToString());
+                        break;
+                    }
+                    for (const BlockEntry* entry : result.connected) {
+                        LOG_INFO("block %llu %s accepted from tutorial node %s",
+                                 static_cast<unsigned long long>(entry->Height()),
+                                 Short(entry->hash).c_str(), fetched.label.c_str());
+                    }
+                }
+            }
+            m_peers.BroadcastBlock(m_chain.Tip());
+            OnTipChanged();
+            done();
+        });
+    });
+}
+
+std::string Node::MetricsText() const {
+    const P2pMetrics& p2p = m_peers.Metrics();
+    std::string out;
+    auto gauge = [&out](const char* name, const char* help, double value) {
+        out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n" + name +
+               " " + std::to_string(value) + "\n";
+    };
+    auto counter = [&out](const char* name, const char* help, std::uint64_t value) {
+        out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" +
+               name + " " + std::to_string(value) + "\n";
+    };
+    gauge("gossipchain_height", "Height of the main chain.", static_cast<double>(m_chain.Height()));
+    gauge("gossipchain_peers", "Gossip links that completed the handshake.",
+          static_cast<double>(m_peers.ReadyPeerCount()));
+    gauge("gossipchain_mempool_transactions", "Pending transactions.",
+          static_cast<double>(m_chain.GetMempool().Size()));
+    gauge("gossipchain_orphan_blocks", "Blocks waiting for their parent.",
+          static_cast<double>(m_chain.Orphans().Size()));
+    gauge("gossipchain_uptime_seconds", "Seconds since start.", UptimeSeconds());
+    counter("gossipchain_blocks_received_total", "Blocks received from peers.",
+            p2p.blocks_received);
+    counter("gossipchain_blocks_relayed_total", "Block announcements sent to peers.",
+            p2p.blocks_relayed);
+    counter("gossipchain_blocks_mined_total", "Blocks this node mined.", m_blocks_mined);
+    counter("gossipchain_invalid_blocks_total", "Invalid blocks received.", p2p.invalid_blocks);
+    counter("gossipchain_txs_received_total", "Transactions received from peers.",
+            p2p.txs_received);
+    counter("gossipchain_txs_relayed_total", "Transactions sent to peers.", p2p.txs_relayed);
+    counter("gossipchain_reorgs_total", "Reorganisations of the main chain.", m_chain.Reorgs());
+    counter("gossipchain_bans_total", "Peers banned for misbehaviour.", p2p.bans);
+    out += "# TYPE gossipchain_bytes_in_total counter\n";
+    for (const auto& [type, bytes] : p2p.bytes_in_by_type) {
+        out +=
+            "gossipchain_bytes_in_total{message=\"" + type + "\"} " + std::to_string(bytes) + "\n";
+    }
+    out += "# TYPE gossipchain_bytes_out_total counter\n";
+    for (const auto& [type, bytes] : p2p.bytes_out_by_type) {
+        out +=
+            "gossipchain_bytes_out_total{message=\"" + type + "\"} " + std::to_string(bytes) + "\n";
+    }
+    return out;
+}
+
+}  // namespace gossipchain

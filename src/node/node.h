@@ -1,0 +1,108 @@
+// The node: wires the event loop, transport, ledger, miner, gossip and HTTP shim together, owns
+// their lifetimes, and implements what the HTTP shim may ask (NodeControl). Startup, mining
+// coordination (restart on every new tip, one block per /mine caller), /nodes/resolve across
+// gossip peers and plain tutorial nodes, metrics, and an orderly shutdown live here.
+#pragma once
+
+#include "chain/chain_state.h"
+#include "chain/miner.h"
+#include "http/http_server.h"
+#include "http/node_control.h"
+#include "http/router.h"
+#include "http/tutorial_api.h"
+#include "net/event_loop.h"
+#include "net/signal_watcher.h"
+#include "net/timer.h"
+#include "net/transport.h"
+#include "p2p/peer_manager.h"
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace gossipchain {
+
+/** Port the node listens on when none is given, as in the tutorial's app.run(port=5000). */
+inline constexpr std::uint16_t DEFAULT_PORT = 5000;
+/** How long shutdown waits for links to close, in milliseconds. */
+inline constexpr std::uint64_t SHUTDOWN_GRACE_MS = 2'000;
+
+struct NodeOptions {
+    std::string bind = "127.0.0.1";
+    std::uint16_t port = DEFAULT_PORT;
+    std::string data_dir;
+    std::vector<PeerAddress> peers;
+    ConsensusParams params;
+    /** Mine continuously in the background, restarting on every new tip. */
+    bool mine = false;
+    unsigned threads = DEFAULT_MINER_THREADS;
+};
+
+class Node : public NodeControl {
+public:
+    explicit Node(NodeOptions options);
+    ~Node() override;
+    Node(const Node&) = delete;
+    Node& operator=(const Node&) = delete;
+
+    /** Opens the data directory and the listener; an error text, or empty on success. */
+    std::string Start();
+    /** Runs the loop until a signal or Shutdown(). */
+    void Run();
+    /** Closes links and stops the loop (loop thread only). */
+    void Shutdown();
+    std::uint16_t Port() const { return m_transport.Port(); }
+
+    // NodeControl
+    const ChainState& Chain() const override { return m_chain; }
+    const std::string& NodeId() const override { return m_node_id; }
+    double UptimeSeconds() const override;
+    TxResult SubmitTransaction(const Transaction& tx) override;
+    void MineOne(std::function<void(const BlockEntry*, std::string)> done) override;
+    std::vector<std::string> RegisterNodes(const std::vector<PeerAddress>& addresses) override;
+    void Resolve(std::function<void(ResolveOutcome)> done) override;
+    std::vector<PeerView> Peers() const override { return m_peers.Peers(); }
+    std::string MetricsText() const override;
+
+private:
+    using MineCallback = std::function<void(const BlockEntry*, std::string)>;
+
+    void StartMining();
+    void OnMined(std::uint64_t job_id, std::optional<std::uint64_t> proof);
+    void OnTipChanged();
+    void FetchTutorialChains(std::shared_ptr<ResolveOutcome> outcome, std::function<void()> done);
+
+    NodeOptions m_options;
+    std::string m_node_id;
+    std::uint64_t m_started_ns;
+    /** Cleared first in the destructor: work posted from other threads checks it. */
+    std::shared_ptr<std::atomic<bool>> m_alive;
+
+    // Declaration order is destruction order reversed: the loop outlives everything on it.
+    net::EventLoop m_loop;
+    ChainState m_chain;
+    PeerManager m_peers;
+    Router m_router;
+    HttpMetrics m_http_metrics;
+    HttpServer m_http;
+    net::Transport m_transport;
+    std::unique_ptr<net::SignalWatcher> m_sigint;
+    std::unique_ptr<net::SignalWatcher> m_sigterm;
+    std::unique_ptr<net::Timer> m_shutdown_timer;
+    bool m_shutting_down = false;
+
+    Miner m_miner;
+    std::deque<MineCallback> m_mine_waiters;
+    std::uint64_t m_mining_job = 0;
+    Block m_template;
+    std::uint64_t m_blocks_mined = 0;
+
+    std::deque<std::jthread> m_fetchers;
+};
+
+}  // namespace gossipchain
