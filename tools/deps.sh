@@ -8,10 +8,18 @@ PACKAGES=(
     nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
     python3 python3-flask python3-requests curl openssl wrk procps
 )
-missing=()
-for p in "${PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
-done
+find_missing() {
+    missing=()
+    for p in "${PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+    done
+}
+find_missing
+[ ${#missing[@]} -eq 0 ] && exit 0
+# Several run.sh started at once must not race for apt's lock: take turns, then look again.
+exec 9>"${TMPDIR:-/tmp}/gossipchain-deps.lock"
+flock 9
+find_missing
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
     echo "deps.sh: missing packages: ${missing[*]}; run as root or install them" >&2
@@ -19,5 +27,5 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps.sh: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+apt-get -o DPkg::Lock::Timeout=600 update -qq
+apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

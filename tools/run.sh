@@ -4,7 +4,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/tools/deps.sh"
-"$root/tools/build.sh" "$root/build-release" Release -DGOSSIPCHAIN_BENCH=OFF >&2
+BUILD_TARGET=gossipchain "$root/tools/build.sh" "$root/build-release" Release -DGOSSIPCHAIN_BENCH=OFF >&2
 has_port=0
 for a in "$@"; do case "$a" in --port|--port=*) has_port=1 ;; esac; done
 if [ $has_port = 0 ]; then set -- --port 5000 "$@"; fi
