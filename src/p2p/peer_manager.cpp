@@ -395,6 +395,9 @@ void PeerManager::OnFrame(net::Connection& conn, std::string_view payload) {
             } else if constexpr (std::is_same_v<T, Chain>) {
                 HandleBlocks(*peer, body.blocks, true, body.more);
             } else if constexpr (std::is_same_v<T, RegisterPeer>) {
+                // Port 0 is nothing anyone can dial; taking it would only fill the table.
+                if (body.port == 0)
+                    return;
                 std::string host = body.host.empty() ? HostOf(conn.RemoteAddress()) : body.host;
                 AddAddress(PeerAddress{host, body.port}, false);
                 if (!peer->outbound)

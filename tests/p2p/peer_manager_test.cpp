@@ -1,0 +1,686 @@
+// Loopback tests of the peer manager: several in-process nodes (ChainState + PeerManager +
+// Transport) on one private EventLoop, plus raw "evil" peers that speak frames directly. They
+// cover the handshake and its refusals, relay, locator sync in several requests, misbehaviour
+// and bans, keepalive, SyncAll and reconnecting.
+#include "p2p/peer_manager.h"
+
+#include "chain/chain_state.h"
+#include "consensus/pow.h"
+#include "net/connection.h"
+#include "net/event_loop.h"
+#include "net/transport.h"
+#include "p2p/codec.h"
+#include "p2p/messages.h"
+#include "support/chain_builder.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace gossipchain {
+namespace {
+
+/** Upper bound for any single wait in these tests, in ms. */
+constexpr std::uint64_t DEADLINE_MS = 20'000;
+
+/** A node id that sorts by `n`, so tests know which of two ids is the smaller. */
+std::string NodeId(unsigned n) {
+    char id[33];
+    std::snprintf(id, sizeof(id), "%032x", n);
+    return id;
+}
+
+/** The message type of a payload without decoding it: payloads are [type, body] arrays. */
+int PeekType(std::string_view payload) {
+    if (payload.size() < 2 || static_cast<unsigned char>(payload[0]) != 0x92)
+        return -1;
+    return static_cast<unsigned char>(payload[1]);
+}
+
+/** Stands in for the HTTP side, which these tests never use. */
+struct NullHandler : net::ConnectionHandler {};
+
+/** Forwards gossip callbacks to the peer manager and counts what went through. */
+struct CountingHandler : net::ConnectionHandler {
+    explicit CountingHandler(net::ConnectionHandler& inner) : m_inner(inner) {}
+    void OnOpen(net::Connection& conn) override {
+        ++opens;
+        m_inner.OnOpen(conn);
+    }
+    void OnFrame(net::Connection& conn, std::string_view payload) override {
+        ++frames_in[PeekType(payload)];
+        m_inner.OnFrame(conn, payload);
+    }
+    void OnClose(net::Connection& conn, std::string_view reason) override {
+        ++closes;
+        m_inner.OnClose(conn, reason);
+    }
+    int FramesIn(MessageType type) const {
+        auto found = frames_in.find(static_cast<int>(type));
+        return found == frames_in.end() ? 0 : found->second;
+    }
+
+    int opens = 0;
+    int closes = 0;
+    std::map<int, int> frames_in;
+
+private:
+    net::ConnectionHandler& m_inner;
+};
+
+ChainState::Options ChainOptions(const ConsensusParams& params) {
+    ChainState::Options options;
+    options.params = params;
+    return options;
+}
+
+/** Fast timeouts; no peer-exchange dialing, so the topology is exactly what a test links. */
+PeerManagerOptions FastOptions() {
+    PeerManagerOptions options;
+    options.params = test::EasyParams();
+    options.target_outbound = 0;
+    options.handshake_timeout_ms = 2'000;
+    options.ping_interval_ms = 5'000;
+    options.ping_timeout_ms = 5'000;
+    options.reconnect_min_ms = 20;
+    options.reconnect_max_ms = 200;
+    options.resolve_timeout_ms = 10'000;
+    return options;
+}
+
+struct TestNode {
+    TestNode(net::EventLoop& loop, PeerManagerOptions options, const std::string& node_id)
+        : chain(ChainOptions(options.params)),
+          peers(loop, chain, options,
+                PeerManager::Callbacks{[this](const BlockResult&) { ++tip_changes; },
+                                       [this](const Transaction&) { ++transactions; }}),
+          gossip(peers) {
+        OpenTransport(loop, 0);
+        peers.SetIdentity(node_id, port);
+    }
+
+    /** Listens on `listen_port` (0: any) and hands the new transport to the peer manager. */
+    void OpenTransport(net::EventLoop& loop, std::uint16_t listen_port) {
+        net::TransportOptions options;
+        options.port = listen_port;
+        transport = std::make_unique<net::Transport>(loop, options, gossip, http);
+        EXPECT_EQ(transport->Listen(), 0);
+        port = transport->Port();
+    }
+
+    PeerAddress Address() const { return PeerAddress{"127.0.0.1", port}; }
+
+    ChainState chain;
+    int tip_changes = 0;
+    int transactions = 0;
+    PeerManager peers;
+    CountingHandler gossip;
+    NullHandler http;
+    std::uint16_t port = 0;
+    std::unique_ptr<net::Transport> transport;
+};
+
+/** A peer under the test's direct control: sends any frame, records what it gets back. */
+struct EvilPeer : net::ConnectionHandler {
+    EvilPeer(net::EventLoop& loop) : transport(loop, net::TransportOptions{}, *this, http) {}
+
+    void OnOpen(net::Connection& c) override {
+        conn = &c;
+        ++opens;
+    }
+    void OnFrame(net::Connection& c, std::string_view payload) override {
+        DecodeResult decoded = DecodeMessage(payload);
+        ASSERT_TRUE(decoded.Ok()) << decoded.Error().text;
+        received.push_back(decoded.Value());
+        if (answer_pings) {
+            if (const auto* ping = std::get_if<Ping>(&received.back()))
+                c.SendFrame(EncodeMessage(Pong{ping->nonce}));
+        }
+    }
+    void OnClose(net::Connection& /*conn*/, std::string_view reason) override {
+        conn = nullptr;
+        ++closes;
+        close_reason = std::string(reason);
+    }
+
+    void Connect(std::uint16_t port) {
+        transport.Connect("127.0.0.1", port,
+                          [](net::Connection*, int status) { EXPECT_EQ(status, 0); });
+    }
+    void Send(const Message& message) const { conn->SendFrame(EncodeMessage(message)); }
+
+    template <typename T>
+    std::vector<T> Received() const {
+        std::vector<T> out;
+        for (const Message& message : received) {
+            if (const auto* body = std::get_if<T>(&message))
+                out.push_back(*body);
+        }
+        return out;
+    }
+    bool GotReject(RejectCode code) const {
+        for (const Reject& reject : Received<Reject>()) {
+            if (reject.code == static_cast<std::uint32_t>(code))
+                return true;
+        }
+        return false;
+    }
+
+    NullHandler http;
+    net::Transport transport;
+    net::Connection* conn = nullptr;
+    int opens = 0;
+    int closes = 0;
+    bool answer_pings = true;
+    std::string close_reason;
+    std::vector<Message> received;
+};
+
+Hello HelloFor(const ConsensusParams& params, const std::string& node_id) {
+    Hello hello;
+    hello.network_id = NetworkId(params);
+    hello.node_id = node_id;
+    hello.height = 1;
+    hello.tip = BlockHash(MakeGenesis(params));
+    hello.agent = "evil/1";
+    return hello;
+}
+
+class PeerManagerTest : public ::testing::Test {
+protected:
+    // Thousands of "block accepted" lines would bury a failure.
+    void SetUp() override { SetLogLevel(LogLevel::Warn); }
+    TestNode& AddNode(PeerManagerOptions options = FastOptions(), bool start = true) {
+        m_nodes.push_back(std::make_unique<TestNode>(
+            m_loop, std::move(options), NodeId(static_cast<unsigned>(m_nodes.size() + 1))));
+        if (start)
+            m_nodes.back()->peers.Start(*m_nodes.back()->transport);
+        return *m_nodes.back();
+    }
+    EvilPeer& AddEvil() {
+        m_evils.push_back(std::make_unique<EvilPeer>(m_loop));
+        return *m_evils.back();
+    }
+    bool RunUntil(const std::function<bool()>& done, std::uint64_t timeout_ms = DEADLINE_MS) {
+        return m_loop.RunUntil(done, timeout_ms);
+    }
+    /** Runs the loop for `ms` and expects `never` to stay false all along. */
+    void RunExpectingNever(const std::function<bool()>& never, std::uint64_t ms) {
+        EXPECT_FALSE(RunUntil(never, ms));
+    }
+    /** `from` dials `to` persistently; waits until both count the link as ready. */
+    void Link(TestNode& from, TestNode& to) {
+        std::size_t from_ready = from.peers.ReadyPeerCount();
+        std::size_t to_ready = to.peers.ReadyPeerCount();
+        from.peers.AddAddress(to.Address(), true);
+        ASSERT_TRUE(RunUntil([&] {
+            return from.peers.ReadyPeerCount() == from_ready + 1 &&
+                   to.peers.ReadyPeerCount() == to_ready + 1;
+        }));
+    }
+    /** Connects `evil` to `node`, completes the Hello exchange, and waits until it is ready. */
+    void HandshakeEvil(EvilPeer& evil, TestNode& node, const std::string& node_id) {
+        std::size_t ready = node.peers.ReadyPeerCount();
+        evil.Connect(node.port);
+        ASSERT_TRUE(RunUntil([&] { return evil.conn != nullptr; }));
+        evil.Send(HelloFor(node.chain.Params(), node_id));
+        ASSERT_TRUE(RunUntil([&] { return node.peers.ReadyPeerCount() == ready + 1; }));
+    }
+    /** Puts `count` valid blocks on `node`'s tip without telling any peer. */
+    static void Grow(TestNode& node, std::size_t count, std::uint64_t first_tx) {
+        for (Block& block :
+             test::MakeBranch(node.chain.Params(), node.chain.Tip().block, count, first_tx)) {
+            ASSERT_EQ(node.chain.ProcessBlock(std::move(block), WallSeconds()).status,
+                      BlockStatus::Connected);
+        }
+    }
+
+    /** Links two nodes whose networks differ and checks that neither ever counts the other ready.
+     */
+    void ExpectNetworksRefuseEachOther(TestNode& a, TestNode& b) {
+        a.peers.AddAddress(b.Address(), true);
+        ASSERT_TRUE(RunUntil([&] { return a.gossip.closes == 1 && b.gossip.closes == 1; }));
+        EXPECT_EQ(a.peers.ReadyPeerCount(), 0u);
+        EXPECT_EQ(b.peers.ReadyPeerCount(), 0u);
+        // Each side refuses the other's Hello; whichever reads first closes, so at least one Reject
+        // is written, and nothing but Hello and Reject ever crosses the link.
+        EXPECT_GE(a.peers.Metrics().bytes_out_by_type.count("Reject") +
+                      b.peers.Metrics().bytes_out_by_type.count("Reject"),
+                  1u);
+        for (const TestNode* node : {&a, &b}) {
+            for (const auto& [type, count] : node->gossip.frames_in) {
+                EXPECT_TRUE(type == static_cast<int>(MessageType::Hello) ||
+                            type == static_cast<int>(MessageType::Reject))
+                    << type;
+            }
+            EXPECT_EQ(node->chain.Height(), 1u);
+        }
+    }
+
+    void TearDown() override {
+        for (auto& node : m_nodes) {
+            node->peers.Stop();
+            node->transport->CloseAll("teardown");
+        }
+        for (auto& evil : m_evils)
+            evil->transport.CloseAll("teardown");
+        EXPECT_TRUE(RunUntil([&] {
+            for (auto& node : m_nodes) {
+                if (node->transport->ConnectionCount() != 0)
+                    return false;
+            }
+            for (auto& evil : m_evils) {
+                if (evil->transport.ConnectionCount() != 0)
+                    return false;
+            }
+            return true;
+        }));
+        m_evils.clear();
+        m_nodes.clear();
+        EXPECT_EQ(m_loop.Close(), 0);
+        SetLogLevel(LogLevel::Info);
+    }
+
+    net::EventLoop m_loop;
+    std::vector<std::unique_ptr<TestNode>> m_nodes;
+    std::vector<std::unique_ptr<EvilPeer>> m_evils;
+};
+
+// --- Handshake ----------------------------------------------------------------------------------
+
+TEST_F(PeerManagerTest, HandshakeMakesBothNodesReady) {
+    TestNode& a = AddNode();
+    TestNode& b = AddNode();
+    Link(a, b);
+    EXPECT_EQ(a.peers.ReadyPeerCount(), 1u);
+    EXPECT_EQ(b.peers.ReadyPeerCount(), 1u);
+    EXPECT_EQ(a.gossip.opens, 1);
+    EXPECT_EQ(b.gossip.opens, 1);
+    EXPECT_EQ(a.gossip.FramesIn(MessageType::Hello), 1);
+    EXPECT_EQ(b.gossip.FramesIn(MessageType::Hello), 1);
+
+    std::vector<PeerView> a_view = a.peers.Peers();
+    ASSERT_EQ(a_view.size(), 1u);
+    EXPECT_EQ(a_view[0].state, "ready");
+    EXPECT_FALSE(a_view[0].inbound);
+    EXPECT_EQ(a_view[0].node_id, NodeId(2));
+    EXPECT_EQ(a_view[0].address, FormatHostPort(b.Address()));
+    EXPECT_EQ(a_view[0].height, 1u);
+
+    // B learns A's listening address from the Hello (and RegisterPeer) of the inbound link.
+    ASSERT_TRUE(RunUntil([&] { return b.gossip.FramesIn(MessageType::RegisterPeer) == 1; }));
+    EXPECT_EQ(b.peers.KnownAddresses(), std::vector<std::string>{FormatHostPort(a.Address())});
+    std::vector<PeerView> b_view = b.peers.Peers();
+    ASSERT_EQ(b_view.size(), 1u);
+    EXPECT_TRUE(b_view[0].inbound);
+    EXPECT_EQ(b_view[0].node_id, NodeId(1));
+}
+
+TEST_F(PeerManagerTest, HandshakeTimesOutWhenPeerNeverSaysHello) {
+    PeerManagerOptions options = FastOptions();
+    options.handshake_timeout_ms = 150;
+    TestNode& node = AddNode(options);
+    EvilPeer& evil = AddEvil();
+    evil.Connect(node.port);
+    ASSERT_TRUE(RunUntil([&] { return evil.closes == 1; }));
+    EXPECT_TRUE(evil.GotReject(RejectCode::Timeout));
+    EXPECT_EQ(node.peers.ReadyPeerCount(), 0u);
+    EXPECT_EQ(node.peers.Metrics().bans, 0u);
+}
+
+TEST_F(PeerManagerTest, DifferentDifficultyIsRefused) {
+    PeerManagerOptions slow = FastOptions();
+    slow.reconnect_min_ms = slow.reconnect_max_ms = 60'000;
+    PeerManagerOptions harder = slow;
+    harder.params.difficulty = 2;
+    TestNode& a = AddNode(slow);
+    TestNode& b = AddNode(harder);
+    ExpectNetworksRefuseEachOther(a, b);
+}
+
+TEST_F(PeerManagerTest, DifferentPowRuleIsRefused) {
+    PeerManagerOptions slow = FastOptions();
+    slow.reconnect_min_ms = slow.reconnect_max_ms = 60'000;
+    PeerManagerOptions seed = slow;
+    seed.params = test::EasyParams(PowRule::Seed);
+    TestNode& a = AddNode(slow);
+    TestNode& b = AddNode(seed);
+    ExpectNetworksRefuseEachOther(a, b);
+}
+
+TEST_F(PeerManagerTest, WrongNetworkHelloGetsReject) {
+    TestNode& node = AddNode();
+    EvilPeer& evil = AddEvil();
+    evil.Connect(node.port);
+    ASSERT_TRUE(RunUntil([&] { return evil.conn != nullptr; }));
+    ConsensusParams other = test::EasyParams();
+    other.difficulty = 3;
+    evil.Send(HelloFor(other, NodeId(99)));
+    ASSERT_TRUE(RunUntil([&] { return evil.closes == 1; }));
+    EXPECT_TRUE(evil.GotReject(RejectCode::WrongNetwork));
+    EXPECT_EQ(node.peers.ReadyPeerCount(), 0u);
+    EXPECT_EQ(node.peers.Metrics().bans, 0u);
+}
+
+TEST_F(PeerManagerTest, WrongProtocolVersionGetsReject) {
+    TestNode& node = AddNode();
+    EvilPeer& evil = AddEvil();
+    evil.Connect(node.port);
+    ASSERT_TRUE(RunUntil([&] { return evil.conn != nullptr; }));
+    Hello hello = HelloFor(node.chain.Params(), NodeId(99));
+    hello.protocol_version = PROTOCOL_VERSION + 1;
+    evil.Send(hello);
+    ASSERT_TRUE(RunUntil([&] { return evil.closes == 1; }));
+    EXPECT_TRUE(evil.GotReject(RejectCode::ProtocolVersion));
+    EXPECT_EQ(node.peers.ReadyPeerCount(), 0u);
+}
+
+TEST_F(PeerManagerTest, DialingOurselvesIsClosedAndNeverRedialled) {
+    TestNode& node = AddNode();
+    node.peers.AddAddress(node.Address(), true);
+    // One outbound and one inbound end of the same link, both closed once the ids match.
+    ASSERT_TRUE(RunUntil([&] { return node.gossip.opens == 2 && node.gossip.closes == 2; }));
+    EXPECT_EQ(node.peers.ReadyPeerCount(), 0u);
+    EXPECT_TRUE(node.peers.KnownAddresses().empty());
+    EXPECT_TRUE(node.peers.Peers().empty());
+    // Many reconnect intervals later there was still no second attempt.
+    RunExpectingNever([&] { return node.gossip.opens > 2; }, 500);
+    EXPECT_EQ(node.transport->ConnectionCount(), 0u);
+}
+
+TEST_F(PeerManagerTest, SimultaneousDialsEndWithExactlyOneLink) {
+    TestNode& a = AddNode(FastOptions(), false);
+    TestNode& b = AddNode(FastOptions(), false);
+    a.peers.AddAddress(b.Address(), true);
+    b.peers.AddAddress(a.Address(), true);
+    // Both first ticks run in the same loop turn, so both dials are in flight before either
+    // Hello arrives: two links form and one must go.
+    a.peers.Start(*a.transport);
+    b.peers.Start(*b.transport);
+    ASSERT_TRUE(RunUntil([&] {
+        return a.gossip.opens == 2 && b.gossip.opens == 2 && a.peers.ReadyPeerCount() == 1 &&
+               b.peers.ReadyPeerCount() == 1 && a.transport->ConnectionCount() == 1 &&
+               b.transport->ConnectionCount() == 1;
+    }));
+    // The survivor is the link dialled by the smaller id (A), on both ends.
+    std::vector<PeerView> a_view = a.peers.Peers();
+    ASSERT_EQ(a_view.size(), 1u);
+    EXPECT_FALSE(a_view[0].inbound);
+    EXPECT_EQ(a_view[0].state, "ready");
+    std::vector<PeerView> b_view = b.peers.Peers();
+    ASSERT_EQ(b_view.size(), 1u);
+    EXPECT_TRUE(b_view[0].inbound);
+    // Neither side keeps redialling the peer it already has.
+    RunExpectingNever([&] { return a.gossip.opens > 2 || b.gossip.opens > 2; }, 500);
+    EXPECT_EQ(a.peers.ReadyPeerCount(), 1u);
+    EXPECT_EQ(b.peers.ReadyPeerCount(), 1u);
+}
+
+// --- Relay --------------------------------------------------------------------------------------
+
+TEST_F(PeerManagerTest, BlockRelaysAlongALine) {
+    TestNode& a = AddNode();
+    TestNode& b = AddNode();
+    TestNode& c = AddNode();
+    Link(a, b);
+    Link(b, c);
+
+    Block block = test::MakeChild(a.chain.Params(), a.chain.Tip().block);
+    BlockResult result = a.chain.ProcessBlock(block, WallSeconds());
+    ASSERT_EQ(result.status, BlockStatus::Connected);
+    a.peers.BroadcastBlock(*result.connected.front());
+    ASSERT_TRUE(RunUntil([&] { return c.chain.Height() == 2; }));
+    EXPECT_EQ(b.chain.Tip().hash, result.hash);
+    EXPECT_EQ(c.chain.Tip().hash, result.hash);
+    EXPECT_EQ(b.tip_changes, 1);
+    EXPECT_EQ(c.tip_changes, 1);
+    // Once per link, never back to the sender.
+    EXPECT_EQ(a.peers.Metrics().blocks_relayed, 1u);
+    EXPECT_EQ(b.peers.Metrics().blocks_relayed, 1u);
+    EXPECT_EQ(c.peers.Metrics().blocks_relayed, 0u);
+    EXPECT_EQ(a.gossip.FramesIn(MessageType::AnnounceBlock), 0);
+    EXPECT_EQ(b.gossip.FramesIn(MessageType::AnnounceBlock), 1);
+    EXPECT_EQ(c.gossip.FramesIn(MessageType::AnnounceBlock), 1);
+    // No sync was needed for a block that extends the tip.
+    EXPECT_EQ(b.gossip.FramesIn(MessageType::RequestChain), 0);
+    EXPECT_EQ(c.gossip.FramesIn(MessageType::RequestChain), 0);
+}
+
+TEST_F(PeerManagerTest, TransactionRelaysAlongALine) {
+    TestNode& a = AddNode();
+    TestNode& b = AddNode();
+    TestNode& c = AddNode();
+    Link(a, b);
+    Link(b, c);
+
+    Transaction tx = test::MakeTx(42);
+    TxResult submitted = a.chain.SubmitTransaction(tx, TxOrigin::Local);
+    ASSERT_EQ(submitted.status, TxStatus::Accepted);
+    a.peers.BroadcastTransactions({tx});
+    ASSERT_TRUE(RunUntil([&] { return c.chain.GetMempool().Contains(submitted.txid); }));
+    EXPECT_TRUE(b.chain.GetMempool().Contains(submitted.txid));
+    EXPECT_EQ(b.transactions, 1);
+    EXPECT_EQ(c.transactions, 1);
+    EXPECT_EQ(a.peers.Metrics().txs_relayed, 1u);
+    EXPECT_EQ(b.peers.Metrics().txs_relayed, 1u);
+    EXPECT_EQ(c.peers.Metrics().txs_relayed, 0u);
+    EXPECT_EQ(a.gossip.FramesIn(MessageType::NewTransactions), 0);
+
+    // Broadcasting it again sends nothing: every peer is known to have it.
+    a.peers.BroadcastTransactions({tx});
+    EXPECT_EQ(a.peers.Metrics().txs_relayed, 1u);
+}
+
+// --- Sync ---------------------------------------------------------------------------------------
+
+class SyncTest : public PeerManagerTest {
+protected:
+    /** B holds `count` blocks; A connects late and ends on B's tip after `requests` requests
+     * answered in `batches` Chain messages. */
+    void ExpectCatchUp(std::size_t count, int requests, int batches) {
+        TestNode& a = AddNode();
+        TestNode& b = AddNode();
+        Grow(b, count, 1);
+        ASSERT_EQ(b.chain.Height(), count + 1);
+        Link(a, b);
+        ASSERT_TRUE(RunUntil([&] { return a.chain.Tip().hash == b.chain.Tip().hash; }));
+        EXPECT_EQ(a.chain.Height(), count + 1);
+        // One locator request per MAX_CHAIN_REQUEST_BLOCKS, answered in batches of 500; no
+        // re-request after every batch.
+        RunExpectingNever([&] { return b.gossip.FramesIn(MessageType::RequestChain) > requests; },
+                          200);
+        EXPECT_EQ(b.gossip.FramesIn(MessageType::RequestChain), requests);
+        EXPECT_EQ(a.gossip.FramesIn(MessageType::Chain), batches);
+        EXPECT_EQ(a.gossip.FramesIn(MessageType::RequestChain), 0);
+        // Synced blocks are not announced one by one (the new tip would go to every peer but
+        // B, and there is none); the tip moves once per batch.
+        EXPECT_EQ(a.peers.Metrics().blocks_relayed, 0u);
+        EXPECT_EQ(a.tip_changes, batches);
+    }
+};
+
+TEST_F(SyncTest, LateNodeCatchesUpInOneRequest) {
+    ExpectCatchUp(1'500, 1, 3);
+}
+
+TEST_F(SyncTest, LateNodeCatchesUpOverSeveralRequests) {
+    ExpectCatchUp(2'500, 2, 5);
+}
+
+TEST_F(PeerManagerTest, OrphanAnnouncementTriggersRequestChain) {
+    TestNode& a = AddNode();
+    TestNode& b = AddNode();
+    Link(a, b);
+    Grow(b, 3, 1);
+    b.peers.BroadcastBlock(b.chain.Tip());
+    ASSERT_TRUE(RunUntil([&] { return a.chain.Tip().hash == b.chain.Tip().hash; }));
+    EXPECT_EQ(a.chain.Height(), 4u);
+    EXPECT_EQ(b.gossip.FramesIn(MessageType::RequestChain), 1);
+    EXPECT_EQ(a.chain.Orphans().Size(), 0u);
+}
+
+// --- Misbehaviour -------------------------------------------------------------------------------
+
+TEST_F(PeerManagerTest, MessageBeforeHelloIsBanned) {
+    TestNode& node = AddNode();
+    EvilPeer& evil = AddEvil();
+    evil.Connect(node.port);
+    ASSERT_TRUE(RunUntil([&] { return evil.conn != nullptr; }));
+    evil.Send(Ping{7});
+    ASSERT_TRUE(RunUntil([&] { return evil.closes == 1; }));
+    EXPECT_TRUE(evil.GotReject(RejectCode::Misbehaving));
+    EXPECT_TRUE(evil.Received<Pong>().empty());
+    EXPECT_EQ(node.peers.Metrics().bans, 1u);
+    EXPECT_EQ(node.peers.ReadyPeerCount(), 0u);
+}
+
+TEST_F(PeerManagerTest, UndecodablePayloadDisconnects) {
+    TestNode& node = AddNode();
+    EvilPeer& evil = AddEvil();
+    HandshakeEvil(evil, node, NodeId(99));
+    evil.conn->SendFrame(std::string("\xc1\x00\x01", 3));
+    ASSERT_TRUE(RunUntil([&] { return evil.closes == 1; }));
+    EXPECT_TRUE(evil.GotReject(RejectCode::Misbehaving));
+    ASSERT_TRUE(RunUntil([&] { return node.peers.ReadyPeerCount() == 0; }));
+}
+
+TEST_F(PeerManagerTest, InvalidBlockAfterHelloBansTheNode) {
+    TestNode& node = AddNode();
+    EvilPeer& evil = AddEvil();
+    HandshakeEvil(evil, node, NodeId(99));
+
+    const ConsensusParams& params = node.chain.Params();
+    Block bad = test::MakeChild(params, node.chain.Tip().block);
+    std::string genesis_hash = node.chain.Tip().hash;
+    do {
+        ++bad.proof;
+    } while (CheckProof(params, node.chain.Tip().block.proof, bad.proof, genesis_hash));
+    evil.Send(AnnounceBlock{bad});
+    ASSERT_TRUE(RunUntil([&] { return evil.closes == 1; }));
+    EXPECT_TRUE(evil.GotReject(RejectCode::Misbehaving));
+    EXPECT_EQ(node.peers.Metrics().invalid_blocks, 1u);
+    EXPECT_EQ(node.peers.Metrics().bans, 1u);
+    EXPECT_EQ(node.chain.Height(), 1u);
+
+    // The same node id coming back is refused at the handshake.
+    EvilPeer& again = AddEvil();
+    again.Connect(node.port);
+    ASSERT_TRUE(RunUntil([&] { return again.conn != nullptr; }));
+    again.Send(HelloFor(params, NodeId(99)));
+    ASSERT_TRUE(RunUntil([&] { return again.closes == 1; }));
+    EXPECT_TRUE(again.GotReject(RejectCode::Banned));
+    EXPECT_EQ(node.peers.ReadyPeerCount(), 0u);
+}
+
+TEST_F(PeerManagerTest, RegisterPeerWithPortZeroIsIgnored) {
+    TestNode& node = AddNode();
+    EvilPeer& evil = AddEvil();
+    HandshakeEvil(evil, node, NodeId(99));
+    evil.Send(RegisterPeer{"", 0});
+    evil.Send(RegisterPeer{"", 4242});
+    ASSERT_TRUE(RunUntil([&] { return node.gossip.FramesIn(MessageType::RegisterPeer) == 2; }));
+    EXPECT_EQ(node.peers.KnownAddresses(), std::vector<std::string>{"127.0.0.1:4242"});
+}
+
+// --- Keepalive ----------------------------------------------------------------------------------
+
+TEST_F(PeerManagerTest, AnsweredPingsKeepALinkUp) {
+    PeerManagerOptions options = FastOptions();
+    options.ping_interval_ms = 50;
+    options.ping_timeout_ms = 300;
+    TestNode& a = AddNode(options);
+    TestNode& b = AddNode(options);
+    Link(a, b);
+    // The tick is PEER_TICK_MS, so five rounds take about half a second: well past the timeout.
+    ASSERT_TRUE(RunUntil([&] {
+        return a.gossip.FramesIn(MessageType::Pong) >= 5 &&
+               b.gossip.FramesIn(MessageType::Pong) >= 5;
+    }));
+    EXPECT_EQ(a.peers.ReadyPeerCount(), 1u);
+    EXPECT_EQ(b.peers.ReadyPeerCount(), 1u);
+    EXPECT_EQ(a.gossip.opens, 1);
+    EXPECT_EQ(a.gossip.closes, 0);
+    EXPECT_EQ(b.gossip.closes, 0);
+}
+
+TEST_F(PeerManagerTest, SilentPeerIsDroppedAfterPingTimeout) {
+    PeerManagerOptions options = FastOptions();
+    options.ping_interval_ms = 50;
+    options.ping_timeout_ms = 250;
+    TestNode& node = AddNode(options);
+    EvilPeer& evil = AddEvil();
+    evil.answer_pings = false;
+    HandshakeEvil(evil, node, NodeId(99));
+    ASSERT_TRUE(RunUntil([&] { return evil.closes == 1; }));
+    EXPECT_GE(evil.Received<Ping>().size(), 1u);
+    EXPECT_TRUE(evil.GotReject(RejectCode::Timeout));
+    EXPECT_EQ(node.peers.ReadyPeerCount(), 0u);
+    EXPECT_EQ(node.peers.Metrics().bans, 0u);
+}
+
+// --- SyncAll ------------------------------------------------------------------------------------
+
+TEST_F(PeerManagerTest, SyncAllWithoutPeersCallsDoneOnce) {
+    PeerManagerOptions options = FastOptions();
+    options.resolve_timeout_ms = 50;
+    TestNode& node = AddNode(options);
+    int done = 0;
+    node.peers.SyncAll([&] { ++done; });
+    ASSERT_TRUE(RunUntil([&] { return done == 1; }));
+    RunExpectingNever([&] { return done > 1; }, 200);
+}
+
+TEST_F(PeerManagerTest, SyncAllCallsDoneOnceEveryPeerAnswered) {
+    TestNode& a = AddNode();
+    TestNode& b = AddNode();
+    TestNode& c = AddNode();
+    Link(a, b);
+    Link(a, c);
+    Grow(b, 3, 1);
+    int done = 0;
+    std::uint64_t height_when_done = 0;
+    a.peers.SyncAll([&] {
+        ++done;
+        height_when_done = a.chain.Height();
+    });
+    // Well before resolve_timeout_ms (10 s): the answers, not the timer, finish the round.
+    ASSERT_TRUE(RunUntil([&] { return done == 1; }, 5'000));
+    EXPECT_EQ(height_when_done, 4u);
+    EXPECT_EQ(b.gossip.FramesIn(MessageType::RequestChain), 1);
+    EXPECT_EQ(c.gossip.FramesIn(MessageType::RequestChain), 1);
+    RunExpectingNever([&] { return done > 1; }, 200);
+}
+
+// --- Reconnect ----------------------------------------------------------------------------------
+
+TEST_F(PeerManagerTest, PersistentAddressIsRedialledAfterPeerRestarts) {
+    TestNode& a = AddNode();
+    TestNode& b = AddNode();
+    Link(a, b);
+    std::uint16_t port = b.port;
+
+    b.transport->CloseAll("restart");
+    ASSERT_TRUE(RunUntil([&] {
+        return b.transport->ConnectionCount() == 0 && a.peers.ReadyPeerCount() == 0 &&
+               b.peers.ReadyPeerCount() == 0;
+    }));
+    b.OpenTransport(m_loop, port);
+    ASSERT_EQ(b.port, port);
+    b.peers.Start(*b.transport);
+
+    ASSERT_TRUE(
+        RunUntil([&] { return a.peers.ReadyPeerCount() == 1 && b.peers.ReadyPeerCount() == 1; }));
+    EXPECT_EQ(a.gossip.closes, 1);
+    EXPECT_GE(a.gossip.opens, 2);
+}
+
+}  // namespace
+}  // namespace gossipchain
