@@ -345,7 +345,15 @@ void PeerManager::Misbehave(Peer& peer, int score, const std::string& why) {
     LOG_WARN("peer %s misbehaved (+%d, now %d): %s", peer.Label().c_str(), score, peer.score,
              why.c_str());
     if (peer.score >= BAN_SCORE) {
-        m_bans[BanKey(peer)] = m_loop.NowMs() + m_options.ban_ms;
+        std::uint64_t until = m_loop.NowMs() + m_options.ban_ms;
+        m_bans[BanKey(peer)] = until;
+        // BanKey alone misses the peer's other ways back: once known, its node id is banned too
+        // (a non-loopback peer returning from another address is caught at its Hello), and the
+        // address we dialled, which Tick checks before redialling a persistent peer.
+        if (!peer.node_id.empty())
+            m_bans["node:" + peer.node_id] = until;
+        if (peer.outbound && !peer.address_key.empty())
+            m_bans[peer.address_key] = until;
         ++m_metrics.bans;
         LOG_WARN("peer %s banned for %llu s", peer.Label().c_str(),
                  static_cast<unsigned long long>(m_options.ban_ms / 1000));

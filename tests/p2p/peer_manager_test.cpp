@@ -22,6 +22,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -135,6 +136,8 @@ struct EvilPeer : net::ConnectionHandler {
     void OnOpen(net::Connection& c) override {
         conn = &c;
         ++opens;
+        if (hello_on_open)
+            c.SendFrame(EncodeMessage(*hello_on_open));
     }
     void OnFrame(net::Connection& c, std::string_view payload) override {
         DecodeResult decoded = DecodeMessage(payload);
@@ -180,6 +183,8 @@ struct EvilPeer : net::ConnectionHandler {
     int opens = 0;
     int closes = 0;
     bool answer_pings = true;
+    /** Sent as soon as a link opens, for evil peers that are dialled rather than dialling. */
+    std::optional<Hello> hello_on_open;
     std::string close_reason;
     std::vector<Message> received;
 };
@@ -577,6 +582,27 @@ TEST_F(PeerManagerTest, InvalidBlockAfterHelloBansTheNode) {
     again.Send(HelloFor(params, NodeId(99)));
     ASSERT_TRUE(RunUntil([&] { return again.closes == 1; }));
     EXPECT_TRUE(again.GotReject(RejectCode::Banned));
+    EXPECT_EQ(node.peers.ReadyPeerCount(), 0u);
+}
+
+TEST_F(PeerManagerTest, BannedOutboundPeerIsNotRedialled) {
+    TestNode& node = AddNode();
+    EvilPeer& evil = AddEvil();
+    ASSERT_EQ(evil.transport.Listen(), 0);
+    evil.hello_on_open = HelloFor(node.chain.Params(), NodeId(99));
+    node.peers.AddAddress(PeerAddress{"127.0.0.1", evil.transport.Port()}, true);
+    ASSERT_TRUE(RunUntil([&] { return node.peers.ReadyPeerCount() == 1; }));
+
+    const ConsensusParams& params = node.chain.Params();
+    Block bad = test::MakeChild(params, node.chain.Tip().block);
+    bad.index = 5;
+    evil.Send(AnnounceBlock{bad});
+    ASSERT_TRUE(RunUntil([&] { return evil.closes == 1; }));
+    EXPECT_TRUE(evil.GotReject(RejectCode::Misbehaving));
+    EXPECT_EQ(node.peers.Metrics().bans, 1u);
+    // The address stays persistent, but a banned peer is not dialled again while the ban lasts
+    // (reconnect_min_ms is 20, so a redial would come within a few ticks).
+    RunExpectingNever([&] { return evil.opens > 1; }, 500);
     EXPECT_EQ(node.peers.ReadyPeerCount(), 0u);
 }
 
