@@ -429,6 +429,71 @@ TEST_F(PeerManagerTest, SimultaneousDialsEndWithExactlyOneLink) {
     EXPECT_EQ(b.peers.ReadyPeerCount(), 1u);
 }
 
+TEST_F(PeerManagerTest, InboundLinksBeyondTheCapAreRejected) {
+    PeerManagerOptions options = FastOptions();
+    options.max_inbound = 1;
+    TestNode& node = AddNode(options);
+    EvilPeer& first = AddEvil();
+    HandshakeEvil(first, node, NodeId(98));
+    EvilPeer& second = AddEvil();
+    second.Connect(node.port);
+    ASSERT_TRUE(RunUntil([&] { return second.closes == 1; }));
+    EXPECT_TRUE(second.GotReject(RejectCode::TooManyPeers));
+    EXPECT_TRUE(second.Received<Hello>().empty());
+    EXPECT_EQ(node.peers.ReadyPeerCount(), 1u);
+    EXPECT_EQ(first.closes, 0);
+}
+
+TEST_F(PeerManagerTest, SecondHelloCostsScoreButNotTheLink) {
+    TestNode& node = AddNode();
+    EvilPeer& evil = AddEvil();
+    HandshakeEvil(evil, node, NodeId(99));
+    evil.Send(HelloFor(node.chain.Params(), NodeId(99)));
+    evil.Send(Ping{5});
+    ASSERT_TRUE(RunUntil([&] { return !evil.Received<Pong>().empty(); }));
+    EXPECT_EQ(evil.Received<Pong>().front().nonce, 5u);
+    EXPECT_EQ(evil.closes, 0);
+    EXPECT_EQ(node.peers.Metrics().bans, 0u);
+    // Four more (20 points each) reach BAN_SCORE.
+    for (int i = 0; i < 4; ++i)
+        evil.Send(HelloFor(node.chain.Params(), NodeId(99)));
+    ASSERT_TRUE(RunUntil([&] { return evil.closes == 1; }));
+    EXPECT_TRUE(evil.GotReject(RejectCode::Misbehaving));
+    EXPECT_EQ(node.peers.Metrics().bans, 1u);
+}
+
+// --- Peer exchange ------------------------------------------------------------------------------
+
+TEST_F(PeerManagerTest, AddressesLearnedFromPeersAreDialled) {
+    PeerManagerOptions dialer = FastOptions();
+    dialer.target_outbound = 8;
+    TestNode& a = AddNode(dialer);
+    TestNode& b = AddNode();
+    TestNode& c = AddNode();
+    Link(b, c);
+    // B shares C's address (and never A's own) in its Peers message; A fills its outbound slots.
+    Link(a, b);
+    ASSERT_TRUE(RunUntil([&] { return a.peers.ReadyPeerCount() == 2; }));
+    EXPECT_EQ(c.peers.ReadyPeerCount(), 2u);
+    std::vector<std::string> known = a.peers.KnownAddresses();
+    EXPECT_EQ(known,
+              (std::vector<std::string>{FormatHostPort(b.Address()), FormatHostPort(c.Address())}));
+}
+
+TEST_F(PeerManagerTest, OwnAddressLearnedFromAPeerIsMarkedSelf) {
+    PeerManagerOptions dialer = FastOptions();
+    dialer.target_outbound = 8;
+    TestNode& node = AddNode(dialer);
+    EvilPeer& evil = AddEvil();
+    HandshakeEvil(evil, node, NodeId(99));
+    evil.Send(gossipchain::Peers{{FormatHostPort(node.Address()), "not an address"}});
+    // The node dials itself once (an outbound and an inbound end, plus the evil link).
+    ASSERT_TRUE(RunUntil([&] { return node.gossip.opens == 3 && node.gossip.closes == 2; }));
+    EXPECT_TRUE(node.peers.KnownAddresses().empty());
+    RunExpectingNever([&] { return node.gossip.opens > 3; }, 300);
+    EXPECT_EQ(node.peers.ReadyPeerCount(), 1u);
+}
+
 // --- Relay --------------------------------------------------------------------------------------
 
 TEST_F(PeerManagerTest, BlockRelaysAlongALine) {
@@ -518,6 +583,22 @@ TEST_F(SyncTest, LateNodeCatchesUpInOneRequest) {
 
 TEST_F(SyncTest, LateNodeCatchesUpOverSeveralRequests) {
     ExpectCatchUp(2'500, 2, 5);
+}
+
+TEST_F(PeerManagerTest, ForkedNodesConvergeOnTheLongerChain) {
+    TestNode& a = AddNode();
+    TestNode& b = AddNode();
+    Grow(a, 5, 1'000'000);
+    Grow(b, 2'100, 1);
+    Link(a, b);
+    ASSERT_TRUE(RunUntil([&] { return a.chain.Tip().hash == b.chain.Tip().hash; }));
+    EXPECT_EQ(a.chain.Height(), 2'101u);
+    EXPECT_EQ(a.chain.Reorgs(), 1u);
+    // B asked for A's branch too and keeps it on the side.
+    ASSERT_TRUE(RunUntil([&] { return b.chain.BlockCount() == 2'101u + 5u; }));
+    EXPECT_EQ(b.chain.Tip().hash, a.chain.Tip().hash);
+    // The abandoned branch's transactions are back in A's mempool.
+    EXPECT_EQ(a.chain.GetMempool().Size(), 5u);
 }
 
 TEST_F(PeerManagerTest, OrphanAnnouncementTriggersRequestChain) {
@@ -683,6 +764,23 @@ TEST_F(PeerManagerTest, SyncAllCallsDoneOnceEveryPeerAnswered) {
     EXPECT_EQ(b.gossip.FramesIn(MessageType::RequestChain), 1);
     EXPECT_EQ(c.gossip.FramesIn(MessageType::RequestChain), 1);
     RunExpectingNever([&] { return done > 1; }, 200);
+}
+
+TEST_F(PeerManagerTest, SyncAllGivesUpOnASilentPeerAfterTheTimeout) {
+    PeerManagerOptions options = FastOptions();
+    options.resolve_timeout_ms = 150;
+    TestNode& node = AddNode(options);
+    EvilPeer& evil = AddEvil();
+    HandshakeEvil(evil, node, NodeId(99));
+    int done = 0;
+    node.peers.SyncAll([&] { ++done; });
+    ASSERT_TRUE(RunUntil([&] { return !evil.Received<RequestChain>().empty(); }));
+    EXPECT_EQ(done, 0);
+    ASSERT_TRUE(RunUntil([&] { return done == 1; }));
+    // The peer leaving later does not finish the round a second time.
+    evil.conn->Close("bye");
+    ASSERT_TRUE(RunUntil([&] { return node.peers.ReadyPeerCount() == 0; }));
+    EXPECT_EQ(done, 1);
 }
 
 // --- Reconnect ----------------------------------------------------------------------------------
