@@ -702,14 +702,15 @@ TEST_F(PeerManagerTest, RegisterPeerWithPortZeroIsIgnored) {
 TEST_F(PeerManagerTest, AnsweredPingsKeepALinkUp) {
     PeerManagerOptions options = FastOptions();
     options.ping_interval_ms = 50;
-    options.ping_timeout_ms = 300;
+    options.ping_timeout_ms = 400;
     TestNode& a = AddNode(options);
     TestNode& b = AddNode(options);
     Link(a, b);
-    // The tick is PEER_TICK_MS, so five rounds take about half a second: well past the timeout.
+    // Pings go out once per PEER_TICK_MS tick, so eight answered rounds take about 800 ms: twice
+    // the ping timeout, which only answered pings survive.
     ASSERT_TRUE(RunUntil([&] {
-        return a.gossip.FramesIn(MessageType::Pong) >= 5 &&
-               b.gossip.FramesIn(MessageType::Pong) >= 5;
+        return a.gossip.FramesIn(MessageType::Pong) >= 8 &&
+               b.gossip.FramesIn(MessageType::Pong) >= 8;
     }));
     EXPECT_EQ(a.peers.ReadyPeerCount(), 1u);
     EXPECT_EQ(b.peers.ReadyPeerCount(), 1u);
