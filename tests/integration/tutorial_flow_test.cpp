@@ -1,0 +1,106 @@
+// The tutorial's curl walkthrough against real nodes: its messages, status codes and JSON shapes,
+// and /nodes/resolve between two gossipchain nodes.
+#include "integration/support/node_harness.h"
+
+#include <gtest/gtest.h>
+
+namespace gossipchain::integration {
+namespace {
+
+/** Checks a /nodes/resolve answer has the tutorial's shape for its message; returns the chain. */
+Json ResolvedChain(const HttpReply& reply, const std::string& expected_message = "") {
+    EXPECT_EQ(reply.status, 200) << reply.body;
+    Json body = reply.JsonBody();
+    if (!body.is_object()) {
+        ADD_FAILURE() << "not JSON: " << reply.body;
+        return Json::array();
+    }
+    std::string message = body.value("message", "");
+    if (!expected_message.empty()) {
+        EXPECT_EQ(message, expected_message);
+    }
+    if (message == "Our chain was replaced") {
+        EXPECT_FALSE(body.contains("chain"));
+        return body.value("new_chain", Json::array());
+    }
+    EXPECT_EQ(message, "Our chain is authoritative");
+    EXPECT_FALSE(body.contains("new_chain"));
+    return body.value("chain", Json::array());
+}
+
+TEST(TutorialFlow, TutorialWalkthrough) {
+    TempDir root;
+    GossipNode a(root, "a", NodeConfig{});
+    GossipNode b(root, "b", NodeConfig{});
+    ASSERT_EQ(a.Start(), "");
+    ASSERT_EQ(b.Start(), "");
+
+    Json tx = {{"sender", "d4ee26eee15148ee92c6cd394edd974e"},
+               {"recipient", "someone-other-address"},
+               {"amount", 5}};
+    HttpReply created = a.Post("/transactions/new", tx);
+    EXPECT_EQ(created.status, 201);
+    Json created_body = created.JsonBody();
+    ASSERT_TRUE(created_body.is_object()) << created.body;
+    EXPECT_EQ(created_body.value("message", ""), "Transaction will be added to Block 2");
+    std::string tx_id = created_body.value("id", "");
+
+    HttpReply missing = a.Post("/transactions/new", Json{{"sender", "x"}, {"recipient", "y"}});
+    EXPECT_EQ(missing.status, 400);
+    EXPECT_EQ(missing.body, "Missing values");
+
+    Json mined = a.GetJson("/mine");
+    ASSERT_TRUE(mined.is_object());
+    EXPECT_EQ(mined.value("message", ""), "New Block Forged");
+    EXPECT_EQ(mined.value("index", 0), 2);
+    EXPECT_TRUE(ContainsTx(mined["transactions"], tx_id)) << mined.dump();
+    EXPECT_EQ(mined["transactions"].size(), 2u) << "the client's payment and the reward";
+    EXPECT_TRUE(mined.contains("proof"));
+    EXPECT_TRUE(mined["previous_hash"].is_string());
+
+    Json chain = a.GetJson("/chain");
+    ASSERT_TRUE(chain.is_object());
+    EXPECT_EQ(chain.value("length", 0), 2);
+    ASSERT_EQ(chain["chain"].size(), 2u);
+    EXPECT_EQ(chain["chain"][0]["previous_hash"], 1);
+    EXPECT_EQ(chain["chain"][0]["proof"], 100);
+    EXPECT_TRUE(ChainContainsTx(chain["chain"], tx_id));
+
+    HttpReply registered = b.Post("/nodes/register", Json{{"nodes", {a.Url()}}});
+    EXPECT_EQ(registered.status, 201);
+    Json registered_body = registered.JsonBody();
+    ASSERT_TRUE(registered_body.is_object()) << registered.body;
+    EXPECT_EQ(registered_body.value("message", ""), "New nodes have been added");
+    Json total = registered_body.value("total_nodes", Json::array());
+    EXPECT_NE(std::find(total.begin(), total.end(), Json(a.HostPort())), total.end())
+        << registered.body;
+
+    // Registering opens a gossip link that brings A's chain by itself; once it is up, B's
+    // resolve finds nothing longer and A, holding the longest chain, is authoritative too.
+    ASSERT_TRUE(WaitUntil([&] { return b.Tip() == a.Tip(); })) << b.Log();
+    EXPECT_EQ(ResolvedChain(b.Get("/nodes/resolve"), "Our chain is authoritative"), chain["chain"]);
+    a.Post("/nodes/register", Json{{"nodes", {b.Url()}}});
+    EXPECT_EQ(ResolvedChain(a.Get("/nodes/resolve"), "Our chain is authoritative"), chain["chain"]);
+}
+
+TEST(TutorialFlow, ResolveRightAfterRegisterAdoptsTheLongerChain) {
+    TempDir root;
+    GossipNode a(root, "a", NodeConfig{});
+    GossipNode b(root, "b", NodeConfig{});
+    ASSERT_EQ(a.Start(), "");
+    ASSERT_EQ(b.Start(), "");
+    ASSERT_EQ(a.Mine(), 2u);
+    ASSERT_EQ(a.Mine(), 3u);
+    Json a_chain = a.GetJson("/chain");
+
+    // The tutorial's sequence with nothing in between: register, then resolve. The gossip link
+    // may or may not have synced already, which decides the message; either way the answer
+    // must carry A's longer chain under the key that goes with its message.
+    HttpReply registered = b.Post("/nodes/register", Json{{"nodes", {a.Url()}}});
+    ASSERT_EQ(registered.status, 201) << registered.body;
+    EXPECT_EQ(ResolvedChain(b.Get("/nodes/resolve")), a_chain["chain"]) << "b's log:\n" << b.Log();
+    EXPECT_EQ(b.GetJson("/chain"), a_chain);
+}
+
+}  // namespace
+}  // namespace gossipchain::integration
