@@ -146,6 +146,13 @@ void HttpSession::OnData(std::string_view bytes) {
             respond(JsonErrorResponse(500, "internal error"));
         }
     }
+    // "100 Continue" is an interim response outside the ordering of final ones, so it is only
+    // sent when nothing is queued ahead of it; otherwise the client's own timeout sends the body.
+    if (fed.expect_continue && state->slots.empty() && !state->input_done && !state->output_done) {
+        state->output("HTTP/1.1 100 Continue\r\n\r\n", false);
+        if (state->output_done)
+            return;
+    }
     if (fed.error && !state->input_done && !state->output_done) {
         state->QueueFinal(JsonErrorResponse(fed.error->status, fed.error->message));
     }

@@ -136,6 +136,8 @@ private:
     std::vector<HttpRequest> m_completed;
     std::optional<HttpError> m_error;
     bool m_error_reported = false;
+    /** The request being read asked for "100 Continue" and has not been told yet. */
+    bool m_expect_continue = false;
     bool m_finished = false;
 };
 
@@ -259,6 +261,9 @@ int RequestParser::Impl::FinishHeaders() {
     }
     if (has_length)
         req.body.reserve(static_cast<std::size_t>(m_parser.content_length));
+    const std::string* expect = req.Header("expect");
+    m_expect_continue =
+        expect != nullptr && EqualsIgnoreCase(*expect, "100-continue") && req.http_minor >= 1;
     return 0;
 }
 
@@ -292,6 +297,7 @@ int RequestParser::Impl::OnMessageComplete(llhttp_t* parser) {
     self.m_completed.push_back(std::move(req));
     self.m_current = HttpRequest{};
     self.m_in_header_section = true;
+    self.m_expect_continue = false;
     self.m_header_section_bytes = 0;
     self.m_header_span_bytes = 0;
     // Pausing marks where the next message starts inside the chunk.
@@ -335,6 +341,10 @@ HttpFeedResult RequestParser::Impl::Feed(std::string_view bytes) {
         }
         if (err == HPE_PAUSED_UPGRADE)
             m_finished = true;
+    }
+    if (m_expect_continue && !m_finished) {
+        result.expect_continue = true;
+        m_expect_continue = false;
     }
     result.requests = std::move(m_completed);
     m_completed.clear();

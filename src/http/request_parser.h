@@ -48,6 +48,11 @@ struct HttpError {
 struct HttpFeedResult {
     std::vector<HttpRequest> requests;
     std::optional<HttpError> error;
+    /**
+     * A request's header section with `Expect: 100-continue` ended in these bytes and its body
+     * is still missing: the client waits for "100 Continue" (curl does for bodies over 1 KiB).
+     */
+    bool expect_continue = false;
 };
 
 class RequestParser {

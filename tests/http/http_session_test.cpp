@@ -293,5 +293,29 @@ TEST_F(SessionTest, DateHeaderWhenAsked) {
     EXPECT_NE(m_written[0].bytes.find(" GMT\r\n"), std::string::npos);
 }
 
+TEST_F(SessionTest, ExpectContinueGetsAnInterimResponse) {
+    auto session = MakeSession();
+    const std::string body = R"({"sender": "a"})";
+    session->OnData(
+        "POST /transactions/new HTTP/1.1\r\nContent-Type: application/json\r\n"
+        "Expect: 100-continue\r\nContent-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n");
+    ASSERT_EQ(m_written.size(), 1u);
+    EXPECT_EQ(m_written[0].bytes, "HTTP/1.1 100 Continue\r\n\r\n");
+    EXPECT_FALSE(m_written[0].close_after);
+    session->OnData(body);
+    EXPECT_EQ(Statuses(), (std::vector<int>{100, 201}));
+}
+
+TEST_F(SessionTest, ExpectContinueWaitsWhenAnswersArePending) {
+    auto session = MakeSession();
+    session->OnData(
+        "GET /mine HTTP/1.1\r\n\r\nPOST /transactions/new HTTP/1.1\r\n"
+        "Expect: 100-continue\r\nContent-Length: 2\r\n\r\n");
+    EXPECT_TRUE(m_written.empty());  // a 100 here would jump ahead of the /mine answer
+    m_waiting[0](JsonResponse(200, nullptr));
+    EXPECT_EQ(Statuses(), std::vector<int>{200});
+}
+
 }  // namespace
 }  // namespace gossipchain

@@ -307,5 +307,32 @@ TEST(RequestParser, HeaderValuesAreTrimmedAndEmptyValuesKept) {
     EXPECT_EQ(*req.Header("x-b"), "b");
 }
 
+TEST(RequestParser, ReportsExpectContinueOnceWhileTheBodyIsMissing) {
+    const std::string head =
+        "POST /x HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n";
+    RequestParser parser;
+    HttpFeedResult fed = parser.Feed(head);
+    EXPECT_TRUE(fed.expect_continue);
+    EXPECT_TRUE(fed.requests.empty());
+    fed = parser.Feed("ab");
+    EXPECT_FALSE(fed.expect_continue);
+    fed = parser.Feed("cde");
+    EXPECT_FALSE(fed.expect_continue);
+    ASSERT_EQ(fed.requests.size(), 1u);
+    EXPECT_EQ(fed.requests[0].body, "abcde");
+
+    RequestParser whole;
+    fed = whole.Feed(head + "abcde");
+    EXPECT_FALSE(fed.expect_continue);
+    EXPECT_EQ(fed.requests.size(), 1u);
+
+    RequestParser too_big;
+    fed = too_big.Feed(
+        "POST /x HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 100000000000\r\n\r\n");
+    EXPECT_FALSE(fed.expect_continue);
+    ASSERT_TRUE(fed.error);
+    EXPECT_EQ(fed.error->status, 413);
+}
+
 }  // namespace
 }  // namespace gossipchain
