@@ -1,29 +1,10 @@
 #include "http/router.h"
 
+#include "http/http_text.h"
+
 #include <algorithm>
 
 namespace gossipchain {
-
-namespace {
-
-std::string AsciiLower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z')
-            c = static_cast<char>(c - 'A' + 'a');
-    }
-    return out;
-}
-
-std::string_view Trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
-
-}  // namespace
 
 void Router::Add(std::string method, std::string path, Handler handler) {
     m_exact[std::move(path)][std::move(method)] = std::move(handler);
@@ -95,11 +76,11 @@ std::optional<HttpResponse> CheckJsonContentType(const HttpRequest& request) {
     if (header != nullptr) {
         std::string_view value = *header;
         std::size_t semicolon = value.find(';');
-        bool ok = AsciiLower(Trim(value.substr(0, semicolon))) == "application/json";
+        bool ok = AsciiLower(TrimBlanks(value.substr(0, semicolon))) == "application/json";
         while (ok && semicolon != std::string_view::npos) {
             value.remove_prefix(semicolon + 1);
             semicolon = value.find(';');
-            std::string param = AsciiLower(Trim(value.substr(0, semicolon)));
+            std::string param = AsciiLower(TrimBlanks(value.substr(0, semicolon)));
             if (param.rfind("charset=", 0) == 0) {
                 std::string charset = param.substr(8);
                 if (charset.size() >= 2 && charset.front() == '"' && charset.back() == '"') {

@@ -334,5 +334,16 @@ TEST(RequestParser, ReportsExpectContinueOnceWhileTheBodyIsMissing) {
     EXPECT_EQ(fed.error->status, 413);
 }
 
+TEST(RequestParser, UpgradeRequestIsServedAsPlainHttpThenFinishes) {
+    RequestParser parser;
+    HttpFeedResult fed = parser.Feed(
+        "GET /chain HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n" + GET_CHAIN);
+    ASSERT_FALSE(fed.error);
+    ASSERT_EQ(fed.requests.size(), 1u);
+    EXPECT_EQ(fed.requests[0].path, "/chain");
+    EXPECT_FALSE(fed.requests[0].keep_alive);
+    EXPECT_TRUE(parser.Finished());
+}
+
 }  // namespace
 }  // namespace gossipchain
