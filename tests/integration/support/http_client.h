@@ -18,6 +18,7 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -62,7 +63,7 @@ public:
         m_host = host + ":" + std::to_string(port);
         sockaddr_in addr{};
         addr.sin_family = AF_INET;
-        addr.sin_port = htons(static_cast<uint16_t>(port));
+        addr.sin_port = htons(static_cast<std::uint16_t>(port));
         if (::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1)
             return Fail("bad host " + host);
         m_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
