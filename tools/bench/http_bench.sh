@@ -9,7 +9,8 @@
 # same shape. Every process started here is killed on exit.
 #
 # Usage: tools/bench/http_bench.sh   (env: NODE=build-bench-rel/bin/gossipchain RUNS=3
-#                                      CURL_RUNS=5 BLOCKS=100000 WRK_SECONDS=5)
+#                                      CURL_RUNS=5 BLOCKS=100000 WRK_SECONDS=5
+#                                      TUTORIAL_NODE=tests/integration/tutorial_node.py)
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -18,14 +19,18 @@ RUNS=${RUNS:-3}
 CURL_RUNS=${CURL_RUNS:-5}
 BLOCKS=${BLOCKS:-100000}
 WRK_SECONDS=${WRK_SECONDS:-5}
-TUTORIAL_NODE=tests/integration/tutorial_node.py
+TUTORIAL_NODE=${TUTORIAL_NODE:-tests/integration/tutorial_node.py}
 GENESIS_TIMESTAMP=1700000000.0
 
+die() {
+    echo "http_bench.sh: $*" >&2
+    exit 1
+}
 for tool in wrk curl python3; do
-    command -v "$tool" >/dev/null || { echo "http_bench.sh: $tool is missing (apt-get install $tool)" >&2; exit 1; }
+    command -v "$tool" >/dev/null || die "$tool is missing (apt-get install $tool)"
 done
-python3 -c 'import flask' 2>/dev/null || { echo "http_bench.sh: Flask is missing (apt-get install python3-flask)" >&2; exit 1; }
-[[ -x $NODE ]] || { echo "http_bench.sh: $NODE not built" >&2; exit 1; }
+python3 -c 'import flask' 2>/dev/null || die "Flask is missing (apt-get install python3-flask)"
+[[ -x $NODE ]] || die "$NODE is not built"
 
 WORK=$(mktemp -d -t http_bench.XXXXXX)
 PIDS=()
@@ -39,7 +44,8 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
 }
 
 # Polls a URL until it answers, for at most 10 s.
@@ -48,8 +54,7 @@ wait_http() {
         curl -sf -o /dev/null "$1" && return 0
         sleep 0.05
     done
-    echo "http_bench.sh: $1 did not answer" >&2
-    exit 1
+    die "$1 did not answer"
 }
 
 # The tutorial's /chain as a standalone Flask app, used only when the integration tests' copy of
@@ -104,7 +109,8 @@ wrk_best() {
 }
 
 GC_PORT=$(free_port)
-"$NODE" --port "$GC_PORT" --data-dir "$WORK/gc" --difficulty 1 --log-level warn >"$WORK/gc.log" 2>&1 &
+"$NODE" --port "$GC_PORT" --data-dir "$WORK/gc" --difficulty 1 --log-level warn \
+    >"$WORK/gc.log" 2>&1 &
 GC_PID=$!
 PIDS+=("$GC_PID")
 wait_http "http://127.0.0.1:$GC_PORT/status"
@@ -144,7 +150,7 @@ print(f"  gossipchain {gc:,.0f} requests/s, Flask {flask:,.0f} requests/s: {rati
 EOF
 
 echo
-echo "Mining $BLOCKS more blocks on gossipchain (difficulty 1, GET /mine on one keep-alive connection)..."
+echo "Mining $BLOCKS more blocks on gossipchain (difficulty 1, GET /mine on one connection)"
 python3 - "$GC_PORT" "$BLOCKS" <<'EOF'
 import sys
 sys.path.insert(0, "tools/bench")
@@ -153,11 +159,13 @@ port, count = int(sys.argv[1]), int(sys.argv[2])
 seconds = mine(port, count)
 print(f"  {count} blocks in {seconds:.1f} s ({count / seconds:,.0f} per second)")
 EOF
-LENGTH=$(curl -sf "http://127.0.0.1:$GC_PORT/status" | python3 -c 'import json, sys; print(json.load(sys.stdin)["height"])')
+LENGTH=$(curl -sf "http://127.0.0.1:$GC_PORT/status" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["height"])')
 echo "GET /chain of $LENGTH blocks, curl time_total over $CURL_RUNS requests (new connection each):"
 TIMES=()
 for _ in $(seq "$CURL_RUNS"); do
-    TIMES+=("$(curl -sf -o /dev/null -w '%{time_total} %{size_download}' "http://127.0.0.1:$GC_PORT/chain")")
+    TIMES+=("$(curl -sf -o /dev/null -w '%{time_total} %{size_download}' \
+        "http://127.0.0.1:$GC_PORT/chain")")
 done
 python3 - "${TIMES[@]}" <<'EOF'
 import sys

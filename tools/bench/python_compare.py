@@ -6,10 +6,12 @@ Benchmark result from gossipchain_bench (JSON output), and prints the ratio agai
 target. It also derives the CPU's SHA-256 compression rate from `openssl speed` and prints the
 miner's seed-rule rate as a percentage of it, and the miner's 2-thread over 1-thread speed-up.
 
-Adding a comparison (for example the tutorial's valid_chain against BM_ValidateChain) means
+Adding a comparison (as the tutorial's valid_chain against BM_ValidateChain was added) means
 writing a Python workload that returns its best operations per second over a number of timing
 windows and appending a Comparison to COMPARISONS; the benchmark filter is built from that list.
-On a shared machine both sides take their fastest repetition. Standard library only.
+The valid_chain comparisons also check that Python's chain ends in the same block as the one
+chain_bench.cpp validates (the benchmark's label carries the tip hash). On a shared machine both
+sides take their fastest repetition. Standard library only.
 
 Usage: tools/bench/python_compare.py [--bench build/bin/gossipchain_bench] [--seconds 2]
                                      [--repetitions 3]
