@@ -7,7 +7,7 @@
 
 #include <memory>
 
-namespace gossipchain::integration {
+namespace gossipchain::test {
 namespace {
 
 TEST(GossipMesh, SixNodeLineConverges) {
@@ -17,7 +17,7 @@ TEST(GossipMesh, SixNodeLineConverges) {
     for (int i = 1; i <= 6; ++i) {
         NodeConfig config;
         if (!nodes.empty())
-            config.peers = {nodes.back()->Port()};
+            config.Peer(nodes.back()->Port());
         nodes.push_back(std::make_unique<GossipNode>(root, "node" + std::to_string(i), config));
         ASSERT_EQ(nodes.back()->Start(), "");
         all.push_back(nodes.back().get());
@@ -60,7 +60,7 @@ TEST(GossipMesh, KillingTheMiddleOfALineHeals) {
     std::string tip = a.Tip();
     ASSERT_TRUE(WaitUntil([&] { return AllOn({&a, &b, &c}, 2, tip); }));
 
-    std::uint16_t b_port = b.Port();
+    int b_port = b.Port();
     std::string b_id = b.Status().value("node_id", "");
     ASSERT_FALSE(b_id.empty());
     b.Kill();
@@ -105,4 +105,4 @@ TEST(GossipMesh, OtherDifficultyIsRefused) {
 }
 
 }  // namespace
-}  // namespace gossipchain::integration
+}  // namespace gossipchain::test

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-namespace gossipchain::integration {
+namespace gossipchain::test {
 namespace {
 
 /** Difficulty both sides use: low enough for the Python miner to be quick. */
@@ -31,11 +31,11 @@ TEST_P(PythonInterop, PythonTutorialNodeAdoptsOurChain) {
     for (std::uint64_t index = 2; index <= 4; ++index)
         ASSERT_EQ(ours.Mine(), index);
 
-    HttpReply registered = python.Post("/nodes/register", Json{{"nodes", {ours.Url()}}});
+    HttpClientResponse registered = python.Post("/nodes/register", Json{{"nodes", {ours.Url()}}});
     ASSERT_EQ(registered.status, 201) << registered.body;
-    HttpReply resolved = python.Get("/nodes/resolve");
+    HttpClientResponse resolved = python.Get("/nodes/resolve");
     ASSERT_EQ(resolved.status, 200) << resolved.body;
-    Json body = resolved.JsonBody();
+    Json body = JsonOf(resolved);
     EXPECT_EQ(body.value("message", ""), "Our chain was replaced") << resolved.body;
 
     Json our_chain = ours.GetJson("/chain");
@@ -53,23 +53,23 @@ TEST_P(PythonInterop, OurNodeReadsATutorialNodesChain) {
     TutorialNode python(root, GetParam(), INTEROP_DIFFICULTY);
     ASSERT_EQ(python.Start(), "");
     for (int index = 2; index <= 4; ++index) {
-        HttpReply mined = python.Get("/mine");
+        HttpClientResponse mined = python.Get("/mine");
         ASSERT_EQ(mined.status, 200) << mined.body;
-        ASSERT_EQ(mined.JsonBody().value("index", 0), index);
+        ASSERT_EQ(JsonOf(mined).value("index", 0), index);
     }
     std::string our_tip = ours.Tip();
 
-    HttpReply registered = ours.Post("/nodes/register", Json{{"nodes", {python.Url()}}});
+    HttpClientResponse registered = ours.Post("/nodes/register", Json{{"nodes", {python.Url()}}});
     ASSERT_EQ(registered.status, 201) << registered.body;
     // The node learns that the address speaks plain HTTP (not gossip) by dialling it, so the
     // first resolve may come before that; ask again until an answer mentions the tutorial node.
     std::string python_address = "127.0.0.1:" + std::to_string(python.Port());
-    HttpReply resolved;
+    HttpClientResponse resolved;
     Json body;
     bool noted = WaitUntil(
         [&] {
             resolved = ours.Get("/nodes/resolve");
-            body = resolved.JsonBody();
+            body = JsonOf(resolved);
             return resolved.status != 200 || (body.is_object() && body.contains("notes"));
         },
         milliseconds(RESOLVE_NOTE_TIMEOUT_MS));
@@ -95,4 +95,4 @@ INSTANTIATE_TEST_SUITE_P(PowRules, PythonInterop, ::testing::Values("linked", "s
                          });
 
 }  // namespace
-}  // namespace gossipchain::integration
+}  // namespace gossipchain::test

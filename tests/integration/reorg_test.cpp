@@ -4,14 +4,14 @@
 
 #include <gtest/gtest.h>
 
-namespace gossipchain::integration {
+namespace gossipchain::test {
 namespace {
 
 /** Posts a transaction and returns its client id ("" when refused). */
 std::string Submit(GossipNode& node, const std::string& sender) {
-    HttpReply reply = node.Post("/transactions/new",
-                                Json{{"sender", sender}, {"recipient", "bob"}, {"amount", 5}});
-    Json body = reply.JsonBody();
+    HttpClientResponse reply = node.Post(
+        "/transactions/new", Json{{"sender", sender}, {"recipient", "bob"}, {"amount", 5}});
+    Json body = JsonOf(reply);
     if (reply.status != 201 || !body.is_object())
         return {};
     return body.value("id", std::string());
@@ -35,7 +35,7 @@ TEST(Reorg, RacingMinersEndOnOneTipAndLoserTxsReturn) {
     ASSERT_EQ(a.Mine(), 3u);
     std::string a_tip = a.Tip();
 
-    HttpReply registered = b.Post("/nodes/register", Json{{"nodes", {a.Url()}}});
+    HttpClientResponse registered = b.Post("/nodes/register", Json{{"nodes", {a.Url()}}});
     ASSERT_EQ(registered.status, 201) << registered.body;
     ASSERT_TRUE(WaitUntil([&] {
         return AllOn({&a, &b}, 3, a_tip);
@@ -55,4 +55,4 @@ TEST(Reorg, RacingMinersEndOnOneTipAndLoserTxsReturn) {
 }
 
 }  // namespace
-}  // namespace gossipchain::integration
+}  // namespace gossipchain::test

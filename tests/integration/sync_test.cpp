@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <thread>
 
-namespace gossipchain::integration {
+namespace gossipchain::test {
 namespace {
 
 /** Blocks the first node mines before the late joiner starts. */
@@ -25,11 +25,13 @@ TEST(Sync, LateJoinerCatchesUp2000Blocks) {
     // One kept-alive connection: each /mine is one round trip, not a TCP handshake each.
     auto mine_start = Clock::now();
     {
-        HttpConnection connection(a.Port());
+        HttpConnection connection;
+        ASSERT_TRUE(connection.Connect("127.0.0.1", a.Port())) << connection.Error();
         for (std::uint64_t index = 2; index <= CATCH_UP_BLOCKS + 1; ++index) {
-            HttpReply reply = connection.Request("GET", "/mine");
+            ASSERT_TRUE(connection.SendRequest("GET", "/mine")) << connection.Error();
+            HttpClientResponse reply = connection.ReadResponse();
             ASSERT_EQ(reply.status, 200) << reply.error << reply.body;
-            ASSERT_EQ(reply.JsonBody().value("index", std::uint64_t{0}), index);
+            ASSERT_EQ(JsonOf(reply).value("index", std::uint64_t{0}), index);
         }
     }
     double mine_seconds = SecondsSince(mine_start);
@@ -56,16 +58,16 @@ TEST(Sync, ConcurrentMineCallsEachGetTheirOwnBlock) {
     GossipNode a(root, "a", NodeConfig{});
     ASSERT_EQ(a.Start(), "");
     constexpr int CALLERS = 4;
-    std::vector<HttpReply> replies(CALLERS);
+    std::vector<HttpClientResponse> replies(CALLERS);
     {
         std::vector<std::jthread> callers;
         for (int i = 0; i < CALLERS; ++i)
             callers.emplace_back([&, i] { replies[i] = a.Get("/mine"); });
     }
     std::vector<std::uint64_t> indexes;
-    for (const HttpReply& reply : replies) {
+    for (const HttpClientResponse& reply : replies) {
         ASSERT_EQ(reply.status, 200) << reply.error << reply.body;
-        Json body = reply.JsonBody();
+        Json body = JsonOf(reply);
         EXPECT_EQ(body.value("message", ""), "New Block Forged");
         indexes.push_back(body.value("index", std::uint64_t{0}));
     }
@@ -75,4 +77,4 @@ TEST(Sync, ConcurrentMineCallsEachGetTheirOwnBlock) {
 }
 
 }  // namespace
-}  // namespace gossipchain::integration
+}  // namespace gossipchain::test

@@ -4,13 +4,13 @@
 
 #include <gtest/gtest.h>
 
-namespace gossipchain::integration {
+namespace gossipchain::test {
 namespace {
 
 /** Checks a /nodes/resolve answer has the tutorial's shape for its message; returns the chain. */
-Json ResolvedChain(const HttpReply& reply, const std::string& expected_message = "") {
+Json ResolvedChain(const HttpClientResponse& reply, const std::string& expected_message = "") {
     EXPECT_EQ(reply.status, 200) << reply.body;
-    Json body = reply.JsonBody();
+    Json body = JsonOf(reply);
     if (!body.is_object()) {
         ADD_FAILURE() << "not JSON: " << reply.body;
         return Json::array();
@@ -38,14 +38,15 @@ TEST(TutorialFlow, TutorialWalkthrough) {
     Json tx = {{"sender", "d4ee26eee15148ee92c6cd394edd974e"},
                {"recipient", "someone-other-address"},
                {"amount", 5}};
-    HttpReply created = a.Post("/transactions/new", tx);
+    HttpClientResponse created = a.Post("/transactions/new", tx);
     EXPECT_EQ(created.status, 201);
-    Json created_body = created.JsonBody();
+    Json created_body = JsonOf(created);
     ASSERT_TRUE(created_body.is_object()) << created.body;
     EXPECT_EQ(created_body.value("message", ""), "Transaction will be added to Block 2");
     std::string tx_id = created_body.value("id", "");
 
-    HttpReply missing = a.Post("/transactions/new", Json{{"sender", "x"}, {"recipient", "y"}});
+    HttpClientResponse missing =
+        a.Post("/transactions/new", Json{{"sender", "x"}, {"recipient", "y"}});
     EXPECT_EQ(missing.status, 400);
     EXPECT_EQ(missing.body, "Missing values");
 
@@ -66,9 +67,9 @@ TEST(TutorialFlow, TutorialWalkthrough) {
     EXPECT_EQ(chain["chain"][0]["proof"], 100);
     EXPECT_TRUE(ChainContainsTx(chain["chain"], tx_id));
 
-    HttpReply registered = b.Post("/nodes/register", Json{{"nodes", {a.Url()}}});
+    HttpClientResponse registered = b.Post("/nodes/register", Json{{"nodes", {a.Url()}}});
     EXPECT_EQ(registered.status, 201);
-    Json registered_body = registered.JsonBody();
+    Json registered_body = JsonOf(registered);
     ASSERT_TRUE(registered_body.is_object()) << registered.body;
     EXPECT_EQ(registered_body.value("message", ""), "New nodes have been added");
     Json total = registered_body.value("total_nodes", Json::array());
@@ -96,11 +97,11 @@ TEST(TutorialFlow, ResolveRightAfterRegisterAdoptsTheLongerChain) {
     // The tutorial's sequence with nothing in between: register, then resolve. The gossip link
     // may or may not have synced already, which decides the message; either way the answer
     // must carry A's longer chain under the key that goes with its message.
-    HttpReply registered = b.Post("/nodes/register", Json{{"nodes", {a.Url()}}});
+    HttpClientResponse registered = b.Post("/nodes/register", Json{{"nodes", {a.Url()}}});
     ASSERT_EQ(registered.status, 201) << registered.body;
     EXPECT_EQ(ResolvedChain(b.Get("/nodes/resolve")), a_chain["chain"]) << "b's log:\n" << b.Log();
     EXPECT_EQ(b.GetJson("/chain"), a_chain);
 }
 
 }  // namespace
-}  // namespace gossipchain::integration
+}  // namespace gossipchain::test
