@@ -1,5 +1,8 @@
 #include "consensus/pow.h"
 
+#include <charconv>
+#include <cstring>
+
 namespace gossipchain {
 
 std::string PowPreimage(PowRule rule, std::uint64_t last_proof, std::uint64_t proof,

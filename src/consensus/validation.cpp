@@ -175,11 +175,12 @@ namespace {
 ValidationResult CheckLinkRange(std::span<const Block> chain, std::size_t begin, std::size_t end,
                                 const ConsensusParams& params) {
     std::string json;
-    std::string parent_hash;
+    char hex[64];
     for (std::size_t i = begin; i < end; ++i) {
         json.clear();
         AppendBlockJson(json, chain[i - 1]);
-        parent_hash = Sha256Hex(json);
+        HexEncodeTo(Sha256(json), hex);
+        std::string_view parent_hash(hex, sizeof(hex));
         const Block& block = chain[i];
         if (block.ParentHash() != parent_hash) {
             return ValidationResult::Fail(

@@ -2,13 +2,17 @@
 
 namespace gossipchain {
 
-std::string HexEncode(std::span<const std::uint8_t> bytes) {
+void HexEncodeTo(std::span<const std::uint8_t> bytes, char* out) {
     static constexpr char DIGITS[] = "0123456789abcdef";
-    std::string out(bytes.size() * 2, '\0');
     for (std::size_t i = 0; i < bytes.size(); ++i) {
         out[2 * i] = DIGITS[bytes[i] >> 4];
         out[2 * i + 1] = DIGITS[bytes[i] & 0x0f];
     }
+}
+
+std::string HexEncode(std::span<const std::uint8_t> bytes) {
+    std::string out(bytes.size() * 2, '\0');
+    HexEncodeTo(bytes, out.data());
     return out;
 }
 

@@ -11,6 +11,9 @@ namespace gossipchain {
 /** Lowercase hex of `bytes`, two characters per byte. */
 std::string HexEncode(std::span<const std::uint8_t> bytes);
 
+/** Writes the lowercase hex of `bytes` to `out`, which must hold 2 * bytes.size() chars. */
+void HexEncodeTo(std::span<const std::uint8_t> bytes, char* out);
+
 /** True when `s` is exactly `length` characters of lowercase hex. */
 bool IsLowerHex(std::string_view s, std::size_t length);
 
