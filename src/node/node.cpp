@@ -263,17 +263,23 @@ void Node::Resolve(std::function<void(ResolveOutcome)> done) {
                  outcome->replaced ? "our chain was replaced" : "our chain is authoritative");
         done(*outcome);
     };
-    m_peers.SyncAll(finish_one);
-    FetchTutorialChains(outcome, finish_one);
+    // Gossip peers first; then, over HTTP like the tutorial's resolve_conflicts, every registered
+    // address that did not become a gossip link (plain tutorial nodes).
+    m_peers.SyncAll([this, outcome, finish_one] {
+        finish_one();
+        FetchTutorialChains(outcome, finish_one);
+    });
 }
 
 void Node::FetchTutorialChains(std::shared_ptr<ResolveOutcome> outcome,
                                std::function<void()> done) {
-    std::vector<PeerAddress> targets = m_peers.HttpOnlyAddresses();
+    std::vector<PeerAddress> targets = m_peers.UnlinkedAddresses();
     if (targets.empty())
         return done();
     struct Fetched {
         std::string label;
+        PeerAddress address;
+        bool answered = false;
         std::vector<Block> blocks;
         std::string error;
     };
@@ -287,6 +293,8 @@ void Node::FetchTutorialChains(std::shared_ptr<ResolveOutcome> outcome,
             FetchResult response = HttpGet(target.host, target.port, "/chain");
             nlohmann::json body;
             std::string error;
+            fetched.address = target;
+            fetched.answered = response.status == 200;
             if (response.status != 200) {
                 fetched.error = response.status
                                     ? "GET /chain answered " + std::to_string(response.status)
@@ -319,6 +327,8 @@ void Node::FetchTutorialChains(std::shared_ptr<ResolveOutcome> outcome,
             if (!alive->load())
                 return;
             for (Fetched& fetched : *results) {
+                if (fetched.answered)
+                    m_peers.MarkHttpOnlyIfUnlinked(fetched.address);
                 if (!fetched.error.empty()) {
                     outcome->notes.push_back(fetched.label + ": skipped: " + fetched.error);
                     continue;

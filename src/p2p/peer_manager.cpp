@@ -108,8 +108,8 @@ void PeerManager::Stop() {
     if (m_tick)
         m_tick->Stop();
     for (auto& [id, round] : m_resolves) {
-        if (round.timeout)
-            round.timeout->Stop();
+        if (round.timer)
+            round.timer->Stop();
     }
 }
 
@@ -142,14 +142,35 @@ std::vector<std::string> PeerManager::KnownAddresses() const {
     return out;
 }
 
-std::vector<PeerAddress> PeerManager::HttpOnlyAddresses() const {
+std::vector<PeerAddress> PeerManager::UnlinkedAddresses() const {
+    std::unordered_set<std::string> linked;
+    for (const auto& [id, peer] : m_peers) {
+        if (peer->ready)
+            linked.insert(peer->address_key);
+    }
     std::vector<PeerAddress> out;
     for (const std::string& key : m_address_order) {
         const KnownAddress& entry = m_addresses.at(key);
-        if (entry.http_only)
+        if (entry.persistent && !entry.self && !linked.count(key)) {
             out.push_back(PeerAddress{entry.host, entry.port});
+        }
     }
     return out;
+}
+
+void PeerManager::MarkHttpOnlyIfUnlinked(const PeerAddress& address) {
+    auto found = m_addresses.find(AddressKey(address.host, address.port));
+    if (found == m_addresses.end())
+        return;
+    for (const auto& [id, peer] : m_peers) {
+        if (peer->ready && peer->address_key == found->first)
+            return;
+    }
+    if (!found->second.http_only) {
+        LOG_INFO("peer %s answers HTTP but not gossip: treating it as a plain tutorial node",
+                 found->first.c_str());
+    }
+    found->second.http_only = true;
 }
 
 PeerManager::Peer* PeerManager::PeerOf(net::Connection& conn) const {
@@ -680,33 +701,66 @@ void PeerManager::SyncAll(std::function<void()> done) {
     std::uint64_t id = m_next_resolve++;
     ResolveRound& round = m_resolves[id];
     round.done = std::move(done);
+    round.deadline_ms = m_loop.NowMs() + m_options.resolve_settle_ms;
+    // Dial what was registered a moment ago, so the tutorial's register-then-resolve works.
+    Tick();
+    round.timer = std::make_unique<net::Timer>(m_loop);
+    round.timer->Start(0, RESOLVE_STEP_MS, [this, id] { StepResolve(id); });
+}
+
+bool PeerManager::LinksUnsettled() const {
+    std::unordered_set<std::string> linked;
+    for (const auto& [conn_id, peer] : m_peers) {
+        if (!peer->ready && !peer->conn->IsClosing())
+            return true;
+        if (!peer->address_key.empty())
+            linked.insert(peer->address_key);
+    }
+    for (const auto& [key, entry] : m_addresses) {
+        if (entry.dialing && !linked.count(key))
+            return true;
+    }
+    return false;
+}
+
+void PeerManager::StepResolve(std::uint64_t id) {
+    auto found = m_resolves.find(id);
+    if (found == m_resolves.end())
+        return;
+    ResolveRound& round = found->second;
+    std::uint64_t now = m_loop.NowMs();
+    if (round.started) {
+        if (now >= round.deadline_ms)
+            CompleteResolve(id);
+        return;
+    }
+    if (LinksUnsettled() && now < round.deadline_ms)
+        return;
+    round.started = true;
+    round.deadline_ms = now + m_options.resolve_timeout_ms;
     for (auto& [conn_id, peer] : m_peers) {
-        if (!peer->ready)
+        if (!peer->ready || peer->conn->IsClosing())
             continue;
         peer->resolves.push_back(id);
         ++round.pending;
         peer->syncing = false;
         RequestSync(*peer);
     }
-    auto finish = [this, id] {
-        auto found = m_resolves.find(id);
-        if (found == m_resolves.end())
-            return;
-        auto callback = std::move(found->second.done);
-        if (found->second.timeout)
-            found->second.timeout->Stop();
-        // The timer may be the one running this lambda: destroy it after the loop turn.
-        auto timer = std::shared_ptr<net::Timer>(std::move(found->second.timeout));
-        m_resolves.erase(found);
-        m_loop.Post([timer] {});
-        callback();
-    };
-    if (round.pending == 0) {
-        finish();
+    if (round.pending == 0)
+        CompleteResolve(id);
+}
+
+void PeerManager::CompleteResolve(std::uint64_t id) {
+    auto found = m_resolves.find(id);
+    if (found == m_resolves.end())
         return;
-    }
-    round.timeout = std::make_unique<net::Timer>(m_loop);
-    round.timeout->Start(m_options.resolve_timeout_ms, 0, finish);
+    auto callback = std::move(found->second.done);
+    found->second.timer->Stop();
+    // The timer may be the one running this call: destroy it on a later loop turn.
+    auto timer = std::shared_ptr<net::Timer>(std::move(found->second.timer));
+    m_resolves.erase(found);
+    m_loop.Post([timer] {});
+    callback();
 }
 
 void PeerManager::FinishResolve(Peer& peer) {
@@ -714,17 +768,8 @@ void PeerManager::FinishResolve(Peer& peer) {
     peer.resolves.clear();
     for (std::uint64_t id : rounds) {
         auto found = m_resolves.find(id);
-        if (found == m_resolves.end())
-            continue;
-        if (--found->second.pending == 0) {
-            auto callback = std::move(found->second.done);
-            if (found->second.timeout)
-                found->second.timeout->Stop();
-            auto timer = std::shared_ptr<net::Timer>(std::move(found->second.timeout));
-            m_resolves.erase(found);
-            m_loop.Post([timer] {});
-            callback();
-        }
+        if (found != m_resolves.end() && --found->second.pending == 0)
+            CompleteResolve(id);
     }
 }
 

@@ -58,6 +58,10 @@ inline constexpr std::size_t MAX_KNOWN_INVENTORY = 16384;
 inline constexpr std::size_t PEERS_TO_SHARE = 100;
 /** Largest Chain batch a responder builds, in bytes of the blocks' JSON (half a frame). */
 inline constexpr std::size_t MAX_CHAIN_BATCH_BYTES = 4u << 20;
+/** Period at which /nodes/resolve checks its links, in milliseconds. */
+inline constexpr std::uint64_t RESOLVE_STEP_MS = 10;
+/** How long /nodes/resolve waits for links still connecting to become ready, in milliseconds. */
+inline constexpr std::uint64_t DEFAULT_RESOLVE_SETTLE_MS = 1'000;
 /** How long /nodes/resolve waits for every peer's answer, in milliseconds. */
 inline constexpr std::uint64_t DEFAULT_RESOLVE_TIMEOUT_MS = 5'000;
 
@@ -90,6 +94,7 @@ struct PeerManagerOptions {
     std::uint64_t reconnect_max_ms = DEFAULT_RECONNECT_MAX_MS;
     std::uint64_t ban_ms = DEFAULT_BAN_MS;
     std::uint64_t resolve_timeout_ms = DEFAULT_RESOLVE_TIMEOUT_MS;
+    std::uint64_t resolve_settle_ms = DEFAULT_RESOLVE_SETTLE_MS;
 };
 
 /** Counters for /metrics. */
@@ -133,14 +138,23 @@ public:
     void AddAddress(const PeerAddress& address, bool persistent);
     /** Every address in the table, "host:port", in insertion order. */
     std::vector<std::string> KnownAddresses() const;
-    /** Addresses that answered a gossip dial with HTTP: plain tutorial nodes. */
-    std::vector<PeerAddress> HttpOnlyAddresses() const;
+    /**
+     * Registered or seed addresses without a ready gossip link: plain tutorial nodes (HTTP
+     * only), or gossip nodes we cannot reach or share no network with.
+     */
+    std::vector<PeerAddress> UnlinkedAddresses() const;
+    /** Stops dialling an address that answers HTTP but has no ready gossip link. */
+    void MarkHttpOnlyIfUnlinked(const PeerAddress& address);
 
     /** Relays a block we connected ourselves (mined or learned elsewhere) to every peer. */
     void BroadcastBlock(const BlockEntry& entry);
     /** Relays transactions admitted to our mempool to every peer that lacks them. */
     void BroadcastTransactions(const std::vector<Transaction>& txs);
-    /** Asks every ready peer for what it has beyond our tip; `done` runs when all answered. */
+    /**
+     * Asks every peer for what it has beyond our tip; `done` runs when all answered. Links still
+     * being dialled or in handshake (e.g. registered a moment ago) get up to
+     * DEFAULT_RESOLVE_SETTLE_MS to become ready first.
+     */
     void SyncAll(std::function<void()> done);
 
     std::vector<PeerView> Peers() const;
@@ -169,7 +183,10 @@ private:
     struct ResolveRound {
         std::size_t pending = 0;
         std::function<void()> done;
-        std::unique_ptr<net::Timer> timeout;
+        std::unique_ptr<net::Timer> timer;
+        /** False while waiting for new links to settle; true once the requests went out. */
+        bool started = false;
+        std::uint64_t deadline_ms = 0;
     };
 
     static std::string AddressKey(const std::string& host, std::uint16_t port);
@@ -192,6 +209,10 @@ private:
     void HandleTransactions(Peer& peer, const std::vector<Transaction>& txs);
     void HandlePeers(Peer& peer, const std::vector<std::string>& addresses);
     void FinishResolve(Peer& peer);
+    void StepResolve(std::uint64_t id);
+    void CompleteResolve(std::uint64_t id);
+    /** True while some link is being dialled or is in handshake. */
+    bool LinksUnsettled() const;
     void RelayBlock(const BlockEntry& entry, const Peer* except);
 
     net::EventLoop& m_loop;
