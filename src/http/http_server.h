@@ -5,6 +5,8 @@
 #include "http/http_session.h"
 #include "http/router.h"
 #include "net/connection.h"
+#include "net/event_loop.h"
+#include "net/timer.h"
 
 #include <cstdint>
 #include <memory>
@@ -12,10 +14,15 @@
 
 namespace gossipchain {
 
+/** Time a client has to finish a request once it began sending it, in milliseconds. */
+inline constexpr std::uint64_t DEFAULT_HTTP_REQUEST_TIMEOUT_MS = 10'000;
+
 class HttpServer : public net::ConnectionHandler {
 public:
-    /** `router` must outlive the server. */
-    explicit HttpServer(const Router& router) : m_router(router) {}
+    /** `router` and `loop` must outlive the server. */
+    HttpServer(net::EventLoop& loop, const Router& router,
+               std::uint64_t request_timeout_ms = DEFAULT_HTTP_REQUEST_TIMEOUT_MS)
+        : m_loop(loop), m_router(router), m_request_timeout_ms(request_timeout_ms) {}
 
     void OnOpen(net::Connection& conn) override;
     void OnData(net::Connection& conn, std::string_view bytes) override;
@@ -24,8 +31,17 @@ public:
     std::size_t OpenSessions() const { return m_sessions.size(); }
 
 private:
+    struct Client {
+        std::unique_ptr<HttpSession> session;
+        /** Runs while a request is incomplete; fires the 408. */
+        std::unique_ptr<net::Timer> request_timer;
+        bool timing = false;
+    };
+
+    net::EventLoop& m_loop;
     const Router& m_router;
-    std::unordered_map<std::uint64_t, std::unique_ptr<HttpSession>> m_sessions;
+    std::uint64_t m_request_timeout_ms;
+    std::unordered_map<std::uint64_t, Client> m_sessions;
 };
 
 }  // namespace gossipchain

@@ -71,6 +71,19 @@ bool HttpSession::Closing() const {
     return m_state->input_done;
 }
 
+bool HttpSession::InRequest() const {
+    return !m_state->input_done && m_state->parser.InRequest();
+}
+
+void HttpSession::TimeOut() {
+    std::shared_ptr<State> state = m_state;
+    if (state->input_done || state->output_done)
+        return;
+    state->QueueFinal(
+        JsonErrorResponse(408, "request timeout: the request was not completed in time"));
+    state->Flush();
+}
+
 std::size_t HttpSession::PendingResponses() const {
     return m_state->slots.size();
 }

@@ -50,6 +50,14 @@ public:
     /** True once a response with close_after was emitted or queued; no more input is read. */
     bool Closing() const;
 
+    /** True while a request has begun arriving but is not complete. */
+    bool InRequest() const;
+    /**
+     * The client took too long to send its request: answers 408 after the responses already
+     * owed, and closes.
+     */
+    void TimeOut();
+
     /** Requests dispatched whose responses have not been emitted yet. */
     std::size_t PendingResponses() const;
 

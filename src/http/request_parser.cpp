@@ -83,6 +83,7 @@ public:
 
     HttpFeedResult Feed(std::string_view bytes);
     bool Finished() const { return m_finished; }
+    bool InRequest() const { return m_in_message; }
 
 private:
     static int OnMessageBegin(llhttp_t* parser);
@@ -121,6 +122,8 @@ private:
     /** The request being read asked for "100 Continue" and has not been told yet. */
     bool m_expect_continue = false;
     bool m_finished = false;
+    /** Between on_message_begin and on_message_complete. */
+    bool m_in_message = false;
 };
 
 int RequestParser::Impl::Fail(int status, std::string message) {
@@ -139,6 +142,7 @@ int RequestParser::Impl::CountHeaderBytes(std::size_t length) {
 
 int RequestParser::Impl::OnMessageBegin(llhttp_t* parser) {
     Impl& self = From(parser);
+    self.m_in_message = true;
     self.m_current = HttpRequest{};
     self.m_last_was_value = false;
     self.m_header_span_bytes = 0;
@@ -277,6 +281,7 @@ int RequestParser::Impl::OnMessageComplete(llhttp_t* parser) {
     if (!req.keep_alive)
         self.m_finished = true;
     self.m_completed.push_back(std::move(req));
+    self.m_in_message = false;
     self.m_current = HttpRequest{};
     self.m_in_header_section = true;
     self.m_expect_continue = false;
@@ -346,6 +351,10 @@ HttpFeedResult RequestParser::Feed(std::string_view bytes) {
 }
 bool RequestParser::Finished() const {
     return m_impl->Finished();
+}
+
+bool RequestParser::InRequest() const {
+    return m_impl->InRequest();
 }
 
 }  // namespace gossipchain

@@ -80,6 +80,9 @@ public:
     /** True once an error was reported or a non-keep-alive request completed. */
     bool Finished() const;
 
+    /** True while a request has begun arriving but is not complete (for the 408 timeout). */
+    bool InRequest() const;
+
 private:
     class Impl;
     std::unique_ptr<Impl> m_impl;

@@ -4,6 +4,7 @@
 
 #include "net/frame_decoder.h"
 #include "net/timer.h"
+#include "support/raw_client.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -21,6 +22,8 @@
 
 namespace gossipchain::net {
 namespace {
+
+using test::RawClient;
 
 /** Upper bound for any single wait in these tests, in ms. */
 constexpr uint64_t DEADLINE_MS = 5'000;
@@ -61,52 +64,6 @@ struct Recorder : ConnectionHandler {
         if (conn == &c)
             conn = nullptr;
     }
-};
-
-/** A plain blocking socket for playing a peer the transport does not control. */
-class RawClient {
-public:
-    explicit RawClient(uint16_t port, int receive_buffer = 0) {
-        m_fd = socket(AF_INET, SOCK_STREAM, 0);
-        if (receive_buffer > 0) {
-            setsockopt(m_fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof(receive_buffer));
-        }
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_port = htons(port);
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        // Loopback connects complete in the kernel's backlog, without the loop accepting.
-        m_connected = connect(m_fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-    }
-    ~RawClient() { close(m_fd); }
-    RawClient(const RawClient&) = delete;
-    RawClient& operator=(const RawClient&) = delete;
-
-    bool Connected() const { return m_connected; }
-    bool Send(std::string_view bytes) {
-        return send(m_fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
-               static_cast<ssize_t>(bytes.size());
-    }
-    /** Reads what is available without blocking; true once the peer closed (EOF or reset). */
-    bool PollClosed() {
-        char buf[4096];
-        for (;;) {
-            const ssize_t n = recv(m_fd, buf, sizeof(buf), MSG_DONTWAIT);
-            if (n > 0) {
-                received.append(buf, static_cast<size_t>(n));
-                continue;
-            }
-            if (n == 0)
-                return true;
-            return errno != EAGAIN && errno != EWOULDBLOCK;
-        }
-    }
-
-    std::string received;
-
-private:
-    int m_fd = -1;
-    bool m_connected = false;
 };
 
 std::string Magic() {
