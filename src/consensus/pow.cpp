@@ -4,6 +4,10 @@
 #include <cstring>
 
 namespace gossipchain {
+namespace {
+/** Hash length the stack preimage has room for. */
+constexpr std::size_t HASH_HEX_CHARS_FOR_POW = 64;
+}  // namespace
 
 std::string PowPreimage(PowRule rule, std::uint64_t last_proof, std::uint64_t proof,
                         std::string_view last_hash) {
@@ -23,12 +27,29 @@ bool HasLeadingHexZeros(const Hash256& digest, int difficulty) {
     return difficulty % 2 == 0 || (digest[static_cast<std::size_t>(full_bytes)] >> 4) == 0;
 }
 
+std::size_t WritePowPreimage(char* out, PowRule rule, std::uint64_t last_proof, std::uint64_t proof,
+                             std::string_view last_hash) {
+    char* end = std::to_chars(out, out + 20, last_proof).ptr;
+    end = std::to_chars(end, end + 20, proof).ptr;
+    if (rule == PowRule::Linked) {
+        std::memcpy(end, last_hash.data(), last_hash.size());
+        end += last_hash.size();
+    }
+    return static_cast<std::size_t>(end - out);
+}
+
 bool CheckProof(const ConsensusParams& params, std::uint64_t last_proof, std::uint64_t proof,
                 std::string_view last_hash) {
     if (proof > MAX_PROOF)
         return false;
-    return HasLeadingHexZeros(Sha256(PowPreimage(params.pow_rule, last_proof, proof, last_hash)),
-                              params.difficulty);
+    if (last_hash.size() > HASH_HEX_CHARS_FOR_POW) {
+        return HasLeadingHexZeros(
+            Sha256(PowPreimage(params.pow_rule, last_proof, proof, last_hash)), params.difficulty);
+    }
+    // Chain validation checks every block's proof: format on the stack, not in a std::string.
+    char preimage[MAX_POW_PREIMAGE_BYTES];
+    std::size_t length = WritePowPreimage(preimage, params.pow_rule, last_proof, proof, last_hash);
+    return HasLeadingHexZeros(Sha256(std::string_view(preimage, length)), params.difficulty);
 }
 
 }  // namespace gossipchain

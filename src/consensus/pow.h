@@ -17,6 +17,16 @@ namespace gossipchain {
 std::string PowPreimage(PowRule rule, std::uint64_t last_proof, std::uint64_t proof,
                         std::string_view last_hash);
 
+/** Longest preimage WritePowPreimage may write, in bytes (two 20-digit numbers and a hash). */
+inline constexpr std::size_t MAX_POW_PREIMAGE_BYTES = 2 * 20 + 64;
+
+/**
+ * Writes the same bytes as PowPreimage to `out` (MAX_POW_PREIMAGE_BYTES long) and returns their
+ * length; `last_hash` must be at most 64 bytes. For hot loops that must not allocate.
+ */
+std::size_t WritePowPreimage(char* out, PowRule rule, std::uint64_t last_proof, std::uint64_t proof,
+                             std::string_view last_hash);
+
 /** True when `digest` (raw bytes) starts with `difficulty` hex zeros. */
 bool HasLeadingHexZeros(const Hash256& digest, int difficulty);
 

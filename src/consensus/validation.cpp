@@ -171,26 +171,62 @@ ValidationResult CheckBlockContextual(const Block& block, const BlockContext& co
 }
 
 namespace {
-// Checks blocks [begin, end) against their predecessors; hashes[i] is filled for each i checked.
+// Checks block i against block i - 1: the link to its hash (hex) and the proof.
+ValidationResult CheckLink(const Block& block, std::string_view parent_hash, bool proof_ok) {
+    if (block.ParentHash() != parent_hash) {
+        return ValidationResult::Fail(
+            ValidationReason::BadPreviousHash,
+            "block " + std::to_string(block.index) + " does not link to the block before it");
+    }
+    if (!proof_ok) {
+        return ValidationResult::Fail(
+            ValidationReason::BadProof,
+            "block " + std::to_string(block.index) + " has an invalid proof");
+    }
+    return {};
+}
+
+// Checks blocks [begin, end) against their predecessors, two at a time so the SHA-NI unit
+// works on two independent messages at once (Sha256Two).
 ValidationResult CheckLinkRange(std::span<const Block> chain, std::size_t begin, std::size_t end,
                                 const ConsensusParams& params) {
-    std::string json;
-    char hex[64];
-    for (std::size_t i = begin; i < end; ++i) {
-        json.clear();
-        AppendBlockJson(json, chain[i - 1]);
-        HexEncodeTo(Sha256(json), hex);
-        std::string_view parent_hash(hex, sizeof(hex));
-        const Block& block = chain[i];
-        if (block.ParentHash() != parent_hash) {
-            return ValidationResult::Fail(
-                ValidationReason::BadPreviousHash,
-                "block " + std::to_string(block.index) + " does not link to the block before it");
+    std::string json[2];
+    char hex[2][64];
+    char preimage[2][MAX_POW_PREIMAGE_BYTES];
+    std::size_t preimage_bytes[2];
+    Hash256 digest[2];
+    for (std::size_t i = begin; i < end; i += 2) {
+        const std::size_t count = i + 1 < end ? 2 : 1;
+        for (std::size_t k = 0; k < count; ++k) {
+            json[k].clear();
+            AppendBlockJson(json[k], chain[i + k - 1]);
         }
-        if (!CheckProof(params, chain[i - 1].proof, block.proof, parent_hash)) {
-            return ValidationResult::Fail(
-                ValidationReason::BadProof,
-                "block " + std::to_string(block.index) + " has an invalid proof");
+        if (count == 2) {
+            Sha256Two(json[0], json[1], digest[0], digest[1]);
+        } else {
+            digest[0] = Sha256(json[0]);
+        }
+        for (std::size_t k = 0; k < count; ++k) {
+            HexEncodeTo(digest[k], hex[k]);
+            const Block& block = chain[i + k];
+            preimage_bytes[k] =
+                block.proof > MAX_PROOF
+                    ? 0
+                    : WritePowPreimage(preimage[k], params.pow_rule, chain[i + k - 1].proof,
+                                       block.proof, {hex[k], 64});
+        }
+        if (count == 2) {
+            Sha256Two({preimage[0], preimage_bytes[0]}, {preimage[1], preimage_bytes[1]}, digest[0],
+                      digest[1]);
+        } else {
+            digest[0] = Sha256({preimage[0], preimage_bytes[0]});
+        }
+        for (std::size_t k = 0; k < count; ++k) {
+            bool proof_ok =
+                preimage_bytes[k] != 0 && HasLeadingHexZeros(digest[k], params.difficulty);
+            ValidationResult result = CheckLink(chain[i + k], {hex[k], 64}, proof_ok);
+            if (!result.Ok())
+                return result;
         }
     }
     return {};

@@ -202,6 +202,37 @@ Hash256 Sha256WithKernel(Sha256Kernel kernel, std::string_view data) {
     return Sha256StateDigest(state);
 }
 
+void Sha256Two(std::string_view a, std::string_view b, Hash256& digest_a, Hash256& digest_b) {
+    const std::size_t whole = a.size() / SHA256_BLOCK_BYTES;
+    const std::size_t tail_a = a.size() - whole * SHA256_BLOCK_BYTES;
+    const std::size_t tail_b = b.size() - whole * SHA256_BLOCK_BYTES;
+    if (b.size() / SHA256_BLOCK_BYTES != whole ||
+        Sha256PaddedSize(tail_a) != Sha256PaddedSize(tail_b)) {
+        digest_a = Sha256(a);
+        digest_b = Sha256(b);
+        return;
+    }
+    static const Sha256CompressTwoFn compress_two =
+        Sha256CompressTwoFunction(FastestSha256Kernel());
+    const auto* bytes_a = reinterpret_cast<const std::uint8_t*>(a.data());
+    const auto* bytes_b = reinterpret_cast<const std::uint8_t*>(b.data());
+    Sha256State state_a = SHA256_INITIAL_STATE;
+    Sha256State state_b = SHA256_INITIAL_STATE;
+    compress_two(state_a, bytes_a, state_b, bytes_b, whole);
+    std::array<std::uint8_t, 2 * SHA256_BLOCK_BYTES> pad_a;
+    std::array<std::uint8_t, 2 * SHA256_BLOCK_BYTES> pad_b;
+    const std::size_t padded = Sha256PaddedSize(tail_a);
+    std::memcpy(pad_a.data(), bytes_a + whole * SHA256_BLOCK_BYTES, tail_a);
+    std::memcpy(pad_b.data(), bytes_b + whole * SHA256_BLOCK_BYTES, tail_b);
+    Sha256WritePadding(std::span<std::uint8_t>(pad_a.data(), padded), tail_a);
+    Sha256WritePadding(std::span<std::uint8_t>(pad_b.data(), padded), tail_b);
+    WriteBitLength(std::span<std::uint8_t>(pad_a.data(), padded), a.size());
+    WriteBitLength(std::span<std::uint8_t>(pad_b.data(), padded), b.size());
+    compress_two(state_a, pad_a.data(), state_b, pad_b.data(), padded / SHA256_BLOCK_BYTES);
+    digest_a = Sha256StateDigest(state_a);
+    digest_b = Sha256StateDigest(state_b);
+}
+
 Hash256 Sha256Reference(std::string_view data) {
     Hash256 out;
     crypto_hash_sha256(out.data(), reinterpret_cast<const unsigned char*>(data.data()),

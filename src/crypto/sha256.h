@@ -16,6 +16,14 @@ using Hash256 = std::array<std::uint8_t, 32>;
 /** SHA-256 of `data` with the fastest kernel available. */
 Hash256 Sha256(std::string_view data);
 
+/**
+ * SHA-256 of two messages at once. When both need the same number of blocks, the SHA-NI kernel
+ * interleaves them (two independent dependency chains keep the SHA unit busy); otherwise it
+ * hashes them one after the other. Used where a batch of similar messages is hashed (chain
+ * validation).
+ */
+void Sha256Two(std::string_view a, std::string_view b, Hash256& digest_a, Hash256& digest_b);
+
 /** Lowercase hex SHA-256 of `data`, the form the tutorial compares (hexdigest()). */
 std::string Sha256Hex(std::string_view data);
 

@@ -142,6 +142,30 @@ TEST(Validation, ChainLinksIsTheTutorialValidChain) {
     EXPECT_EQ(CheckChainLinks(other_genesis, params).reason, R::BadGenesis);
 }
 
+TEST(Validation, ChainLinksCatchesABadProofAtEveryPosition) {
+    // Blocks are checked in pairs; a bad proof must be caught in either half of a pair.
+    ConsensusParams params = EasyParams();
+    std::vector<Block> chain{MakeGenesis(params)};
+    for (int i = 0; i < 12; ++i)
+        chain.push_back(MakeChild(params, chain.back(), {MakeTx(i)}));
+    for (std::size_t bad = 1; bad < chain.size(); ++bad) {
+        std::vector<Block> tampered = chain;
+        std::string parent_hash = BlockHash(tampered[bad - 1]);
+        do {
+            ++tampered[bad].proof;
+        } while (CheckProof(params, tampered[bad - 1].proof, tampered[bad].proof, parent_hash));
+        // Relink the rest so only the proof is wrong.
+        for (std::size_t j = bad + 1; j < tampered.size(); ++j) {
+            tampered[j].previous_hash = BlockHash(tampered[j - 1]);
+        }
+        ValidationResult result = CheckChainLinks(tampered, params);
+        EXPECT_EQ(result.reason, R::BadProof) << bad;
+        EXPECT_NE(result.detail.find("block " + std::to_string(tampered[bad].index)),
+                  std::string::npos)
+            << result.detail;
+    }
+}
+
 TEST(Validation, ChainLinksOnManyThreadsFindsTheBadBlock) {
     ConsensusParams params = EasyParams();
     std::vector<Block> chain{MakeGenesis(params)};

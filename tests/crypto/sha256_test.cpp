@@ -62,6 +62,22 @@ TEST(Sha256, EveryLengthUpTo200MatchesReference) {
     }
 }
 
+TEST(Sha256, TwoAtOnceMatchesReferenceForEveryPairOfLengths) {
+    std::mt19937_64 rng(4);
+    // Equal block counts take the two-lane path, unequal ones the fallback; both must agree.
+    for (std::size_t a = 0; a <= 200; a += 3) {
+        for (std::size_t b = 0; b <= 200; b += 7) {
+            const std::string first = RandomBytes(rng, a);
+            const std::string second = RandomBytes(rng, b);
+            Hash256 digest_a;
+            Hash256 digest_b;
+            Sha256Two(first, second, digest_a, digest_b);
+            ASSERT_EQ(digest_a, Sha256Reference(first)) << a << " " << b;
+            ASSERT_EQ(digest_b, Sha256Reference(second)) << a << " " << b;
+        }
+    }
+}
+
 TEST(Sha256, LongMessagesMatchReference) {
     std::mt19937_64 rng(2);
     for (std::size_t length : {1000U, 4095U, 4096U, 65537U, 1000003U}) {
