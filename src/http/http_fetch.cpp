@@ -48,7 +48,9 @@ int ConnectWithDeadline(const std::string& host, std::uint16_t port, Clock::time
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     addrinfo* found = nullptr;
-    int rc = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found);
+    // As in src/net: "localhost" is loopback even where /etc/hosts is missing.
+    const std::string& name = host == "localhost" ? std::string("127.0.0.1") : host;
+    int rc = getaddrinfo(name.c_str(), std::to_string(port).c_str(), &hints, &found);
     if (rc != 0) {
         error = std::string("cannot resolve ") + host + ": " + gai_strerror(rc);
         return -1;

@@ -104,6 +104,10 @@ void Connection::StartConnect(const std::string& host, uint16_t port, ConnectDon
     if (literal.size() > 2 && literal.front() == '[' && literal.back() == ']') {
         literal = literal.substr(1, literal.size() - 2);
     }
+    // "localhost" is loopback by definition (RFC 6761); minimal containers often have no
+    // /etc/hosts, where a lookup would go to DNS and fail.
+    if (literal == "localhost")
+        literal = "127.0.0.1";
     sockaddr_in in4{};
     if (uv_ip4_addr(literal.c_str(), port, &in4) == 0) {
         ConnectTo(reinterpret_cast<const sockaddr*>(&in4));
