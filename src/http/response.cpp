@@ -9,65 +9,6 @@
 
 namespace gossipchain {
 
-namespace {
-
-// Flask's provider calls json.dumps(obj, separators=(",", ":"), sort_keys=True,
-// ensure_ascii=True); the scalar writers are the canonical ones, only the separators differ.
-void AppendCompactValue(std::string& out, const nlohmann::json& value) {
-    using Type = nlohmann::json::value_t;
-    switch (value.type()) {
-        case Type::null:
-            out += "null";
-            return;
-        case Type::boolean:
-            out += value.get<bool>() ? "true" : "false";
-            return;
-        case Type::number_integer:
-            AppendJsonInt(out, value.get<std::int64_t>());
-            return;
-        case Type::number_unsigned:
-            AppendJsonUint(out, value.get<std::uint64_t>());
-            return;
-        case Type::number_float:
-            AppendJsonDouble(out, value.get<double>());
-            return;
-        case Type::string:
-            AppendJsonString(out, value.get_ref<const std::string&>());
-            return;
-        case Type::array: {
-            out.push_back('[');
-            for (std::size_t i = 0; i < value.size(); ++i) {
-                if (i != 0)
-                    out.push_back(',');
-                AppendCompactValue(out, value[i]);
-            }
-            out.push_back(']');
-            return;
-        }
-        case Type::object: {
-            // nlohmann::json orders object keys by UTF-8 bytes: code-point order, as sort_keys.
-            out.push_back('{');
-            bool first = true;
-            for (const auto& [key, item] : value.items()) {
-                if (!first)
-                    out.push_back(',');
-                first = false;
-                AppendJsonString(out, key);
-                out.push_back(':');
-                AppendCompactValue(out, item);
-            }
-            out.push_back('}');
-            return;
-        }
-        case Type::binary:
-        case Type::discarded:
-            out += "null";
-            return;
-    }
-}
-
-}  // namespace
-
 std::string_view ReasonPhrase(int status) {
     switch (status) {
         case 100:
@@ -120,8 +61,9 @@ std::string_view ReasonPhrase(int status) {
 }
 
 std::string FlaskJsonBody(const nlohmann::json& value) {
-    std::string out;
-    AppendCompactValue(out, value);
+    // Flask's provider calls json.dumps(obj, separators=(",", ":"), sort_keys=True,
+    // ensure_ascii=True) and jsonify appends a newline.
+    std::string out = CompactJson(value);
     out.push_back('\n');
     return out;
 }

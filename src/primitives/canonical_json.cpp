@@ -250,7 +250,13 @@ std::string BlockJson(const Block& block) {
 }
 
 namespace {
-void AppendValue(std::string& out, const nlohmann::json& value) {
+/** Python's json.dumps separators: item (", " or ",") and key (": " or ":"). */
+struct Separators {
+    std::string_view item;
+    std::string_view key;
+};
+
+void AppendValue(std::string& out, const nlohmann::json& value, const Separators& sep) {
     using Type = nlohmann::json::value_t;
     switch (value.type()) {
         case Type::null:
@@ -276,9 +282,9 @@ void AppendValue(std::string& out, const nlohmann::json& value) {
             bool first = true;
             for (const auto& item : value) {
                 if (!first)
-                    out += ", ";
+                    out += sep.item;
                 first = false;
-                AppendValue(out, item);
+                AppendValue(out, item, sep);
             }
             out.push_back(']');
             return;
@@ -290,11 +296,11 @@ void AppendValue(std::string& out, const nlohmann::json& value) {
             bool first = true;
             for (const auto& [key, item] : value.get_ref<const nlohmann::json::object_t&>()) {
                 if (!first)
-                    out += ", ";
+                    out += sep.item;
                 first = false;
                 AppendJsonString(out, key);
-                out += ": ";
-                AppendValue(out, item);
+                out += sep.key;
+                AppendValue(out, item, sep);
             }
             out.push_back('}');
             return;
@@ -309,7 +315,13 @@ void AppendValue(std::string& out, const nlohmann::json& value) {
 
 std::string CanonicalJson(const nlohmann::json& value) {
     std::string out;
-    AppendValue(out, value);
+    AppendValue(out, value, Separators{", ", ": "});
+    return out;
+}
+
+std::string CompactJson(const nlohmann::json& value) {
+    std::string out;
+    AppendValue(out, value, Separators{",", ":"});
     return out;
 }
 

@@ -40,4 +40,7 @@ std::string BlockJson(const Block& block);
  */
 std::string CanonicalJson(const nlohmann::json& value);
 
+/** The same with separators (",", ":"), as Flask's jsonify writes (sort_keys, ensure_ascii). */
+std::string CompactJson(const nlohmann::json& value);
+
 }  // namespace gossipchain
