@@ -366,7 +366,18 @@ void PeerManager::Misbehave(Peer& peer, int score, const std::string& why) {
     LOG_WARN("peer %s misbehaved (+%d, now %d): %s", peer.Label().c_str(), score, peer.score,
              why.c_str());
     if (peer.score >= BAN_SCORE) {
-        std::uint64_t until = m_loop.NowMs() + m_options.ban_ms;
+        std::uint64_t now = m_loop.NowMs();
+        std::uint64_t until = now + m_options.ban_ms;
+        if (m_bans.size() >= MAX_BANS) {
+            // Forget expired bans first; if all are live, the table stays bounded by dropping
+            // the entry ending soonest.
+            std::erase_if(m_bans, [now](const auto& item) { return item.second <= now; });
+            while (m_bans.size() >= MAX_BANS) {
+                m_bans.erase(std::min_element(
+                    m_bans.begin(), m_bans.end(),
+                    [](const auto& a, const auto& b) { return a.second < b.second; }));
+            }
+        }
         m_bans[BanKey(peer)] = until;
         // BanKey alone misses the peer's other ways back: once known, its node id is banned too
         // (a non-loopback peer returning from another address is caught at its Hello), and the

@@ -50,6 +50,8 @@ inline constexpr std::uint64_t PEER_TICK_MS = 100;
 inline constexpr int BAN_SCORE = 100;
 /** How long a ban lasts, in milliseconds (10 min). */
 inline constexpr std::uint64_t DEFAULT_BAN_MS = 10 * 60 * 1000;
+/** Most ban entries kept (each ban adds up to three keys: address, IP or node id). */
+inline constexpr std::size_t MAX_BANS = 4096;
 /** Most addresses kept in the peer table. */
 inline constexpr std::size_t MAX_KNOWN_ADDRESSES = 4096;
 /** Most block and transaction hashes remembered per peer as already known to it. */
