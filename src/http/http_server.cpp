@@ -1,14 +1,30 @@
 #include "http/http_server.h"
 
 namespace gossipchain {
+namespace {
+
+/** Counts one serialized response by the status in its line ("HTTP/1.1 201 Created"). */
+void CountResponse(HttpMetrics& metrics, std::string_view bytes) {
+    constexpr std::string_view PREFIX = "HTTP/1.1 ";
+    if (bytes.size() < PREFIX.size() + 3 || bytes.substr(0, PREFIX.size()) != PREFIX)
+        return;
+    int status = 0;
+    for (char c : bytes.substr(PREFIX.size(), 3))
+        status = status * 10 + (c - '0');
+    ++metrics.responses_by_status[status];
+}
+
+}  // namespace
 
 void HttpServer::OnOpen(net::Connection& conn) {
     net::Connection* raw = &conn;
+    HttpMetrics* metrics = &m_metrics;
     // The session outlives no connection: OnClose destroys it, and a destroyed session turns
     // responders still held by slow handlers (/mine, /nodes/resolve) into no-ops.
     Client client;
-    client.session =
-        std::make_unique<HttpSession>(m_router, [raw](std::string bytes, bool close_after) {
+    client.session = std::make_unique<HttpSession>(
+        m_router, [raw, metrics](std::string bytes, bool close_after) {
+            CountResponse(*metrics, bytes);
             raw->SendRaw(std::move(bytes));
             if (close_after)
                 raw->CloseAfterWrites("http connection close");

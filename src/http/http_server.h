@@ -4,6 +4,7 @@
 
 #include "http/http_session.h"
 #include "http/router.h"
+#include "http/tutorial_api.h"
 #include "net/connection.h"
 #include "net/event_loop.h"
 #include "net/timer.h"
@@ -19,10 +20,13 @@ inline constexpr std::uint64_t DEFAULT_HTTP_REQUEST_TIMEOUT_MS = 10'000;
 
 class HttpServer : public net::ConnectionHandler {
 public:
-    /** `router` and `loop` must outlive the server. */
-    HttpServer(net::EventLoop& loop, const Router& router,
+    /** `loop`, `router` and `metrics` must outlive the server. */
+    HttpServer(net::EventLoop& loop, const Router& router, HttpMetrics& metrics,
                std::uint64_t request_timeout_ms = DEFAULT_HTTP_REQUEST_TIMEOUT_MS)
-        : m_loop(loop), m_router(router), m_request_timeout_ms(request_timeout_ms) {}
+        : m_loop(loop),
+          m_router(router),
+          m_metrics(metrics),
+          m_request_timeout_ms(request_timeout_ms) {}
 
     void OnOpen(net::Connection& conn) override;
     void OnData(net::Connection& conn, std::string_view bytes) override;
@@ -40,6 +44,7 @@ private:
 
     net::EventLoop& m_loop;
     const Router& m_router;
+    HttpMetrics& m_metrics;
     std::uint64_t m_request_timeout_ms;
     std::unordered_map<std::uint64_t, Client> m_sessions;
 };

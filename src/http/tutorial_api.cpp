@@ -11,16 +11,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-/** Wraps a handler so every response it sends is counted by status. */
-Handler Counted(HttpMetrics& metrics, Handler handler) {
-    return [&metrics, handler = std::move(handler)](const HttpRequest& request, Responder respond) {
-        handler(request, [&metrics, respond = std::move(respond)](HttpResponse response) {
-            ++metrics.responses_by_status[response.status];
-            respond(std::move(response));
-        });
-    };
-}
-
 HttpResponse RawJson(int status, std::string body) {
     HttpResponse response;
     response.status = status;
@@ -264,7 +254,7 @@ std::string ChainResponseBody(const ChainState& chain, std::string_view chain_ke
 
 void RegisterTutorialRoutes(Router& router, NodeControl& node, HttpMetrics& metrics) {
     auto add = [&](const char* method, const char* path, Handler handler) {
-        router.Add(method, path, Counted(metrics, std::move(handler)));
+        router.Add(method, path, std::move(handler));
     };
     add("GET", "/mine", [&node](const HttpRequest&, Responder respond) { Mine(node, respond); });
     add("POST", "/transactions/new", [&node](const HttpRequest& request, Responder respond) {
@@ -286,10 +276,9 @@ void RegisterTutorialRoutes(Router& router, NodeControl& node, HttpMetrics& metr
     add("GET", "/metrics", [&node, &metrics](const HttpRequest&, Responder respond) {
         Metrics(node, metrics, respond);
     });
-    router.AddPrefix("GET", "/blocks/",
-                     Counted(metrics, [&node](const HttpRequest& request, Responder respond) {
-                         BlockByKey(node, request, respond);
-                     }));
+    router.AddPrefix("GET", "/blocks/", [&node](const HttpRequest& request, Responder respond) {
+        BlockByKey(node, request, respond);
+    });
 }
 
 }  // namespace gossipchain

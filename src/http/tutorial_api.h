@@ -12,12 +12,12 @@
 
 namespace gossipchain {
 
-/** Responses sent by the endpoints, by status code, for /metrics. */
+/** HTTP responses sent, by status code (errors from the parser and router included). */
 struct HttpMetrics {
     std::map<int, std::uint64_t> responses_by_status;
 };
 
-/** Adds every endpoint to `router`; `node` and `metrics` must outlive it. */
+/** Adds every endpoint to `router`; `node` and `metrics` (shown by /metrics) must outlive it. */
 void RegisterTutorialRoutes(Router& router, NodeControl& node, HttpMetrics& metrics);
 
 /** `{"chain": [...], "length": N}` with every block as the exact bytes that were hashed. */

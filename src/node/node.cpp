@@ -86,7 +86,7 @@ Node::Node(NodeOptions options)
       m_chain(ChainState::Options{m_options.params, {}, {}}),
       m_peers(m_loop, m_chain, PeerOptions(m_options, m_node_id),
               PeerManager::Callbacks{[this](const BlockResult&) { OnTipChanged(); }, {}}),
-      m_http(m_loop, m_router),
+      m_http(m_loop, m_router, m_http_metrics),
       m_transport(m_loop, TransportOptionsFor(m_options), m_peers, m_http),
       m_miner(Miner::Options{m_options.threads}) {
     RegisterTutorialRoutes(m_router, *this, m_http_metrics);

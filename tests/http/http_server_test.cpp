@@ -30,7 +30,8 @@ protected:
 
     net::EventLoop loop;
     Router router;
-    HttpServer server{loop, router, 200};
+    HttpMetrics metrics;
+    HttpServer server{loop, router, metrics, 200};
     net::ConnectionHandler no_gossip;
     net::Transport transport{loop, net::TransportOptions{}, no_gossip, server};
 };
@@ -51,6 +52,7 @@ TEST_F(HttpServerTest, AnswersAndKeepsTheConnectionAlive) {
     EXPECT_FALSE(closed);
     EXPECT_EQ(client.received.rfind("HTTP/1.1 200 OK", 0), 0u);
     EXPECT_EQ(server.OpenSessions(), 1u);
+    EXPECT_EQ(metrics.responses_by_status[200], 2u);
 }
 
 TEST_F(HttpServerTest, ClientTooSlowToFinishItsRequestGets408) {
@@ -60,6 +62,7 @@ TEST_F(HttpServerTest, ClientTooSlowToFinishItsRequestGets408) {
     ASSERT_TRUE(loop.RunUntil([&] { return client.PollClosed(); }, DEADLINE_MS));
     EXPECT_EQ(client.received.rfind("HTTP/1.1 408 Request Timeout\r\n", 0), 0u) << client.received;
     EXPECT_NE(client.received.find("request timeout"), std::string::npos);
+    EXPECT_EQ(metrics.responses_by_status[408], 1u);
 }
 
 TEST_F(HttpServerTest, IdleKeepAliveConnectionIsNotAnswered408) {
