@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -364,8 +365,10 @@ std::string Node::MetricsText() const {
     const P2pMetrics& p2p = m_peers.Metrics();
     std::string out;
     auto gauge = [&out](const char* name, const char* help, double value) {
+        char number[32];
+        std::snprintf(number, sizeof(number), "%.15g", value);
         out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n" + name +
-               " " + std::to_string(value) + "\n";
+               " " + number + "\n";
     };
     auto counter = [&out](const char* name, const char* help, std::uint64_t value) {
         out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" +
