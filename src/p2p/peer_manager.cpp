@@ -40,6 +40,8 @@ struct PeerManager::Peer {
     /** Resolve rounds waiting for this peer's sync to finish. */
     std::vector<std::uint64_t> resolves;
     RecentSet known{MAX_KNOWN_INVENTORY};
+    /** Frames held back by link shaping, with the loop time (ms) each is due, in send order. */
+    std::deque<std::pair<std::uint64_t, std::string>> delayed;
 
     std::string Label() const { return conn->RemoteAddress(); }
 };
@@ -220,7 +222,7 @@ void PeerManager::Tick() {
         KnownAddress& entry = m_addresses.at(key);
         if (entry.dialing || entry.self || entry.http_only || linked.count(key))
             continue;
-        if (entry.next_try_ms > now || IsBanned(key))
+        if (entry.next_try_ms > now || IsBanned(key) || IsBlocked(key))
             continue;
         if (!entry.persistent && outbound >= m_options.target_outbound)
             continue;
@@ -327,6 +329,8 @@ void PeerManager::OnClose(net::Connection& conn, std::string_view reason) {
         return;
     LOG_INFO("peer %s disconnected: %.*s", peer->Label().c_str(), static_cast<int>(reason.size()),
              reason.data());
+    if (peer->ready && m_callbacks.on_peer_link)
+        m_callbacks.on_peer_link(EventLabel(*peer), false, reason);
     if (peer->outbound) {
         auto found = m_addresses.find(peer->address_key);
         if (found != m_addresses.end()) {
@@ -351,7 +355,69 @@ void PeerManager::Send(Peer& peer, const Message& message) {
 
 void PeerManager::SendEncoded(Peer& peer, MessageType type, std::string_view payload) {
     m_metrics.bytes_out_by_type[std::string(MessageTypeName(type))] += payload.size() + 4;
-    peer.conn->SendFrame(payload);
+    // Frames queued before shaping was switched off still go first, to keep the link's order.
+    if (m_delay_ms == 0 && m_jitter_ms == 0 && peer.delayed.empty()) {
+        peer.conn->SendFrame(payload);
+        return;
+    }
+    DelayFrame(peer, payload);
+}
+
+std::string PeerManager::EventLabel(const Peer& peer) {
+    return peer.address_key.empty() ? peer.conn->RemoteAddress() : peer.address_key;
+}
+
+void PeerManager::SetLinkShaping(LinkShaping shaping) {
+    m_delay_ms = shaping.delay_ms;
+    m_jitter_ms = std::min(shaping.jitter_ms, shaping.delay_ms);
+    std::unordered_set<std::string> blocked(shaping.blocked.begin(), shaping.blocked.end());
+    for (const std::string& key : m_blocked) {
+        auto found = m_addresses.find(key);
+        // A healed address is dialled on the next tick, not after its backoff.
+        if (!blocked.count(key) && found != m_addresses.end())
+            found->second.next_try_ms = 0;
+    }
+    m_blocked = std::move(blocked);
+    for (auto& [id, peer] : m_peers) {
+        if (IsBlocked(peer->address_key) && !peer->conn->IsClosing())
+            peer->conn->Close("blocked by link shaping");
+    }
+    LOG_INFO("link shaping: delay %llu ms, jitter %llu ms, %zu blocked",
+             static_cast<unsigned long long>(m_delay_ms),
+             static_cast<unsigned long long>(m_jitter_ms), m_blocked.size());
+    Tick();
+}
+
+void PeerManager::DelayFrame(Peer& peer, std::string_view payload) {
+    std::uint64_t now = m_loop.NowMs();
+    std::uint64_t due = now + m_delay_ms - m_jitter_ms;
+    if (m_jitter_ms != 0)
+        due += m_rng() % (2 * m_jitter_ms + 1);
+    // Never before the frame queued ahead of it: jitter must not reorder one link's frames.
+    if (!peer.delayed.empty())
+        due = std::max(due, peer.delayed.back().first);
+    peer.delayed.emplace_back(due, std::string(payload));
+    if (!m_delay_timer)
+        m_delay_timer = std::make_unique<net::Timer>(m_loop);
+    if (peer.delayed.size() == 1)
+        FlushDelayed();
+}
+
+void PeerManager::FlushDelayed() {
+    std::uint64_t now = m_loop.NowMs();
+    std::uint64_t next = UINT64_MAX;
+    for (auto& [id, peer] : m_peers) {
+        auto& queue = peer->delayed;
+        while (!queue.empty() && queue.front().first <= now) {
+            if (!peer->conn->IsClosing())
+                peer->conn->SendFrame(queue.front().second);
+            queue.pop_front();
+        }
+        if (!queue.empty())
+            next = std::min(next, queue.front().first);
+    }
+    if (next != UINT64_MAX)
+        m_delay_timer->Start(next - now, 0, [this] { FlushDelayed(); });
 }
 
 void PeerManager::Disconnect(Peer& peer, RejectCode code, const std::string& reason) {
@@ -498,6 +564,11 @@ void PeerManager::HandleHello(Peer& peer, const Hello& hello) {
             return;
         break;
     }
+    if (!peer.outbound && hello.listen_port != 0 &&
+        IsBlocked(AddressKey(HostOf(peer.conn->RemoteAddress()), hello.listen_port))) {
+        peer.conn->Close("blocked by link shaping");
+        return;
+    }
     peer.node_id = hello.node_id;
     peer.height = hello.height;
     peer.tip = hello.tip;
@@ -513,6 +584,8 @@ void PeerManager::HandleHello(Peer& peer, const Hello& hello) {
     LOG_INFO("peer %s connected (%s, node %s, height %llu)", peer.Label().c_str(),
              peer.outbound ? "outbound" : "inbound", ShortHash(hello.node_id).c_str(),
              static_cast<unsigned long long>(hello.height));
+    if (m_callbacks.on_peer_link)
+        m_callbacks.on_peer_link(EventLabel(peer), true, {});
     if (m_options.listen_port != 0)
         Send(peer, RegisterPeer{"", m_options.listen_port});
     gossipchain::Peers share;
@@ -553,6 +626,8 @@ void PeerManager::HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from
                     LOG_INFO("block %llu %s accepted from %s",
                              static_cast<unsigned long long>(entry->Height()),
                              ShortHash(entry->hash).c_str(), peer.Label().c_str());
+                    if (m_callbacks.on_block_seen)
+                        m_callbacks.on_block_seen(entry->hash, entry->Height(), EventLabel(peer));
                     if (!from_chain)
                         RelayBlock(*entry, &peer);
                 }
@@ -560,6 +635,10 @@ void PeerManager::HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from
                     LOG_INFO("reorg depth %zu: tip %s -> %s", result.reorg_depth,
                              ShortHash(result.old_tip).c_str(),
                              ShortHash(m_chain.Tip().hash).c_str());
+                    if (m_callbacks.on_reorg) {
+                        m_callbacks.on_reorg(result.reorg_depth, result.old_tip,
+                                             m_chain.Tip().hash);
+                    }
                 }
                 last_change = std::move(result);
                 break;
@@ -567,6 +646,11 @@ void PeerManager::HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from
                 progressed = true;
                 LOG_DEBUG("block %s from %s stored on a side branch",
                           ShortHash(result.hash).c_str(), peer.Label().c_str());
+                if (m_callbacks.on_block_seen) {
+                    const BlockEntry* entry = m_chain.Find(result.hash);
+                    m_callbacks.on_block_seen(result.hash, entry ? entry->Height() : 0,
+                                              EventLabel(peer));
+                }
                 break;
             case BlockStatus::Duplicate:
                 progressed = true;
@@ -643,6 +727,8 @@ void PeerManager::HandleTransactions(Peer& peer, const std::vector<Transaction>&
             peer.known.Insert(result.txid);
         if (result.status == TxStatus::Accepted) {
             accepted.push_back(tx);
+            if (m_callbacks.on_tx_seen)
+                m_callbacks.on_tx_seen(result.txid, EventLabel(peer));
             if (m_callbacks.on_transaction)
                 m_callbacks.on_transaction(tx);
         } else if (result.status == TxStatus::Invalid) {

@@ -111,6 +111,19 @@ struct P2pMetrics {
     std::map<std::string, std::uint64_t> bytes_out_by_type;
 };
 
+/**
+ * Test-only link shaping set through the admin endpoint (tools/netsim): the kernel here has no
+ * netem, so the node delays its own outgoing frames and refuses links to chosen peers.
+ */
+struct LinkShaping {
+    /** Added to every outgoing gossip frame, in milliseconds; 0 sends at once. */
+    std::uint64_t delay_ms = 0;
+    /** Uniform spread around delay_ms, in milliseconds; per-link frame order is kept. */
+    std::uint64_t jitter_ms = 0;
+    /** Advertised listen addresses ("host:port") no link is kept with, in either direction. */
+    std::vector<std::string> blocked;
+};
+
 class PeerManager : public net::ConnectionHandler {
 public:
     struct Callbacks {
@@ -118,6 +131,19 @@ public:
         std::function<void(const BlockResult&)> on_tip_changed;
         /** A transaction from a peer entered the mempool. */
         std::function<void(const Transaction&)> on_transaction;
+        // Observers for the event log (--events); left empty, they cost one test each.
+        /** A block arrived from `from` and was stored (main chain or side branch). */
+        std::function<void(const std::string& hash, std::uint64_t height, const std::string& from)>
+            on_block_seen;
+        /** A transaction from `from` entered the mempool. */
+        std::function<void(const std::string& txid, const std::string& from)> on_tx_seen;
+        /** The main chain switched branches, abandoning `depth` blocks. */
+        std::function<void(std::size_t depth, const std::string& old_tip,
+                           const std::string& new_tip)>
+            on_reorg;
+        /** A link finished its handshake (`up`) or a ready link closed. */
+        std::function<void(const std::string& address, bool up, std::string_view reason)>
+            on_peer_link;
     };
 
     PeerManager(net::EventLoop& loop, ChainState& chain, PeerManagerOptions options,
@@ -162,6 +188,8 @@ public:
     std::vector<PeerView> Peers() const;
     std::size_t ReadyPeerCount() const;
     const P2pMetrics& Metrics() const { return m_metrics; }
+    /** Replaces the link shaping: closes links to newly blocked peers, redials healed ones. */
+    void SetLinkShaping(LinkShaping shaping);
 
     // net::ConnectionHandler
     void OnOpen(net::Connection& conn) override;
@@ -216,6 +244,12 @@ private:
     /** True while some link is being dialled or is in handshake. */
     bool LinksUnsettled() const;
     void RelayBlock(const BlockEntry& entry, const Peer* except);
+    /** True when link shaping blocks the peer at `key` (an advertised listen address). */
+    bool IsBlocked(const std::string& key) const { return m_blocked.count(key) != 0; }
+    /** The peer's advertised address for events, or its remote address before Hello. */
+    static std::string EventLabel(const Peer& peer);
+    void DelayFrame(Peer& peer, std::string_view payload);
+    void FlushDelayed();
 
     net::EventLoop& m_loop;
     ChainState& m_chain;
@@ -232,6 +266,11 @@ private:
     std::mt19937_64 m_rng;
     P2pMetrics m_metrics;
     bool m_stopped = false;
+    std::uint64_t m_delay_ms = 0;
+    std::uint64_t m_jitter_ms = 0;
+    std::unordered_set<std::string> m_blocked;
+    /** Fires when the earliest delayed frame is due; created on first use. */
+    std::unique_ptr<net::Timer> m_delay_timer;
 };
 
 }  // namespace gossipchain
