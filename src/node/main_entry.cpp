@@ -47,6 +47,16 @@ int NodeMain(int argc, char** argv) {
     app.add_option("--log-level", log_level, "debug, info, warn, error or off")
         ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}))
         ->capture_default_str();
+    app.add_option("--target-outbound", options.target_outbound,
+                   "Outbound links kept to addresses learned from peers, beyond --peer ones "
+                   "(0: only --peer links; tools/netsim pins topologies with it)")
+        ->capture_default_str();
+    app.add_option("--events", options.events_path,
+                   "Test/measurement: append one JSON line per block, transaction, reorg and "
+                   "peer event to this file (nanosecond CLOCK_REALTIME stamps; tools/netsim)");
+    app.add_flag("--admin", options.admin,
+                 "Test-only: enable POST /admin/links (link delay, jitter, blocked peers; "
+                 "tools/netsim); refused unless --bind is a loopback address");
     app.set_version_flag("--version", VERSION);
     try {
         app.parse(argc, argv);
@@ -69,6 +79,12 @@ int NodeMain(int argc, char** argv) {
             return 2;
         }
         options.peers.push_back(address);
+    }
+    // The admin endpoint has no authentication: only a loopback listener keeps it local.
+    if (options.admin && options.bind.rfind("127.", 0) != 0 && options.bind != "::1" &&
+        options.bind != "localhost") {
+        std::fprintf(stderr, "gossipchain: --admin needs a loopback --bind (127.x.x.x or ::1)\n");
+        return 2;
     }
     LogLevel level;
     ParseLogLevel(log_level, level);

@@ -1,5 +1,6 @@
 #include "node/node.h"
 
+#include "http/admin_api.h"
 #include "http/http_fetch.h"
 #include "primitives/json_reader.h"
 #include "util/clock.h"
@@ -65,6 +66,7 @@ PeerManagerOptions PeerOptions(const NodeOptions& options, const std::string& no
     peer.params = options.params;
     peer.node_id = node_id;
     peer.listen_port = options.port;
+    peer.target_outbound = options.target_outbound;
     return peer;
 }
 
@@ -91,6 +93,11 @@ Node::Node(NodeOptions options)
       m_transport(m_loop, TransportOptionsFor(m_options), m_peers, m_http),
       m_miner(Miner::Options{m_options.threads}) {
     RegisterTutorialRoutes(m_router, *this, m_http_metrics);
+    // Without --events the observers stay empty and cost nothing on the relay path.
+    if (!m_options.events_path.empty())
+        m_peers.SetObservers(ObserversFor(m_events));
+    if (m_options.admin)
+        RegisterAdminRoutes(m_router, m_peers);
 }
 
 Node::~Node() {
@@ -113,6 +120,14 @@ std::string Node::Start() {
                net::Transport::ErrorName(rc);
     }
     m_options.port = m_transport.Port();
+    if (!m_options.events_path.empty()) {
+        std::string error = m_events.Open(m_options.events_path, m_node_id, m_options.port);
+        if (!error.empty())
+            return error;
+        m_traffic_timer = std::make_unique<net::Timer>(m_loop);
+        m_traffic_timer->Start(DEFAULT_TRAFFIC_EVENT_MS, DEFAULT_TRAFFIC_EVENT_MS,
+                               [this] { m_events.Traffic(m_peers.Metrics()); });
+    }
     // The peer manager was built before the stored id and the bound port were known.
     m_peers.SetIdentity(m_node_id, m_options.port);
     for (const PeerAddress& peer : m_options.peers)
@@ -140,6 +155,9 @@ void Node::Shutdown() {
     if (m_shutting_down)
         return;
     m_shutting_down = true;
+    if (m_traffic_timer)
+        m_traffic_timer->Stop();
+    m_events.Traffic(m_peers.Metrics());
     LOG_INFO("shutting down: closing %zu connections", m_transport.ConnectionCount());
     m_peers.Stop();
     m_miner.CancelAll();
@@ -166,6 +184,7 @@ TxResult Node::SubmitTransaction(const Transaction& tx) {
     if (result.status == TxStatus::Accepted) {
         LOG_INFO("transaction %s accepted (%s -> %s, %lld)", Short(result.txid).c_str(),
                  tx.sender.c_str(), tx.recipient.c_str(), static_cast<long long>(tx.amount));
+        m_events.TxSeen(result.txid, "self");
         m_peers.BroadcastTransactions({tx});
     }
     return result;
@@ -223,6 +242,8 @@ void Node::OnMined(std::uint64_t job_id, std::optional<std::uint64_t> proof) {
                  static_cast<unsigned long long>(entry->Height()), Short(entry->hash).c_str(),
                  entry->block.transactions.size(),
                  static_cast<unsigned long long>(entry->block.proof));
+        m_events.BlockMined(entry->hash, entry->Height(), entry->block.transactions.size());
+        m_events.BlockSeen(entry->hash, entry->Height(), "self");
         for (const BlockEntry* connected : result.connected)
             m_peers.BroadcastBlock(*connected);
         if (!m_mine_waiters.empty()) {

@@ -14,6 +14,7 @@
 #include "net/signal_watcher.h"
 #include "net/timer.h"
 #include "net/transport.h"
+#include "node/events.h"
 #include "p2p/peer_manager.h"
 
 #include <atomic>
@@ -41,6 +42,11 @@ struct NodeOptions {
     /** Mine continuously in the background, restarting on every new tip. */
     bool mine = false;
     unsigned threads = DEFAULT_MINER_THREADS;
+    /** Outbound links kept beyond --peer ones; 0 pins the mesh to --peer links (netsim). */
+    std::size_t target_outbound = DEFAULT_TARGET_OUTBOUND;
+    /** Test and measurement: JSON-lines event log path (empty: off) and POST /admin/links. */
+    std::string events_path;
+    bool admin = false;
 };
 
 class Node : public NodeControl {
@@ -82,6 +88,8 @@ private:
     std::uint64_t m_started_ns;
     /** Cleared first in the destructor: work posted from other threads checks it. */
     std::shared_ptr<std::atomic<bool>> m_alive;
+    /** Before m_peers, whose observers write to it. */
+    EventLog m_events;
 
     // Declaration order is destruction order reversed: the loop outlives everything on it.
     net::EventLoop m_loop;
@@ -94,6 +102,7 @@ private:
     std::unique_ptr<net::SignalWatcher> m_sigint;
     std::unique_ptr<net::SignalWatcher> m_sigterm;
     std::unique_ptr<net::Timer> m_shutdown_timer;
+    std::unique_ptr<net::Timer> m_traffic_timer;
     bool m_shutting_down = false;
 
     Miner m_miner;

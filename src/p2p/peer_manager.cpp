@@ -329,8 +329,8 @@ void PeerManager::OnClose(net::Connection& conn, std::string_view reason) {
         return;
     LOG_INFO("peer %s disconnected: %.*s", peer->Label().c_str(), static_cast<int>(reason.size()),
              reason.data());
-    if (peer->ready && m_callbacks.on_peer_link)
-        m_callbacks.on_peer_link(EventLabel(*peer), false, reason);
+    if (peer->ready && m_observers.on_peer_link)
+        m_observers.on_peer_link(EventLabel(*peer), false, reason);
     if (peer->outbound) {
         auto found = m_addresses.find(peer->address_key);
         if (found != m_addresses.end()) {
@@ -584,8 +584,8 @@ void PeerManager::HandleHello(Peer& peer, const Hello& hello) {
     LOG_INFO("peer %s connected (%s, node %s, height %llu)", peer.Label().c_str(),
              peer.outbound ? "outbound" : "inbound", ShortHash(hello.node_id).c_str(),
              static_cast<unsigned long long>(hello.height));
-    if (m_callbacks.on_peer_link)
-        m_callbacks.on_peer_link(EventLabel(peer), true, {});
+    if (m_observers.on_peer_link)
+        m_observers.on_peer_link(EventLabel(peer), true, {});
     if (m_options.listen_port != 0)
         Send(peer, RegisterPeer{"", m_options.listen_port});
     gossipchain::Peers share;
@@ -626,8 +626,8 @@ void PeerManager::HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from
                     LOG_INFO("block %llu %s accepted from %s",
                              static_cast<unsigned long long>(entry->Height()),
                              ShortHash(entry->hash).c_str(), peer.Label().c_str());
-                    if (m_callbacks.on_block_seen)
-                        m_callbacks.on_block_seen(entry->hash, entry->Height(), EventLabel(peer));
+                    if (m_observers.on_block_seen)
+                        m_observers.on_block_seen(entry->hash, entry->Height(), EventLabel(peer));
                     if (!from_chain)
                         RelayBlock(*entry, &peer);
                 }
@@ -635,8 +635,8 @@ void PeerManager::HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from
                     LOG_INFO("reorg depth %zu: tip %s -> %s", result.reorg_depth,
                              ShortHash(result.old_tip).c_str(),
                              ShortHash(m_chain.Tip().hash).c_str());
-                    if (m_callbacks.on_reorg) {
-                        m_callbacks.on_reorg(result.reorg_depth, result.old_tip,
+                    if (m_observers.on_reorg) {
+                        m_observers.on_reorg(result.reorg_depth, result.old_tip,
                                              m_chain.Tip().hash);
                     }
                 }
@@ -646,9 +646,9 @@ void PeerManager::HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from
                 progressed = true;
                 LOG_DEBUG("block %s from %s stored on a side branch",
                           ShortHash(result.hash).c_str(), peer.Label().c_str());
-                if (m_callbacks.on_block_seen) {
+                if (m_observers.on_block_seen) {
                     const BlockEntry* entry = m_chain.Find(result.hash);
-                    m_callbacks.on_block_seen(result.hash, entry ? entry->Height() : 0,
+                    m_observers.on_block_seen(result.hash, entry ? entry->Height() : 0,
                                               EventLabel(peer));
                 }
                 break;
@@ -727,8 +727,8 @@ void PeerManager::HandleTransactions(Peer& peer, const std::vector<Transaction>&
             peer.known.Insert(result.txid);
         if (result.status == TxStatus::Accepted) {
             accepted.push_back(tx);
-            if (m_callbacks.on_tx_seen)
-                m_callbacks.on_tx_seen(result.txid, EventLabel(peer));
+            if (m_observers.on_tx_seen)
+                m_observers.on_tx_seen(result.txid, EventLabel(peer));
             if (m_callbacks.on_transaction)
                 m_callbacks.on_transaction(tx);
         } else if (result.status == TxStatus::Invalid) {

@@ -131,7 +131,10 @@ public:
         std::function<void(const BlockResult&)> on_tip_changed;
         /** A transaction from a peer entered the mempool. */
         std::function<void(const Transaction&)> on_transaction;
-        // Observers for the event log (--events); left empty, they cost one test each.
+    };
+
+    /** Observers for the node's event log (--events); left empty, each costs one test. */
+    struct Observers {
         /** A block arrived from `from` and was stored (main chain or side branch). */
         std::function<void(const std::string& hash, std::uint64_t height, const std::string& from)>
             on_block_seen;
@@ -188,6 +191,8 @@ public:
     std::vector<PeerView> Peers() const;
     std::size_t ReadyPeerCount() const;
     const P2pMetrics& Metrics() const { return m_metrics; }
+    /** Sets the event observers; before Start() only. */
+    void SetObservers(Observers observers) { m_observers = std::move(observers); }
     /** Replaces the link shaping: closes links to newly blocked peers, redials healed ones. */
     void SetLinkShaping(LinkShaping shaping);
 
@@ -255,6 +260,7 @@ private:
     ChainState& m_chain;
     PeerManagerOptions m_options;
     Callbacks m_callbacks;
+    Observers m_observers;
     net::Transport* m_transport = nullptr;
     std::unique_ptr<net::Timer> m_tick;
     std::unordered_map<std::uint64_t, std::unique_ptr<Peer>> m_peers;

@@ -1,0 +1,78 @@
+#include "http/admin_api.h"
+
+#include "http/json_body.h"
+#include "p2p/peer_address.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace gossipchain {
+namespace {
+
+using Json = nlohmann::json;
+
+/** Reads an optional millisecond field into `out`; an error message, or empty. */
+std::string ReadMs(const Json& body, const char* key, std::uint64_t& out) {
+    if (!body.contains(key))
+        return {};
+    const Json& value = body[key];
+    if (!value.is_number_unsigned() || value.get<std::uint64_t>() > MAX_ADMIN_DELAY_MS) {
+        return std::string(key) + " must be an integer from 0 to " +
+               std::to_string(MAX_ADMIN_DELAY_MS);
+    }
+    out = value.get<std::uint64_t>();
+    return {};
+}
+
+/** Reads "blocked" into `out` as canonical host:port keys; an error message, or empty. */
+std::string ReadBlocked(const Json& body, std::vector<std::string>& out) {
+    if (!body.contains("blocked"))
+        return {};
+    const Json& list = body["blocked"];
+    if (!list.is_array())
+        return "blocked must be a list of \"host:port\" strings";
+    std::vector<std::string> keys;
+    for (const Json& item : list) {
+        PeerAddress address;
+        if (!item.is_string() || !ParseHostPort(item.get_ref<const std::string&>(), address))
+            return "blocked must be a list of \"host:port\" strings";
+        keys.push_back(FormatHostPort(address));
+    }
+    out = std::move(keys);
+    return {};
+}
+
+void SetLinks(PeerManager& peers, LinkShaping& current, const HttpRequest& request,
+              const Responder& respond) {
+    Json body;
+    if (auto refused = ReadJsonObjectBody(request, body))
+        return respond(std::move(*refused));
+    // Validate everything before applying anything.
+    LinkShaping next = current;
+    for (const std::string& error :
+         {ReadMs(body, "delay_ms", next.delay_ms), ReadMs(body, "jitter_ms", next.jitter_ms),
+          ReadBlocked(body, next.blocked)}) {
+        if (!error.empty())
+            return respond(JsonErrorResponse(400, error));
+    }
+    if (next.jitter_ms > next.delay_ms)
+        return respond(JsonErrorResponse(400, "jitter_ms must not exceed delay_ms"));
+    current = next;
+    peers.SetLinkShaping(next);
+    respond(JsonResponse(200, Json{{"delay_ms", next.delay_ms},
+                                   {"jitter_ms", next.jitter_ms},
+                                   {"blocked", next.blocked}}));
+}
+
+}  // namespace
+
+void RegisterAdminRoutes(Router& router, PeerManager& peers) {
+    auto current = std::make_shared<LinkShaping>();
+    router.Add("POST", "/admin/links",
+               [&peers, current](const HttpRequest& request, Responder respond) {
+                   SetLinks(peers, *current, request, respond);
+               });
+}
+
+}  // namespace gossipchain
