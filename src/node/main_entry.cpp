@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <thread>
@@ -95,6 +96,9 @@ int NodeMain(int argc, char** argv) {
     if (options.data_dir.empty())
         options.data_dir = "data/" + std::to_string(options.port);
 
+    // A peer that closes while we write makes write(2) raise SIGPIPE, whose default action
+    // kills the node; the write's EPIPE already closes that one link.
+    std::signal(SIGPIPE, SIG_IGN);
     Node node(options);
     std::string error = node.Start();
     if (!error.empty()) {
