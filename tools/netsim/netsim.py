@@ -1,0 +1,906 @@
+#!/usr/bin/env python3
+"""netsim: launch a mesh of real gossipchain processes on loopback, run a scenario, report.
+
+  python3 tools/netsim/netsim.py run SCENARIO.toml --out DIR   run a scenario, write DIR/report.json
+  python3 tools/netsim/netsim.py up --nodes N --topology KIND  start a mesh, print URLs, wait for ^C
+
+Nodes record events (--events, one JSON line each, CLOCK_REALTIME nanoseconds); one machine means
+one clock, so first-seen times across nodes subtract to exact propagation delays. Latency and
+partitions are applied by the nodes themselves through their loopback-only admin endpoint
+(--admin, POST /admin/links), since the kernel here has no netem. See docs/netsim.md.
+
+Exit status: 0 every check held, 1 a check failed, 77 the scenario cannot run here.
+Python standard library only; plots are drawn when matplotlib is importable.
+"""
+
+import argparse
+import concurrent.futures
+import csv
+import hashlib
+import http.client
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_NODE = ROOT / "build-release" / "bin" / "gossipchain"
+SCHEMA = "netsim-report/1"
+EXIT_OK, EXIT_FAIL, EXIT_SKIP = 0, 1, 77
+TOPOLOGIES = ("line", "ring", "star", "full", "random-k")
+# A node accepts at most this many inbound links (DEFAULT_MAX_INBOUND in peer_manager.h).
+MAX_INBOUND = 125
+
+
+class CannotRun(Exception):
+    """The scenario cannot run on this machine (exit 77)."""
+
+
+def log(msg):
+    print(f"netsim: {msg}", flush=True)
+
+
+def percentiles(values):
+    if not values:
+        return {"count": 0, "p50": None, "p90": None, "p95": None, "p99": None, "max": None}
+    s = sorted(values)
+
+    def pick(q):  # nearest-rank percentile
+        return round(s[min(len(s) - 1, max(0, int(-(-q * len(s) // 100)) - 1))], 3)
+
+    return {"count": len(s), "p50": pick(50), "p90": pick(90), "p95": pick(95), "p99": pick(99),
+            "max": round(s[-1], 3)}
+
+
+# ---------------------------------------------------------------- topology
+
+def build_topology(kind, n, k, rng):
+    """Directed dial edges (a dials b); the undirected graph must be connected."""
+    if kind not in TOPOLOGIES:
+        raise ValueError(f"unknown topology {kind!r} (one of {', '.join(TOPOLOGIES)})")
+    if n < 2:
+        return []
+    if kind == "line":
+        return [(i, i + 1) for i in range(n - 1)]
+    if kind == "ring":
+        return [(i, (i + 1) % n) for i in range(n)] if n > 2 else [(0, 1)]
+    if kind == "star":
+        if n - 1 > MAX_INBOUND:
+            raise ValueError(f"star with {n} nodes exceeds the hub's {MAX_INBOUND} inbound links")
+        return [(i, 0) for i in range(1, n)]
+    if kind == "full":
+        if n - 1 > MAX_INBOUND:
+            raise ValueError(f"full mesh of {n} nodes exceeds {MAX_INBOUND} inbound links")
+        return [(a, b) for a in range(n) for b in range(a + 1, n)]
+    k = min(k, n - 1)
+    for _ in range(100):
+        linked = set()
+        edges = []
+        for a in range(n):
+            others = [b for b in range(n) if b != a and frozenset((a, b)) not in linked]
+            for b in rng.sample(others, min(k, len(others))):
+                linked.add(frozenset((a, b)))
+                edges.append((a, b))
+        if connected(n, edges):
+            return edges
+    raise ValueError(f"random-k with k={k} gave no connected graph in 100 tries")
+
+
+def connected(n, edges):
+    adj = {i: set() for i in range(n)}
+    for a, b in edges:
+        adj[a].add(b)
+        adj[b].add(a)
+    seen, todo = {0}, [0]
+    while todo:
+        for b in adj[todo.pop()]:
+            if b not in seen:
+                seen.add(b)
+                todo.append(b)
+    return len(seen) == n
+
+
+# ---------------------------------------------------------------- processes
+
+def free_ports(count):
+    """Ports the kernel hands out now; all sockets are held until every port is picked."""
+    socks, ports = [], []
+    try:
+        for _ in range(count):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+            ports.append(s.getsockname()[1])
+    finally:
+        for s in socks:
+            s.close()
+    return ports
+
+
+def request(port, method, path, body=None, timeout=10.0):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        headers = {}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        conn.request(method, path, body=data, headers=headers)
+        resp = conn.getresponse()
+        raw = resp.read()
+        try:
+            return resp.status, json.loads(raw)
+        except ValueError:
+            return resp.status, raw.decode(errors="replace")
+    finally:
+        conn.close()
+
+
+class Node:
+    def __init__(self, index, port, workdir, binary, args):
+        self.index = index
+        self.port = port
+        self.dir = workdir / f"node-{index:03d}"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.binary = binary
+        self.args = args  # extra flags (difficulty, --peer ...)
+        self.proc = None
+        self.incarnation = -1
+        self.down_since = None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def address(self):
+        return f"127.0.0.1:{self.port}"
+
+    def start(self):
+        self.incarnation += 1
+        cmd = [str(self.binary), "--port", str(self.port), "--bind", "127.0.0.1",
+               "--data-dir", str(self.dir / "data"), "--admin", "--target-outbound", "0",
+               "--events", str(self.dir / f"events-{self.incarnation}.ndjson"),
+               "--log-level", "warn"] + self.args
+        out = open(self.dir / f"node-{self.incarnation}.log", "wb")
+        # Own process group: cleanup kills the group, and ^C in the terminal reaches only us.
+        self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        out.close()
+        self.down_since = None
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill9(self):
+        if self.alive():
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        self.down_since = time.time_ns()
+
+    def stop(self, grace_s=3.0):
+        if not self.alive():
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=grace_s)
+        except (subprocess.TimeoutExpired, ProcessLookupError):
+            pass
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    def status(self):
+        try:
+            code, body = request(self.port, "GET", "/status", timeout=5)
+            return body if code == 200 and isinstance(body, dict) else None
+        except OSError:
+            return None
+
+
+class Mesh:
+    """N node processes on loopback with a fixed dial topology; always torn down by close()."""
+
+    def __init__(self, binary, n, kind, k, rng, workdir, difficulty, pow_rule):
+        self.kind, self.k = kind, k
+        self.edges = build_topology(kind, n, k, rng)
+        self.degree = [0] * n
+        for a, b in self.edges:
+            self.degree[a] += 1
+            self.degree[b] += 1
+        ports = free_ports(n)
+        self.nodes = []
+        for i in range(n):
+            peers = []
+            for a, b in self.edges:
+                if a == i:
+                    peers += ["--peer", f"127.0.0.1:{ports[b]}"]
+            args = ["--difficulty", str(difficulty), "--pow", pow_rule, "--threads", "1"] + peers
+            self.nodes.append(Node(i, ports[i], workdir, binary, args))
+        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=min(32, max(4, n)))
+
+    def start(self, timeout_s):
+        for node in self.nodes:
+            node.start()
+        self.wait_ready(self.nodes, timeout_s)
+
+    def wait_ready(self, nodes, timeout_s):
+        """Until each node answers HTTP and has a ready link for every topology edge."""
+        deadline = time.monotonic() + timeout_s
+        pending = list(nodes)
+        while pending:
+            for node in pending:
+                if not node.alive():
+                    tail = (node.dir / f"node-{node.incarnation}.log").read_text(errors="replace")
+                    raise CannotRun(f"node {node.index} exited: {tail[-400:].strip()}")
+            states = list(self.pool.map(lambda nd: nd.status(), pending))
+            pending = [nd for nd, st in zip(pending, states)
+                       if st is None or st.get("peers", 0) < self.live_degree(nd)]
+            if pending and time.monotonic() > deadline:
+                raise RuntimeError(f"{len(pending)} nodes not ready after {timeout_s:.0f} s "
+                                   f"(first: node {pending[0].index})")
+            if pending:
+                time.sleep(0.05)
+
+    def live_degree(self, node):
+        i = node.index
+        return sum(1 for a, b in self.edges
+                   if (a == i and self.nodes[b].alive()) or (b == i and self.nodes[a].alive()))
+
+    def live(self):
+        return [n for n in self.nodes if n.alive()]
+
+    def statuses(self, nodes=None):
+        nodes = nodes if nodes is not None else self.live()
+        return list(self.pool.map(lambda nd: nd.status(), nodes))
+
+    def wait_converged(self, timeout_s):
+        """Milliseconds until every live node reports one tip, or None at the timeout."""
+        start = time.monotonic()
+        while True:
+            states = self.statuses()
+            tips = {s["tip"] if s else None for s in states}
+            if len(tips) == 1 and None not in tips:
+                return (time.monotonic() - start) * 1000.0
+            if time.monotonic() - start > timeout_s:
+                return None
+            time.sleep(0.01)
+
+    def close(self):
+        threads = [threading.Thread(target=n.stop) for n in self.nodes]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+# ---------------------------------------------------------------- node binary
+
+def find_node(path):
+    if path:
+        p = Path(path)
+        if not p.is_file() or not os.access(p, os.X_OK):
+            raise CannotRun(f"--node {path}: not an executable file")
+        return p
+    if DEFAULT_NODE.is_file():
+        return DEFAULT_NODE
+    log(f"building the node into {DEFAULT_NODE.parent.parent} ...")
+    env = dict(os.environ, BUILD_TARGET="gossipchain")
+    rc = subprocess.call([str(ROOT / "tools" / "build.sh"), str(ROOT / "build-release"), "Release",
+                          "-DGOSSIPCHAIN_BENCH=OFF"], env=env)
+    if rc != 0 or not DEFAULT_NODE.is_file():
+        raise CannotRun("the node did not build (pass --node PATH to use another binary)")
+    return DEFAULT_NODE
+
+
+def git_revision():
+    try:
+        return subprocess.check_output(["git", "-C", str(ROOT), "rev-parse", "HEAD"],
+                                       stderr=subprocess.DEVNULL, text=True).strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+# ---------------------------------------------------------------- scenario steps
+
+def select(spec, mesh, rng):
+    """Node indices named by a step: a list, "all", "random", or {"group": i} of a partition."""
+    if spec is None or spec == "all":
+        return [n.index for n in mesh.nodes]
+    if spec == "random":
+        return [rng.choice([n.index for n in mesh.live()])]
+    if isinstance(spec, int):
+        return [spec]
+    return list(spec)
+
+
+def halves(n):
+    return [list(range(n // 2)), list(range(n // 2, n))]
+
+
+class Run:
+    def __init__(self, scenario, mesh, rng, out):
+        self.scenario = scenario
+        self.mesh = mesh
+        self.rng = rng
+        self.out = out
+        self.markers = []  # (t_ns, kind, detail) for plots and calm windows
+        self.convergence = []
+        self.txs = []  # (txid, node index, t_ns, incarnation) of accepted submissions
+        self.mined_by_step = []  # (step, node, hash)
+        self.background = []
+        self.stop_background = threading.Event()
+        self.shaping = {"delay_ms": 0, "jitter_ms": 0}
+        self.lock = threading.Lock()
+        self.errors = []
+
+    def mark(self, kind, detail=""):
+        with self.lock:
+            self.markers.append((time.time_ns(), kind, detail))
+
+    def mine(self, index):
+        node = self.mesh.nodes[index]
+        try:
+            code, body = request(node.port, "GET", "/mine", timeout=60)
+        except OSError as e:
+            with self.lock:
+                self.errors.append(f"mine on node {index}: {e}")
+            return None
+        if code != 200:
+            with self.lock:
+                self.errors.append(f"mine on node {index}: HTTP {code} {body}")
+            return None
+        return body
+
+    def submit_tx(self, index, rng):
+        tx = {"sender": f"netsim-{index}", "recipient": f"r{rng.randrange(1000)}",
+              "amount": rng.randrange(1, 100), "id": "%032x" % rng.getrandbits(128)}
+        txid = hashlib.sha256(json.dumps(tx, sort_keys=True).encode()).hexdigest()
+        node = self.mesh.nodes[index]
+        try:
+            code, _ = request(node.port, "POST", "/transactions/new", tx, timeout=10)
+        except OSError:
+            return
+        if code in (200, 201):
+            with self.lock:
+                self.txs.append((txid, index, time.time_ns(), node.incarnation))
+
+    def set_links(self, index, body):
+        node = self.mesh.nodes[index]
+        if not node.alive():
+            return
+        code, answer = request(node.port, "POST", "/admin/links", body)
+        if code != 200:
+            raise RuntimeError(f"admin/links on node {index}: HTTP {code} {answer}")
+
+    def step(self, i, step):
+        action = step["action"]
+        mesh = self.mesh
+        if action == "sleep":
+            time.sleep(float(step["seconds"]))
+        elif action == "mine":
+            for _ in range(int(step.get("count", 1))):
+                for idx in select(step.get("nodes", "random"), mesh, self.rng):
+                    block = self.mine(idx)
+                    if block:
+                        self.mined_by_step.append((i, idx))
+                    if step.get("converge", True):
+                        ms = mesh.wait_converged(float(step.get("timeout_s", 10)))
+                        self.convergence.append({"after": "mine", "step": i, "node": idx,
+                                                 "ms": None if ms is None else round(ms, 3)})
+        elif action in ("mine_poisson", "tx_load"):
+            self.start_background(i, step)
+        elif action == "join":
+            self.join_background()
+        elif action == "partition":
+            groups = step.get("groups", "halves")
+            groups = halves(len(mesh.nodes)) if groups == "halves" else groups
+            self.mark("partition", json.dumps(groups))
+            group_of = {m: g for g, members in enumerate(groups) for m in members}
+            for node in mesh.nodes:
+                g = group_of.get(node.index)
+                blocked = [o.address for o in mesh.nodes
+                           if o is not node and group_of.get(o.index) != g]
+                self.set_links(node.index, {"blocked": blocked})
+        elif action == "heal":
+            t0 = time.monotonic()
+            self.mark("heal")
+            for node in mesh.nodes:
+                self.set_links(node.index, {"blocked": []})
+            self.record_convergence(i, "heal", t0, step)
+        elif action == "latency":
+            body = {"delay_ms": int(step.get("delay_ms", 0)),
+                    "jitter_ms": int(step.get("jitter_ms", 0))}
+            self.shaping = body
+            self.mark("latency", json.dumps(body))
+            for idx in select(step.get("nodes", "all"), mesh, self.rng):
+                self.set_links(idx, body)
+        elif action == "kill":
+            for idx in select(step.get("nodes", "random"), mesh, self.rng):
+                self.mark("kill", str(idx))
+                mesh.nodes[idx].kill9()
+        elif action == "restart":
+            t0 = time.monotonic()
+            targets = [mesh.nodes[idx] for idx in select(step.get("nodes"), mesh, self.rng)
+                       if not mesh.nodes[idx].alive()]
+            for node in targets:
+                self.mark("restart", str(node.index))
+                node.start()
+            mesh.wait_ready(targets, float(step.get("timeout_s", 20)))
+            for node in targets:  # a restarted node starts without shaping
+                if self.shaping["delay_ms"]:
+                    self.set_links(node.index, self.shaping)
+            self.record_convergence(i, "restart", t0, step)
+        elif action == "wait_converged":
+            self.record_convergence(i, "wait", time.monotonic(), step)
+        else:
+            raise ValueError(f"step {i}: unknown action {action!r}")
+
+    def record_convergence(self, i, after, t0, step):
+        ms = self.mesh.wait_converged(float(step.get("timeout_s", 10)))
+        total = None if ms is None else round((time.monotonic() - t0) * 1000.0, 3)
+        self.convergence.append({"after": after, "step": i, "ms": total})
+
+    def start_background(self, i, step):
+        rng = random.Random(self.rng.getrandbits(64))
+        duration = float(step.get("duration_s", 10))
+        spec = step.get("nodes", "all")
+
+        def targets():
+            live = [n.index for n in self.mesh.live()]
+            return [x for x in select(spec, self.mesh, rng) if x in live] or live
+
+        def loop():
+            end = time.monotonic() + duration
+            if step["action"] == "mine_poisson":
+                mean = float(step.get("interval_s", 1.0))
+                while not self.stop_background.is_set():
+                    wait = rng.expovariate(1.0 / mean)
+                    if time.monotonic() + wait > end or self.stop_background.wait(wait):
+                        break
+                    idx = rng.choice(targets())
+                    threading.Thread(target=self.mine, args=(idx,), daemon=True).start()
+            else:
+                rate = float(step.get("rate", 10))
+                nxt = time.monotonic()
+                while not self.stop_background.is_set() and time.monotonic() < end:
+                    self.submit_tx(rng.choice(targets()), rng)
+                    nxt += 1.0 / rate
+                    delay = nxt - time.monotonic()
+                    if delay > 0 and self.stop_background.wait(delay):
+                        break
+
+        t = threading.Thread(target=loop, daemon=True)
+        t.start()
+        self.background.append(t)
+
+    def join_background(self):
+        for t in self.background:
+            t.join()
+        self.background = []
+        time.sleep(0.2)  # let the last /mine calls answer
+
+
+# ---------------------------------------------------------------- analysis
+
+def read_events(mesh):
+    """Every node's events, each tagged with the node index and incarnation, in time order."""
+    events = []
+    for node in mesh.nodes:
+        for inc in range(node.incarnation + 1):
+            path = node.dir / f"events-{inc}.ndjson"
+            if not path.exists():
+                continue
+            for line in path.read_text(errors="replace").splitlines():
+                try:
+                    ev = json.loads(line)
+                except ValueError:
+                    continue  # a torn last line of a killed node
+                ev["node"] = node.index
+                ev["inc"] = inc
+                events.append(ev)
+    events.sort(key=lambda e: e["t_ns"])
+    return events
+
+
+def disturbed_windows(markers, end_ns):
+    """Intervals in which the mesh was partitioned or a node was down."""
+    windows, part_start, down = [], None, {}
+    for t, kind, detail in sorted(markers):
+        if kind == "partition" and part_start is None:
+            part_start = t
+        elif kind == "heal" and part_start is not None:
+            windows.append((part_start, t))
+            part_start = None
+        elif kind == "kill":
+            down.setdefault(detail, t)
+        elif kind == "restart" and detail in down:
+            windows.append((down.pop(detail), t))
+    if part_start is not None:
+        windows.append((part_start, end_ns))
+    windows += [(t, end_ns) for t in down.values()]
+    return windows
+
+
+def analyse(run, events, final, chain_hashes, started_ns, ended_ns):
+    mesh = run.mesh
+    n = len(mesh.nodes)
+    mined = {}
+    first_seen = {}
+    for ev in events:
+        if ev["ev"] == "block_mined" and ev["hash"] not in mined:
+            mined[ev["hash"]] = ev
+        elif ev["ev"] == "block_seen":
+            first_seen.setdefault((ev["hash"], ev["node"]), ev)
+    windows = disturbed_windows(run.markers, ended_ns)
+
+    def calm(t):
+        return not any(a - 1_000_000_000 <= t <= b + 1_000_000_000 for a, b in windows)
+
+    arrivals, delays, per_block_max = [], [], {}
+    for h, m in mined.items():
+        for node in range(n):
+            seen = first_seen.get((h, node))
+            if not seen:
+                continue
+            d = (seen["t_ns"] - m["t_ns"]) / 1e6
+            arrivals.append([h, m["height"], m["node"], node, m["t_ns"], seen["t_ns"], round(d, 3)])
+            if node != m["node"] and calm(m["t_ns"]):
+                delays.append(d)
+                per_block_max[h] = max(per_block_max.get(h, 0.0), d)
+
+    tx_origin, tx_delays = {}, []
+    for ev in events:
+        if ev["ev"] == "tx_seen" and ev["from"] == "self":
+            tx_origin.setdefault(ev["txid"], ev)
+    tx_first = {}
+    for ev in events:
+        if ev["ev"] == "tx_seen" and ev["from"] != "self":
+            tx_first.setdefault((ev["txid"], ev["node"]), ev["t_ns"])
+    for (txid, node), t in tx_first.items():
+        o = tx_origin.get(txid)
+        if o and node != o["node"] and calm(o["t_ns"]):
+            tx_delays.append((t - o["t_ns"]) / 1e6)
+
+    reorgs = [ev for ev in events if ev["ev"] == "reorg"]
+    main = sum(1 for h in mined if h in chain_hashes)
+    bytes_in, bytes_out = {}, {}
+    received = 0
+    for node in mesh.nodes:
+        for inc in range(node.incarnation + 1):
+            last = None
+            for ev in events:
+                if ev["node"] == node.index and ev["inc"] == inc and ev["ev"] == "traffic":
+                    last = ev
+            if last:
+                for t, b in last["bytes_in"].items():
+                    bytes_in[t] = bytes_in.get(t, 0) + b
+                for t, b in last["bytes_out"].items():
+                    bytes_out[t] = bytes_out.get(t, 0) + b
+                received += last["blocks_received"]
+    firsts_from_peers = sum(1 for (h, nd), ev in first_seen.items() if ev["from"] != "self")
+    return {
+        "arrivals": arrivals,
+        "blocks": {
+            "mined": len(mined), "main_chain": main, "stale": len(mined) - main,
+            "stale_rate": round((len(mined) - main) / len(mined), 4) if mined else 0.0,
+            "final_height": max((s["height"] for s in final if s), default=None),
+            "reorgs": len(reorgs), "max_reorg_depth": max((r["depth"] for r in reorgs), default=0),
+        },
+        "block_propagation_ms": percentiles(delays),
+        "block_full_reach_ms": percentiles(list(per_block_max.values())),
+        "tx_propagation_ms": percentiles(tx_delays),
+        "bandwidth": {
+            "bytes_in_by_message": dict(sorted(bytes_in.items())),
+            "bytes_out_by_message": dict(sorted(bytes_out.items())),
+            "total_bytes_out": sum(bytes_out.values()),
+            "blocks_received": received,
+            "blocks_first_seen_from_peers": firsts_from_peers,
+            "duplicate_block_ratio": round(1 - firsts_from_peers / received, 4) if received else 0,
+        },
+    }
+
+
+def chain_hashes_of(port):
+    code, body = request(port, "GET", "/chain", timeout=30)
+    if code != 200:
+        return [], []
+    hashes = [hashlib.sha256(json.dumps(b, sort_keys=True).encode()).hexdigest()
+              for b in body["chain"]]
+    txids = {hashlib.sha256(json.dumps(t, sort_keys=True).encode()).hexdigest()
+             for b in body["chain"] for t in b["transactions"]}
+    return hashes, txids
+
+
+def mempool_of(port):
+    code, body = request(port, "GET", "/transactions/pending", timeout=10)
+    if code != 200:
+        return set()
+    return {hashlib.sha256(json.dumps(t, sort_keys=True).encode()).hexdigest()
+            for t in body["transactions"]}
+
+
+def plots(out, report, events, arrivals, markers, t0_ns):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return []
+    made = []
+    delays = sorted(a[6] for a in arrivals if a[2] != a[3])
+    if delays:
+        fig, ax = plt.subplots(figsize=(6, 4))
+        ax.plot(delays, [(i + 1) / len(delays) for i in range(len(delays))])
+        ax.set_xlabel("block arrival delay after mining (ms)")
+        ax.set_ylabel("fraction of (block, node) arrivals")
+        ax.set_title("Block propagation CDF")
+        ax.grid(True, alpha=0.3)
+        fig.tight_layout()
+        fig.savefig(out / "propagation_cdf.png", dpi=100)
+        plt.close(fig)
+        made.append("propagation_cdf.png")
+    heights = {}
+    for ev in events:
+        if ev["ev"] == "block_seen":
+            series = heights.setdefault(ev["node"], ([], []))
+            h = max(ev["height"], series[1][-1] if series[1] else 0)
+            series[0].append((ev["t_ns"] - t0_ns) / 1e9)
+            series[1].append(h)
+    for name, only_disturbed in (("height_over_time.png", False), ("partition_heal.png", True)):
+        if only_disturbed and not any(k in ("partition", "heal", "kill") for _, k, _ in markers):
+            continue
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        for node, (xs, ys) in sorted(heights.items()):
+            ax.step(xs, ys, where="post", linewidth=0.8, alpha=0.7)
+        for t, kind, _ in markers:
+            ax.axvline((t - t0_ns) / 1e9, color={"partition": "red", "heal": "green",
+                                                  "kill": "black", "restart": "blue"}.get(kind, "grey"),
+                       linestyle="--", linewidth=0.8)
+            ax.text((t - t0_ns) / 1e9, ax.get_ylim()[1], kind, rotation=90, fontsize=7, va="top")
+        ax.set_xlabel("seconds since the mesh was up")
+        ax.set_ylabel("best height seen")
+        ax.set_title("Height per node" + (" around partition / heal / kill" if only_disturbed else ""))
+        fig.tight_layout()
+        fig.savefig(out / name, dpi=100)
+        plt.close(fig)
+        made.append(name)
+    return made
+
+
+# ---------------------------------------------------------------- commands
+
+def evaluate_checks(cfg, res, run, final, convergence, tx_check):
+    checks = []
+
+    def check(name, ok, detail):
+        checks.append({"name": name, "ok": bool(ok), "detail": detail})
+
+    tips = {s["tip"] for s in final if s}
+    check("all_nodes_answer", all(final), f"{sum(1 for s in final if s)}/{len(final)} answered")
+    if cfg.get("converged", True):
+        check("converged", len(tips) == 1, f"{len(tips)} distinct tips at the end")
+    if "block_p99_ms_max" in cfg:
+        p99 = res["block_propagation_ms"]["p99"]
+        check("block_propagation_p99", p99 is not None and p99 < cfg["block_p99_ms_max"],
+              f"p99 {p99} ms, limit {cfg['block_p99_ms_max']} ms")
+    for after in ("heal", "restart", "mine"):
+        key = f"{after}_converge_ms_max"
+        if key in cfg:
+            got = [c["ms"] for c in convergence if c["after"] == after]
+            ok = bool(got) and all(m is not None and m < cfg[key] for m in got)
+            check(f"{after}_convergence", ok, f"{got} ms, limit {cfg[key]} ms")
+    if "min_blocks_mined" in cfg:
+        check("blocks_mined", res["blocks"]["mined"] >= cfg["min_blocks_mined"],
+              f"{res['blocks']['mined']} mined, at least {cfg['min_blocks_mined']}")
+    if cfg.get("txs_not_lost", False):
+        check("txs_not_lost", tx_check["lost"] == 0,
+              f"{tx_check['submitted']} submitted: {tx_check['in_chain']} in the chain, "
+              f"{tx_check['in_mempool']} back in their node's mempool, {tx_check['lost']} lost")
+    if cfg.get("reorg_seen", False):
+        check("reorg_seen", res["blocks"]["reorgs"] > 0, f"{res['blocks']['reorgs']} reorgs")
+    check("no_step_errors", not run.errors, "; ".join(run.errors[:5]) or "none")
+    return checks
+
+
+def cmd_run(args):
+    scenario_path = Path(args.scenario)
+    scenario = tomllib.loads(scenario_path.read_text())
+    seed = args.seed if args.seed is not None else scenario.get("seed")
+    if seed is None:
+        seed = random.SystemRandom().randrange(2**32)
+    rng = random.Random(seed)
+    out = Path(args.out)
+    if out.exists():
+        shutil.rmtree(out / "nodes", ignore_errors=True)
+    out.mkdir(parents=True, exist_ok=True)
+    n = int(scenario.get("nodes", 8))
+    topo = scenario.get("topology", {})
+    kind, k = topo.get("kind", "random-k"), int(topo.get("k", 3))
+    log(f"scenario {scenario.get('name', scenario_path.stem)}: {n} nodes, {kind}"
+        f"{f' k={k}' if kind == 'random-k' else ''}, seed {seed} "
+        f"(repeat with --seed {seed})")
+    binary = find_node(args.node)
+    mesh = Mesh(binary, n, kind, k, rng, out / "nodes", int(scenario.get("difficulty", 3)),
+                scenario.get("pow", "linked"))
+    started_ns = time.time_ns()
+    run = Run(scenario, mesh, rng, out)
+    try:
+        try:
+            mesh.start(float(scenario.get("startup_timeout_s", 15 + n * 0.25)))
+        except RuntimeError as e:
+            raise CannotRun(f"mesh did not come up: {e}")
+        up_ns = time.time_ns()
+        log(f"mesh up in {(up_ns - started_ns) / 1e9:.2f} s")
+        run.mark("up")
+        for i, step in enumerate(scenario.get("steps", [])):
+            run.step(i, step)
+        run.join_background()
+        final_wait = run.mesh.wait_converged(float(scenario.get("final_timeout_s", 10)))
+        run.convergence.append({"after": "end", "step": None,
+                                "ms": None if final_wait is None else round(final_wait, 3)})
+        final = mesh.statuses(mesh.nodes)
+        ref = next((nd for nd, st in zip(mesh.nodes, final) if st), None)
+        chain_hashes, chain_txids = chain_hashes_of(ref.port) if ref else ([], set())
+        tx_check = {"submitted": len(run.txs), "in_chain": 0, "in_mempool": 0, "lost": 0}
+        pools = {}
+        for txid, idx, _, inc in run.txs:
+            node = mesh.nodes[idx]
+            if txid in chain_txids:
+                tx_check["in_chain"] += 1
+                continue
+            if node.incarnation != inc:
+                continue  # a restarted node forgot its mempool (no storage yet)
+            if idx not in pools:
+                pools[idx] = mempool_of(node.port) if node.alive() else set()
+            if txid in pools[idx]:
+                tx_check["in_mempool"] += 1
+            else:
+                tx_check["lost"] += 1
+    finally:
+        ended_ns = time.time_ns()
+        mesh.close()
+    events = read_events(mesh)
+    with open(out / "events.ndjson", "w") as f:
+        for ev in events:
+            f.write(json.dumps(ev, separators=(",", ":")) + "\n")
+    res = analyse(run, events, final, set(chain_hashes), started_ns, ended_ns)
+    with open(out / "block_arrivals.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["hash", "height", "origin", "node", "t_mined_ns", "t_seen_ns", "delay_ms"])
+        w.writerows(res["arrivals"])
+    checks = evaluate_checks(scenario.get("checks", {}), res, run, final, run.convergence,
+                             tx_check)
+    passed = all(c["ok"] for c in checks)
+    report = {
+        "schema": SCHEMA,
+        "run": {"seed": seed, "started_ns": started_ns, "duration_s": round((ended_ns - started_ns) / 1e9, 3),
+                "git_revision": git_revision(), "node_binary": str(binary),
+                "scenario_file": str(scenario_path), "cpus": os.cpu_count()},
+        "config": {"nodes": n,
+                   "topology": {"kind": kind, "k": k if kind == "random-k" else None,
+                                "edges": [list(e) for e in mesh.edges], "connected": True},
+                   "links": {"final_delay_ms": run.shaping["delay_ms"],
+                             "final_jitter_ms": run.shaping["jitter_ms"]},
+                   "difficulty": int(scenario.get("difficulty", 3)),
+                   "pow": scenario.get("pow", "linked"),
+                   "scenario": {"name": scenario.get("name", scenario_path.stem),
+                                "description": scenario.get("description", ""),
+                                "steps": scenario.get("steps", []),
+                                "checks": scenario.get("checks", {})}},
+        "blocks": res["blocks"],
+        "block_propagation_ms": res["block_propagation_ms"],
+        "block_full_reach_ms": res["block_full_reach_ms"],
+        "tx_propagation_ms": res["tx_propagation_ms"],
+        "convergence": run.convergence,
+        "transactions": tx_check,
+        "bandwidth": res["bandwidth"],
+        "nodes": [{"index": nd.index, "url": nd.url, "alive_at_end": st is not None,
+                   "restarts": nd.incarnation, "height": st and st["height"],
+                   "tip": st and st["tip"], "mempool": st and st["mempool"],
+                   "peers": st and st["peers"], "degree": mesh.degree[nd.index]}
+                  for nd, st in zip(mesh.nodes, final)],
+        "markers": [{"t_ns": t, "kind": kd, "detail": d} for t, kd, d in run.markers],
+        "checks": checks,
+        "pass": passed,
+    }
+    report["plots"] = plots(out, report, events, res["arrivals"], run.markers, up_ns)
+    (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    summary(report, out)
+    if not args.keep:
+        # Data dirs and per-node logs are large at 256 nodes; events.ndjson holds the record.
+        shutil.rmtree(out / "nodes", ignore_errors=True)
+    return EXIT_OK if passed else EXIT_FAIL
+
+
+def summary(r, out):
+    b, p, t = r["blocks"], r["block_propagation_ms"], r["tx_propagation_ms"]
+    print(f"--- {r['config']['scenario']['name']}: {r['config']['nodes']} nodes "
+          f"{r['config']['topology']['kind']}, seed {r['run']['seed']}, "
+          f"{r['run']['duration_s']} s")
+    print(f"blocks: {b['mined']} mined, {b['main_chain']} on the main chain, {b['stale']} stale, "
+          f"{b['reorgs']} reorgs (max depth {b['max_reorg_depth']}), final height {b['final_height']}")
+    print(f"block propagation ms: p50 {p['p50']} p90 {p['p90']} p99 {p['p99']} max {p['max']} "
+          f"({p['count']} arrivals)")
+    print(f"tx propagation ms:    p50 {t['p50']} p99 {t['p99']} ({t['count']} arrivals)")
+    conv = [(c["after"], c["ms"]) for c in r["convergence"] if c["after"] != "mine"]
+    if conv:
+        print("convergence ms: " + ", ".join(f"{a} {m}" for a, m in conv))
+    for c in r["checks"]:
+        print(f"  [{'ok' if c['ok'] else 'FAIL'}] {c['name']}: {c['detail']}")
+    print(f"{'PASS' if r['pass'] else 'FAIL'}; report in {out / 'report.json'}")
+
+
+def cmd_up(args):
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
+    rng = random.Random(seed)
+    binary = find_node(args.node)
+    workdir = Path(tempfile.mkdtemp(prefix="netsim-up-"))
+    log(f"{args.nodes} nodes, {args.topology}, seed {seed}, data in {workdir}")
+    mesh = Mesh(binary, args.nodes, args.topology, args.k, rng, workdir, args.difficulty, "linked")
+    try:
+        mesh.start(15 + args.nodes * 0.25)
+        for node in mesh.nodes:
+            print(f"node {node.index:3d}  {node.url}  events {node.dir}/events-0.ndjson",
+                  flush=True)
+        print(f"edges: {' '.join(f'{a}-{b}' for a, b in mesh.edges)}", flush=True)
+        log("mesh up; Ctrl-C stops every node and removes the data")
+        while True:
+            time.sleep(1)
+            dead = [n.index for n in mesh.nodes if not n.alive()]
+            if dead:
+                log(f"nodes exited: {dead}")
+                return EXIT_FAIL
+    finally:
+        mesh.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="netsim.py", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_p = sub.add_parser("run", help="run a scenario file and write a report")
+    run_p.add_argument("scenario")
+    run_p.add_argument("--out", required=True, help="directory for report.json and the rest")
+    run_p.add_argument("--node", help="gossipchain binary (default: build-release, built if missing)")
+    run_p.add_argument("--seed", type=int, help="override the scenario's seed")
+    run_p.add_argument("--keep", action="store_true", help="keep per-node data dirs and logs")
+    up_p = sub.add_parser("up", help="start a mesh and keep it running until Ctrl-C")
+    up_p.add_argument("--nodes", type=int, required=True)
+    up_p.add_argument("--topology", choices=TOPOLOGIES, default="random-k")
+    up_p.add_argument("--k", type=int, default=3, help="outbound links per node for random-k")
+    up_p.add_argument("--difficulty", type=int, default=4)
+    up_p.add_argument("--node")
+    up_p.add_argument("--seed", type=int)
+    args = parser.parse_args(argv)
+
+    def on_signal(signum, _frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        return cmd_run(args) if args.command == "run" else cmd_up(args)
+    except CannotRun as e:
+        log(f"cannot run here: {e}")
+        return EXIT_SKIP
+    except KeyboardInterrupt:
+        log("interrupted; every node was stopped")
+        return 130 if args.command == "run" else EXIT_OK
+    except ValueError as e:
+        log(f"error: {e}")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
