@@ -353,6 +353,8 @@ class Run:
         try:
             code, body = request(node.port, "GET", "/mine", timeout=60)
         except OSError as e:
+            if not node.alive():
+                return None  # background mining raced a kill step
             with self.lock:
                 self.errors.append(f"mine on node {index}: {e}")
             return None
@@ -547,6 +549,17 @@ def analyse(run, events, final, chain_hashes, started_ns, ended_ns):
     def calm(t):
         return not any(a - 1_000_000_000 <= t <= b + 1_000_000_000 for a, b in windows)
 
+    # Link settings in force when each block was mined, for a per-setting breakdown.
+    settings = [(t, json.loads(d)) for t, kind, d in sorted(run.markers) if kind == "latency"]
+
+    def link_label(t):
+        current = {"delay_ms": 0, "jitter_ms": 0}
+        for ts, body in settings:
+            if ts <= t:
+                current = body
+        return f"{current['delay_ms']}+-{current['jitter_ms']}ms"
+
+    by_link = {}
     arrivals, delays, per_block_max = [], [], {}
     for h, m in mined.items():
         for node in range(n):
@@ -557,6 +570,7 @@ def analyse(run, events, final, chain_hashes, started_ns, ended_ns):
             arrivals.append([h, m["height"], m["node"], node, m["t_ns"], seen["t_ns"], round(d, 3)])
             if node != m["node"] and calm(m["t_ns"]):
                 delays.append(d)
+                by_link.setdefault(link_label(m["t_ns"]), []).append(d)
                 per_block_max[h] = max(per_block_max.get(h, 0.0), d)
 
     tx_origin, tx_delays = {}, []
@@ -599,6 +613,7 @@ def analyse(run, events, final, chain_hashes, started_ns, ended_ns):
         },
         "block_propagation_ms": percentiles(delays),
         "block_full_reach_ms": percentiles(list(per_block_max.values())),
+        "block_propagation_by_link_ms": {k: percentiles(v) for k, v in sorted(by_link.items())},
         "tx_propagation_ms": percentiles(tx_delays),
         "bandwidth": {
             "bytes_in_by_message": dict(sorted(bytes_in.items())),
@@ -707,6 +722,10 @@ def evaluate_checks(cfg, res, run, final, convergence, tx_check):
         check("txs_not_lost", tx_check["lost"] == 0,
               f"{tx_check['submitted']} submitted: {tx_check['in_chain']} in the chain, "
               f"{tx_check['in_mempool']} back in their node's mempool, {tx_check['lost']} lost")
+    if "txs_restored_min" in cfg:
+        check("txs_restored", tx_check["in_mempool"] >= cfg["txs_restored_min"],
+              f"{tx_check['in_mempool']} transactions of abandoned blocks back in the mempool, "
+              f"at least {cfg['txs_restored_min']}")
     if cfg.get("reorg_seen", False):
         check("reorg_seen", res["blocks"]["reorgs"] > 0, f"{res['blocks']['reorgs']} reorgs")
     check("no_step_errors", not run.errors, "; ".join(run.errors[:5]) or "none")
@@ -801,6 +820,7 @@ def cmd_run(args):
         "blocks": res["blocks"],
         "block_propagation_ms": res["block_propagation_ms"],
         "block_full_reach_ms": res["block_full_reach_ms"],
+        "block_propagation_by_link_ms": res["block_propagation_by_link_ms"],
         "tx_propagation_ms": res["tx_propagation_ms"],
         "convergence": run.convergence,
         "transactions": tx_check,
