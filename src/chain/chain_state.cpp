@@ -166,7 +166,35 @@ BlockResult ChainState::AcceptConnectable(Block block, std::string hash, std::st
     BlockEntry* raw = entry.get();
     m_index.emplace(std::move(hash), std::move(entry));
     ActivateBestChain(raw, result);
+    if (m_hooks.on_block_added && !raw->invalid)
+        m_hooks.on_block_added(*raw);
     return result;
+}
+
+std::size_t ChainState::LoadTrusted(std::vector<TrustedBlock>& blocks) {
+    std::size_t added = 0;
+    for (TrustedBlock& stored : blocks) {
+        if (Find(stored.hash))
+            continue;
+        const BlockEntry* parent = Find(stored.block.ParentHash());
+        if (!parent || parent->invalid)
+            continue;
+        auto entry = std::make_unique<BlockEntry>();
+        entry->txids.reserve(stored.block.transactions.size());
+        for (const auto& tx : stored.block.transactions)
+            entry->txids.push_back(TxId(tx));
+        entry->block = std::move(stored.block);
+        entry->hash = stored.hash;
+        entry->json = std::move(stored.json);
+        entry->parent = parent;
+        entry->sequence = m_sequence++;
+        BlockEntry* raw = entry.get();
+        m_index.emplace(std::move(stored.hash), std::move(entry));
+        BlockResult ignored;
+        ActivateBestChain(raw, ignored);
+        ++added;
+    }
+    return added;
 }
 
 void ChainState::ActivateBestChain(BlockEntry* candidate, BlockResult& result) {
@@ -245,12 +273,16 @@ bool ChainState::ConnectTip(BlockEntry* entry) {
     m_main.push_back(entry);
     for (const std::string& txid : entry->txids)
         m_mempool.Remove(txid);
+    if (m_hooks.on_tip_moved)
+        m_hooks.on_tip_moved(*entry, true);
     return true;
 }
 
 void ChainState::DisconnectTip(std::vector<Transaction>& returned) {
     const BlockEntry* tip = m_main.back();
     m_main.pop_back();
+    if (m_hooks.on_tip_moved)
+        m_hooks.on_tip_moved(*tip, false);
     for (const std::string& txid : tip->txids)
         m_txid_height.erase(txid);
     for (const Transaction& tx : tip->block.transactions) {

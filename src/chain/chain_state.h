@@ -17,6 +17,7 @@
 #include "primitives/block.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -70,6 +71,24 @@ struct BlockResult {
     std::string old_tip;
 };
 
+/** A block read back from storage: it was valid when stored, so only its links are rebuilt. */
+struct TrustedBlock {
+    Block block;
+    std::string hash;
+    std::string json;
+};
+
+/**
+ * Storage hooks (src/store), called synchronously from ProcessBlock so the caller can make a
+ * block durable before anyone relays it.
+ */
+struct ChainHooks {
+    /** A valid block entered the tree; fork choice for it has already run. */
+    std::function<void(const BlockEntry&)> on_block_added;
+    /** `entry` became the main-chain tip (connected) or stopped being it (disconnected). */
+    std::function<void(const BlockEntry&, bool connected)> on_tip_moved;
+};
+
 enum class TxStatus { Accepted, Duplicate, AlreadyConfirmed, MempoolFull, Invalid };
 
 struct TxResult {
@@ -93,6 +112,17 @@ public:
     /** Validates and stores a block, resolves orphans it unlocks, and moves to the best chain. */
     BlockResult ProcessBlock(Block block, double now);
     TxResult SubmitTransaction(const Transaction& tx, TxOrigin origin);
+    /** Drops a pending transaction that could not be made durable (its client got an error). */
+    void ForgetTransaction(const std::string& txid) { m_mempool.Remove(txid); }
+
+    void SetHooks(ChainHooks hooks) { m_hooks = std::move(hooks); }
+    /**
+     * Startup from storage: adds blocks in their original arrival order without checking proofs,
+     * timestamps or sizes again, and runs fork choice for each as ProcessBlock did, so the same
+     * main chain (first seen wins ties) comes back. Blocks whose parent is unknown or invalid are
+     * skipped. Returns how many were added. Hooks fire as usual; set them afterwards.
+     */
+    std::size_t LoadTrusted(std::vector<TrustedBlock>& blocks);
 
     const ConsensusParams& Params() const { return m_options.params; }
     const BlockEntry& Tip() const { return *m_main.back(); }
@@ -137,6 +167,7 @@ private:
     void MarkInvalid(BlockEntry* entry);
 
     Options m_options;
+    ChainHooks m_hooks;
     Mempool m_mempool;
     OrphanPool m_orphans;
     std::unordered_map<std::string, std::unique_ptr<BlockEntry>> m_index;

@@ -1,0 +1,435 @@
+#include "store/store.h"
+
+#include "crypto/sha256.h"
+#include "primitives/canonical_json.h"
+#include "primitives/json_reader.h"
+#include "util/clock.h"
+#include "util/hex.h"
+#include "util/log.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+namespace gossipchain {
+namespace {
+
+const char* const SCHEMA_SQL = R"(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE blocks(seq INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, parent TEXT NOT NULL,
+                    height INTEGER NOT NULL, json BLOB NOT NULL);
+CREATE TABLE main_chain(height INTEGER PRIMARY KEY, hash TEXT NOT NULL);
+CREATE TABLE mempool(seq INTEGER PRIMARY KEY, txid TEXT NOT NULL UNIQUE, json BLOB NOT NULL);
+CREATE TABLE peers(address TEXT PRIMARY KEY, last_seen INTEGER NOT NULL,
+                   banned_until INTEGER NOT NULL DEFAULT 0);
+)";
+
+/** A prepared statement that resets itself after each use. */
+class Statement {
+public:
+    Statement(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &m_stmt, nullptr); }
+    ~Statement() { sqlite3_finalize(m_stmt); }
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+
+    bool Valid() const { return m_stmt != nullptr; }
+    Statement& Bind(int index, const std::string& text) {
+        sqlite3_bind_text(m_stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+        return *this;
+    }
+    Statement& Bind(int index, std::int64_t value) {
+        sqlite3_bind_int64(m_stmt, index, value);
+        return *this;
+    }
+    /** Runs a statement that returns no rows; the SQLite result code. */
+    int Run() {
+        int rc = sqlite3_step(m_stmt);
+        sqlite3_reset(m_stmt);
+        sqlite3_clear_bindings(m_stmt);
+        return rc == SQLITE_DONE ? SQLITE_OK : rc;
+    }
+    bool Step() { return sqlite3_step(m_stmt) == SQLITE_ROW; }
+    std::string Text(int column) const {
+        const auto* data = static_cast<const char*>(sqlite3_column_blob(m_stmt, column));
+        return std::string(data ? data : "",
+                           static_cast<std::size_t>(sqlite3_column_bytes(m_stmt, column)));
+    }
+    std::int64_t Int(int column) const { return sqlite3_column_int64(m_stmt, column); }
+
+private:
+    sqlite3_stmt* m_stmt = nullptr;
+};
+
+std::string ReadLegacyNodeId(const std::string& dir) {
+    std::ifstream in(dir + "/node_id");
+    std::string id;
+    if (in && std::getline(in, id) && IsLowerHex(id, 32))
+        return id;
+    return {};
+}
+
+}  // namespace
+
+struct Store::Statements {
+    explicit Statements(sqlite3* db)
+        : put_block(db,
+                    "INSERT OR IGNORE INTO blocks(hash, parent, height, json) VALUES(?1,?2,?3,?4)"),
+          put_main(db, "INSERT OR REPLACE INTO main_chain(height, hash) VALUES(?1,?2)"),
+          drop_main(db, "DELETE FROM main_chain WHERE height = ?1"),
+          put_tx(db, "INSERT OR IGNORE INTO mempool(txid, json) VALUES(?1,?2)"),
+          drop_tx(db, "DELETE FROM mempool WHERE txid = ?1"),
+          put_peer(db, "INSERT OR REPLACE INTO peers(address, last_seen) VALUES(?1,?2)"),
+          put_meta(db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1,?2)") {}
+
+    bool Valid() const {
+        return put_block.Valid() && put_main.Valid() && drop_main.Valid() && put_tx.Valid() &&
+               drop_tx.Valid() && put_peer.Valid() && put_meta.Valid();
+    }
+
+    Statement put_block;
+    Statement put_main;
+    Statement drop_main;
+    Statement put_tx;
+    Statement drop_tx;
+    Statement put_peer;
+    Statement put_meta;
+};
+
+Store::~Store() {
+    Close();
+}
+
+std::string Store::Error(const std::string& what) const {
+    return what + ": " + (m_db ? sqlite3_errmsg(m_db) : "cannot open");
+}
+
+std::string Store::Exec(const char* sql) {
+    char* message = nullptr;
+    int rc = sqlite3_exec(m_db, sql, nullptr, nullptr, &message);
+    std::string error;
+    if (rc != SQLITE_OK) {
+        error = message ? message : sqlite3_errstr(rc);
+        sqlite3_free(message);
+    }
+    return error;
+}
+
+std::string Store::Open(const StoreOptions& options) {
+    std::string error = OpenChecked(options);
+    if (!error.empty())
+        Close();
+    return error;
+}
+
+std::string Store::OpenChecked(const StoreOptions& options) {
+    m_dir = options.dir;
+    const std::string where = "data directory " + m_dir + ": ";
+    std::error_code ec;
+    std::filesystem::create_directories(m_dir, ec);
+    if (ec)
+        return where + "cannot create it: " + ec.message();
+
+    // Two nodes on one directory would interleave two chains in one file; the second refuses.
+    std::string lock_path = m_dir + "/" + STORE_LOCK_NAME;
+    m_lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (m_lock_fd < 0)
+        return where + "cannot open " + lock_path + ": " + std::strerror(errno);
+    if (::flock(m_lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        char pid[32] = {};
+        ssize_t n = ::pread(m_lock_fd, pid, sizeof(pid) - 1, 0);
+        std::string holder = n > 0 ? std::string(pid, static_cast<std::size_t>(n)) : "unknown";
+        while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' '))
+            holder.pop_back();
+        ::close(m_lock_fd);
+        m_lock_fd = -1;
+        return where + "already in use by another gossipchain process (pid " + holder +
+               "); give each node its own --data-dir";
+    }
+    std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(m_lock_fd, 0) == 0)
+        (void)!::pwrite(m_lock_fd, pid.data(), pid.size(), 0);
+
+    std::string path = m_dir + "/" + STORE_FILE_NAME;
+    bool fresh = !std::filesystem::exists(path, ec);
+    if (sqlite3_open_v2(path.c_str(), &m_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+        SQLITE_OK) {
+        return where + Error("cannot open " + path);
+    }
+    sqlite3_busy_timeout(m_db, 1000);
+    // A truncated or overwritten file fails here or in quick_check; running on it would serve a
+    // chain that is not what was stored.
+    const std::string corrupt = where + path +
+                                " is damaged; refusing to start (move it away to start empty and "
+                                "re-sync from peers): ";
+    if (!fresh) {
+        Statement check(m_db, "PRAGMA quick_check");
+        if (!check.Valid())
+            return corrupt + sqlite3_errmsg(m_db);
+        if (!check.Step())
+            return corrupt + sqlite3_errmsg(m_db);
+        std::string verdict = check.Text(0);
+        if (verdict != "ok")
+            return corrupt + verdict;
+    }
+    std::string failed = Exec("PRAGMA journal_mode=WAL");
+    if (!failed.empty())
+        return corrupt + failed;
+    failed = Exec(options.durability == Durability::Full ? "PRAGMA synchronous=FULL"
+                                                         : "PRAGMA synchronous=NORMAL");
+    if (!failed.empty())
+        return where + failed;
+    if (options.max_pages > 0)
+        SetMaxPages(options.max_pages);
+    Statement tables(m_db, "SELECT count(*) FROM sqlite_master WHERE name = 'meta'");
+    if (!tables.Valid() || !tables.Step())
+        return corrupt + sqlite3_errmsg(m_db);
+    bool has_schema = tables.Int(0) != 0;
+    if (has_schema) {
+        std::string meta_error = CheckMeta(options);
+        if (!meta_error.empty())
+            return where + meta_error;
+    } else {
+        std::string id = ReadLegacyNodeId(m_dir);
+        m_node_id = id.empty() ? options.new_node_id : id;
+        std::string sql = std::string("BEGIN;") + SCHEMA_SQL +
+                          "INSERT INTO meta VALUES('schema_version','" +
+                          std::to_string(STORE_SCHEMA_VERSION) + "');" +
+                          "INSERT INTO meta VALUES('network_id','" + options.network_id + "');" +
+                          "INSERT INTO meta VALUES('node_id','" + m_node_id + "');COMMIT;";
+        failed = Exec(sql.c_str());
+        if (!failed.empty()) {
+            Exec("ROLLBACK");
+            return where + "cannot create the schema: " + failed;
+        }
+    }
+    m_statements = new Statements(m_db);
+    if (!m_statements->Valid())
+        return where + Error("cannot prepare statements");
+    return {};
+}
+
+std::string Store::CheckMeta(const StoreOptions& options) {
+    Statement read(m_db, "SELECT key, value FROM meta");
+    if (!read.Valid())
+        return Error("cannot read meta");
+    std::string version;
+    std::string network;
+    while (read.Step()) {
+        std::string key = read.Text(0);
+        if (key == "schema_version")
+            version = read.Text(1);
+        else if (key == "network_id")
+            network = read.Text(1);
+        else if (key == "node_id")
+            m_node_id = read.Text(1);
+    }
+    if (version != std::to_string(STORE_SCHEMA_VERSION)) {
+        return "schema version " + (version.empty() ? "missing" : version) + ", this build reads " +
+               std::to_string(STORE_SCHEMA_VERSION) + " (written by another gossipchain version)";
+    }
+    if (network != options.network_id) {
+        return "belongs to network " + network + ", this node runs network " + options.network_id +
+               " (different genesis, --pow or --difficulty); use another --data-dir";
+    }
+    if (!IsLowerHex(m_node_id, 32))
+        return "meta has no valid node_id";
+    return {};
+}
+
+void Store::Close() {
+    if (m_db && !m_ops.empty()) {
+        std::string error = Commit();
+        if (!error.empty())
+            LOG_ERROR("store: last commit failed: %s", error.c_str());
+    }
+    delete m_statements;
+    m_statements = nullptr;
+    if (m_db)
+        sqlite3_close(m_db);
+    m_db = nullptr;
+    if (m_lock_fd >= 0)
+        ::close(m_lock_fd);
+    m_lock_fd = -1;
+}
+
+std::string Store::LoadInto(ChainState& chain, std::vector<std::string>& peers,
+                            StoreLoadStats& stats) {
+    std::uint64_t started = MonotonicNs();
+    const std::string corrupt = "data directory " + m_dir + ": ";
+    std::vector<TrustedBlock> blocks;
+    {
+        Statement count(m_db, "SELECT count(*) FROM blocks");
+        if (count.Valid() && count.Step())
+            blocks.reserve(static_cast<std::size_t>(count.Int(0)));
+        Statement read(m_db, "SELECT hash, json FROM blocks ORDER BY seq");
+        if (!read.Valid())
+            return corrupt + Error("cannot read blocks");
+        nlohmann::json value;
+        std::string error;
+        while (read.Step()) {
+            TrustedBlock stored;
+            stored.hash = read.Text(0);
+            stored.json = read.Text(1);
+            // The hash is recomputed (SHA-256 of ~0.3 KB costs well under a microsecond) so a
+            // damaged row is caught here rather than served as part of the chain.
+            if (Sha256Hex(stored.json) != stored.hash)
+                return corrupt + "stored block " + stored.hash + " does not hash to its key";
+            if (!ParseJson(stored.json, value, error) ||
+                !BlockFromJson(value, stored.block, error)) {
+                return corrupt + "stored block " + stored.hash + " does not parse: " + error;
+            }
+            blocks.push_back(std::move(stored));
+        }
+    }
+    stats.blocks = chain.LoadTrusted(blocks);
+    if (stats.blocks != blocks.size()) {
+        LOG_WARN("store: %zu stored blocks had no valid parent and were skipped",
+                 blocks.size() - stats.blocks);
+    }
+    {
+        Statement tip(m_db, "SELECT height, hash FROM main_chain ORDER BY height DESC LIMIT 1");
+        if (tip.Valid() && tip.Step() &&
+            (static_cast<std::uint64_t>(tip.Int(0)) != chain.Height() ||
+             tip.Text(1) != chain.Tip().hash)) {
+            LOG_WARN("store: the stored main chain ends at %lld %s, the rebuilt tree at %llu %s",
+                     static_cast<long long>(tip.Int(0)), tip.Text(1).c_str(),
+                     static_cast<unsigned long long>(chain.Height()), chain.Tip().hash.c_str());
+        }
+    }
+    {
+        Statement read(m_db, "SELECT json FROM mempool ORDER BY seq");
+        if (!read.Valid())
+            return corrupt + Error("cannot read the mempool");
+        nlohmann::json value;
+        std::string error;
+        while (read.Step()) {
+            Transaction tx;
+            if (!ParseJson(read.Text(0), value, error) || !TransactionFromJson(value, tx, error))
+                return corrupt + "stored transaction does not parse: " + error;
+            // Stored transactions were acknowledged (or relayed) before: never evict them first.
+            if (chain.SubmitTransaction(tx, TxOrigin::Local).status == TxStatus::Accepted)
+                ++stats.mempool;
+        }
+    }
+    {
+        Statement read(m_db, "SELECT address FROM peers ORDER BY last_seen DESC");
+        if (!read.Valid())
+            return corrupt + Error("cannot read peers");
+        while (read.Step())
+            peers.push_back(read.Text(0));
+        stats.peers = peers.size();
+    }
+    stats.seconds = static_cast<double>(MonotonicNs() - started) / 1e9;
+    return {};
+}
+
+void Store::PutBlock(const BlockEntry& entry) {
+    m_ops.push_back(Op{OpKind::Block, entry.hash, entry.json, entry.block.ParentHash(),
+                       static_cast<std::int64_t>(entry.Height()), true});
+}
+
+void Store::MoveTip(const BlockEntry& entry, bool connected) {
+    m_ops.push_back(Op{connected ? OpKind::MainConnect : OpKind::MainDisconnect,
+                       entry.hash,
+                       {},
+                       {},
+                       static_cast<std::int64_t>(entry.Height()),
+                       true});
+    // Confirmed transactions leave the stored mempool; those of a disconnected block return to
+    // it (a reorg's new chain removes again what it confirms, in the same commit).
+    for (const Transaction& tx : entry.block.transactions) {
+        if (tx.IsReward())
+            continue;
+        if (connected) {
+            m_ops.push_back(Op{OpKind::DropTransaction, TxId(tx), {}, {}, 0, true});
+        } else {
+            std::string json;
+            AppendTransactionJson(json, tx);
+            m_ops.push_back(Op{OpKind::Transaction, TxId(tx), std::move(json), {}, 0, true});
+        }
+    }
+}
+
+void Store::PutTransaction(const std::string& txid, const Transaction& tx) {
+    std::string json;
+    AppendTransactionJson(json, tx);
+    m_ops.push_back(Op{OpKind::Transaction, txid, std::move(json), {}, 0, false});
+}
+
+void Store::PutPeer(const std::string& address, std::int64_t last_seen_s) {
+    m_ops.push_back(Op{OpKind::Peer, address, {}, {}, last_seen_s, false});
+}
+
+std::string Store::Apply(const Op& op) {
+    Statements& s = *m_statements;
+    int rc = SQLITE_OK;
+    switch (op.kind) {
+        case OpKind::Block:
+            rc = s.put_block.Bind(1, op.key)
+                     .Bind(2, op.parent)
+                     .Bind(3, op.number)
+                     .Bind(4, op.text)
+                     .Run();
+            break;
+        case OpKind::MainConnect:
+            rc = s.put_main.Bind(1, op.number).Bind(2, op.key).Run();
+            break;
+        case OpKind::MainDisconnect:
+            rc = s.drop_main.Bind(1, op.number).Run();
+            break;
+        case OpKind::Transaction:
+            rc = s.put_tx.Bind(1, op.key).Bind(2, op.text).Run();
+            break;
+        case OpKind::DropTransaction:
+            rc = s.drop_tx.Bind(1, op.key).Run();
+            break;
+        case OpKind::Peer:
+            rc = s.put_peer.Bind(1, op.key).Bind(2, op.number).Run();
+            break;
+    }
+    return rc == SQLITE_OK ? std::string() : sqlite3_errmsg(m_db);
+}
+
+std::string Store::Commit() {
+    if (!m_db)
+        return "the store is closed";
+    if (m_ops.empty())
+        return {};
+    std::string error = Exec("BEGIN IMMEDIATE");
+    for (std::size_t i = 0; error.empty() && i < m_ops.size(); ++i)
+        error = Apply(m_ops[i]);
+    if (error.empty())
+        error = Exec("COMMIT");
+    if (error.empty()) {
+        m_ops.clear();
+        ++m_commits;
+        return {};
+    }
+    if (!sqlite3_get_autocommit(m_db))
+        Exec("ROLLBACK");
+    std::erase_if(m_ops, [](const Op& op) { return !op.keep; });
+    return error;
+}
+
+void Store::SetMaxPages(std::int64_t pages) {
+    std::string sql = "PRAGMA max_page_count=" + std::to_string(pages);
+    Exec(sql.c_str());
+}
+
+std::string Store::Probe() {
+    if (!m_db)
+        return "the store is closed";
+    if (!m_ops.empty())
+        return Commit();
+    std::string now = std::to_string(static_cast<long long>(WallSeconds()));
+    int rc = m_statements->put_meta.Bind(1, std::string("last_probe")).Bind(2, now).Run();
+    return rc == SQLITE_OK ? std::string() : sqlite3_errmsg(m_db);
+}
+
+}  // namespace gossipchain
