@@ -343,6 +343,7 @@ class Run:
         self.shaping = {"delay_ms": 0, "jitter_ms": 0}
         self.lock = threading.Lock()
         self.errors = []
+        self.warnings = []
 
     def mark(self, kind, detail=""):
         with self.lock:
@@ -396,6 +397,9 @@ class Run:
                     block = self.mine(idx)
                     if block:
                         self.mined_by_step.append((i, idx))
+                    # Without a convergence wait (inside a partition), a pause lets the block
+                    # spread before the next one is mined on top of it.
+                    time.sleep(float(step.get("pause_s", 0)))
                     if step.get("converge", True):
                         ms = mesh.wait_converged(float(step.get("timeout_s", 10)))
                         self.convergence.append({"after": "mine", "step": i, "node": idx,
@@ -409,6 +413,13 @@ class Run:
             groups = halves(len(mesh.nodes)) if groups == "halves" else groups
             self.mark("partition", json.dumps(groups))
             group_of = {m: g for g, members in enumerate(groups) for m in members}
+            for g, members in enumerate(groups):
+                inside = [(a, b) for a, b in mesh.edges if a in members and b in members]
+                index = {m: j for j, m in enumerate(members)}
+                if not connected(len(members), [(index[a], index[b]) for a, b in inside]):
+                    with self.lock:
+                        self.warnings.append(f"step {i}: partition group {g} is not connected "
+                                             "inside itself; it will fork within the group")
             for node in mesh.nodes:
                 g = group_of.get(node.index)
                 blocked = [o.address for o in mesh.nodes
@@ -679,10 +690,16 @@ def plots(out, report, events, arrivals, markers, t0_ns):
         for node, (xs, ys) in sorted(heights.items()):
             ax.step(xs, ys, where="post", linewidth=0.8, alpha=0.7)
         for t, kind, _ in markers:
+            if kind == "up":
+                continue
             ax.axvline((t - t0_ns) / 1e9, color={"partition": "red", "heal": "green",
                                                   "kill": "black", "restart": "blue"}.get(kind, "grey"),
                        linestyle="--", linewidth=0.8)
             ax.text((t - t0_ns) / 1e9, ax.get_ylim()[1], kind, rotation=90, fontsize=7, va="top")
+        if only_disturbed:
+            ts = [(t - t0_ns) / 1e9 for t, kind, _ in markers
+                  if kind in ("partition", "heal", "kill", "restart")]
+            ax.set_xlim(min(ts) - 0.2, max(ts) + 0.5)
         ax.set_xlabel("seconds since the mesh was up")
         ax.set_ylabel("best height seen")
         ax.set_title("Height per node" + (" around partition / heal / kill" if only_disturbed else ""))
@@ -714,7 +731,9 @@ def evaluate_checks(cfg, res, run, final, convergence, tx_check):
         if key in cfg:
             got = [c["ms"] for c in convergence if c["after"] == after]
             ok = bool(got) and all(m is not None and m < cfg[key] for m in got)
-            check(f"{after}_convergence", ok, f"{got} ms, limit {cfg[key]} ms")
+            worst = max((m for m in got if m is not None), default=None)
+            check(f"{after}_convergence", ok, f"{len(got)} measured, worst {worst} ms "
+                  f"({sum(m is None for m in got)} timed out), limit {cfg[key]} ms")
     if "min_blocks_mined" in cfg:
         check("blocks_mined", res["blocks"]["mined"] >= cfg["min_blocks_mined"],
               f"{res['blocks']['mined']} mined, at least {cfg['min_blocks_mined']}")
@@ -831,6 +850,7 @@ def cmd_run(args):
                    "peers": st and st["peers"], "degree": mesh.degree[nd.index]}
                   for nd, st in zip(mesh.nodes, final)],
         "markers": [{"t_ns": t, "kind": kd, "detail": d} for t, kd, d in run.markers],
+        "warnings": run.warnings,
         "checks": checks,
         "pass": passed,
     }
@@ -917,9 +937,12 @@ def main(argv=None):
     except KeyboardInterrupt:
         log("interrupted; every node was stopped")
         return 130 if args.command == "run" else EXIT_OK
-    except ValueError as e:
-        log(f"error: {e}")
+    except (ValueError, KeyError, TypeError, tomllib.TOMLDecodeError) as e:
+        log(f"bad scenario or arguments: {e!r}")
         return 2
+    except RuntimeError as e:
+        log(f"failed: {e}")
+        return EXIT_FAIL
 
 
 if __name__ == "__main__":
