@@ -481,13 +481,19 @@ class Run:
                     wait = rng.expovariate(1.0 / mean)
                     if time.monotonic() + wait > end or self.stop_background.wait(wait):
                         break
-                    idx = rng.choice(targets())
+                    live = targets()
+                    if not live:
+                        break
+                    idx = rng.choice(live)
                     threading.Thread(target=self.mine, args=(idx,), daemon=True).start()
             else:
                 rate = float(step.get("rate", 10))
                 nxt = time.monotonic()
                 while not self.stop_background.is_set() and time.monotonic() < end:
-                    self.submit_tx(rng.choice(targets()), rng)
+                    live = targets()
+                    if not live:
+                        break
+                    self.submit_tx(rng.choice(live), rng)
                     nxt += 1.0 / rate
                     delay = nxt - time.monotonic()
                     if delay > 0 and self.stop_background.wait(delay):
@@ -807,6 +813,7 @@ def cmd_run(args):
                 tx_check["lost"] += 1
     finally:
         ended_ns = time.time_ns()
+        run.stop_background.set()
         mesh.close()
     events = read_events(mesh)
     with open(out / "events.ndjson", "w") as f:
