@@ -33,6 +33,16 @@ public:
      */
     virtual TxResult SubmitTransaction(const Transaction& tx) = 0;
     /**
+     * Admits a client's transaction and calls `done` once it is durable (POST /transactions/new
+     * answers 201 only then). A non-empty `storage_error` means it could not be stored and was
+     * not admitted. The default, for nodes without storage, admits synchronously.
+     */
+    virtual void SubmitTransactionDurably(
+        const Transaction& tx,
+        std::function<void(TxResult result, std::string storage_error)> done) {
+        done(SubmitTransaction(tx), {});
+    }
+    /**
      * Mines one block on the miner threads: the pending transactions plus the reward. `done` gets
      * the block once it is on the main chain and gossiped, or an error text.
      */

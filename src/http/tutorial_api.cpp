@@ -37,6 +37,9 @@ std::optional<HttpResponse> ReadJsonObject(const HttpRequest& request, Json& bod
     return std::nullopt;
 }
 
+void AnswerTransaction(NodeControl& node, const Transaction& tx, const TxResult& result,
+                       const std::string& storage_error, const Responder& respond);
+
 void NewTransaction(NodeControl& node, const HttpRequest& request, const Responder& respond) {
     Json body;
     if (auto refused = ReadJsonObject(request, body))
@@ -71,7 +74,17 @@ void NewTransaction(NodeControl& node, const HttpRequest& request, const Respond
     } else {
         tx.id = RandomHex(16);
     }
-    TxResult result = node.SubmitTransaction(tx);
+    node.SubmitTransactionDurably(tx, [&node, tx, respond](TxResult result, std::string error) {
+        AnswerTransaction(node, tx, result, error, respond);
+    });
+}
+
+void AnswerTransaction(NodeControl& node, const Transaction& tx, const TxResult& result,
+                       const std::string& storage_error, const Responder& respond) {
+    if (!storage_error.empty()) {
+        return respond(JsonErrorResponse(
+            503, "the transaction could not be stored (" + storage_error + "); try again later"));
+    }
     std::uint64_t next = node.Chain().Height() + 1;
     switch (result.status) {
         case TxStatus::Accepted:

@@ -32,6 +32,12 @@ int NodeMain(int argc, char** argv) {
     app.add_option("--bind", options.bind, "Address to listen on")->capture_default_str();
     app.add_option("--data-dir", options.data_dir,
                    "Directory for the node's files (default ./data/<port>)");
+    std::string durability = "normal";
+    app.add_option("--durability", durability,
+                   "normal: commits survive a crash of the process; full: also power loss "
+                   "(fsync on every commit, slower)")
+        ->check(CLI::IsMember({"normal", "full"}))
+        ->capture_default_str();
     app.add_option("--peer", peers, "HOST:PORT of a peer to keep a link to (repeatable)");
     app.add_option("--difficulty", difficulty, "Proof-of-work difficulty in leading hex zeros")
         ->check(CLI::Range(1, MAX_DIFFICULTY))
@@ -70,7 +76,8 @@ int NodeMain(int argc, char** argv) {
         std::fprintf(stderr,
                      "usage: gossipchain [--port 5000] [--bind 127.0.0.1] [--data-dir DIR] "
                      "[--peer HOST:PORT ...] [--difficulty 4] [--pow linked|seed] [--mine] "
-                     "[--threads N] [--log-level info]   (--help for details)\n");
+                     "[--threads N] [--durability normal|full] [--log-level info]   (--help for "
+                     "details)\n");
         return 2;
     }
     for (const std::string& text : peers) {
@@ -93,6 +100,7 @@ int NodeMain(int argc, char** argv) {
     options.params.pow_rule = *ParsePowRule(pow);
     options.params.difficulty = difficulty;
     options.threads = threads;
+    options.durability = durability == "full" ? Durability::Full : Durability::Normal;
     if (options.data_dir.empty())
         options.data_dir = "data/" + std::to_string(options.port);
 

@@ -9,10 +9,9 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 
 namespace gossipchain {
 namespace {
@@ -25,40 +24,6 @@ std::string RandomHex(std::size_t bytes) {
 
 std::string Short(const std::string& hash) {
     return hash.substr(0, 12);
-}
-
-/**
- * The node id lives in <data dir>/node_id so a restarted node keeps its identity (and the
- * recipient of its rewards). Empty on failure, with `error` set.
- */
-std::string LoadOrCreateNodeId(const std::string& data_dir, std::string& error) {
-    std::error_code ec;
-    std::filesystem::create_directories(data_dir, ec);
-    if (ec) {
-        error = "cannot create data directory " + data_dir + ": " + ec.message();
-        return {};
-    }
-    std::string path = data_dir + "/node_id";
-    std::ifstream in(path);
-    std::string id;
-    if (in && std::getline(in, id) && IsLowerHex(id, 32))
-        return id;
-    id = RandomHex(16);
-    std::string tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::trunc);
-        out << id << "\n";
-        if (!out.flush()) {
-            error = "cannot write " + tmp;
-            return {};
-        }
-    }
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) {
-        error = "cannot write " + path + ": " + ec.message();
-        return {};
-    }
-    return id;
 }
 
 PeerManagerOptions PeerOptions(const NodeOptions& options, const std::string& node_id) {
@@ -88,7 +53,15 @@ Node::Node(NodeOptions options)
       m_alive(std::make_shared<std::atomic<bool>>(true)),
       m_chain(ChainState::Options{m_options.params, {}, {}}),
       m_peers(m_loop, m_chain, PeerOptions(m_options, m_node_id),
-              PeerManager::Callbacks{[this](const BlockResult&) { OnTipChanged(); }, {}}),
+              PeerManager::Callbacks{[this](const BlockResult&) { OnTipChanged(); },
+                                     [this](const Transaction& tx) {
+                                         // Relayed transactions are kept too, but were not
+                                         // acknowledged here: nothing waits for this commit.
+                                         if (m_store.IsOpen() && m_store_error.empty()) {
+                                             m_store.PutTransaction(TxId(tx), tx);
+                                             ScheduleCommit();
+                                         }
+                                     }}),
       m_http(m_loop, m_router, m_http_metrics),
       m_transport(m_loop, TransportOptionsFor(m_options), m_peers, m_http),
       m_miner(Miner::Options{m_options.threads}) {
@@ -108,11 +81,9 @@ std::string Node::Start() {
     if (sodium_init() < 0)
         return "libsodium failed to initialise";
     if (!m_options.data_dir.empty()) {
-        std::string error;
-        std::string id = LoadOrCreateNodeId(m_options.data_dir, error);
-        if (id.empty())
+        std::string error = OpenStore();
+        if (!error.empty())
             return error;
-        m_node_id = id;
     }
     int rc = m_transport.Listen();
     if (rc != 0) {
@@ -155,6 +126,12 @@ void Node::Shutdown() {
     if (m_shutting_down)
         return;
     m_shutting_down = true;
+    if (m_store.IsOpen()) {
+        SavePeers();
+        CommitStore();
+        m_store_timer.reset();
+        m_peer_save_timer.reset();
+    }
     if (m_traffic_timer)
         m_traffic_timer->Stop();
     m_events.Traffic(m_peers.Metrics());
@@ -190,15 +167,160 @@ TxResult Node::SubmitTransaction(const Transaction& tx) {
     return result;
 }
 
+void Node::SubmitTransactionDurably(const Transaction& tx,
+                                    std::function<void(TxResult, std::string)> done) {
+    if (!m_store.IsOpen())
+        return done(SubmitTransaction(tx), {});
+    TxResult result = m_chain.SubmitTransaction(tx, TxOrigin::Local);
+    if (result.status != TxStatus::Accepted && result.status != TxStatus::Duplicate)
+        return done(result, {});
+    if (!m_store_error.empty()) {
+        if (result.status == TxStatus::Accepted)
+            m_chain.ForgetTransaction(result.txid);
+        return done(result, m_store_error);
+    }
+    // A duplicate may still sit in the uncommitted batch: it is answered after that commit too.
+    if (result.status == TxStatus::Accepted)
+        m_store.PutTransaction(result.txid, tx);
+    m_pending_txs.push_back(PendingTx{tx, result, std::move(done)});
+    ScheduleCommit();
+}
+
+std::string Node::OpenStore() {
+    StoreOptions options;
+    options.dir = m_options.data_dir;
+    options.network_id = NetworkId(m_options.params);
+    options.durability = m_options.durability;
+    options.new_node_id = m_node_id;
+    std::string error = m_store.Open(options);
+    if (!error.empty())
+        return error;
+    m_node_id = m_store.NodeId();
+    std::vector<std::string> peers;
+    StoreLoadStats stats;
+    error = m_store.LoadInto(m_chain, peers, stats);
+    if (!error.empty())
+        return error;
+    for (const std::string& text : peers) {
+        PeerAddress address;
+        if (ParseHostPort(text, address))
+            m_peers.AddAddress(address, false);
+    }
+    LOG_INFO(
+        "store %s: %zu blocks, %zu pending transactions, %zu peers loaded in %.3f s "
+        "(%s durability)",
+        m_options.data_dir.c_str(), stats.blocks, stats.mempool, stats.peers, stats.seconds,
+        m_options.durability == Durability::Full ? "full" : "normal");
+    m_chain.SetHooks(ChainHooks{
+        [this](const BlockEntry& entry) {
+            m_store.PutBlock(entry);
+            // Committed here, inside ProcessBlock, so the block is durable before the peer
+            // manager or the miner relays it. Waiting transactions are answered at the end of
+            // the loop turn as usual.
+            std::string failed = m_store.Commit();
+            if (!failed.empty())
+                OnStorageFailed(failed);
+        },
+        [this](const BlockEntry& entry, bool connected) { m_store.MoveTip(entry, connected); }});
+    m_store_timer = std::make_unique<net::Timer>(m_loop);
+    m_peer_save_timer = std::make_unique<net::Timer>(m_loop);
+    m_peer_save_timer->Start(DEFAULT_PEER_SAVE_MS, DEFAULT_PEER_SAVE_MS, [this] { SavePeers(); });
+    return {};
+}
+
+void Node::ScheduleCommit() {
+    if (m_commit_scheduled)
+        return;
+    m_commit_scheduled = true;
+    auto alive = m_alive;
+    m_loop.Post([this, alive] {
+        if (!alive->load())
+            return;
+        m_commit_scheduled = false;
+        CommitStore();
+    });
+}
+
+void Node::CommitStore() {
+    std::string error = m_store.Commit();
+    if (!error.empty())
+        OnStorageFailed(error);
+    std::vector<PendingTx> pending = std::move(m_pending_txs);
+    m_pending_txs.clear();
+    std::vector<Transaction> relay;
+    for (PendingTx& waiting : pending) {
+        if (!error.empty()) {
+            if (waiting.result.status == TxStatus::Accepted)
+                m_chain.ForgetTransaction(waiting.result.txid);
+            waiting.done(waiting.result, error);
+            continue;
+        }
+        if (waiting.result.status == TxStatus::Accepted) {
+            LOG_INFO("transaction %s accepted (%s -> %s, %lld)", Short(waiting.result.txid).c_str(),
+                     waiting.tx.sender.c_str(), waiting.tx.recipient.c_str(),
+                     static_cast<long long>(waiting.tx.amount));
+            m_events.TxSeen(waiting.result.txid, "self");
+            relay.push_back(waiting.tx);
+        }
+        waiting.done(waiting.result, {});
+    }
+    if (!relay.empty())
+        m_peers.BroadcastTransactions(relay);
+}
+
+void Node::OnStorageFailed(const std::string& error) {
+    if (m_store_error.empty()) {
+        LOG_ERROR("storage failed, refusing writes until it recovers: %s", error.c_str());
+        m_store_timer->Start(DEFAULT_STORE_RETRY_MS, DEFAULT_STORE_RETRY_MS,
+                             [this] { RetryStorage(); });
+    }
+    m_store_error = error;
+    std::deque<MineCallback> waiters = std::move(m_mine_waiters);
+    m_mine_waiters.clear();
+    for (MineCallback& waiter : waiters)
+        waiter(nullptr, "storage unavailable: " + error);
+}
+
+void Node::RetryStorage() {
+    std::string error = m_store.Probe();
+    if (!error.empty()) {
+        m_store_error = error;
+        return;
+    }
+    LOG_INFO("storage recovered: accepting writes again");
+    m_store_error.clear();
+    m_store_timer->Stop();
+    StartMining();
+}
+
+void Node::SavePeers() {
+    if (!m_store.IsOpen() || !m_store_error.empty())
+        return;
+    auto now = static_cast<std::int64_t>(WallSeconds());
+    std::vector<std::string> ready;
+    for (const PeerView& peer : m_peers.Peers()) {
+        if (peer.state == "ready" && !peer.inbound)
+            ready.push_back(peer.address);
+    }
+    for (const std::string& address : m_peers.KnownAddresses()) {
+        bool seen = std::find(ready.begin(), ready.end(), address) != ready.end();
+        m_store.PutPeer(address, seen ? now : 0);
+    }
+    ScheduleCommit();
+}
+
 void Node::MineOne(MineCallback done) {
     if (m_shutting_down)
         return done(nullptr, "the node is shutting down");
+    if (!m_store_error.empty())
+        return done(nullptr, "storage unavailable: " + m_store_error);
     m_mine_waiters.push_back(std::move(done));
     StartMining();
 }
 
 void Node::StartMining() {
-    if (m_mining_job != 0 || m_shutting_down)
+    // A mined block must be stored before it is relayed: no mining while storage fails.
+    if (m_mining_job != 0 || m_shutting_down || !m_store_error.empty())
         return;
     if (m_mine_waiters.empty() && !m_options.mine)
         return;
@@ -270,6 +392,7 @@ std::vector<std::string> Node::RegisterNodes(const std::vector<PeerAddress>& add
         LOG_INFO("registered node %s", FormatHostPort(address).c_str());
         m_peers.AddAddress(address, true);
     }
+    SavePeers();
     return m_peers.KnownAddresses();
 }
 
@@ -403,6 +526,9 @@ std::string Node::MetricsText() const {
     gauge("gossipchain_orphan_blocks", "Blocks waiting for their parent.",
           static_cast<double>(m_chain.Orphans().Size()));
     gauge("gossipchain_uptime_seconds", "Seconds since start.", UptimeSeconds());
+    gauge("gossipchain_store_ok", "1 while storage takes writes, 0 while it fails.",
+          m_store_error.empty() ? 1.0 : 0.0);
+    counter("gossipchain_store_commits_total", "SQLite commits.", m_store.Commits());
     counter("gossipchain_blocks_received_total", "Blocks received from peers.",
             p2p.blocks_received);
     counter("gossipchain_blocks_relayed_total", "Block announcements sent to peers.",

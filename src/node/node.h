@@ -16,6 +16,7 @@
 #include "net/transport.h"
 #include "node/events.h"
 #include "p2p/peer_manager.h"
+#include "store/store.h"
 
 #include <atomic>
 #include <cstdint>
@@ -32,11 +33,17 @@ namespace gossipchain {
 inline constexpr std::uint16_t DEFAULT_PORT = 5000;
 /** How long shutdown waits for links to close, in milliseconds. */
 inline constexpr std::uint64_t SHUTDOWN_GRACE_MS = 2'000;
+/** How often a node whose storage failed tries a write again, in milliseconds. */
+inline constexpr std::uint64_t DEFAULT_STORE_RETRY_MS = 1'000;
+/** How often the peer table is written to storage, in milliseconds. */
+inline constexpr std::uint64_t DEFAULT_PEER_SAVE_MS = 30'000;
 
 struct NodeOptions {
     std::string bind = "127.0.0.1";
     std::uint16_t port = DEFAULT_PORT;
+    /** SQLite store directory; empty keeps everything in memory (unit tests). */
     std::string data_dir;
+    Durability durability = Durability::Normal;
     std::vector<PeerAddress> peers;
     ConsensusParams params;
     /** Mine continuously in the background, restarting on every new tip. */
@@ -69,6 +76,8 @@ public:
     const std::string& NodeId() const override { return m_node_id; }
     double UptimeSeconds() const override;
     TxResult SubmitTransaction(const Transaction& tx) override;
+    void SubmitTransactionDurably(const Transaction& tx,
+                                  std::function<void(TxResult, std::string)> done) override;
     void MineOne(std::function<void(const BlockEntry*, std::string)> done) override;
     std::vector<std::string> RegisterNodes(const std::vector<PeerAddress>& addresses) override;
     void Resolve(std::function<void(ResolveOutcome)> done) override;
@@ -81,6 +90,15 @@ private:
     void StartMining();
     void OnMined(std::uint64_t job_id, std::optional<std::uint64_t> proof);
     void OnTipChanged();
+    /** Opens the store and rebuilds chain, mempool, peers and node id from it. */
+    std::string OpenStore();
+    /** Commits queued writes, then answers the transactions that waited for them. */
+    void CommitStore();
+    /** Commits at the end of this loop turn, so a burst of transactions shares one commit. */
+    void ScheduleCommit();
+    void OnStorageFailed(const std::string& error);
+    void RetryStorage();
+    void SavePeers();
     void FetchTutorialChains(std::shared_ptr<ResolveOutcome> outcome, std::function<void()> done);
 
     NodeOptions m_options;
@@ -104,6 +122,19 @@ private:
     std::unique_ptr<net::Timer> m_shutdown_timer;
     std::unique_ptr<net::Timer> m_traffic_timer;
     bool m_shutting_down = false;
+
+    struct PendingTx {
+        Transaction tx;
+        TxResult result;
+        std::function<void(TxResult, std::string)> done;
+    };
+    Store m_store;
+    std::vector<PendingTx> m_pending_txs;
+    bool m_commit_scheduled = false;
+    /** Why the last commit failed; empty while storage works. Writes are refused meanwhile. */
+    std::string m_store_error;
+    std::unique_ptr<net::Timer> m_store_timer;
+    std::unique_ptr<net::Timer> m_peer_save_timer;
 
     Miner m_miner;
     std::deque<MineCallback> m_mine_waiters;

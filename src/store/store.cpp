@@ -84,7 +84,9 @@ struct Store::Statements {
           drop_main(db, "DELETE FROM main_chain WHERE height = ?1"),
           put_tx(db, "INSERT OR IGNORE INTO mempool(txid, json) VALUES(?1,?2)"),
           drop_tx(db, "DELETE FROM mempool WHERE txid = ?1"),
-          put_peer(db, "INSERT OR REPLACE INTO peers(address, last_seen) VALUES(?1,?2)"),
+          put_peer(db,
+                   "INSERT INTO peers(address, last_seen) VALUES(?1,?2) ON CONFLICT(address) "
+                   "DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)"),
           put_meta(db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1,?2)") {}
 
     bool Valid() const {

@@ -70,6 +70,7 @@ public:
     /** Opens or creates the store; an error text naming the directory, or empty on success. */
     std::string Open(const StoreOptions& options);
     void Close();
+    bool IsOpen() const { return m_db != nullptr; }
     /** The node id kept in meta (valid after Open). */
     const std::string& NodeId() const { return m_node_id; }
 
@@ -78,8 +79,7 @@ public:
      * ChainState::LoadTrusted), then the mempool; returns known peer addresses, most recently
      * seen first. An error text naming the directory when a stored row is damaged.
      */
-    std::string LoadInto(ChainState& chain, std::vector<std::string>& peers,
-                         StoreLoadStats& stats);
+    std::string LoadInto(ChainState& chain, std::vector<std::string>& peers, StoreLoadStats& stats);
 
     /** Queues a block of the tree (kept across failed commits). */
     void PutBlock(const BlockEntry& entry);
