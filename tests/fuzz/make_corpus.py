@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora of the fuzz targets: tests/fuzz/corpus/<target>/<seed name>.
+
+Seeds come from the protocol vectors (protocol/vectors/*.json) and from real requests a client or
+peer sends, so the fuzzers start from inputs that pass the outer checks and mutate from there.
+msgpack payloads are built with tools/gen_frame_vectors.py's independent encoder. The output is
+deterministic; rerun after changing the vectors and commit the result (it is small).
+
+Usage: tests/fuzz/make_corpus.py
+"""
+
+import json
+import os
+import shutil
+import struct
+import sys
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import gen_frame_vectors as fv  # noqa: E402
+
+OUT = os.path.join(ROOT, "tests", "fuzz", "corpus")
+# Numbered vector cases of one kind kept as seeds.
+MAX_SEEDS_PER_KIND = 3
+
+
+def vectors(name):
+    with open(os.path.join(ROOT, "protocol", "vectors", name), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def frame(payload):
+    return struct.pack(">I", len(payload)) + payload
+
+
+def message(type_name, body):
+    return fv.pack([fv.TYPES[type_name], body])
+
+
+def write(target, seeds):
+    directory = os.path.join(OUT, target)
+    shutil.rmtree(directory, ignore_errors=True)
+    os.makedirs(directory)
+    for name, data in seeds:
+        with open(os.path.join(directory, name), "wb") as f:
+            f.write(data if isinstance(data, bytes) else data.encode("utf-8"))
+
+
+def frame_codec_seeds():
+    frames = vectors("frames.json")
+    seeds = []
+    for case in frames["valid"] + frames["invalid"]:
+        payload = bytes.fromhex(case["payload_hex"])
+        # First byte: chunk size (0 = whole input at once, 3 = three bytes per read).
+        seeds.append((case["name"], b"\x00" + frame(payload)))
+    ping = bytes.fromhex(frames["valid"][3]["payload_hex"])
+    seeds.append(("three_pings_split", b"\x03" + frame(ping) * 3))
+    seeds.append(("length_4gib", b"\x00" + b"\xff\xff\xff\xff" + ping))
+    seeds.append(("empty_frame", b"\x01" + frame(b"")))
+    return seeds
+
+
+def gossip_chain_blocks():
+    return [entry["block"] for entry in vectors("gossipchain_chain.json")["blocks"]]
+
+
+def block_validation_seeds():
+    blocks = gossip_chain_blocks()[1:]
+    announce = [frame(message("AnnounceBlock", {"block": b})) for b in blocks]
+    txs = [t for b in blocks for t in b["transactions"] if t["sender"] != "0"]
+    genesis_hash = vectors("gossipchain_chain.json")["genesis_hash"]
+    return [
+        ("announce_in_order", b"".join(announce)),
+        ("announce_reversed_orphans", b"".join(reversed(announce))),
+        ("announce_twice", b"".join(announce) * 2),
+        ("chain_batch", frame(message("Chain", {"blocks": blocks, "more": False}))),
+        ("new_transactions", frame(message("NewTransactions", {"transactions": txs}))),
+        ("request_chain_after_blocks", b"".join(announce)
+         + frame(message("RequestChain", {"locator": [genesis_hash], "limit": 3}))),
+    ]
+
+
+def http_seeds():
+    tx = json.dumps({"sender": "alice", "recipient": "bob", "amount": 5})
+    register = json.dumps({"nodes": ["http://127.0.0.1:5001", "127.0.0.1:5002"]})
+
+    def post(path, body, extra=""):
+        return (f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{extra}"
+                f"Content-Length: {len(body.encode())}\r\n\r\n{body}")
+
+    gets = ["/chain", "/mine", "/status", "/nodes", "/nodes/resolve", "/blocks/1",
+            "/blocks/" + "0" * 64, "/transactions/pending", "/metrics", "/nope"]
+    seeds = [(f"get_{i}", "\x00" + f"GET {p} HTTP/1.1\r\nHost: x\r\n\r\n") for i, p in enumerate(gets)]
+    chunked = ("POST /transactions/new HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+               f"Transfer-Encoding: chunked\r\n\r\n{len(tx):x}\r\n{tx}\r\n0\r\n\r\n")
+    seeds += [
+        ("post_transaction", "\x00" + post("/transactions/new", tx)),
+        ("post_transaction_split", "\x05" + post("/transactions/new", tx)),
+        ("post_register", "\x00" + post("/nodes/register", register)),
+        ("post_expect_continue", "\x07" + post("/transactions/new", tx, "Expect: 100-continue\r\n")),
+        ("post_chunked", "\x00" + chunked),
+        ("pipelined_close", "\x00" + "GET /chain HTTP/1.1\r\n\r\n" + post("/transactions/new", tx)
+         + "GET /status HTTP/1.1\r\nConnection: close\r\n\r\nGET /chain HTTP/1.1\r\n\r\n"),
+        ("http10", "\x00GET /status HTTP/1.0\r\n\r\n"),
+        ("percent_garbage", "\x00GET /blocks/%zz%00%2e%2e%2f..%c0%af HTTP/1.1\r\n\r\n"),
+        ("bad_content_length", "\x00POST /transactions/new HTTP/1.1\r\nContent-Length: 100000000000\r\n\r\n"),
+    ]
+    return seeds
+
+
+def json_seeds():
+    tutorial = vectors("tutorial_chain.json")["chains"]
+    first = tutorial[0] if isinstance(tutorial, list) else next(iter(tutorial.values()))
+    chain = first["chain"] if isinstance(first, dict) and "chain" in first else first
+    blocks = gossip_chain_blocks()
+    tx = {"sender": "alice", "recipient": "bob", "amount": 5}
+    seeds = [
+        ("transaction_body", json.dumps(tx)),
+        ("transaction_with_id", json.dumps(blocks[1]["transactions"][0])),
+        ("register_body", json.dumps({"nodes": ["http://127.0.0.1:5001"]})),
+        ("block", json.dumps(blocks[-1])),
+        ("block_unicode", json.dumps(blocks[3], ensure_ascii=False)),
+        ("chain_answer", json.dumps({"chain": blocks[:3], "length": 3})),
+        ("invalid_utf8", b'{"sender": "\xff\xfe", "recipient": "b", "amount": 1}'),
+        ("deep", "[" * 70 + "]" * 70),
+    ]
+    if isinstance(chain, list):
+        seeds.append(("tutorial_chain_answer", json.dumps({"chain": chain[:3], "length": 3})))
+    return seeds
+
+
+def canonical_seeds():
+    # The vectors hold hundreds of numbered random cases per kind; three of each kind are enough
+    # to seed the fuzzer and keep the checked-in corpus small.
+    seeds = []
+    per_kind = {}
+    for case in vectors("canonical_json.json")["cases"]:
+        kind = case["name"].rstrip("0123456789").rstrip("_")
+        per_kind[kind] = per_kind.get(kind, 0) + 1
+        if per_kind[kind] <= MAX_SEEDS_PER_KIND:
+            seeds.append((case["name"], case["input"]))
+    return seeds
+
+
+def main():
+    write("frame_codec_fuzz", frame_codec_seeds())
+    write("block_validation_fuzz", block_validation_seeds())
+    write("http_session_fuzz", http_seeds())
+    write("json_body_fuzz", json_seeds())
+    write("canonical_json_fuzz", canonical_seeds())
+
+
+if __name__ == "__main__":
+    main()
