@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test with ctest. Non-zero exit on any failure.
 # Usage: tools/test.sh [--sanitize address,undefined|thread] [extra ctest args...]
+# A sanitized build lives apart from the normal one: build-asan (address,undefined, or address or
+# undefined alone) and build-tsan (thread); anything else gets build-<list with dashes>.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$root/build
@@ -8,8 +10,17 @@ cmake_args=()
 if [ "${1:-}" = "--sanitize" ]; then
     san=${2:?--sanitize needs a value such as address,undefined or thread}
     shift 2
-    build=$root/build-${san//,/-}
+    case "$san" in
+        address,undefined | undefined,address | address | undefined) build=$root/build-asan ;;
+        thread) build=$root/build-tsan ;;
+        *) build=$root/build-${san//,/-} ;;
+    esac
     cmake_args+=("-DGOSSIPCHAIN_SANITIZE=${san//,/;}" -DGOSSIPCHAIN_BENCH=OFF)
+    # Every report fails the test that triggered it. halt_on_error makes UBSan abort (the build
+    # already passes -fno-sanitize-recover); leak checking stays on; TSan reports fail the run.
+    export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:strict_string_checks=1}
+    export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+    export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
 fi
 "$root/tools/deps.sh"
 "$root/tools/build.sh" "$build" RelWithDebInfo "${cmake_args[@]}"
