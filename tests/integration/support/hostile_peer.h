@@ -1,0 +1,264 @@
+// Test support for hostile-peer tests: a raw loopback socket that speaks as much of the gossip wire
+// as an attacker chooses (magic, frames, handshake) or nothing at all, plus the observations those
+// tests make of a node process: resident memory from /proc and counters from /metrics. Header-only
+// so the integration test glob does not take it for a test.
+//
+// Payloads come from src/p2p/codec.h (EncodeMessage) when the attack is in what a message means,
+// and are written byte by byte when the attack is in the encoding itself.
+#pragma once
+
+#include "integration/support/node_harness.h"
+#include "net/constants.h"
+#include "net/frame_decoder.h"
+#include "p2p/codec.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gossipchain::test {
+
+/** How long a hostile test waits for the node to drop an offender, in milliseconds. */
+inline constexpr milliseconds DEFAULT_DROP_TIMEOUT{15'000};
+
+/** The 4 bytes that open a gossip connection. */
+inline std::string MagicBytes() {
+    return std::string(reinterpret_cast<const char*>(net::MAGIC.data()), net::MAGIC.size());
+}
+
+/** A frame header declaring `length` payload bytes, big-endian. */
+inline std::string FrameHeader(std::uint32_t length) {
+    return {static_cast<char>(length >> 24), static_cast<char>(length >> 16),
+            static_cast<char>(length >> 8), static_cast<char>(length)};
+}
+
+/** One frame carrying `message`, canonically encoded. */
+inline std::string FrameOf(const Message& message) {
+    return net::FrameDecoder::Encode(EncodeMessage(message));
+}
+
+/** 32 random lowercase hex characters: a fresh node id, so bans of one peer miss the next. */
+inline std::string RandomNodeId() {
+    static std::mt19937_64 rng(std::random_device{}());
+    static constexpr char HEX[] = "0123456789abcdef";
+    std::string id;
+    for (int i = 0; i < 32; ++i)
+        id.push_back(HEX[rng() % 16]);
+    return id;
+}
+
+/**
+ * A loopback TCP connection that plays a peer. Sends fail quietly once the node has closed (the
+ * test asserts on Closed(), not on send errors); reads decode frames as they arrive.
+ */
+class HostilePeer {
+public:
+    explicit HostilePeer(int port) {
+        m_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(static_cast<std::uint16_t>(port));
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        m_connected =
+            m_fd >= 0 && ::connect(m_fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    }
+    ~HostilePeer() {
+        if (m_fd >= 0)
+            ::close(m_fd);
+    }
+    HostilePeer(const HostilePeer&) = delete;
+    HostilePeer& operator=(const HostilePeer&) = delete;
+
+    bool Connected() const { return m_connected; }
+
+    /** Writes all of `bytes` (blocking); false once the node has closed or reset the link. */
+    bool Send(std::string_view bytes) {
+        while (!bytes.empty()) {
+            ssize_t n = ::send(m_fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                return false;
+            bytes.remove_prefix(static_cast<std::size_t>(n));
+        }
+        return true;
+    }
+    bool SendFrame(const Message& message) { return Send(FrameOf(message)); }
+
+    /**
+     * Opens a gossip link properly: magic, the node's Hello read, ours sent with its network id
+     * (or `network_id` when given). Returns the node's Hello, or nullopt when it did not send one.
+     */
+    std::optional<Hello> Handshake(std::optional<std::string> network_id = std::nullopt,
+                                   std::string node_id = RandomNodeId()) {
+        if (!Send(MagicBytes()))
+            return std::nullopt;
+        std::optional<Message> theirs = ReadMessage(DEFAULT_DROP_TIMEOUT);
+        if (!theirs || !std::holds_alternative<Hello>(*theirs))
+            return std::nullopt;
+        Hello hello = std::get<Hello>(*theirs);
+        Hello ours;
+        ours.network_id = network_id.value_or(hello.network_id);
+        ours.node_id = std::move(node_id);
+        ours.height = 1;
+        ours.tip = hello.tip;  // any 64-hex hash; the node does not trust it
+        ours.agent = "hostile/1";
+        if (!SendFrame(ours))
+            return std::nullopt;
+        return hello;
+    }
+
+    /** The next decodable message the node sends within `timeout`; nullopt on close or timeout. */
+    std::optional<Message> ReadMessage(milliseconds timeout) {
+        auto deadline = Clock::now() + timeout;
+        while (true) {
+            if (!m_frames.empty()) {
+                std::string payload = std::move(m_frames.front());
+                m_frames.erase(m_frames.begin());
+                DecodeResult decoded = DecodeMessage(payload);
+                if (decoded.Ok())
+                    return std::move(decoded.Value());
+                continue;
+            }
+            if (!ReadSome(deadline))
+                return std::nullopt;
+        }
+    }
+
+    /** Waits for a message of type T, skipping others (pings, inventory). */
+    template <typename T>
+    std::optional<T> Expect(milliseconds timeout = DEFAULT_DROP_TIMEOUT) {
+        auto deadline = Clock::now() + timeout;
+        while (Clock::now() < deadline) {
+            auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+            std::optional<Message> message = ReadMessage(left);
+            if (!message)
+                return std::nullopt;
+            if (auto* wanted = std::get_if<T>(&*message))
+                return *wanted;
+        }
+        return std::nullopt;
+    }
+
+    /**
+     * True when the node closes the connection within `timeout` (end of stream or reset),
+     * reading and discarding whatever it sends before that.
+     */
+    bool Closed(milliseconds timeout = DEFAULT_DROP_TIMEOUT) {
+        auto deadline = Clock::now() + timeout;
+        while (!m_eof) {
+            if (!ReadSome(deadline))
+                return m_eof;
+        }
+        return true;
+    }
+
+    /** Raw bytes the node sent so far that were not frames (HTTP answers land here). */
+    std::string TakeRaw() { return std::exchange(m_raw, {}); }
+    /** Reads until `timeout` passes or the connection ends, keeping the bytes raw. */
+    void ReadRaw(milliseconds timeout) {
+        m_keep_raw = true;
+        auto deadline = Clock::now() + timeout;
+        while (!m_eof && ReadSome(deadline)) {
+        }
+    }
+
+private:
+    /** One read within the deadline; false on timeout or end of stream. */
+    bool ReadSome(Clock::time_point deadline) {
+        if (m_eof)
+            return false;
+        auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
+        if (left <= 0)
+            return false;
+        pollfd pfd{m_fd, POLLIN, 0};
+        int ready = ::poll(&pfd, 1, static_cast<int>(left));
+        if (ready <= 0)
+            return false;
+        char buf[65536];
+        ssize_t n = ::recv(m_fd, buf, sizeof(buf), 0);
+        if (n < 0 && errno == EINTR)
+            return true;
+        if (n <= 0) {
+            m_eof = true;
+            return false;
+        }
+        std::string_view bytes(buf, static_cast<std::size_t>(n));
+        if (m_keep_raw) {
+            m_raw.append(bytes);
+            return true;
+        }
+        m_decoder.Feed(bytes, [&](std::string_view payload) {
+            m_frames.emplace_back(payload);
+            return true;
+        });
+        return true;
+    }
+
+    int m_fd = -1;
+    bool m_connected = false;
+    bool m_eof = false;
+    bool m_keep_raw = false;
+    std::string m_raw;
+    net::FrameDecoder m_decoder;
+    std::vector<std::string> m_frames;
+};
+
+/**
+ * PID of the gossipchain process whose --data-dir is `data_dir` (the harness keeps the child
+ * private; /proc has it). 0 when none runs.
+ */
+inline pid_t FindNodePid(const std::string& data_dir) {
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+        std::string name = entry.path().filename();
+        if (name.find_first_not_of("0123456789") != std::string::npos)
+            continue;
+        std::ifstream in(entry.path() / "cmdline", std::ios::binary);
+        std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (cmdline.find(std::string("--data-dir") + '\0' + data_dir + '\0') != std::string::npos)
+            return static_cast<pid_t>(std::atoi(name.c_str()));
+    }
+    return 0;
+}
+
+/** VmRSS of `pid` in KiB, from /proc/PID/status; 0 when unreadable. */
+inline std::uint64_t ResidentKiB(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.rfind("VmRSS:", 0) == 0)
+            return std::strtoull(line.c_str() + 6, nullptr, 10);
+    }
+    return 0;
+}
+
+/** A counter or gauge from the node's /metrics, or -1 when absent. */
+inline double MetricValue(const HttpEndpoint& node, const std::string& name) {
+    HttpClientResponse response = node.Get("/metrics");
+    std::istringstream lines(response.body);
+    std::string line;
+    while (std::getline(lines, line)) {
+        if (line.rfind(name + " ", 0) == 0)
+            return std::strtod(line.c_str() + name.size() + 1, nullptr);
+    }
+    return -1;
+}
+
+}  // namespace gossipchain::test
