@@ -1,0 +1,151 @@
+// Durability across kill -9: clients submit transactions concurrently while /mine runs, the node
+// is SIGKILLed at a random moment and restarted on the same data directory. Every transaction it
+// acknowledged with 201 must afterwards be pending or in the chain, the chain must never shrink
+// and the node id must never change. Also the start-up refusals: a second node on one data
+// directory, a data directory of another network.
+#include "integration/support/node_harness.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+namespace gossipchain::test {
+namespace {
+
+/** Kill-and-restart rounds of the crash test. */
+constexpr int CRASH_ROUNDS = 50;
+/** Concurrent submitting clients per round. */
+constexpr int CRASH_CLIENTS = 4;
+
+/** Keeps POSTing fresh transactions on one keep-alive connection until it fails or `stop`. */
+void SubmitUntilFailure(int port, int client, std::atomic<bool>& stop, std::mutex& mutex,
+                        std::vector<std::string>& acknowledged) {
+    HttpConnection connection;
+    if (!connection.Connect("127.0.0.1", port, milliseconds(2000)))
+        return;
+    for (int n = 0; !stop.load(); ++n) {
+        Json body{
+            {"sender", "client" + std::to_string(client)}, {"recipient", "bob"}, {"amount", n + 1}};
+        if (!connection.SendRequest("POST", "/transactions/new", body.dump(), "application/json"))
+            return;
+        HttpClientResponse response = connection.ReadResponse(milliseconds(2000));
+        if (!response.Ok())
+            return;
+        if (response.status != 201)
+            continue;
+        Json answer = JsonOf(response);
+        std::lock_guard<std::mutex> lock(mutex);
+        acknowledged.push_back(answer.value("id", ""));
+    }
+}
+
+/** Keeps asking for blocks until the node dies or `stop`. */
+void MineUntilFailure(int port, std::atomic<bool>& stop) {
+    while (!stop.load()) {
+        if (!HttpGet("127.0.0.1", port, "/mine", milliseconds(2000)).Ok())
+            return;
+    }
+}
+
+std::set<std::string> IdsIn(const Json& chain, const Json& pending) {
+    std::set<std::string> ids;
+    for (const Json& block : chain) {
+        for (const Json& tx : block["transactions"])
+            ids.insert(tx.value("id", ""));
+    }
+    for (const Json& tx : pending)
+        ids.insert(tx.value("id", ""));
+    return ids;
+}
+
+TEST(Crash, AcknowledgedTransactionsSurviveKillNine) {
+    TempDir root;
+    GossipNode node(root, "crash", NodeConfig().Difficulty(2));
+    ASSERT_EQ(node.Start(), "");
+    const std::string node_id = node.Status().value("node_id", "");
+    ASSERT_EQ(node_id.size(), 32u);
+    std::mt19937 rng(std::random_device{}());
+    std::uniform_int_distribution<int> kill_after_ms(5, 150);
+    std::vector<std::string> acknowledged;
+    std::size_t height = 1;
+    std::size_t crashed_with_work = 0;
+    for (int round = 0; round < CRASH_ROUNDS; ++round) {
+        std::atomic<bool> stop{false};
+        std::mutex mutex;
+        std::size_t before = acknowledged.size();
+        std::vector<std::thread> clients;
+        for (int c = 0; c < CRASH_CLIENTS; ++c) {
+            clients.emplace_back(SubmitUntilFailure, node.Port(), c, std::ref(stop),
+                                 std::ref(mutex), std::ref(acknowledged));
+        }
+        clients.emplace_back(MineUntilFailure, node.Port(), std::ref(stop));
+        // The random moment of the crash: this wait is the experiment, not a synchronisation.
+        std::this_thread::sleep_for(milliseconds(kill_after_ms(rng)));
+        node.Kill();
+        stop = true;
+        for (std::thread& client : clients)
+            client.join();
+        if (acknowledged.size() > before)
+            ++crashed_with_work;
+
+        ASSERT_EQ(node.Restart(), "") << "round " << round;
+        Json status = node.Status();
+        ASSERT_TRUE(status.is_object()) << "round " << round;
+        EXPECT_EQ(status.value("node_id", ""), node_id) << "round " << round;
+        Json chain = node.Chain();
+        EXPECT_GE(chain.size(), height) << "round " << round << ": the chain shrank";
+        height = std::max(height, chain.size());
+        std::set<std::string> present = IdsIn(chain, node.Pending());
+        std::size_t missing = 0;
+        for (const std::string& id : acknowledged)
+            missing += present.count(id) == 0;
+        ASSERT_EQ(missing, 0u) << "round " << round << ": acknowledged transactions lost";
+    }
+    // The test means something only if crashes hit the node while it was busy.
+    EXPECT_GT(crashed_with_work, CRASH_ROUNDS / 2u);
+    EXPECT_GT(acknowledged.size(), 100u);
+    EXPECT_GT(height, 2u);
+}
+
+TEST(Crash, SecondNodeOnOneDataDirectoryRefuses) {
+    TempDir root;
+    GossipNode first(root, "shared", NodeConfig());
+    ASSERT_EQ(first.Start(), "");
+    std::string dir = root.Path() + "/shared";
+    ChildProcess second({GOSSIPCHAIN_BINARY, "--port", "0", "--data-dir", dir, "--difficulty", "2"},
+                        root.Path() + "/second.log");
+    std::optional<int> status = second.WaitExit(DEFAULT_START_TIMEOUT);
+    ASSERT_TRUE(status.has_value());
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 1);
+    std::string log = second.ReadLog();
+    EXPECT_NE(log.find("already in use by another gossipchain process"), std::string::npos) << log;
+    EXPECT_NE(log.find(dir), std::string::npos) << log;
+    EXPECT_TRUE(first.Status().is_object());
+}
+
+TEST(Crash, DataDirectoryOfAnotherNetworkIsRefused) {
+    TempDir root;
+    GossipNode node(root, "net", NodeConfig().Difficulty(2));
+    ASSERT_EQ(node.Start(), "");
+    ASSERT_TRUE(node.Mine().has_value());
+    node.Kill();
+    std::string dir = root.Path() + "/net";
+    ChildProcess other({GOSSIPCHAIN_BINARY, "--port", "0", "--data-dir", dir, "--difficulty", "3"},
+                       root.Path() + "/other.log");
+    std::optional<int> status = other.WaitExit(DEFAULT_START_TIMEOUT);
+    ASSERT_TRUE(status.has_value());
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 1);
+    std::string log = other.ReadLog();
+    EXPECT_NE(log.find("belongs to network"), std::string::npos) << log;
+    EXPECT_NE(log.find(dir), std::string::npos) << log;
+    // Nothing changed: the node comes back on its own network with its block.
+    ASSERT_EQ(node.Restart(), "");
+    EXPECT_EQ(node.Height(), 2u);
+}
+
+}  // namespace
+}  // namespace gossipchain::test
