@@ -128,6 +128,9 @@ BlockResult ChainState::ProcessBlock(Block block, double now) {
             unlocked.push_back(child_hash);
         }
     }
+    // A side-branch block can unlock orphans that make its branch the main chain.
+    if (!result.connected.empty())
+        result.status = BlockStatus::Connected;
     return result;
 }
 

@@ -43,7 +43,10 @@ struct BlockEntry {
 
 /** What happened to a block handed to ProcessBlock. */
 enum class BlockStatus {
-    /** Stored and now part of the main chain (it extended the tip or caused a reorg). */
+    /**
+     * Stored, and this call changed the main chain: the block extended the tip or caused a
+     * reorg, or blocks waiting for it did (`connected` lists them).
+     */
     Connected,
     /** Stored on a side branch that is not (yet) better than the main chain. */
     SideBranch,

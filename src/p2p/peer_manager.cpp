@@ -619,12 +619,9 @@ void PeerManager::HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from
         ++m_metrics.blocks_received;
         BlockResult result = m_chain.ProcessBlock(std::move(block), now);
         peer.known.Insert(result.hash);
-        BlockStatus status = result.status;
-        // A side-branch block can unlock orphans that make its branch the main chain: then it
-        // connected blocks (and may have reorganised) although it is not the tip itself.
-        if (status == BlockStatus::SideBranch && !result.connected.empty())
-            status = BlockStatus::Connected;
-        switch (status) {
+        if (const BlockEntry* entry = m_chain.Find(result.hash))
+            peer.height = std::max(peer.height, entry->Height());
+        switch (result.status) {
             case BlockStatus::Connected:
                 progressed = true;
                 for (const BlockEntry* entry : result.connected) {

@@ -110,6 +110,27 @@ TEST_F(ChainStateTest, OrphansWaitForTheirParentThenConnect) {
     EXPECT_EQ(chain.Orphans().Size(), 0u);
 }
 
+TEST_F(ChainStateTest, SideBranchBlockThatUnlocksABetterBranchReportsTheReorg) {
+    std::vector<Block> main = MakeBranch(params, TipBlock(), 2, 1);
+    ProcessAll(main);
+    // A competing branch of three from genesis; its two upper blocks arrive first (orphans).
+    Block genesis = MakeGenesis(params);
+    Block s1 = MakeChild(params, genesis, {MakeTx(100)}, 3.0);
+    Block s2 = MakeChild(params, s1, {MakeTx(101)});
+    Block s3 = MakeChild(params, s2, {MakeTx(102)});
+    EXPECT_EQ(Process(s3).status, BlockStatus::Orphan);
+    EXPECT_EQ(Process(s2).status, BlockStatus::Orphan);
+    // s1 alone is only a side branch, but it unlocks s2 and s3, which win.
+    BlockResult result = Process(s1);
+    EXPECT_EQ(result.status, BlockStatus::Connected);
+    EXPECT_EQ(result.reorg_depth, 2u);
+    EXPECT_EQ(result.old_tip, BlockHash(main.back()));
+    ASSERT_EQ(result.connected.size(), 3u);
+    EXPECT_EQ(result.connected.back()->hash, BlockHash(s3));
+    EXPECT_EQ(chain.Tip().hash, BlockHash(s3));
+    EXPECT_EQ(chain.Reorgs(), 1u);
+}
+
 TEST_F(ChainStateTest, OrphanPoolIsBounded) {
     ChainState::Options options = EasyOptions();
     options.orphans.max_blocks = 10;
