@@ -3,17 +3,19 @@
 # Usage: tools/test.sh [--sanitize address,undefined|thread] [extra ctest args...]
 # A sanitized build lives apart from the normal one: build-asan (address,undefined, or address or
 # undefined alone) and build-tsan (thread); anything else gets build-<list with dashes>.
+# BUILD_ROOT puts those directories elsewhere (default: the checkout), e.g. for a clean CI timing.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=$root/build
+build_root=${BUILD_ROOT:-$root}
+build=$build_root/build
 cmake_args=()
 if [ "${1:-}" = "--sanitize" ]; then
     san=${2:?--sanitize needs a value such as address,undefined or thread}
     shift 2
     case "$san" in
-        address,undefined | undefined,address | address | undefined) build=$root/build-asan ;;
-        thread) build=$root/build-tsan ;;
-        *) build=$root/build-${san//,/-} ;;
+        address,undefined | undefined,address | address | undefined) build=$build_root/build-asan ;;
+        thread) build=$build_root/build-tsan ;;
+        *) build=$build_root/build-${san//,/-} ;;
     esac
     cmake_args+=("-DGOSSIPCHAIN_SANITIZE=${san//,/;}" -DGOSSIPCHAIN_BENCH=OFF)
     # Every report fails the test that triggered it. halt_on_error makes UBSan abort (the build
