@@ -38,6 +38,10 @@ int NodeMain(int argc, char** argv) {
                    "(fsync on every commit, slower)")
         ->check(CLI::IsMember({"normal", "full"}))
         ->capture_default_str();
+    // Hidden (empty group): tests act out a full disk with it.
+    app.add_option("--test-store-max-pages", options.store_max_pages,
+                   "Test-only: cap the database at this many pages")
+        ->group("");
     app.add_option("--peer", peers, "HOST:PORT of a peer to keep a link to (repeatable)");
     app.add_option("--difficulty", difficulty, "Proof-of-work difficulty in leading hex zeros")
         ->check(CLI::Range(1, MAX_DIFFICULTY))

@@ -192,6 +192,7 @@ std::string Node::OpenStore() {
     options.network_id = NetworkId(m_options.params);
     options.durability = m_options.durability;
     options.new_node_id = m_node_id;
+    options.max_pages = m_options.store_max_pages;
     std::string error = m_store.Open(options);
     if (!error.empty())
         return error;

@@ -44,6 +44,8 @@ struct NodeOptions {
     /** SQLite store directory; empty keeps everything in memory (unit tests). */
     std::string data_dir;
     Durability durability = Durability::Normal;
+    /** Test-only: caps the database at this many pages to act out a full disk (0: no cap). */
+    std::int64_t store_max_pages = 0;
     std::vector<PeerAddress> peers;
     ConsensusParams params;
     /** Mine continuously in the background, restarting on every new tip. */
