@@ -147,5 +147,57 @@ TEST(Crash, DataDirectoryOfAnotherNetworkIsRefused) {
     EXPECT_EQ(node.Height(), 2u);
 }
 
+TEST(Crash, FullDiskRefusesWritesKeepsReadsAndLosesNothingAcknowledged) {
+    TempDir root;
+    std::string dir = root.Path() + "/full";
+    int port = FindFreePort();
+    auto start = [&](std::vector<std::string> extra) {
+        std::vector<std::string> argv = {
+            GOSSIPCHAIN_BINARY, "--port", std::to_string(port), "--data-dir", dir,
+            "--difficulty",     "2"};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        auto process = std::make_unique<ChildProcess>(argv, root.Path() + "/full.log");
+        bool up = WaitUntil([&] { return HttpGet("127.0.0.1", port, "/status").status == 200; },
+                            DEFAULT_START_TIMEOUT);
+        EXPECT_TRUE(up) << process->ReadLog();
+        return process;
+    };
+    // About a dozen free pages after the schema: a few hundred transactions fill the "disk".
+    auto node = start({"--test-store-max-pages", "24"});
+    std::vector<std::string> acknowledged;
+    HttpClientResponse refused;
+    for (int n = 1; n <= 5000 && refused.status == 0; ++n) {
+        Json body{{"sender", "alice"}, {"recipient", "bob"}, {"amount", n}};
+        HttpClientResponse response = HttpPost("127.0.0.1", port, "/transactions/new", body.dump());
+        ASSERT_TRUE(response.Ok()) << response.error;
+        if (response.status == 201)
+            acknowledged.push_back(JsonOf(response).value("id", ""));
+        else
+            refused = response;
+    }
+    ASSERT_EQ(refused.status, 503) << refused.body;
+    EXPECT_NE(refused.body.find("could not be stored"), std::string::npos) << refused.body;
+    EXPECT_NE(refused.body.find("full"), std::string::npos) << refused.body;
+    EXPECT_GT(acknowledged.size(), 10u);
+    // Reads keep working; writes (mining included) are refused with the reason.
+    EXPECT_EQ(HttpGet("127.0.0.1", port, "/chain").status, 200);
+    HttpClientResponse mine = HttpGet("127.0.0.1", port, "/mine");
+    EXPECT_EQ(mine.status, 503);
+    EXPECT_NE(mine.body.find("storage unavailable"), std::string::npos) << mine.body;
+    std::string metrics = HttpGet("127.0.0.1", port, "/metrics").body;
+    EXPECT_NE(metrics.find("gossipchain_store_ok 0"), std::string::npos);
+    EXPECT_NE(node->ReadLog().find("storage failed"), std::string::npos);
+
+    // Space returns (no cap): everything acknowledged is there and writes work again.
+    node.reset();
+    node = start({});
+    Json pending = JsonOf(HttpGet("127.0.0.1", port, "/transactions/pending"))["transactions"];
+    std::set<std::string> present = IdsIn(Json::array(), pending);
+    for (const std::string& id : acknowledged)
+        EXPECT_EQ(present.count(id), 1u) << id;
+    EXPECT_EQ(pending.size(), acknowledged.size());
+    EXPECT_EQ(HttpGet("127.0.0.1", port, "/mine").status, 200);
+}
+
 }  // namespace
 }  // namespace gossipchain::test
