@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -74,6 +75,86 @@ std::string ReadLegacyNodeId(const std::string& dir) {
     return {};
 }
 
+/**
+ * A reader for exactly the bytes BlockJson writes (sorted keys, ", " and ": " separators) with no
+ * string escapes: about ten times faster than building a JSON tree, which matters at 100k blocks
+ * per start. Anything else returns false and goes through the general reader; the caller also
+ * re-serialises the result and compares it with the stored bytes, so a mistake here can only cost
+ * speed, never a different block.
+ */
+class CanonicalBlockReader {
+public:
+    explicit CanonicalBlockReader(std::string_view text) : m_text(text) {}
+
+    bool Read(Block& block) {
+        std::string previous;
+        if (!Expect("{\"index\": ") || !Unsigned(block.index) || !Expect(", \"previous_hash\": ") ||
+            !String(previous) || !Expect(", \"proof\": ") || !Unsigned(block.proof) ||
+            !Expect(", \"timestamp\": ") || !Double(block.timestamp) ||
+            !Expect(", \"transactions\": ["))
+            return false;
+        block.previous_hash = std::move(previous);
+        block.transactions.clear();
+        if (Expect("]}"))
+            return m_pos == m_text.size();
+        while (true) {
+            Transaction tx;
+            if (!Expect("{\"amount\": ") || !Signed(tx.amount) || !Expect(", \"id\": ") ||
+                !String(tx.id) || !Expect(", \"recipient\": ") || !String(tx.recipient) ||
+                !Expect(", \"sender\": ") || !String(tx.sender) || !Expect("}"))
+                return false;
+            block.transactions.push_back(std::move(tx));
+            if (Expect("]}"))
+                return m_pos == m_text.size();
+            if (!Expect(", "))
+                return false;
+        }
+    }
+
+private:
+    bool Expect(std::string_view literal) {
+        if (m_text.substr(m_pos, literal.size()) != literal)
+            return false;
+        m_pos += literal.size();
+        return true;
+    }
+    bool String(std::string& out) {
+        if (!Expect("\""))
+            return false;
+        std::size_t end = m_text.find('"', m_pos);
+        if (end == std::string_view::npos)
+            return false;
+        std::string_view body = m_text.substr(m_pos, end - m_pos);
+        if (body.find('\\') != std::string_view::npos)
+            return false;
+        out.assign(body);
+        m_pos = end + 1;
+        return true;
+    }
+    template <typename T>
+    bool Number(T& out) {
+        const char* begin = m_text.data() + m_pos;
+        auto [ptr, ec] = std::from_chars(begin, m_text.data() + m_text.size(), out);
+        if (ec != std::errc() || ptr == begin)
+            return false;
+        m_pos += static_cast<std::size_t>(ptr - begin);
+        return true;
+    }
+    bool Unsigned(std::uint64_t& out) { return Number(out); }
+    bool Signed(std::int64_t& out) { return Number(out); }
+    bool Double(double& out) { return Number(out); }
+
+    std::string_view m_text;
+    std::size_t m_pos = 0;
+};
+
+/** Parses stored canonical block bytes: the fast reader, else the general JSON reader. */
+bool ParseStoredBlock(const std::string& json, Block& block, std::string& error) {
+    if (CanonicalBlockReader(json).Read(block) && BlockJson(block) == json)
+        return true;
+    nlohmann::json value;
+    return ParseJson(json, value, error) && BlockFromJson(value, block, error);
+}
 }  // namespace
 
 struct Store::Statements {
@@ -272,7 +353,6 @@ std::string Store::LoadInto(ChainState& chain, std::vector<std::string>& peers,
         Statement read(m_db, "SELECT hash, json FROM blocks ORDER BY seq");
         if (!read.Valid())
             return corrupt + Error("cannot read blocks");
-        nlohmann::json value;
         std::string error;
         while (read.Step()) {
             TrustedBlock stored;
@@ -282,14 +362,17 @@ std::string Store::LoadInto(ChainState& chain, std::vector<std::string>& peers,
             // damaged row is caught here rather than served as part of the chain.
             if (Sha256Hex(stored.json) != stored.hash)
                 return corrupt + "stored block " + stored.hash + " does not hash to its key";
-            if (!ParseJson(stored.json, value, error) ||
-                !BlockFromJson(value, stored.block, error)) {
+            if (!ParseStoredBlock(stored.json, stored.block, error)) {
                 return corrupt + "stored block " + stored.hash + " does not parse: " + error;
             }
             blocks.push_back(std::move(stored));
         }
     }
+    std::uint64_t parsed = MonotonicNs();
     stats.blocks = chain.LoadTrusted(blocks);
+    LOG_DEBUG("store: blocks read, hashed and parsed in %.3f s, tree rebuilt in %.3f s",
+              static_cast<double>(parsed - started) / 1e9,
+              static_cast<double>(MonotonicNs() - parsed) / 1e9);
     if (stats.blocks != blocks.size()) {
         LOG_WARN("store: %zu stored blocks had no valid parent and were skipped",
                  blocks.size() - stats.blocks);

@@ -301,5 +301,29 @@ TEST(Store, FullDiskRefusesThenRecoversKeepingBlocks) {
     EXPECT_FALSE(chain.GetMempool().Contains(TxId(MakeTx(999))));
 }
 
+TEST(Store, BlocksWithEscapedStringsReloadExactly) {
+    Dir dir;
+    std::string tip;
+    {
+        Store store;
+        ASSERT_EQ(store.Open(OptionsFor(dir.Path())), "");
+        ChainState chain(Options());
+        Attach(chain, store);
+        // Escaped on the wire (ensure_ascii): the fast reader declines, the general one reads.
+        Transaction odd = MakeTx(7, 3, "caf\u00e9 \"quoted\" \\ \U0001F600");
+        chain.ProcessBlock(MakeChild(chain.Params(), chain.Tip().block, {odd}), NOW);
+        chain.ProcessBlock(MakeChild(chain.Params(), chain.Tip().block, {MakeTx(8)}), NOW);
+        ASSERT_EQ(chain.Height(), 3u);
+        tip = chain.Tip().hash;
+    }
+    ChainState chain(Options());
+    StoreLoadStats stats;
+    ASSERT_EQ(Reload(dir.Path(), chain, stats), "");
+    EXPECT_EQ(stats.blocks, 2u);
+    EXPECT_EQ(chain.Tip().hash, tip);
+    EXPECT_EQ(chain.AtHeight(2)->block.transactions[0].sender,
+              "caf\u00e9 \"quoted\" \\ \U0001F600");
+}
+
 }  // namespace
 }  // namespace gossipchain
