@@ -167,12 +167,11 @@ struct Store::Statements {
           drop_tx(db, "DELETE FROM mempool WHERE txid = ?1"),
           put_peer(db,
                    "INSERT INTO peers(address, last_seen) VALUES(?1,?2) ON CONFLICT(address) "
-                   "DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)"),
-          put_meta(db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1,?2)") {}
+                   "DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)") {}
 
     bool Valid() const {
         return put_block.Valid() && put_main.Valid() && drop_main.Valid() && put_tx.Valid() &&
-               drop_tx.Valid() && put_peer.Valid() && put_meta.Valid();
+               drop_tx.Valid() && put_peer.Valid();
     }
 
     Statement put_block;
@@ -181,7 +180,6 @@ struct Store::Statements {
     Statement put_tx;
     Statement drop_tx;
     Statement put_peer;
-    Statement put_meta;
 };
 
 Store::~Store() {
@@ -512,9 +510,14 @@ std::string Store::Probe() {
         return "the store is closed";
     if (!m_ops.empty())
         return Commit();
-    std::string now = std::to_string(static_cast<long long>(WallSeconds()));
-    int rc = m_statements->put_meta.Bind(1, std::string("last_probe")).Bind(2, now).Run();
-    return rc == SQLITE_OK ? std::string() : sqlite3_errmsg(m_db);
+    // A write that needs fresh pages, as the next transaction would: rewriting an existing row
+    // could succeed in place while the disk is still full.
+    std::string error = Exec(
+        "BEGIN IMMEDIATE; INSERT OR REPLACE INTO meta VALUES('probe', zeroblob(16384)); "
+        "DELETE FROM meta WHERE key = 'probe'; COMMIT;");
+    if (!error.empty() && !sqlite3_get_autocommit(m_db))
+        Exec("ROLLBACK");
+    return error;
 }
 
 }  // namespace gossipchain

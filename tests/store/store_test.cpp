@@ -325,5 +325,23 @@ TEST(Store, BlocksWithEscapedStringsReloadExactly) {
               "caf\u00e9 \"quoted\" \\ \U0001F600");
 }
 
+TEST(Store, ProbeNeedsRealSpace) {
+    Dir dir;
+    StoreOptions options = OptionsFor(dir.Path());
+    options.max_pages = 16;
+    Store store;
+    ASSERT_EQ(store.Open(options), "");
+    std::string error;
+    for (std::uint64_t n = 1; n < 10000 && error.empty(); ++n) {
+        store.PutTransaction(TxId(MakeTx(n)), MakeTx(n));
+        error = store.Commit();
+    }
+    ASSERT_NE(error, "");
+    EXPECT_EQ(store.PendingWrites(), 0u);
+    EXPECT_NE(store.Probe(), "");
+    store.SetMaxPages(100000);
+    EXPECT_EQ(store.Probe(), "");
+}
+
 }  // namespace
 }  // namespace gossipchain
