@@ -10,14 +10,17 @@
    POST /transactions/new from wrk (-t1 -cCONNECTIONS -dSECONDS, a Lua script; the node assigns
    each transaction a random id, so every request is a new transaction). Reported: 201 answers
    per second, non-201 answers, and transactions per SQLite commit (from /metrics).
+3. With --sync-blocks N: a fresh node per durability syncs N blocks from a peer (time until its
+   /status height reaches the peer's).
 
 Usage: tools/bench/store_bench.py [--node build-store/bin/gossipchain] [--blocks 100000]
-       [--runs 3] [--seconds 3] [--connections 16]
+       [--runs 3] [--seconds 3] [--connections 16] [--skip-startup] [--sync-blocks 2000]
 Needs wrk and python3; every process started here is killed on exit.
 """
 
 import argparse
 import http.client
+import json
 import os
 import re
 import shutil
@@ -149,6 +152,33 @@ def throughput(args, work):
             node.close()
 
 
+def height(port):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", "/status")
+    return json.loads(connection.getresponse().read())["height"]
+
+
+def sync_cost(args, work):
+    """A fresh node syncs SYNC_BLOCKS blocks from a peer, once per durability."""
+    source = Node(args.node, os.path.join(work, "sync-source"), os.path.join(work, "src.log"),
+                  ["--log-level", "warn"])
+    try:
+        mine(source.port, args.sync_blocks)
+        for durability in ("normal", "full"):
+            node = Node(args.node, os.path.join(work, f"sync-{durability}"),
+                        os.path.join(work, f"sync-{durability}.log"),
+                        ["--log-level", "warn", "--durability", durability,
+                         "--peer", f"127.0.0.1:{source.port}"])
+            start = time.perf_counter()
+            while height(node.port) < args.sync_blocks + 1:
+                time.sleep(0.005)
+            print(f"sync {args.sync_blocks} blocks, {durability}: "
+                  f"{time.perf_counter() - start:.3f} s")
+            node.close()
+    finally:
+        source.close()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--node", default="build-store/bin/gossipchain")
@@ -157,6 +187,8 @@ def main():
     parser.add_argument("--seconds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--skip-startup", action="store_true")
+    parser.add_argument("--sync-blocks", type=int, default=0,
+                        help="also time a fresh node syncing this many blocks (0: skip)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("store_bench.py: wrk is missing (apt-get install wrk)")
@@ -165,6 +197,8 @@ def main():
         if not args.skip_startup:
             startup(args, work)
         throughput(args, work)
+        if args.sync_blocks:
+            sync_cost(args, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
