@@ -242,7 +242,7 @@ std::string Store::OpenChecked(const StoreOptions& options) {
         SQLITE_OK) {
         return where + Error("cannot open " + path);
     }
-    sqlite3_busy_timeout(m_db, 1000);
+    sqlite3_busy_timeout(m_db, DEFAULT_STORE_BUSY_TIMEOUT_MS);
     // A truncated or overwritten file fails here or in quick_check; running on it would serve a
     // chain that is not what was stored.
     const std::string corrupt = where + path +

@@ -32,6 +32,9 @@ inline constexpr int STORE_SCHEMA_VERSION = 1;
 inline constexpr const char* STORE_FILE_NAME = "chain.sqlite";
 /** Name of the lock file inside the data directory (it holds the owner's pid). */
 inline constexpr const char* STORE_LOCK_NAME = "LOCK";
+/** How long SQLite waits for a lock, in milliseconds (only this process opens the file, so a
+ * wait means an outside reader such as the sqlite3 shell). */
+inline constexpr int DEFAULT_STORE_BUSY_TIMEOUT_MS = 1'000;
 
 enum class Durability {
     /** synchronous=NORMAL in WAL mode: a commit survives the process being killed. */
