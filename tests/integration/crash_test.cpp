@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <csignal>
 #include <mutex>
 #include <random>
 #include <set>
@@ -197,6 +198,47 @@ TEST(Crash, FullDiskRefusesWritesKeepsReadsAndLosesNothingAcknowledged) {
         EXPECT_EQ(present.count(id), 1u) << id;
     EXPECT_EQ(pending.size(), acknowledged.size());
     EXPECT_EQ(HttpGet("127.0.0.1", port, "/mine").status, 200);
+}
+
+std::uint64_t StoreCommits(int port) {
+    std::string metrics = HttpGet("127.0.0.1", port, "/metrics").body;
+    static const std::string NAME = "gossipchain_store_commits_total ";
+    std::size_t at = metrics.find("\n" + NAME);
+    return at == std::string::npos ? 0 : std::stoull(metrics.substr(at + 1 + NAME.size()));
+}
+
+TEST(Crash, BurstOfTransactionsSharesOneCommit) {
+    TempDir root;
+    int port = FindFreePort();
+    ChildProcess node({GOSSIPCHAIN_BINARY, "--port", std::to_string(port), "--data-dir",
+                       root.Path() + "/burst", "--difficulty", "2", "--log-level", "warn"},
+                      root.Path() + "/burst.log");
+    ASSERT_TRUE(WaitUntil([&] { return HttpGet("127.0.0.1", port, "/status").status == 200; },
+                          DEFAULT_START_TIMEOUT));
+    constexpr int BURST = 20;
+    std::vector<std::unique_ptr<HttpConnection>> connections;
+    for (int i = 0; i < BURST; ++i) {
+        connections.push_back(std::make_unique<HttpConnection>());
+        ASSERT_TRUE(connections.back()->Connect("127.0.0.1", port, milliseconds(2000)));
+        // Accepted and reading before the burst.
+        ASSERT_TRUE(connections.back()->SendRequest("GET", "/status"));
+        ASSERT_EQ(connections.back()->ReadResponse().status, 200);
+    }
+    std::uint64_t before = StoreCommits(port);
+    // Stopped, the node cannot answer one request before the next arrives: all of them are
+    // readable in its next loop turn, as in a burst from many clients.
+    ASSERT_TRUE(node.Signal(SIGSTOP));
+    for (int i = 0; i < BURST; ++i) {
+        Json body{{"sender", "alice"}, {"recipient", "bob"}, {"amount", i + 1}};
+        ASSERT_TRUE(connections[static_cast<std::size_t>(i)]->SendRequest(
+            "POST", "/transactions/new", body.dump(), "application/json"));
+    }
+    ASSERT_TRUE(node.Signal(SIGCONT));
+    for (auto& connection : connections)
+        EXPECT_EQ(connection->ReadResponse().status, 201);
+    std::uint64_t commits = StoreCommits(port) - before;
+    EXPECT_GE(commits, 1u);
+    EXPECT_LE(commits, 2u) << BURST << " transactions took " << commits << " commits";
 }
 
 }  // namespace
