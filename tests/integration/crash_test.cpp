@@ -4,8 +4,10 @@
 // and the node id must never change. Also the start-up refusals: a second node on one data
 // directory, a data directory of another network.
 #include "integration/support/node_harness.h"
+#include "store/store.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <atomic>
 #include <csignal>
@@ -239,6 +241,59 @@ TEST(Crash, BurstOfTransactionsSharesOneCommit) {
     std::uint64_t commits = StoreCommits(port) - before;
     EXPECT_GE(commits, 1u);
     EXPECT_LE(commits, 2u) << BURST << " transactions took " << commits << " commits";
+}
+
+/** Hashes of the blocks in `dir`'s database, read after its node died. */
+std::set<std::string> StoredBlockHashes(const std::string& dir) {
+    std::set<std::string> hashes;
+    sqlite3* db = nullptr;
+    if (sqlite3_open((dir + "/" + STORE_FILE_NAME).c_str(), &db) == SQLITE_OK) {
+        sqlite3_stmt* stmt = nullptr;
+        sqlite3_prepare_v2(db, "SELECT hash FROM blocks", -1, &stmt, nullptr);
+        while (stmt && sqlite3_step(stmt) == SQLITE_ROW)
+            hashes.insert(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
+        sqlite3_finalize(stmt);
+    }
+    sqlite3_close(db);
+    return hashes;
+}
+
+TEST(Crash, BlocksReachPeersOnlyAfterTheMinerStoredThem) {
+    TempDir root;
+    GossipNode miner(root, "miner", NodeConfig().Difficulty(2));
+    ASSERT_EQ(miner.Start(), "");
+    GossipNode watcher(root, "watcher", NodeConfig().Difficulty(2).Peer(miner.Port()));
+    ASSERT_EQ(watcher.Start(), "");
+    const std::string miner_id = miner.Status().value("node_id", "");
+    std::mt19937 rng(std::random_device{}());
+    std::uniform_int_distribution<int> kill_after_ms(5, 100);
+    std::size_t checked = 0;
+    for (int round = 0; round < 10; ++round) {
+        ASSERT_TRUE(WaitUntil([&] { return watcher.ReadyPeers() >= 1; })) << "round " << round;
+        std::atomic<bool> stop{false};
+        std::thread mining(MineUntilFailure, miner.Port(), std::ref(stop));
+        std::this_thread::sleep_for(milliseconds(kill_after_ms(rng)));
+        miner.Kill();
+        stop = true;
+        mining.join();
+        // Whatever the watcher holds was sent before the miner died, so it was stored first.
+        std::set<std::string> stored = StoredBlockHashes(root.Path() + "/miner");
+        Json chain = watcher.Chain();
+        std::string tip = watcher.Tip();
+        for (std::size_t i = 1; i < chain.size(); ++i) {
+            const Json& block = chain[i];
+            std::string hash = i + 1 < chain.size() ? chain[i + 1].value("previous_hash", "") : tip;
+            const Json& txs = block["transactions"];
+            if (txs.empty() || txs.back().value("recipient", "") != miner_id)
+                continue;
+            ++checked;
+            EXPECT_EQ(stored.count(hash), 1u)
+                << "round " << round << ": block " << block.value("index", 0)
+                << " reached a peer but is not in the miner's store";
+        }
+        ASSERT_EQ(miner.Restart(), "") << "round " << round;
+    }
+    EXPECT_GT(checked, 10u);
 }
 
 }  // namespace
