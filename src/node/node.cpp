@@ -272,8 +272,10 @@ void Node::CommitStore() {
 void Node::OnStorageFailed(const std::string& error) {
     if (m_store_error.empty()) {
         LOG_ERROR("storage failed, refusing writes until it recovers: %s", error.c_str());
-        m_store_timer->Start(DEFAULT_STORE_RETRY_MS, DEFAULT_STORE_RETRY_MS,
-                             [this] { RetryStorage(); });
+        // Gone after Shutdown(): nothing is retried while the node stops.
+        if (m_store_timer)
+            m_store_timer->Start(DEFAULT_STORE_RETRY_MS, DEFAULT_STORE_RETRY_MS,
+                                 [this] { RetryStorage(); });
     }
     m_store_error = error;
     std::deque<MineCallback> waiters = std::move(m_mine_waiters);
