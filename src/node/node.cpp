@@ -369,8 +369,12 @@ void Node::OnMined(std::uint64_t job_id, std::optional<std::uint64_t> proof) {
                  static_cast<unsigned long long>(entry->block.proof));
         m_events.BlockMined(entry->hash, entry->Height(), entry->block.transactions.size());
         m_events.BlockSeen(entry->hash, entry->Height(), "self");
-        for (const BlockEntry* connected : result.connected)
-            m_peers.BroadcastBlock(*connected);
+        // Storing it failed (the hook committed inside ProcessBlock): it stays queued for the
+        // next commit and is not relayed; peers get it by sync once it is stored.
+        if (m_store_error.empty()) {
+            for (const BlockEntry* connected : result.connected)
+                m_peers.BroadcastBlock(*connected);
+        }
         if (!m_mine_waiters.empty()) {
             MineCallback waiter = std::move(m_mine_waiters.front());
             m_mine_waiters.pop_front();
