@@ -3,6 +3,7 @@
 # Usage: tools/fuzz.sh TARGET SECONDS [libFuzzer args...]
 #        tools/fuzz.sh all SECONDS          (each target in turn, SECONDS each)
 #        tools/fuzz.sh list
+#        tools/fuzz.sh check                (every target built, then `ctest -L fuzz`: 5 s each)
 # TARGET is a file name of tests/fuzz without .cpp, e.g. frame_codec_fuzz. The run starts from
 # the checked-in seeds (tests/fuzz/corpus/TARGET) plus what earlier runs found
 # (build-fuzz/fuzz-corpus/TARGET); crashes are written to build-fuzz/crashes/. A summary line
@@ -18,10 +19,15 @@ if [ "${1:-}" = "list" ]; then
     printf '%s\n' "${targets[@]}"
     exit 0
 fi
-target=${1:?usage: tools/fuzz.sh TARGET|all SECONDS [libFuzzer args...]}
-seconds=${2:?usage: tools/fuzz.sh TARGET|all SECONDS [libFuzzer args...]}
-shift 2
-if [ "$target" = all ]; then
+target=${1:?usage: tools/fuzz.sh TARGET|all|check SECONDS [libFuzzer args...]}
+if [ "$target" = check ]; then
+    seconds=0
+    shift 1
+else
+    seconds=${2:?usage: tools/fuzz.sh TARGET|all SECONDS [libFuzzer args...]}
+    shift 2
+fi
+if [ "$target" = all ] || [ "$target" = check ]; then
     selected=("${targets[@]}")
 else
     [ -f "$root/tests/fuzz/$target.cpp" ] || { echo "fuzz.sh: no tests/fuzz/$target.cpp" >&2; exit 2; }
@@ -49,6 +55,11 @@ mkdir -p "$build"
         -DCMAKE_CXX_COMPILER=clang++ -DGOSSIPCHAIN_FUZZ=ON -DGOSSIPCHAIN_BENCH=OFF >/dev/null
     cmake --build "$build" -j"$(nproc)" --target "${selected[@]}"
 ) 8>"$build/.build.lock"
+
+if [ "$target" = check ]; then
+    cd "$build"
+    exec ctest --output-on-failure -L fuzz
+fi
 
 status=0
 for name in "${selected[@]}"; do
