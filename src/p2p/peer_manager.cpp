@@ -331,6 +331,11 @@ void PeerManager::OnClose(net::Connection& conn, std::string_view reason) {
              reason.data());
     if (peer->ready && m_observers.on_peer_link)
         m_observers.on_peer_link(EventLabel(*peer), false, reason);
+    // The transport closes a link whose frame is over MAX_FRAME_BYTES before we see it; SPEC §12
+    // scores that 100. An outbound link that never completed the handshake is exempt: that is how
+    // a plain HTTP server (a tutorial node) answers our magic.
+    if (reason == "frame too large" && (!peer->outbound || peer->ready))
+        Misbehave(*peer, BAN_SCORE, "frame over MAX_FRAME_BYTES");
     if (peer->outbound) {
         auto found = m_addresses.find(peer->address_key);
         if (found != m_addresses.end()) {

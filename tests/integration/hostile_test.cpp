@@ -188,11 +188,13 @@ TEST_F(Hostile, RandomBytesAreRefusedOnBothProtocols) {
 }
 
 TEST_F(Hostile, FourGibFrameLengthIsRefusedBeforeAllocating) {
-    auto peer = Handshake();
+    std::string id = RandomNodeId();
+    auto peer = Handshake(id);
     peer->Send(std::string("\xff\xff\xff\xff") + std::string(1024, 'x'));
-    // The transport drops the link before a payload byte is buffered. SPEC §12 also scores this
-    // 100 (a ban); the node does not ban yet, since the close happens below the peer manager.
+    // The transport drops the link before a payload byte is buffered; SPEC §12 scores it 100,
+    // so the sender is banned as well.
     EXPECT_TRUE(peer->Closed(DEFAULT_OFFENDER_CLOSE_TIMEOUT));
+    ExpectBanned(id);
     ExpectHealthy();
 }
 
