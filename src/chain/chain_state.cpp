@@ -6,6 +6,18 @@
 #include <algorithm>
 
 namespace gossipchain {
+namespace {
+
+/** TxId of every transaction of `block`, in order. */
+std::vector<std::string> TxIds(const Block& block) {
+    std::vector<std::string> txids;
+    txids.reserve(block.transactions.size());
+    for (const auto& tx : block.transactions)
+        txids.push_back(TxId(tx));
+    return txids;
+}
+
+}  // namespace
 
 std::string_view BlockStatusName(BlockStatus status) {
     switch (status) {
@@ -90,10 +102,7 @@ BlockResult ChainState::ProcessBlock(Block block, double now) {
     const BlockEntry* parent = Find(block.ParentHash());
     if (!parent) {
         // Check what can be checked alone before spending orphan-pool space on it.
-        std::vector<std::string> txids;
-        txids.reserve(block.transactions.size());
-        for (const auto& tx : block.transactions)
-            txids.push_back(TxId(tx));
+        std::vector<std::string> txids = TxIds(block);
         result.validation = CheckBlockContextFree(block, json.size(), txids);
         if (!result.validation.Ok()) {
             result.status = BlockStatus::Invalid;
@@ -145,10 +154,7 @@ BlockResult ChainState::AcceptConnectable(Block block, std::string hash, std::st
                                                    "the parent block was rejected");
         return result;
     }
-    std::vector<std::string> txids;
-    txids.reserve(block.transactions.size());
-    for (const auto& tx : block.transactions)
-        txids.push_back(TxId(tx));
+    std::vector<std::string> txids = TxIds(block);
     result.validation = CheckBlockContextFree(block, json.size(), txids);
     if (result.validation.Ok()) {
         BlockContext context{parent->block.index, parent->block.proof, parent->hash,
@@ -189,9 +195,7 @@ std::size_t ChainState::LoadTrusted(std::vector<TrustedBlock>& blocks) {
         if (!parent || parent->invalid)
             continue;
         auto entry = std::make_unique<BlockEntry>();
-        entry->txids.reserve(stored.block.transactions.size());
-        for (const auto& tx : stored.block.transactions)
-            entry->txids.push_back(TxId(tx));
+        entry->txids = TxIds(stored.block);
         entry->block = std::move(stored.block);
         entry->hash = stored.hash;
         entry->json = std::move(stored.json);

@@ -1,10 +1,9 @@
 #include "http/tutorial_api.h"
 
+#include "crypto/random.h"
 #include "primitives/canonical_json.h"
 #include "primitives/json_reader.h"
 #include "util/hex.h"
-
-#include <sodium.h>
 
 namespace gossipchain {
 namespace {
@@ -16,12 +15,6 @@ HttpResponse RawJson(int status, std::string body) {
     response.status = status;
     response.body = std::move(body);
     return response;
-}
-
-std::string RandomHex(std::size_t bytes) {
-    std::string raw(bytes, '\0');
-    randombytes_buf(raw.data(), raw.size());
-    return HexEncode({reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size()});
 }
 
 /** Parses the body of a POST as a JSON object, or says which response to send instead. */

@@ -1,5 +1,6 @@
 #include "node/node.h"
 
+#include "crypto/random.h"
 #include "http/admin_api.h"
 #include "http/http_fetch.h"
 #include "primitives/json_reader.h"
@@ -15,12 +16,6 @@
 
 namespace gossipchain {
 namespace {
-
-std::string RandomHex(std::size_t bytes) {
-    std::vector<std::uint8_t> raw(bytes);
-    randombytes_buf(raw.data(), raw.size());
-    return HexEncode(raw);
-}
 
 std::string Short(const std::string& hash) {
     return hash.substr(0, 12);
