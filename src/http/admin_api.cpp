@@ -48,6 +48,13 @@ void SetLinks(PeerManager& peers, LinkShaping& current, const HttpRequest& reque
     Json body;
     if (auto refused = ReadJsonObjectBody(request, body))
         return respond(std::move(*refused));
+    // A misspelt field would otherwise be a silent no-op answered with 200.
+    for (const auto& [key, value] : body.items()) {
+        if (key != "delay_ms" && key != "jitter_ms" && key != "blocked") {
+            return respond(JsonErrorResponse(
+                400, "unknown field " + key + " (expected delay_ms, jitter_ms, blocked)"));
+        }
+    }
     // Validate everything before applying anything.
     LinkShaping next = current;
     for (const std::string& error :
