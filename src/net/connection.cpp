@@ -300,7 +300,7 @@ void Connection::Sniff(std::string_view bytes) {
 void Connection::DeliverFrames(std::string_view bytes) {
     const FrameStatus status = m_decoder.Feed(bytes, [this](std::string_view payload) {
         m_handler->OnFrame(*this, payload);
-        return !m_closing;
+        return !IsClosing();
     });
     if (status == FrameStatus::FrameTooLarge)
         Close("frame too large");

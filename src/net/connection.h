@@ -93,7 +93,8 @@ public:
     uint64_t BytesOut() const { return m_bytes_out; }
     /** Bytes queued in user space, waiting for the kernel to take them. */
     size_t QueuedBytes() const;
-    bool IsClosing() const { return m_closing; }
+    /** True once Close or CloseAfterWrites was called: no further frame is delivered. */
+    bool IsClosing() const { return m_closing || m_shutting_down; }
 
     /** The upper layer's per-connection state; the transport never touches it. */
     void* user_data = nullptr;

@@ -40,6 +40,10 @@ struct PeerManager::Peer {
     /** Resolve rounds waiting for this peer's sync to finish. */
     std::vector<std::uint64_t> resolves;
     RecentSet known{MAX_KNOWN_INVENTORY};
+    /** Blocks this peer announced to us, to tell a repeat from ordinary relay. */
+    RecentSet announced{MAX_ANNOUNCED_REMEMBERED};
+    /** Rate limits on what it sends us, and on what we relay to it (SPEC §12). */
+    FloodGuard flood{0};
     /** Frames held back by link shaping, with the loop time (ms) each is due, in send order. */
     std::deque<std::pair<std::uint64_t, std::string>> delayed;
 
@@ -290,6 +294,36 @@ bool PeerManager::IsBanned(const std::string& key) {
     return true;
 }
 
+void PeerManager::TrimBans(std::uint64_t now) {
+    if (m_bans.size() < MAX_BANS)
+        return;
+    // Forget expired bans first; if all are live, the table stays bounded by dropping the entry
+    // ending soonest.
+    std::erase_if(m_bans, [now](const auto& item) { return item.second <= now; });
+    while (m_bans.size() >= MAX_BANS) {
+        m_bans.erase(
+            std::min_element(m_bans.begin(), m_bans.end(),
+                             [](const auto& a, const auto& b) { return a.second < b.second; }));
+    }
+}
+
+std::vector<PeerManager::Ban> PeerManager::Bans() const {
+    std::uint64_t now = m_loop.NowMs();
+    std::vector<Ban> out;
+    for (const auto& [key, until] : m_bans) {
+        if (until > now)
+            out.push_back(Ban{key, until - now});
+    }
+    return out;
+}
+
+void PeerManager::RestoreBan(const std::string& key, std::uint64_t remaining_ms) {
+    std::uint64_t now = m_loop.NowMs();
+    TrimBans(now);
+    std::uint64_t& until = m_bans[key];
+    until = std::max(until, now + remaining_ms);
+}
+
 void PeerManager::OnOpen(net::Connection& conn) {
     Peer* peer = PeerOf(conn);
     if (!peer) {
@@ -439,16 +473,7 @@ void PeerManager::Misbehave(Peer& peer, int score, const std::string& why) {
     if (peer.score >= BAN_SCORE) {
         std::uint64_t now = m_loop.NowMs();
         std::uint64_t until = now + m_options.ban_ms;
-        if (m_bans.size() >= MAX_BANS) {
-            // Forget expired bans first; if all are live, the table stays bounded by dropping
-            // the entry ending soonest.
-            std::erase_if(m_bans, [now](const auto& item) { return item.second <= now; });
-            while (m_bans.size() >= MAX_BANS) {
-                m_bans.erase(std::min_element(
-                    m_bans.begin(), m_bans.end(),
-                    [](const auto& a, const auto& b) { return a.second < b.second; }));
-            }
-        }
+        TrimBans(now);
         m_bans[BanKey(peer)] = until;
         // BanKey alone misses the peer's other ways back: once known, its node id is banned too
         // (a non-loopback peer returning from another address is caught at its Hello), and the
@@ -460,7 +485,41 @@ void PeerManager::Misbehave(Peer& peer, int score, const std::string& why) {
         ++m_metrics.bans;
         LOG_WARN("peer %s banned for %llu s", peer.Label().c_str(),
                  static_cast<unsigned long long>(m_options.ban_ms / 1000));
+        if (m_callbacks.on_banned)
+            m_callbacks.on_banned();
         Disconnect(peer, RejectCode::Misbehaving, why);
+    }
+}
+
+bool PeerManager::PayForFlood(Peer& peer, FloodKind kind, double cost) {
+    if (peer.flood.Allow(kind, cost, m_loop.NowMs()))
+        return true;
+    ++m_metrics.flood_drops;
+    Misbehave(peer, FLOOD_PENALTY, std::string("flooding: ") + FloodKindName(kind));
+    return false;
+}
+
+bool PeerManager::PayForMessage(Peer& peer, const Message& message) {
+    // Blocks and chain requests pay in their handlers, once it is known what they were worth.
+    switch (TypeOf(message)) {
+        case MessageType::AnnounceBlock:
+        case MessageType::RequestChain:
+            return true;
+        case MessageType::Chain:
+            // The answer to our RequestChain is free; a Chain nobody asked for is not.
+            return peer.syncing || PayForFlood(peer, FloodKind::Control, 1);
+        case MessageType::NewTransactions: {
+            std::size_t count = std::get<NewTransactions>(message).transactions.size();
+            return PayForFlood(peer, FloodKind::TxsReceived,
+                               static_cast<double>(std::max<std::size_t>(count, 1)));
+        }
+        case MessageType::Peers: {
+            std::size_t count = std::get<gossipchain::Peers>(message).addresses.size();
+            return PayForFlood(peer, FloodKind::Addresses,
+                               static_cast<double>(std::max<std::size_t>(count, 1)));
+        }
+        default:
+            return PayForFlood(peer, FloodKind::Control, 1);
     }
 }
 
@@ -487,6 +546,8 @@ void PeerManager::OnFrame(net::Connection& conn, std::string_view payload) {
         Misbehave(*peer, BAN_SCORE, std::string(MessageTypeName(type)) + " before Hello");
         return;
     }
+    if (!PayForMessage(*peer, message))
+        return;
     std::visit(
         [&](auto& body) {
             using T = std::decay_t<decltype(body)>;
@@ -624,6 +685,8 @@ void PeerManager::HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from
         ++m_metrics.blocks_received;
         BlockResult result = m_chain.ProcessBlock(std::move(block), now);
         peer.known.Insert(result.hash);
+        if (!PayForBlock(peer, result, from_chain))
+            break;
         if (const BlockEntry* entry = m_chain.Find(result.hash))
             peer.height = std::max(peer.height, entry->Height());
         switch (result.status) {
@@ -636,7 +699,7 @@ void PeerManager::HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from
                     if (m_observers.on_block_seen)
                         m_observers.on_block_seen(entry->hash, entry->Height(), EventLabel(peer));
                     if (!from_chain)
-                        RelayBlock(*entry, &peer);
+                        RelayReceived(*entry, peer);
                 }
                 if (result.reorg_depth > 0) {
                     LOG_INFO("reorg depth %zu: tip %s -> %s", result.reorg_depth,
@@ -678,7 +741,7 @@ void PeerManager::HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from
     }
     if (&m_chain.Tip() != old_tip) {
         if (from_chain)
-            RelayBlock(m_chain.Tip(), &peer);
+            RelayReceived(m_chain.Tip(), peer);
         if (m_callbacks.on_tip_changed)
             m_callbacks.on_tip_changed(last_change);
     }
@@ -698,9 +761,27 @@ void PeerManager::HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from
     }
 }
 
+bool PeerManager::PayForBlock(Peer& peer, const BlockResult& result, bool from_chain) {
+    // An announced block the same peer announced before is a repeat (honest peers remember
+    // what they sent); duplicates from different peers are ordinary gossip and cost nothing.
+    bool repeat = !from_chain && !peer.announced.Insert(result.hash);
+    if (result.status == BlockStatus::Orphan)
+        return PayForFlood(peer, FloodKind::JunkBlocks, repeat ? REPEATED_BLOCK_COST : 1);
+    if (result.status == BlockStatus::Duplicate && repeat)
+        return PayForFlood(peer, FloodKind::JunkBlocks, REPEATED_BLOCK_COST);
+    return true;
+}
+
 void PeerManager::HandleRequestChain(Peer& peer, const RequestChain& request) {
     std::size_t limit = std::min<std::size_t>(request.limit, MAX_CHAIN_REQUEST_BLOCKS);
     std::vector<const BlockEntry*> blocks = m_chain.BlocksAfterLocator(request.locator, limit);
+    // An honest peer asks for blocks it lacks; asking again for what it already has (or asking
+    // when there is nothing to send) only makes us work.
+    if (blocks.empty() ? !PayForFlood(peer, FloodKind::Control, 1)
+                       : peer.known.Contains(blocks.front()->hash) &&
+                             !PayForFlood(peer, FloodKind::RedundantRequests, 1)) {
+        return;
+    }
     std::uint64_t last_height = blocks.empty() ? m_chain.Height() : blocks.back()->Height();
     bool chain_continues = last_height < m_chain.Height();
     std::size_t sent = 0;
@@ -770,6 +851,14 @@ void PeerManager::RelayBlock(const BlockEntry& entry, const Peer* except) {
     }
 }
 
+void PeerManager::RelayReceived(const BlockEntry& entry, Peer& from) {
+    if (!m_callbacks.relay_when_stored)
+        return RelayBlock(entry, &from);
+    // The sender has this block (it sent it or a descendant): a later broadcast skips it.
+    from.known.Insert(entry.hash);
+    m_callbacks.relay_when_stored(entry);
+}
+
 void PeerManager::BroadcastBlock(const BlockEntry& entry) {
     RelayBlock(entry, nullptr);
 }
@@ -779,6 +868,7 @@ void PeerManager::BroadcastTransactions(const std::vector<Transaction>& txs) {
     txids.reserve(txs.size());
     for (const Transaction& tx : txs)
         txids.push_back(TxId(tx));
+    std::uint64_t now_ms = m_loop.NowMs();
     for (auto& [id, peer] : m_peers) {
         if (!peer->ready)
             continue;
@@ -786,6 +876,12 @@ void PeerManager::BroadcastTransactions(const std::vector<Transaction>& txs) {
         for (std::size_t i = 0; i < txs.size(); ++i) {
             if (peer->known.Contains(txids[i]))
                 continue;
+            // Over our relay budget to this peer the transaction stays in our mempool only
+            // (to be mined here); sending it anyway would trip the peer's own limit.
+            if (!peer->flood.Allow(FloodKind::TxsRelayed, 1, now_ms)) {
+                ++m_metrics.txs_relay_skipped;
+                continue;
+            }
             peer->known.Insert(txids[i]);
             message.transactions.push_back(txs[i]);
             if (message.transactions.size() == MAX_TXS_PER_MESSAGE) {

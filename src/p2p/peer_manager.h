@@ -13,6 +13,7 @@
 #include "net/timer.h"
 #include "net/transport.h"
 #include "p2p/codec.h"
+#include "p2p/flood_guard.h"
 #include "p2p/messages.h"
 #include "p2p/peer_address.h"
 
@@ -107,6 +108,10 @@ struct P2pMetrics {
     std::uint64_t txs_relayed = 0;
     std::uint64_t invalid_blocks = 0;
     std::uint64_t bans = 0;
+    /** Messages dropped because their sender was over a rate limit (SPEC §12, flooding). */
+    std::uint64_t flood_drops = 0;
+    /** Transactions not relayed to a peer because our relay budget to it was spent. */
+    std::uint64_t txs_relay_skipped = 0;
     std::map<std::string, std::uint64_t> bytes_in_by_type;
     std::map<std::string, std::uint64_t> bytes_out_by_type;
 };
@@ -131,6 +136,14 @@ public:
         std::function<void(const BlockResult&)> on_tip_changed;
         /** A transaction from a peer entered the mempool. */
         std::function<void(const Transaction&)> on_transaction;
+        /** A peer was banned: Bans() changed (the node stores it). */
+        std::function<void()> on_banned = {};
+        /**
+         * Set by a node that stores blocks: a block from a peer that would be relayed now is
+         * handed here instead, and the node relays it with BroadcastBlock once it is stored.
+         * Unset, it is relayed at once.
+         */
+        std::function<void(const BlockEntry&)> relay_when_stored = {};
     };
 
     /** Observers for the node's event log (--events); left empty, each costs one test. */
@@ -176,6 +189,16 @@ public:
     std::vector<PeerAddress> UnlinkedAddresses() const;
     /** Stops dialling an address that answers HTTP but has no ready gossip link. */
     void MarkHttpOnlyIfUnlinked(const PeerAddress& address);
+
+    /** A live ban: its key (an IP, "node:<id>" or a host:port) and the ms left. */
+    struct Ban {
+        std::string key;
+        std::uint64_t remaining_ms = 0;
+    };
+    /** The bans still running, so the node can keep them across a restart. */
+    std::vector<Ban> Bans() const;
+    /** Bans `key` for `remaining_ms` more (a stored ban after a restart). */
+    void RestoreBan(const std::string& key, std::uint64_t remaining_ms);
 
     /** Relays a block we connected ourselves (mined or learned elsewhere) to every peer. */
     void BroadcastBlock(const BlockEntry& entry);
@@ -231,10 +254,19 @@ private:
     void ScheduleRetry(KnownAddress& address, bool was_ready);
     std::string BanKey(const Peer& peer) const;
     bool IsBanned(const std::string& key);
+    /** Makes room for one more ban entry: ended bans go first, then the one ending soonest. */
+    void TrimBans(std::uint64_t now);
 
     void Send(Peer& peer, const Message& message);
     void SendEncoded(Peer& peer, MessageType type, std::string_view payload);
     void Misbehave(Peer& peer, int score, const std::string& why);
+    /** Pays for a message from the peer's flood bucket; when it cannot, scores the peer
+     * FLOOD_PENALTY and returns false: the message is to be dropped. */
+    bool PayForFlood(Peer& peer, FloodKind kind, double cost);
+    /** What a message costs before it is handled (SPEC §12); false: it was dropped. */
+    bool PayForMessage(Peer& peer, const Message& message);
+    /** What a processed block costs: orphans and repeats only; false: stop reading the message. */
+    bool PayForBlock(Peer& peer, const BlockResult& result, bool from_chain);
     void Disconnect(Peer& peer, RejectCode code, const std::string& reason);
     void RequestSync(Peer& peer);
 
@@ -249,6 +281,8 @@ private:
     /** True while some link is being dialled or is in handshake. */
     bool LinksUnsettled() const;
     void RelayBlock(const BlockEntry& entry, const Peer* except);
+    /** Relays a block `from` gave us, now or once stored (Callbacks::relay_when_stored). */
+    void RelayReceived(const BlockEntry& entry, Peer& from);
     /** True when link shaping blocks the peer at `key` (an advertised listen address). */
     bool IsBlocked(const std::string& key) const { return m_blocked.count(key) != 0; }
     /** The peer's advertised address for events, or its remote address before Hello. */

@@ -807,5 +807,159 @@ TEST_F(PeerManagerTest, PersistentAddressIsRedialledAfterPeerRestarts) {
     EXPECT_GE(a.gossip.opens, 2);
 }
 
+// --- Flooding (SPEC §12) ------------------------------------------------------------------------
+
+/** Messages over a limit before the ban: each costs FLOOD_PENALTY, the ban comes at BAN_SCORE. */
+constexpr std::uint64_t FLOOD_DROPS_TO_BAN = BAN_SCORE / FLOOD_PENALTY;
+
+class FloodTest : public PeerManagerTest {
+protected:
+    /** Waits until `evil` was disconnected for misbehaving, after exactly the drops a ban takes. */
+    void ExpectBannedForFlooding(TestNode& node, EvilPeer& evil) {
+        ASSERT_TRUE(RunUntil([&] { return evil.closes == 1; }));
+        EXPECT_TRUE(evil.GotReject(RejectCode::Misbehaving));
+        EXPECT_EQ(node.peers.Metrics().bans, 1u);
+        EXPECT_EQ(node.peers.Metrics().flood_drops, FLOOD_DROPS_TO_BAN);
+        EXPECT_EQ(node.peers.ReadyPeerCount(), 0u);
+    }
+    /** Sends a Ping and waits for its Pong: everything sent before it was handled. */
+    void RoundTrip(EvilPeer& evil, std::uint64_t nonce) {
+        evil.Send(Ping{nonce});
+        ASSERT_TRUE(RunUntil([&] {
+            for (const Pong& pong : evil.Received<Pong>()) {
+                if (pong.nonce == nonce)
+                    return true;
+            }
+            return false;
+        }));
+    }
+};
+
+TEST_F(FloodTest, TheSameBlockAnnouncedAgainAndAgainEndsInABan) {
+    TestNode& node = AddNode();
+    EvilPeer& evil = AddEvil();
+    HandshakeEvil(evil, node, NodeId(99));
+    AnnounceBlock announce{test::MakeChild(node.chain.Params(), node.chain.Tip().block)};
+    for (int i = 0; i < 1'000; ++i)
+        evil.Send(announce);
+    ExpectBannedForFlooding(node, evil);
+    EXPECT_EQ(node.chain.Height(), 2u);  // the first copy was taken
+}
+
+TEST_F(FloodTest, DuplicatesFromDifferentPeersAreOrdinaryGossip) {
+    TestNode& node = AddNode();
+    std::vector<EvilPeer*> peers;
+    for (unsigned i = 0; i < 3; ++i) {
+        peers.push_back(&AddEvil());
+        HandshakeEvil(*peers.back(), node, NodeId(90 + i));
+    }
+    std::vector<Block> branch =
+        test::MakeBranch(node.chain.Params(), node.chain.Tip().block, 30, 1);
+    for (const Block& block : branch) {
+        for (EvilPeer* peer : peers)
+            peer->Send(AnnounceBlock{block});
+    }
+    // One repeat each is a race an honest peer can lose; it costs but does not trip the limit.
+    for (EvilPeer* peer : peers)
+        peer->Send(AnnounceBlock{branch.back()});
+    for (unsigned i = 0; i < peers.size(); ++i)
+        RoundTrip(*peers[i], 100 + i);
+    EXPECT_EQ(node.chain.Height(), 31u);
+    EXPECT_EQ(node.peers.Metrics().flood_drops, 0u);
+    EXPECT_EQ(node.peers.ReadyPeerCount(), 3u);
+}
+
+TEST_F(FloodTest, OrphanFloodEndsInABanWithThePoolBelowItsBound) {
+    TestNode& node = AddNode();
+    EvilPeer& evil = AddEvil();
+    HandshakeEvil(evil, node, NodeId(99));
+    Block nowhere = test::MakeChild(node.chain.Params(), node.chain.Tip().block);
+    nowhere.index = 1'000;
+    nowhere.previous_hash = std::string(64, 'b');
+    for (const Block& block : test::MakeBranch(node.chain.Params(), nowhere, 700, 1))
+        evil.Send(AnnounceBlock{block});
+    ExpectBannedForFlooding(node, evil);
+    EXPECT_EQ(node.chain.Height(), 1u);
+    EXPECT_LT(node.chain.Orphans().Size(), 600u);
+}
+
+TEST_F(FloodTest, TransactionFloodEndsInABan) {
+    TestNode& node = AddNode();
+    EvilPeer& evil = AddEvil();
+    HandshakeEvil(evil, node, NodeId(99));
+    for (std::uint64_t batch = 0; batch < 40; ++batch) {
+        NewTransactions message;
+        for (std::uint64_t i = 0; i < MAX_TXS_PER_MESSAGE; ++i)
+            message.transactions.push_back(test::MakeTx(batch * MAX_TXS_PER_MESSAGE + i + 1));
+        evil.Send(message);
+    }
+    ExpectBannedForFlooding(node, evil);
+    // The burst and what the refill allowed while it was read; never the whole flood.
+    EXPECT_GE(node.chain.GetMempool().Size(), static_cast<std::size_t>(MAX_TXS_RECEIVED_BURST));
+    EXPECT_LE(node.chain.GetMempool().Size(), 35u * MAX_TXS_PER_MESSAGE);
+}
+
+TEST_F(FloodTest, AddressFloodEndsInABan) {
+    TestNode& node = AddNode();
+    EvilPeer& evil = AddEvil();
+    HandshakeEvil(evil, node, NodeId(99));
+    for (int batch = 0; batch < 10; ++batch) {
+        Peers message;
+        for (std::size_t i = 0; i < MAX_PEERS_PER_MESSAGE; ++i)
+            message.addresses.push_back("127.0." + std::to_string(batch) + "." +
+                                        std::to_string(i % 250) + ":" + std::to_string(1 + i));
+        evil.Send(message);
+    }
+    ExpectBannedForFlooding(node, evil);
+    EXPECT_LE(node.peers.KnownAddresses().size(), MAX_PEERS_PER_MESSAGE + 1);
+}
+
+TEST_F(FloodTest, AskingAgainForBlocksAlreadySentEndsInABan) {
+    TestNode& node = AddNode();
+    Grow(node, 5, 1);
+    EvilPeer& evil = AddEvil();
+    HandshakeEvil(evil, node, NodeId(99));
+    RequestChain request{{BlockHash(MakeGenesis(node.chain.Params()))}, MAX_CHAIN_REQUEST_BLOCKS};
+    for (int i = 0; i < 60; ++i)
+        evil.Send(request);
+    ExpectBannedForFlooding(node, evil);
+    // The first answer was new to it, then the burst of repeats; a refill adds at most a couple.
+    std::size_t answers = evil.Received<Chain>().size();
+    EXPECT_GE(answers, 1 + static_cast<std::size_t>(MAX_REDUNDANT_REQUESTS_BURST));
+    EXPECT_LE(answers, 3 + static_cast<std::size_t>(MAX_REDUNDANT_REQUESTS_BURST));
+}
+
+TEST_F(FloodTest, PingFloodEndsInABan) {
+    TestNode& node = AddNode();
+    EvilPeer& evil = AddEvil();
+    HandshakeEvil(evil, node, NodeId(99));
+    for (std::uint64_t i = 0; i < 2 * MAX_CONTROL_MESSAGES_BURST; ++i)
+        evil.Send(Ping{i});
+    ExpectBannedForFlooding(node, evil);
+    EXPECT_LT(evil.Received<Pong>().size(),
+              2 * static_cast<std::size_t>(MAX_CONTROL_MESSAGES_BURST));
+}
+
+TEST_F(FloodTest, RelayKeepsToItsBudgetSoHonestPeersNeverTripALimit) {
+    TestNode& a = AddNode();
+    TestNode& b = AddNode();
+    Link(a, b);
+    std::vector<Transaction> txs;
+    for (std::uint64_t i = 1; i <= 15'000; ++i) {
+        txs.push_back(test::MakeTx(i));
+        ASSERT_EQ(a.chain.SubmitTransaction(txs.back(), TxOrigin::Local).status,
+                  TxStatus::Accepted);
+    }
+    a.peers.BroadcastTransactions(txs);
+    const P2pMetrics& sent = a.peers.Metrics();
+    EXPECT_EQ(sent.txs_relayed + sent.txs_relay_skipped, 15'000u);
+    EXPECT_GE(sent.txs_relay_skipped, 4'000u);
+    ASSERT_TRUE(RunUntil([&] { return b.transactions == static_cast<int>(sent.txs_relayed); }));
+    EXPECT_EQ(b.peers.Metrics().flood_drops, 0u);
+    EXPECT_EQ(b.peers.ReadyPeerCount(), 1u);
+    // What was not relayed is still pending where it was acknowledged.
+    EXPECT_EQ(a.chain.GetMempool().Size(), 15'000u);
+}
+
 }  // namespace
 }  // namespace gossipchain
