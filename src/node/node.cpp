@@ -21,6 +21,11 @@ std::string Short(const std::string& hash) {
     return hash.substr(0, 12);
 }
 
+/** Wall clock in ms: stored bans must outlast a restart, which the loop's clock does not. */
+std::int64_t WallMs() {
+    return static_cast<std::int64_t>(WallSeconds() * 1000.0);
+}
+
 PeerManagerOptions PeerOptions(const NodeOptions& options, const std::string& node_id) {
     PeerManagerOptions peer;
     peer.params = options.params;
@@ -53,10 +58,11 @@ Node::Node(NodeOptions options)
                                          // Relayed transactions are kept too, but were not
                                          // acknowledged here: nothing waits for this commit.
                                          if (m_store.IsOpen() && m_store_error.empty()) {
-                                             m_store.PutTransaction(TxId(tx), tx);
+                                             m_store.PutTransaction(TxId(tx), tx, TxOrigin::Relay);
                                              ScheduleCommit();
                                          }
-                                     }}),
+                                     },
+                                     [this] { SaveBans(); }}),
       m_http(m_loop, m_router, m_http_metrics),
       m_transport(m_loop, TransportOptionsFor(m_options), m_peers, m_http),
       m_miner(Miner::Options{m_options.threads}) {
@@ -174,9 +180,10 @@ void Node::SubmitTransactionDurably(const Transaction& tx,
             m_chain.ForgetTransaction(result.txid);
         return done(result, m_store_error);
     }
-    // A duplicate may still sit in the uncommitted batch: it is answered after that commit too.
-    if (result.status == TxStatus::Accepted)
-        m_store.PutTransaction(result.txid, tx);
+    // A duplicate may still sit in the uncommitted batch: it is answered after that commit too,
+    // and written again (a no-op for a stored row) in case it came by relay and that write was
+    // lost; the row then counts as acknowledged here.
+    m_store.PutTransaction(result.txid, tx, TxOrigin::Local);
     m_pending_txs.push_back(PendingTx{tx, result, std::move(done)});
     ScheduleCommit();
 }
@@ -202,6 +209,15 @@ std::string Node::OpenStore() {
         if (ParseHostPort(text, address))
             m_peers.AddAddress(address, false);
     }
+    std::vector<StoredBan> bans;
+    std::int64_t now_ms = WallMs();
+    error = m_store.LoadBans(now_ms, bans);
+    if (!error.empty())
+        return error;
+    for (const StoredBan& ban : bans)
+        m_peers.RestoreBan(ban.key, static_cast<std::uint64_t>(ban.until_ms - now_ms));
+    if (!bans.empty())
+        LOG_INFO("store: %zu bans still running restored", bans.size());
     LOG_INFO(
         "store %s: %zu blocks, %zu pending transactions, %zu peers loaded in %.3f s "
         "(%s durability)",
@@ -305,6 +321,17 @@ void Node::SavePeers() {
         m_store.PutPeer(address, seen ? now : 0);
     }
     ScheduleCommit();
+}
+
+void Node::SaveBans() {
+    if (!m_store.IsOpen())
+        return;
+    std::int64_t now_ms = WallMs();
+    for (const PeerManager::Ban& ban : m_peers.Bans())
+        m_store.PutBan(ban.key, now_ms + static_cast<std::int64_t>(ban.remaining_ms));
+    // Ban writes stay queued while storage fails; the retry that finds it working commits them.
+    if (m_store_error.empty())
+        ScheduleCommit();
 }
 
 void Node::MineOne(MineCallback done) {

@@ -101,6 +101,8 @@ private:
     void OnStorageFailed(const std::string& error);
     void RetryStorage();
     void SavePeers();
+    /** Writes every running ban (called when a peer is banned). */
+    void SaveBans();
     void FetchTutorialChains(std::shared_ptr<ResolveOutcome> outcome, std::function<void()> done);
 
     NodeOptions m_options;

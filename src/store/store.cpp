@@ -17,6 +17,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 namespace gossipchain {
 namespace {
@@ -26,10 +27,48 @@ CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE blocks(seq INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, parent TEXT NOT NULL,
                     height INTEGER NOT NULL, json BLOB NOT NULL);
 CREATE TABLE main_chain(height INTEGER PRIMARY KEY, hash TEXT NOT NULL);
-CREATE TABLE mempool(seq INTEGER PRIMARY KEY, txid TEXT NOT NULL UNIQUE, json BLOB NOT NULL);
-CREATE TABLE peers(address TEXT PRIMARY KEY, last_seen INTEGER NOT NULL,
-                   banned_until INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE mempool(seq INTEGER PRIMARY KEY, txid TEXT NOT NULL UNIQUE, json BLOB NOT NULL,
+                     origin INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE peers(address TEXT PRIMARY KEY, last_seen INTEGER NOT NULL);
+CREATE TABLE bans(key TEXT PRIMARY KEY, until_ms INTEGER NOT NULL);
 )";
+
+/**
+ * Schema 1 to 2: a pending transaction remembers where it came from (schema 1 reloaded every one
+ * as acknowledged here, so relayed ones could never be evicted after a restart), and bans get a
+ * table of their own (their keys are IPs and node ids, not peer addresses).
+ */
+const char* const MIGRATE_1_TO_2_SQL = R"(
+ALTER TABLE mempool ADD COLUMN origin INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE peers DROP COLUMN banned_until;
+CREATE TABLE bans(key TEXT PRIMARY KEY, until_ms INTEGER NOT NULL);
+UPDATE meta SET value = '2' WHERE key = 'schema_version';
+)";
+
+/**
+ * How a transaction's origin is stored. The order matters: when one transaction is written twice
+ * (relayed to us, then submitted here) the row keeps the smaller code, the origin the mempool
+ * protects most (see Mempool: relayed transactions are evicted first).
+ */
+std::int64_t OriginCode(TxOrigin origin) {
+    switch (origin) {
+        case TxOrigin::Local:
+            return 0;
+        case TxOrigin::Reorg:
+            return 1;
+        case TxOrigin::Relay:
+            return 2;
+    }
+    return 0;
+}
+
+std::optional<TxOrigin> OriginOf(std::int64_t code) {
+    for (TxOrigin origin : {TxOrigin::Local, TxOrigin::Reorg, TxOrigin::Relay}) {
+        if (OriginCode(origin) == code)
+            return origin;
+    }
+    return std::nullopt;
+}
 
 /** A prepared statement that resets itself after each use. */
 class Statement {
@@ -163,15 +202,21 @@ struct Store::Statements {
                     "INSERT OR IGNORE INTO blocks(hash, parent, height, json) VALUES(?1,?2,?3,?4)"),
           put_main(db, "INSERT OR REPLACE INTO main_chain(height, hash) VALUES(?1,?2)"),
           drop_main(db, "DELETE FROM main_chain WHERE height = ?1"),
-          put_tx(db, "INSERT OR IGNORE INTO mempool(txid, json) VALUES(?1,?2)"),
+          put_tx(db,
+                 "INSERT INTO mempool(txid, json, origin) VALUES(?1,?2,?3) ON CONFLICT(txid) "
+                 "DO UPDATE SET origin = min(origin, excluded.origin)"),
           drop_tx(db, "DELETE FROM mempool WHERE txid = ?1"),
           put_peer(db,
                    "INSERT INTO peers(address, last_seen) VALUES(?1,?2) ON CONFLICT(address) "
-                   "DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)") {}
+                   "DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)"),
+          put_ban(db,
+                  "INSERT INTO bans(key, until_ms) VALUES(?1,?2) ON CONFLICT(key) "
+                  "DO UPDATE SET until_ms = max(until_ms, excluded.until_ms)"),
+          drop_ban(db, "DELETE FROM bans WHERE key = ?1") {}
 
     bool Valid() const {
         return put_block.Valid() && put_main.Valid() && drop_main.Valid() && put_tx.Valid() &&
-               drop_tx.Valid() && put_peer.Valid();
+               drop_tx.Valid() && put_peer.Valid() && put_ban.Valid() && drop_ban.Valid();
     }
 
     Statement put_block;
@@ -180,6 +225,8 @@ struct Store::Statements {
     Statement put_tx;
     Statement drop_tx;
     Statement put_peer;
+    Statement put_ban;
+    Statement drop_ban;
 };
 
 Store::~Store() {
@@ -272,9 +319,18 @@ std::string Store::OpenChecked(const StoreOptions& options) {
         return corrupt + sqlite3_errmsg(m_db);
     bool has_schema = tables.Int(0) != 0;
     if (has_schema) {
-        std::string meta_error = CheckMeta(options);
+        int version = 0;
+        std::string meta_error = CheckMeta(options, version);
         if (!meta_error.empty())
             return where + meta_error;
+        if (version == 1) {
+            failed = Exec((std::string("BEGIN;") + MIGRATE_1_TO_2_SQL + "COMMIT;").c_str());
+            if (!failed.empty()) {
+                Exec("ROLLBACK");
+                return where + "cannot upgrade the schema from version 1: " + failed;
+            }
+            LOG_INFO("store: %s upgraded from schema 1 to %d", path.c_str(), STORE_SCHEMA_VERSION);
+        }
     } else {
         std::string id = ReadLegacyNodeId(m_dir);
         m_node_id = id.empty() ? options.new_node_id : id;
@@ -295,7 +351,7 @@ std::string Store::OpenChecked(const StoreOptions& options) {
     return {};
 }
 
-std::string Store::CheckMeta(const StoreOptions& options) {
+std::string Store::CheckMeta(const StoreOptions& options, int& version_out) {
     Statement read(m_db, "SELECT key, value FROM meta");
     if (!read.Valid())
         return Error("cannot read meta");
@@ -310,9 +366,15 @@ std::string Store::CheckMeta(const StoreOptions& options) {
         else if (key == "node_id")
             m_node_id = read.Text(1);
     }
-    if (version != std::to_string(STORE_SCHEMA_VERSION)) {
-        return "schema version " + (version.empty() ? "missing" : version) + ", this build reads " +
-               std::to_string(STORE_SCHEMA_VERSION) + " (written by another gossipchain version)";
+    // Schema 1 is upgraded in place after every other check passed.
+    if (version == "1") {
+        version_out = 1;
+    } else if (version == std::to_string(STORE_SCHEMA_VERSION)) {
+        version_out = STORE_SCHEMA_VERSION;
+    } else {
+        return "schema version " + (version.empty() ? "missing" : version) +
+               ", this build reads 1 to " + std::to_string(STORE_SCHEMA_VERSION) +
+               " (written by another gossipchain version)";
     }
     if (network != options.network_id) {
         return "belongs to network " + network + ", this node runs network " + options.network_id +
@@ -386,18 +448,30 @@ std::string Store::LoadInto(ChainState& chain, std::vector<std::string>& peers,
         }
     }
     {
-        Statement read(m_db, "SELECT json FROM mempool ORDER BY seq");
+        Statement read(m_db, "SELECT txid, json, origin FROM mempool ORDER BY seq");
         if (!read.Valid())
             return corrupt + Error("cannot read the mempool");
         nlohmann::json value;
         std::string error;
+        std::vector<std::string> stored;
         while (read.Step()) {
             Transaction tx;
-            if (!ParseJson(read.Text(0), value, error) || !TransactionFromJson(value, tx, error))
+            if (!ParseJson(read.Text(1), value, error) || !TransactionFromJson(value, tx, error))
                 return corrupt + "stored transaction does not parse: " + error;
-            // Stored transactions were acknowledged (or relayed) before: never evict them first.
-            if (chain.SubmitTransaction(tx, TxOrigin::Local).status == TxStatus::Accepted)
+            std::optional<TxOrigin> origin = OriginOf(read.Int(2));
+            if (!origin)
+                return corrupt + "stored transaction has unknown origin " +
+                       std::to_string(read.Int(2));
+            stored.push_back(read.Text(0));
+            chain.SubmitTransaction(tx, *origin);
+        }
+        // Rows the mempool did not take back (confirmed meanwhile, evicted by a smaller bound)
+        // are deleted with the next commit, so the stored mempool is the one in memory.
+        for (const std::string& txid : stored) {
+            if (chain.GetMempool().Contains(txid))
                 ++stats.mempool;
+            else
+                m_ops.push_back(Op{OpKind::DropTransaction, txid, {}, {}, 0, true});
         }
     }
     {
@@ -434,19 +508,43 @@ void Store::MoveTip(const BlockEntry& entry, bool connected) {
         } else {
             std::string json;
             AppendTransactionJson(json, tx);
-            m_ops.push_back(Op{OpKind::Transaction, TxId(tx), std::move(json), {}, 0, true});
+            m_ops.push_back(Op{OpKind::Transaction,
+                               TxId(tx),
+                               std::move(json),
+                               {},
+                               OriginCode(TxOrigin::Reorg),
+                               true});
         }
     }
 }
 
-void Store::PutTransaction(const std::string& txid, const Transaction& tx) {
+void Store::PutTransaction(const std::string& txid, const Transaction& tx, TxOrigin origin) {
     std::string json;
     AppendTransactionJson(json, tx);
-    m_ops.push_back(Op{OpKind::Transaction, txid, std::move(json), {}, 0, false});
+    m_ops.push_back(Op{OpKind::Transaction, txid, std::move(json), {}, OriginCode(origin), false});
 }
 
 void Store::PutPeer(const std::string& address, std::int64_t last_seen_s) {
     m_ops.push_back(Op{OpKind::Peer, address, {}, {}, last_seen_s, false});
+}
+
+void Store::PutBan(const std::string& key, std::int64_t until_ms) {
+    // Kept across a failed commit: a ban written late is still worth having after a restart.
+    m_ops.push_back(Op{OpKind::Ban, key, {}, {}, until_ms, true});
+}
+
+std::string Store::LoadBans(std::int64_t now_ms, std::vector<StoredBan>& bans) {
+    Statement read(m_db, "SELECT key, until_ms FROM bans ORDER BY key");
+    if (!read.Valid())
+        return "data directory " + m_dir + ": " + Error("cannot read bans");
+    while (read.Step()) {
+        StoredBan ban{read.Text(0), read.Int(1)};
+        if (ban.until_ms > now_ms)
+            bans.push_back(std::move(ban));
+        else
+            m_ops.push_back(Op{OpKind::DropBan, ban.key, {}, {}, 0, true});
+    }
+    return {};
 }
 
 std::string Store::Apply(const Op& op) {
@@ -467,13 +565,19 @@ std::string Store::Apply(const Op& op) {
             rc = s.drop_main.Bind(1, op.number).Run();
             break;
         case OpKind::Transaction:
-            rc = s.put_tx.Bind(1, op.key).Bind(2, op.text).Run();
+            rc = s.put_tx.Bind(1, op.key).Bind(2, op.text).Bind(3, op.number).Run();
             break;
         case OpKind::DropTransaction:
             rc = s.drop_tx.Bind(1, op.key).Run();
             break;
         case OpKind::Peer:
             rc = s.put_peer.Bind(1, op.key).Bind(2, op.number).Run();
+            break;
+        case OpKind::Ban:
+            rc = s.put_ban.Bind(1, op.key).Bind(2, op.number).Run();
+            break;
+        case OpKind::DropBan:
+            rc = s.drop_ban.Bind(1, op.key).Run();
             break;
     }
     return rc == SQLITE_OK ? std::string() : sqlite3_errmsg(m_db);

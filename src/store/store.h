@@ -1,7 +1,7 @@
 // The node's durable state in one SQLite database under the data directory: every block of the
 // tree (its canonical bytes exactly as hashed, in arrival order), which of them form the main
-// chain, the pending transactions this node acknowledged, known peers, and meta (schema version,
-// network id, node id).
+// chain, the pending transactions with their origin (acknowledged here, relayed, returned by a
+// reorg), known peers, live bans, and meta (schema version, network id, node id).
 //
 // Writes are queued in memory and applied by Commit() in one transaction, so a burst of
 // transactions costs one commit. The database runs in WAL mode; synchronous=NORMAL survives a
@@ -11,8 +11,9 @@
 // their clients are told the write failed.
 //
 // Open() refuses, before changing anything, a data directory held by another process (flock on
-// <dir>/LOCK), a database that fails quick_check, one with another schema version and one from
-// another network. Not thread-safe: the node uses it on the loop thread only.
+// <dir>/LOCK), a database that fails quick_check, one with a newer schema version and one from
+// another network; a schema 1 database is upgraded in place. Not thread-safe: the node uses it on
+// the loop thread only.
 #pragma once
 
 #include "chain/chain_state.h"
@@ -27,7 +28,7 @@ struct sqlite3;
 namespace gossipchain {
 
 /** Schema version this build reads and writes; any other is refused. */
-inline constexpr int STORE_SCHEMA_VERSION = 1;
+inline constexpr int STORE_SCHEMA_VERSION = 2;
 /** Name of the database file inside the data directory. */
 inline constexpr const char* STORE_FILE_NAME = "chain.sqlite";
 /** Name of the lock file inside the data directory (it holds the owner's pid). */
@@ -52,6 +53,12 @@ struct StoreOptions {
     std::string new_node_id;
     /** Caps the database size, in pages (0: no cap); tests use it to act out a full disk. */
     std::int64_t max_pages = 0;
+};
+
+/** A ban read back from storage: its key (see PeerManager) and when it ends, wall clock ms. */
+struct StoredBan {
+    std::string key;
+    std::int64_t until_ms = 0;
 };
 
 /** What LoadInto restored. */
@@ -79,18 +86,28 @@ public:
 
     /**
      * Rebuilds the block tree (arrival order, proofs not checked again: see
-     * ChainState::LoadTrusted), then the mempool; returns known peer addresses, most recently
-     * seen first. An error text naming the directory when a stored row is damaged.
+     * ChainState::LoadTrusted), then the mempool, each transaction with its stored origin;
+     * returns known peer addresses, most recently seen first. Stored transactions the mempool
+     * does not take back are deleted with the next commit. An error text naming the directory
+     * when a stored row is damaged.
      */
     std::string LoadInto(ChainState& chain, std::vector<std::string>& peers, StoreLoadStats& stats);
+    /** Appends the bans still running at `now_ms` (wall clock); ended ones are deleted. */
+    std::string LoadBans(std::int64_t now_ms, std::vector<StoredBan>& bans);
 
     /** Queues a block of the tree (kept across failed commits). */
     void PutBlock(const BlockEntry& entry);
     /** Queues a main-chain change and the mempool rows it confirms or returns. */
     void MoveTip(const BlockEntry& entry, bool connected);
-    /** Queues an acknowledged transaction (dropped when its commit fails). */
-    void PutTransaction(const std::string& txid, const Transaction& tx);
+    /**
+     * Queues a pending transaction (dropped when its commit fails: a client is told, a relayed
+     * one is still held by its author). Written twice, the row keeps the origin the mempool
+     * protects most.
+     */
+    void PutTransaction(const std::string& txid, const Transaction& tx, TxOrigin origin);
     void PutPeer(const std::string& address, std::int64_t last_seen_s);
+    /** Queues a ban of `key` until `until_ms` (wall clock); a longer stored ban is kept. */
+    void PutBan(const std::string& key, std::int64_t until_ms);
 
     /** Applies every queued write in one transaction; empty on success, else why not. */
     std::string Commit();
@@ -103,7 +120,16 @@ public:
 
 private:
     struct Statements;
-    enum class OpKind { Block, MainConnect, MainDisconnect, Transaction, DropTransaction, Peer };
+    enum class OpKind {
+        Block,
+        MainConnect,
+        MainDisconnect,
+        Transaction,
+        DropTransaction,
+        Peer,
+        Ban,
+        DropBan
+    };
     struct Op {
         OpKind kind;
         std::string key;
@@ -115,7 +141,8 @@ private:
     };
 
     std::string OpenChecked(const StoreOptions& options);
-    std::string CheckMeta(const StoreOptions& options);
+    /** Checks meta against `options`; `version` is the stored schema version when it passes. */
+    std::string CheckMeta(const StoreOptions& options, int& version);
     std::string Error(const std::string& what) const;
     std::string Exec(const char* sql);
     std::string Apply(const Op& op);

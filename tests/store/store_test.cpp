@@ -61,6 +61,37 @@ void Attach(ChainState& chain, Store& store) {
         [&store](const BlockEntry& entry, bool connected) { store.MoveTip(entry, connected); }});
 }
 
+/** Runs `sql` on the database in `dir` behind the store's back; false when it fails. */
+bool ExecOn(const std::string& dir, const std::string& sql) {
+    sqlite3* db = nullptr;
+    bool ok = sqlite3_open((dir + "/" + STORE_FILE_NAME).c_str(), &db) == SQLITE_OK &&
+              sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK;
+    sqlite3_close(db);
+    return ok;
+}
+
+/** The txids of the stored mempool, in stored order. */
+std::vector<std::string> StoredMempool(const std::string& dir) {
+    std::vector<std::string> txids;
+    sqlite3* db = nullptr;
+    if (sqlite3_open((dir + "/" + STORE_FILE_NAME).c_str(), &db) == SQLITE_OK) {
+        sqlite3_stmt* stmt = nullptr;
+        sqlite3_prepare_v2(db, "SELECT txid FROM mempool ORDER BY seq", -1, &stmt, nullptr);
+        while (stmt && sqlite3_step(stmt) == SQLITE_ROW)
+            txids.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
+        sqlite3_finalize(stmt);
+    }
+    sqlite3_close(db);
+    return txids;
+}
+
+std::vector<std::string> TxIdsOf(const std::vector<Transaction>& txs) {
+    std::vector<std::string> txids;
+    for (const Transaction& tx : txs)
+        txids.push_back(TxId(tx));
+    return txids;
+}
+
 std::string Reload(const std::string& dir, ChainState& chain, StoreLoadStats& stats) {
     Store store;
     std::string error = store.Open(OptionsFor(dir));
@@ -222,7 +253,7 @@ TEST(Store, MempoolRoundTripDropsConfirmed) {
         for (std::uint64_t n = 1; n <= 5; ++n) {
             TxResult result = chain.SubmitTransaction(MakeTx(n), TxOrigin::Local);
             ASSERT_EQ(result.status, TxStatus::Accepted);
-            store.PutTransaction(result.txid, MakeTx(n));
+            store.PutTransaction(result.txid, MakeTx(n), TxOrigin::Local);
         }
         ASSERT_EQ(store.Commit(), "");
         // A block confirms two of them.
@@ -284,7 +315,7 @@ TEST(Store, FullDiskRefusesThenRecoversKeepingBlocks) {
         EXPECT_GT(store.PendingWrites(), 0u);
         // A transaction write fails too and is dropped (its client is told), not retried.
         std::size_t kept = store.PendingWrites();
-        store.PutTransaction(TxId(MakeTx(999)), MakeTx(999));
+        store.PutTransaction(TxId(MakeTx(999)), MakeTx(999), TxOrigin::Local);
         EXPECT_NE(store.Commit(), "");
         EXPECT_EQ(store.PendingWrites(), kept);
         // Space returns: the blocks kept in memory reach the disk with the next commit.
@@ -333,7 +364,7 @@ TEST(Store, ProbeNeedsRealSpace) {
     ASSERT_EQ(store.Open(options), "");
     std::string error;
     for (std::uint64_t n = 1; n < 10000 && error.empty(); ++n) {
-        store.PutTransaction(TxId(MakeTx(n)), MakeTx(n));
+        store.PutTransaction(TxId(MakeTx(n)), MakeTx(n), TxOrigin::Local);
         error = store.Commit();
     }
     ASSERT_NE(error, "");
@@ -341,6 +372,154 @@ TEST(Store, ProbeNeedsRealSpace) {
     EXPECT_NE(store.Probe(), "");
     store.SetMaxPages(100000);
     EXPECT_EQ(store.Probe(), "");
+}
+
+TEST(Store, UpgradesSchemaOneInPlace) {
+    Dir dir;
+    // A data directory as schema 1 wrote it, with one pending transaction.
+    std::string json;
+    AppendTransactionJson(json, MakeTx(1));
+    ASSERT_TRUE(ExecOn(
+        dir.Path(),
+        "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "CREATE TABLE blocks(seq INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, parent TEXT NOT "
+        "NULL, height INTEGER NOT NULL, json BLOB NOT NULL);"
+        "CREATE TABLE main_chain(height INTEGER PRIMARY KEY, hash TEXT NOT NULL);"
+        "CREATE TABLE mempool(seq INTEGER PRIMARY KEY, txid TEXT NOT NULL UNIQUE, json BLOB NOT "
+        "NULL);"
+        "CREATE TABLE peers(address TEXT PRIMARY KEY, last_seen INTEGER NOT NULL, banned_until "
+        "INTEGER NOT NULL DEFAULT 0);"
+        "INSERT INTO meta VALUES('schema_version','1');"
+        "INSERT INTO meta VALUES('network_id','" +
+            NetworkId(EasyParams()) + "');INSERT INTO meta VALUES('node_id','" + NODE_ID +
+            "');INSERT INTO mempool(txid, json) VALUES('" + TxId(MakeTx(1)) + "','" + json +
+            "');INSERT INTO peers VALUES('127.0.0.1:5001', 7, 0);"));
+    Store store;
+    ASSERT_EQ(store.Open(OptionsFor(dir.Path())), "");
+    EXPECT_EQ(store.NodeId(), NODE_ID);
+    ChainState chain(Options());
+    std::vector<std::string> peers;
+    StoreLoadStats stats;
+    ASSERT_EQ(store.LoadInto(chain, peers, stats), "");
+    EXPECT_EQ(stats.mempool, 1u);
+    EXPECT_EQ(peers, std::vector<std::string>{"127.0.0.1:5001"});
+    store.PutBan("node:" + NODE_ID, 1);
+    store.PutTransaction(TxId(MakeTx(2)), MakeTx(2), TxOrigin::Relay);
+    EXPECT_EQ(store.Commit(), "");
+    store.Close();
+    EXPECT_TRUE(ExecOn(dir.Path(),
+                       "SELECT 1 FROM meta WHERE key = 'schema_version' AND value = "
+                       "'2'"));
+    EXPECT_EQ(StoredMempool(dir.Path()).size(), 2u);
+}
+
+TEST(Store, BansRoundTripKeepingOnlyRunningOnes) {
+    Dir dir;
+    constexpr std::int64_t NOW_MS = 1'800'000'000'000;
+    {
+        Store store;
+        ASSERT_EQ(store.Open(OptionsFor(dir.Path())), "");
+        store.PutBan("node:" + std::string(32, 'e'), NOW_MS + 60'000);
+        // Written again with an earlier end (an older snapshot): the longer ban stays.
+        store.PutBan("node:" + std::string(32, 'e'), NOW_MS + 1'000);
+        store.PutBan("192.0.2.7", NOW_MS + 5'000);
+        store.PutBan("127.0.0.1:5009", NOW_MS - 1);
+        ASSERT_EQ(store.Commit(), "");
+    }
+    {
+        Store store;
+        ASSERT_EQ(store.Open(OptionsFor(dir.Path())), "");
+        std::vector<StoredBan> bans;
+        ASSERT_EQ(store.LoadBans(NOW_MS, bans), "");
+        ASSERT_EQ(bans.size(), 2u);
+        EXPECT_EQ(bans[0].key, "192.0.2.7");
+        EXPECT_EQ(bans[0].until_ms, NOW_MS + 5'000);
+        EXPECT_EQ(bans[1].key, "node:" + std::string(32, 'e'));
+        EXPECT_EQ(bans[1].until_ms, NOW_MS + 60'000);
+        // The ended ban is deleted with the next commit.
+        ASSERT_EQ(store.Commit(), "");
+    }
+    Store store;
+    ASSERT_EQ(store.Open(OptionsFor(dir.Path())), "");
+    std::vector<StoredBan> later;
+    ASSERT_EQ(store.LoadBans(NOW_MS + 10'000, later), "");
+    ASSERT_EQ(later.size(), 1u);
+    EXPECT_EQ(later[0].key, "node:" + std::string(32, 'e'));
+}
+
+TEST(Store, MempoolOriginSurvivesRestart) {
+    Dir dir;
+    {
+        Store store;
+        ASSERT_EQ(store.Open(OptionsFor(dir.Path())), "");
+        store.PutTransaction(TxId(MakeTx(1)), MakeTx(1), TxOrigin::Relay);
+        store.PutTransaction(TxId(MakeTx(2)), MakeTx(2), TxOrigin::Local);
+        store.PutTransaction(TxId(MakeTx(3)), MakeTx(3), TxOrigin::Relay);
+        // Relayed to us first, then submitted here: acknowledged, so protected.
+        store.PutTransaction(TxId(MakeTx(3)), MakeTx(3), TxOrigin::Local);
+        ASSERT_EQ(store.Commit(), "");
+    }
+    ChainState::Options options = Options();
+    options.mempool.max_txs = 3;
+    ChainState chain(options);
+    StoreLoadStats stats;
+    ASSERT_EQ(Reload(dir.Path(), chain, stats), "");
+    ASSERT_EQ(stats.mempool, 3u);
+    // The pool is full: a new local transaction evicts the relayed one, and only that one.
+    EXPECT_EQ(chain.SubmitTransaction(MakeTx(4), TxOrigin::Local).status, TxStatus::Accepted);
+    EXPECT_EQ(TxIdsOf(chain.GetMempool().All()),
+              (std::vector<std::string>{TxId(MakeTx(2)), TxId(MakeTx(3)), TxId(MakeTx(4))}));
+    EXPECT_EQ(chain.SubmitTransaction(MakeTx(5), TxOrigin::Local).status, TxStatus::MempoolFull);
+}
+
+TEST(Store, StoredMempoolEqualsMemoryAfterReorgAndReload) {
+    Dir dir;
+    std::vector<std::string> before;
+    {
+        Store store;
+        ASSERT_EQ(store.Open(OptionsFor(dir.Path())), "");
+        ChainState chain(Options());
+        Attach(chain, store);
+        const ConsensusParams& params = chain.Params();
+        for (std::uint64_t n = 1; n <= 4; ++n) {
+            TxResult result = chain.SubmitTransaction(MakeTx(n), TxOrigin::Local);
+            store.PutTransaction(result.txid, MakeTx(n), TxOrigin::Local);
+        }
+        ASSERT_EQ(store.Commit(), "");
+        // Blocks 2 and 3 confirm transactions 1..4; a longer branch from genesis confirms
+        // none of them, so the reorg returns all four; then a block mines 2 and 3 again.
+        Block b2 = MakeChild(params, chain.Tip().block, {MakeTx(1), MakeTx(2)});
+        Block b3 = MakeChild(params, b2, {MakeTx(3), MakeTx(4)});
+        ASSERT_EQ(chain.ProcessBlock(b2, NOW).status, BlockStatus::Connected);
+        ASSERT_EQ(chain.ProcessBlock(b3, NOW).status, BlockStatus::Connected);
+        ASSERT_EQ(chain.GetMempool().Size(), 0u);
+        for (const Block& block : MakeBranch(params, chain.Genesis().block, 3, 100))
+            chain.ProcessBlock(block, NOW);
+        ASSERT_EQ(chain.Reorgs(), 1u);
+        ASSERT_EQ(chain.GetMempool().Size(), 4u);
+        chain.ProcessBlock(MakeChild(params, chain.Tip().block, {MakeTx(2), MakeTx(3)}), NOW);
+        before = TxIdsOf(chain.GetMempool().All());
+        // Returned newest block first: 3 and 4, then 1 and 2.
+        ASSERT_EQ(before, (std::vector<std::string>{TxId(MakeTx(4)), TxId(MakeTx(1))}));
+        ASSERT_EQ(store.Commit(), "");
+        EXPECT_EQ(StoredMempool(dir.Path()), before);
+    }
+    // A row that should not be there (written by an older build, or a mined transaction whose
+    // delete was lost): reload leaves it out and deletes it.
+    std::string json;
+    AppendTransactionJson(json, MakeTx(2));
+    ASSERT_TRUE(ExecOn(dir.Path(), "INSERT INTO mempool(txid, json) VALUES('" + TxId(MakeTx(2)) +
+                                       "','" + json + "')"));
+    Store store;
+    ASSERT_EQ(store.Open(OptionsFor(dir.Path())), "");
+    ChainState chain(Options());
+    std::vector<std::string> peers;
+    StoreLoadStats stats;
+    ASSERT_EQ(store.LoadInto(chain, peers, stats), "");
+    EXPECT_EQ(TxIdsOf(chain.GetMempool().All()), before);
+    EXPECT_EQ(stats.mempool, 2u);
+    ASSERT_EQ(store.Commit(), "");
+    EXPECT_EQ(StoredMempool(dir.Path()), before);
 }
 
 }  // namespace
