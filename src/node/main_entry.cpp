@@ -31,7 +31,8 @@ int NodeMain(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--bind", options.bind, "Address to listen on")->capture_default_str();
     app.add_option("--data-dir", options.data_dir,
-                   "Directory for the node's files (default ./data/<port>)");
+                   "Directory for the node's files (default ./data/<port>, with the port actually "
+                   "bound: each --port 0 run gets a new one)");
     std::string durability = "normal";
     app.add_option("--durability", durability,
                    "normal: commits survive a crash of the process; full: also power loss "
@@ -105,8 +106,7 @@ int NodeMain(int argc, char** argv) {
     options.params.difficulty = difficulty;
     options.threads = threads;
     options.durability = durability == "full" ? Durability::Full : Durability::Normal;
-    if (options.data_dir.empty())
-        options.data_dir = "data/" + std::to_string(options.port);
+    options.data_dir_by_port = options.data_dir.empty();
 
     // A peer that closes while we write makes write(2) raise SIGPIPE, whose default action
     // kills the node; the write's EPIPE already closes that one link.

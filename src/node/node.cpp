@@ -81,17 +81,21 @@ Node::~Node() {
 std::string Node::Start() {
     if (sodium_init() < 0)
         return "libsodium failed to initialise";
-    if (!m_options.data_dir.empty()) {
-        std::string error = OpenStore();
-        if (!error.empty())
-            return error;
-    }
+    // Bound before the store is opened, so the default data directory can be named after the
+    // port (nothing is accepted until the loop runs).
     int rc = m_transport.Listen();
     if (rc != 0) {
         return "cannot listen on " + m_options.bind + ":" + std::to_string(m_options.port) + ": " +
                net::Transport::ErrorName(rc);
     }
     m_options.port = m_transport.Port();
+    if (m_options.data_dir_by_port)
+        m_options.data_dir = std::string(DEFAULT_DATA_ROOT) + "/" + std::to_string(m_options.port);
+    if (!m_options.data_dir.empty()) {
+        std::string error = OpenStore();
+        if (!error.empty())
+            return error;
+    }
     if (!m_options.events_path.empty()) {
         std::string error = m_events.Open(m_options.events_path, m_node_id, m_options.port);
         if (!error.empty())

@@ -31,6 +31,8 @@ namespace gossipchain {
 
 /** Port the node listens on when none is given, as in the tutorial's app.run(port=5000). */
 inline constexpr std::uint16_t DEFAULT_PORT = 5000;
+/** Parent of the default data directories, relative to the working directory: data/<port>. */
+inline constexpr const char* DEFAULT_DATA_ROOT = "data";
 /** How long shutdown waits for links to close, in milliseconds. */
 inline constexpr std::uint64_t SHUTDOWN_GRACE_MS = 2'000;
 /** How often a node whose storage failed tries a write again, in milliseconds. */
@@ -43,6 +45,11 @@ struct NodeOptions {
     std::uint16_t port = DEFAULT_PORT;
     /** SQLite store directory; empty keeps everything in memory (unit tests). */
     std::string data_dir;
+    /**
+     * Use DEFAULT_DATA_ROOT/<port> as data_dir, with the port the listener actually bound: two
+     * nodes started with --port 0 get two directories instead of sharing data/0.
+     */
+    bool data_dir_by_port = false;
     Durability durability = Durability::Normal;
     /** Test-only: caps the database at this many pages to act out a full disk (0: no cap). */
     std::int64_t store_max_pages = 0;

@@ -1,11 +1,13 @@
 // What a node's storage promises beyond kill -9 (crash_test.cpp has that): bans outlive a
-// restart.
+// restart, nodes started on port 0 without --data-dir get a directory each.
 #include "integration/support/hostile_peer.h"
 #include "store/store.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <set>
 
 namespace gossipchain::test {
@@ -25,6 +27,14 @@ std::set<std::string> StoredBanKeys(const std::string& dir) {
     }
     sqlite3_close(db);
     return keys;
+}
+
+/** The port in a node's "listening on 127.0.0.1:PORT" line, or 0 before it is logged. */
+int ListeningPort(const ChildProcess& process) {
+    static const std::string MARK = "listening on 127.0.0.1:";
+    std::string log = process.ReadLog();
+    std::size_t at = log.find(MARK);
+    return at == std::string::npos ? 0 : std::atoi(log.c_str() + at + MARK.size());
 }
 
 TEST(StoreNode, BannedPeerStaysBannedAfterRestart) {
@@ -66,6 +76,40 @@ TEST(StoreNode, BannedPeerStaysBannedAfterRestart) {
     HostilePeer other(node.Port());
     ASSERT_TRUE(other.Handshake().has_value());
     EXPECT_TRUE(WaitUntil([&] { return node.ReadyPeers() == 1; }));
+}
+
+TEST(StoreNode, NodesOnPortZeroWithoutDataDirGetOneEach) {
+    TempDir root;
+    auto start = [&](const std::string& name) {
+        // Started in `root`, where the default data directory (data/<port>) is created.
+        return std::make_unique<ChildProcess>(
+            std::vector<std::string>{"sh", "-c",
+                                     "cd '" + root.Path() +
+                                         "' && exec '" GOSSIPCHAIN_BINARY
+                                         "' --port 0 --difficulty 2"},
+            root.Path() + "/" + name + ".log");
+    };
+    auto first = start("first");
+    auto second = start("second");
+    int first_port = 0;
+    int second_port = 0;
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+            first_port = ListeningPort(*first);
+            second_port = ListeningPort(*second);
+            return (first_port != 0 && second_port != 0) || !first->Running() || !second->Running();
+        },
+        DEFAULT_START_TIMEOUT))
+        << first->ReadLog() << second->ReadLog();
+    ASSERT_NE(first_port, 0) << first->ReadLog();
+    ASSERT_NE(second_port, 0) << second->ReadLog();
+    EXPECT_NE(first_port, second_port);
+    for (int port : {first_port, second_port}) {
+        std::string db = root.Path() + "/data/" + std::to_string(port) + "/" + STORE_FILE_NAME;
+        EXPECT_TRUE(std::filesystem::exists(db)) << db;
+        EXPECT_EQ(HttpGet("127.0.0.1", port, "/status").status, 200);
+    }
+    EXPECT_FALSE(std::filesystem::exists(root.Path() + "/data/0"));
 }
 
 }  // namespace
