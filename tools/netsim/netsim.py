@@ -9,11 +9,15 @@ one clock, so first-seen times across nodes subtract to exact propagation delays
 partitions are applied by the nodes themselves through their loopback-only admin endpoint
 (--admin, POST /admin/links), since the kernel here has no netem. See docs/netsim.md.
 
-Exit status: 0 every check held, 1 a check failed, 77 the scenario cannot run here.
-Python standard library only; plots are drawn when matplotlib is importable.
+Exit status: 0 every check held; 1 a check failed, a step failed, a node crashed or the mesh did
+not come up; 2 a bad scenario file or command line; 77 the scenario cannot run here (no toolchain
+to build the node, no loopback, Python older than 3.11); 130 interrupted.
+Python standard library only; plots are drawn by netsim_plots.py under an interpreter that has
+matplotlib (this one, else Debian's /usr/bin/python3), and skipped with the reason otherwise.
 """
 
 import argparse
+import bisect
 import concurrent.futures
 import csv
 import hashlib
@@ -29,20 +33,36 @@ import sys
 import tempfile
 import threading
 import time
-import tomllib
 from pathlib import Path
+
+try:
+    import tomllib
+except ImportError:  # Python < 3.11: the environment lacks what netsim needs, not a failure.
+    print("netsim: cannot run here: Python 3.11+ is needed for tomllib", file=sys.stderr)
+    sys.exit(77)
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_NODE = ROOT / "build-release" / "bin" / "gossipchain"
+PLOTTER = Path(__file__).resolve().parent / "netsim_plots.py"
+# Debian's interpreter, where python3-matplotlib installs (a pyenv or venv python3 lacks it).
+SYSTEM_PYTHON = Path("/usr/bin/python3")
 SCHEMA = "netsim-report/1"
-EXIT_OK, EXIT_FAIL, EXIT_SKIP = 0, 1, 77
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_SKIP = 0, 1, 2, 77
 TOPOLOGIES = ("line", "ring", "star", "full", "random-k")
 # A node accepts at most this many inbound links (DEFAULT_MAX_INBOUND in peer_manager.h).
 MAX_INBOUND = 125
 
 
 class CannotRun(Exception):
-    """The scenario cannot run on this machine (exit 77)."""
+    """The scenario cannot run on this machine (exit 77): something the environment lacks."""
+
+
+class Failed(RuntimeError):
+    """The run failed (exit 1): a node crashed, the mesh did not come up, a step failed."""
+
+
+class UsageError(ValueError):
+    """A bad command line or scenario file (exit 2)."""
 
 
 def log(msg):
@@ -64,7 +84,7 @@ def percentiles(values):
 # ---------------------------------------------------------------- topology
 
 def build_topology(kind, n, k, rng):
-    """Directed dial edges (a dials b); the undirected graph must be connected."""
+    """Directed dial edges (a dials b); the undirected graph is connected."""
     if kind not in TOPOLOGIES:
         raise ValueError(f"unknown topology {kind!r} (one of {', '.join(TOPOLOGIES)})")
     if n < 2:
@@ -81,8 +101,13 @@ def build_topology(kind, n, k, rng):
         if n - 1 > MAX_INBOUND:
             raise ValueError(f"full mesh of {n} nodes exceeds {MAX_INBOUND} inbound links")
         return [(a, b) for a in range(n) for b in range(a + 1, n)]
-    k = min(k, n - 1)
-    for _ in range(100):
+    k = max(1, min(k, n - 1))
+    # Each node in turn dials k others it is not linked with yet (fewer when fewer are left:
+    # with k > (n - 1) / 2 not every node can dial k). Redrawn until the graph is connected and,
+    # when k <= (n - 1) / 2, every node got its k. Near k = (n - 1) / 2 that rarely happens at
+    # random, so after 200 draws a circulant over a random order (each dials the k next) does.
+    exact = 2 * k <= n - 1
+    for _ in range(200):
         linked = set()
         edges = []
         for a in range(n):
@@ -90,9 +115,12 @@ def build_topology(kind, n, k, rng):
             for b in rng.sample(others, min(k, len(others))):
                 linked.add(frozenset((a, b)))
                 edges.append((a, b))
-        if connected(n, edges):
+        if (not exact or len(edges) == n * k) and connected(n, edges):
             return edges
-    raise ValueError(f"random-k with k={k} gave no connected graph in 100 tries")
+    if not exact:
+        raise ValueError(f"random-k with k={k} gave no connected graph in 200 tries")
+    order = rng.sample(range(n), n)
+    return [(order[i], order[(i + j) % n]) for i in range(n) for j in range(1, k + 1)]
 
 
 def connected(n, edges):
@@ -117,9 +145,11 @@ def free_ports(count):
     try:
         for _ in range(count):
             s = socket.socket()
-            s.bind(("127.0.0.1", 0))
             socks.append(s)
+            s.bind(("127.0.0.1", 0))
             ports.append(s.getsockname()[1])
+    except OSError as e:
+        raise CannotRun(f"cannot bind {count} loopback ports: {e}") from e
     finally:
         for s in socks:
             s.close()
@@ -156,6 +186,7 @@ class Node:
         self.proc = None
         self.incarnation = -1
         self.down_since = None
+        self.crashes = []  # exit_story() of each incarnation that ended by itself
 
     @property
     def url(self):
@@ -166,6 +197,8 @@ class Node:
         return f"127.0.0.1:{self.port}"
 
     def start(self):
+        if self.crashed():
+            self.crashes.append(self.exit_story())
         self.incarnation += 1
         cmd = [str(self.binary), "--port", str(self.port), "--bind", "127.0.0.1",
                "--data-dir", str(self.dir / "data"), "--admin", "--target-outbound", "0",
@@ -181,6 +214,25 @@ class Node:
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
+    @property
+    def log_path(self):
+        return self.dir / f"node-{self.incarnation}.log"
+
+    def crashed(self):
+        """The process ended although netsim did not kill or stop it."""
+        return self.proc is not None and self.proc.poll() is not None and self.down_since is None
+
+    def exit_story(self):
+        """How the process ended and the end of its log, for an error message."""
+        code = self.proc.returncode
+        how = (f"was killed by {signal.Signals(-code).name}" if code < 0
+               else f"exited with status {code}")
+        try:
+            tail = self.log_path.read_text(errors="replace").strip()[-600:]
+        except OSError:
+            tail = ""
+        return f"node {self.index} {how}; log {self.log_path}" + (f":\n{tail}" if tail else "")
+
     def kill9(self):
         if self.alive():
             os.killpg(self.proc.pid, signal.SIGKILL)
@@ -190,6 +242,7 @@ class Node:
     def stop(self, grace_s=3.0):
         if not self.alive():
             return
+        self.down_since = time.time_ns()
         try:
             os.killpg(self.proc.pid, signal.SIGTERM)
             self.proc.wait(timeout=grace_s)
@@ -211,7 +264,7 @@ class Mesh:
     """N node processes on loopback with a fixed dial topology; always torn down by close()."""
 
     def __init__(self, binary, n, kind, k, rng, workdir, difficulty, pow_rule):
-        self.kind, self.k = kind, k
+        self.kind, self.k = kind, (k if kind == "random-k" else None)
         self.edges = build_topology(kind, n, k, rng)
         self.degree = [0] * n
         for a, b in self.edges:
@@ -240,14 +293,17 @@ class Mesh:
         while pending:
             for node in pending:
                 if not node.alive():
-                    tail = (node.dir / f"node-{node.incarnation}.log").read_text(errors="replace")
-                    raise CannotRun(f"node {node.index} exited: {tail[-400:].strip()}")
+                    raise Failed(f"a node crashed while starting: {node.exit_story()}")
             states = list(self.pool.map(lambda nd: nd.status(), pending))
-            pending = [nd for nd, st in zip(pending, states)
-                       if st is None or st.get("peers", 0) < self.live_degree(nd)]
+            late = [(nd, st) for nd, st in zip(pending, states)
+                    if st is None or st.get("peers", 0) < self.live_degree(nd)]
+            pending = [nd for nd, _ in late]
             if pending and time.monotonic() > deadline:
-                raise RuntimeError(f"{len(pending)} nodes not ready after {timeout_s:.0f} s "
-                                   f"(first: node {pending[0].index})")
+                nd, st = late[0]
+                why = ("does not answer /status" if st is None else
+                       f"has {st.get('peers', 0)} of {self.live_degree(nd)} links ready")
+                raise Failed(f"the mesh did not come up: {len(pending)} nodes not ready after "
+                             f"{timeout_s:.0f} s (node {nd.index} {why}; log {nd.log_path})")
             if pending:
                 time.sleep(0.05)
 
@@ -287,19 +343,41 @@ class Mesh:
 # ---------------------------------------------------------------- node binary
 
 def find_node(path):
+    """The node binary: --node PATH as given, else build-release brought up to date."""
     if path:
         p = Path(path)
         if not p.is_file() or not os.access(p, os.X_OK):
-            raise CannotRun(f"--node {path}: not an executable file")
+            raise UsageError(f"--node {path}: not an executable file")
         return p
-    if DEFAULT_NODE.is_file():
-        return DEFAULT_NODE
-    log(f"building the node into {DEFAULT_NODE.parent.parent} ...")
+    return build_node()
+
+
+def build_node():
+    """Runs the incremental Release build of the node, so the binary always matches the source
+    (a stale one may lack the flags netsim passes). Up to date, it takes about a second.
+
+    No cmake or C++ compiler, or a configure step that fails (a missing library), means the
+    node cannot be built here: CannotRun. A compile or link error in the source is a failure.
+    """
+    missing = [tool for tool in ("cmake", "c++") if shutil.which(tool) is None]
+    if missing:
+        raise CannotRun(f"cannot build the node: {' and '.join(missing)} not found "
+                        "(install a toolchain, or pass --node PATH)")
+    build_dir = DEFAULT_NODE.parent.parent
+    log(f"building the node (incremental) in {build_dir} ...")
+    started = time.monotonic()
     env = dict(os.environ, BUILD_TARGET="gossipchain")
-    rc = subprocess.call([str(ROOT / "tools" / "build.sh"), str(ROOT / "build-release"), "Release",
-                          "-DGOSSIPCHAIN_BENCH=OFF"], env=env)
-    if rc != 0 or not DEFAULT_NODE.is_file():
-        raise CannotRun("the node did not build (pass --node PATH to use another binary)")
+    proc = subprocess.run([str(ROOT / "tools" / "build.sh"), str(build_dir), "Release",
+                           "-DGOSSIPCHAIN_BENCH=OFF"], env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, errors="replace")
+    if proc.returncode != 0 or not DEFAULT_NODE.is_file():
+        tail = "\n".join(proc.stdout.strip().splitlines()[-25:])
+        print(tail, file=sys.stderr)
+        if "Configuring incomplete" in proc.stdout or "CMake Error" in proc.stdout:
+            raise CannotRun(f"cannot configure the node build in {build_dir} (see above; "
+                            "a missing dependency?), or pass --node PATH")
+        raise Failed(f"the node did not build in {build_dir} (exit {proc.returncode}, see above)")
+    log(f"node up to date: {DEFAULT_NODE} ({time.monotonic() - started:.1f} s)")
     return DEFAULT_NODE
 
 
@@ -334,7 +412,8 @@ class Run:
         self.mesh = mesh
         self.rng = rng
         self.out = out
-        self.markers = []  # (t_ns, kind, detail) for plots and calm windows
+        self.markers = []  # (t_ns, kind, detail): who could reach whom when, and plots
+        self.first_groups = []  # the first partition's groups, to colour the plot by side
         self.convergence = []
         self.txs = []  # (txid, node index, t_ns, incarnation) of accepted submissions
         self.mined_by_step = []  # (step, node, hash)
@@ -382,9 +461,13 @@ class Run:
         node = self.mesh.nodes[index]
         if not node.alive():
             return
-        code, answer = request(node.port, "POST", "/admin/links", body)
+        try:
+            code, answer = request(node.port, "POST", "/admin/links", body)
+        except OSError as e:
+            story = node.exit_story() if node.crashed() else "it is still running"
+            raise Failed(f"admin/links on node {index}: {e}; {story}") from e
         if code != 200:
-            raise RuntimeError(f"admin/links on node {index}: HTTP {code} {answer}")
+            raise Failed(f"admin/links on node {index}: HTTP {code} {answer}")
 
     def step(self, i, step):
         action = step["action"]
@@ -412,6 +495,7 @@ class Run:
             groups = step.get("groups", "halves")
             groups = halves(len(mesh.nodes)) if groups == "halves" else groups
             self.mark("partition", json.dumps(groups))
+            self.first_groups = self.first_groups or groups
             group_of = {m: g for g, members in enumerate(groups) for m in members}
             for g, members in enumerate(groups):
                 inside = [(a, b) for a, b in mesh.edges if a in members and b in members]
@@ -532,26 +616,73 @@ def read_events(mesh):
     return events
 
 
-def disturbed_windows(markers, end_ns):
-    """Intervals in which the mesh was partitioned or a node was down."""
-    windows, part_start, down = [], None, {}
+def components(n, edges, live, group_of):
+    """Component id per node of the topology restricted to live nodes and to links inside one
+    partition group; None for a node that is down."""
+    adj = {i: [] for i in range(n)}
+    for a, b in edges:
+        if live[a] and live[b] and group_of.get(a) == group_of.get(b):
+            adj[a].append(b)
+            adj[b].append(a)
+    comp = [None] * n
+    for start in range(n):
+        if not live[start] or comp[start] is not None:
+            continue
+        comp[start], todo = start, [start]
+        while todo:
+            for b in adj[todo.pop()]:
+                if comp[b] is None:
+                    comp[b] = start
+                    todo.append(b)
+    return comp
+
+
+def reach_states(n, edges, markers):
+    """Who can reach whom over time: [(t_start_ns, kind, comp)], one entry from the start and one
+    per partition, heal, kill or restart marker; comp as components() gives it."""
+    live, group_of = [True] * n, {}
+    states = [(0, "up", components(n, edges, live, group_of))]
     for t, kind, detail in sorted(markers):
-        if kind == "partition" and part_start is None:
-            part_start = t
-        elif kind == "heal" and part_start is not None:
-            windows.append((part_start, t))
-            part_start = None
-        elif kind == "kill":
-            down.setdefault(detail, t)
-        elif kind == "restart" and detail in down:
-            windows.append((down.pop(detail), t))
-    if part_start is not None:
-        windows.append((part_start, end_ns))
-    windows += [(t, end_ns) for t in down.values()]
-    return windows
+        if kind == "partition":
+            group_of = {m: g for g, members in enumerate(json.loads(detail)) for m in members}
+        elif kind == "heal":
+            group_of = {}
+        elif kind in ("kill", "restart"):
+            live[int(detail)] = kind == "restart"
+        else:
+            continue
+        states.append((t, kind, components(n, edges, live, group_of)))
+    return states
 
 
-def analyse(run, events, final, chain_hashes, started_ns, ended_ns):
+def classify_arrival(states, origin, node, t_sent, t_seen):
+    """What a first sighting at `node` of a block (or transaction) that `origin` made at t_sent
+    measures, as (kind, release, ms):
+
+    * ("propagation", None, t_seen - t_sent): the node was reachable from the origin when it was
+      made, through live nodes on the same side of any partition, and saw it before the next
+      change.
+    * ("held", "heal" or "restart", t_seen - release): the partition or the node's downtime kept
+      it away; measured from the change that first made the node reachable from those that could
+      have had it.
+    * ("excluded", None, None): a change cut across it in flight, or it arrived before its
+      release.
+    """
+    i = bisect.bisect_right([t for t, _, _ in states], t_sent) - 1
+    comp = states[i][2]
+    nxt = states[i + 1][0] if i + 1 < len(states) else None
+    if comp[origin] is not None and comp[origin] == comp[node]:
+        if nxt is None or t_seen < nxt:
+            return "propagation", None, (t_seen - t_sent) / 1e6
+        return "excluded", None, None
+    holders = [m for m in range(len(comp)) if comp[origin] is not None and comp[m] == comp[origin]]
+    for t, kind, later in states[i + 1:]:
+        if later[node] is not None and any(later[m] == later[node] for m in holders):
+            return ("held", kind, (t_seen - t) / 1e6) if t_seen >= t else ("excluded", None, None)
+    return "excluded", None, None
+
+
+def analyse(run, events, final, chain_hashes):
     mesh = run.mesh
     n = len(mesh.nodes)
     mined = {}
@@ -561,10 +692,7 @@ def analyse(run, events, final, chain_hashes, started_ns, ended_ns):
             mined[ev["hash"]] = ev
         elif ev["ev"] == "block_seen":
             first_seen.setdefault((ev["hash"], ev["node"]), ev)
-    windows = disturbed_windows(run.markers, ended_ns)
-
-    def calm(t):
-        return not any(a - 1_000_000_000 <= t <= b + 1_000_000_000 for a, b in windows)
+    states = reach_states(n, mesh.edges, run.markers)
 
     # Link settings in force when each block was mined, for a per-setting breakdown.
     settings = [(t, json.loads(d)) for t, kind, d in sorted(run.markers) if kind == "latency"]
@@ -576,19 +704,29 @@ def analyse(run, events, final, chain_hashes, started_ns, ended_ns):
                 current = body
         return f"{current['delay_ms']}+-{current['jitter_ms']}ms"
 
-    by_link = {}
+    by_link, held, excluded = {}, {}, 0
     arrivals, delays, per_block_max = [], [], {}
     for h, m in mined.items():
+        reach = []
         for node in range(n):
             seen = first_seen.get((h, node))
             if not seen:
                 continue
             d = (seen["t_ns"] - m["t_ns"]) / 1e6
             arrivals.append([h, m["height"], m["node"], node, m["t_ns"], seen["t_ns"], round(d, 3)])
-            if node != m["node"] and calm(m["t_ns"]):
-                delays.append(d)
-                by_link.setdefault(link_label(m["t_ns"]), []).append(d)
-                per_block_max[h] = max(per_block_max.get(h, 0.0), d)
+            if node == m["node"]:
+                continue
+            kind, release, ms = classify_arrival(states, m["node"], node, m["t_ns"], seen["t_ns"])
+            if kind == "propagation":
+                delays.append(ms)
+                reach.append(ms)
+                by_link.setdefault(link_label(m["t_ns"]), []).append(ms)
+            elif kind == "held":
+                held.setdefault(release, []).append(ms)
+            else:
+                excluded += 1
+        if len(reach) == n - 1:  # every other node, none held back
+            per_block_max[h] = max(reach)
 
     tx_origin, tx_delays = {}, []
     for ev in events:
@@ -600,8 +738,10 @@ def analyse(run, events, final, chain_hashes, started_ns, ended_ns):
             tx_first.setdefault((ev["txid"], ev["node"]), ev["t_ns"])
     for (txid, node), t in tx_first.items():
         o = tx_origin.get(txid)
-        if o and node != o["node"] and calm(o["t_ns"]):
-            tx_delays.append((t - o["t_ns"]) / 1e6)
+        if o and node != o["node"]:
+            kind, _, ms = classify_arrival(states, o["node"], node, o["t_ns"], t)
+            if kind == "propagation":
+                tx_delays.append(ms)
 
     reorgs = [ev for ev in events if ev["ev"] == "reorg"]
     main = sum(1 for h in mined if h in chain_hashes)
@@ -628,7 +768,11 @@ def analyse(run, events, final, chain_hashes, started_ns, ended_ns):
             "final_height": max((s["height"] for s in final if s), default=None),
             "reorgs": len(reorgs), "max_reorg_depth": max((r["depth"] for r in reorgs), default=0),
         },
+        "delays": delays,
+        "held": held,
         "block_propagation_ms": percentiles(delays),
+        "block_held_back_ms": {k: percentiles(v) for k, v in sorted(held.items())},
+        "block_arrivals_excluded": excluded,
         "block_full_reach_ms": percentiles(list(per_block_max.values())),
         "block_propagation_by_link_ms": {k: percentiles(v) for k, v in sorted(by_link.items())},
         "tx_propagation_ms": percentiles(tx_delays),
@@ -662,63 +806,42 @@ def mempool_of(port):
             for t in body["transactions"]}
 
 
-def plots(out, report, events, arrivals, markers, t0_ns):
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return []
-    made = []
-    delays = sorted(a[6] for a in arrivals if a[2] != a[3])
-    if delays:
-        fig, ax = plt.subplots(figsize=(6, 4))
-        ax.plot(delays, [(i + 1) / len(delays) for i in range(len(delays))])
-        ax.set_xlabel("block arrival delay after mining (ms)")
-        ax.set_ylabel("fraction of (block, node) arrivals")
-        ax.set_title("Block propagation CDF")
-        ax.grid(True, alpha=0.3)
-        fig.tight_layout()
-        fig.savefig(out / "propagation_cdf.png", dpi=100)
-        plt.close(fig)
-        made.append("propagation_cdf.png")
+def plot_input(res, events, markers, groups, t0_ns, end_ns):
+    """What netsim_plots.py draws: delays, best height per node over time, markers."""
     heights = {}
     for ev in events:
         if ev["ev"] == "block_seen":
-            series = heights.setdefault(ev["node"], ([], []))
-            h = max(ev["height"], series[1][-1] if series[1] else 0)
-            series[0].append((ev["t_ns"] - t0_ns) / 1e9)
-            series[1].append(h)
-    for name, only_disturbed in (("height_over_time.png", False), ("partition_heal.png", True)):
-        if only_disturbed and not any(k in ("partition", "heal", "kill") for _, k, _ in markers):
-            continue
-        fig, ax = plt.subplots(figsize=(8, 4.5))
-        for node, (xs, ys) in sorted(heights.items()):
-            ax.step(xs, ys, where="post", linewidth=0.8, alpha=0.7)
-        for t, kind, _ in markers:
-            if kind == "up":
-                continue
-            ax.axvline((t - t0_ns) / 1e9, color={"partition": "red", "heal": "green",
-                                                  "kill": "black", "restart": "blue"}.get(kind, "grey"),
-                       linestyle="--", linewidth=0.8)
-            ax.text((t - t0_ns) / 1e9, ax.get_ylim()[1], kind, rotation=90, fontsize=7, va="top")
-        if only_disturbed:
-            ts = [(t - t0_ns) / 1e9 for t, kind, _ in markers
-                  if kind in ("partition", "heal", "kill", "restart")]
-            ax.set_xlim(min(ts) - 0.2, max(ts) + 0.5)
-        ax.set_xlabel("seconds since the mesh was up")
-        ax.set_ylabel("best height seen")
-        ax.set_title("Height per node" + (" around partition / heal / kill" if only_disturbed else ""))
-        fig.tight_layout()
-        fig.savefig(out / name, dpi=100)
-        plt.close(fig)
-        made.append(name)
-    return made
+            series = heights.setdefault(str(ev["node"]), [[0.0, 1]])
+            series.append([round((ev["t_ns"] - t0_ns) / 1e9, 6),
+                           max(ev["height"], series[-1][1])])
+    return {"delays": res["delays"], "held": res["held"], "heights": heights,
+            "markers": [[round((t - t0_ns) / 1e9, 6), kind] for t, kind, _ in sorted(markers)],
+            "groups": {str(m): g for g, members in enumerate(groups) for m in members},
+            "end": round((end_ns - t0_ns) / 1e9, 6)}
+
+
+def plots(out, data):
+    """Runs netsim_plots.py under this interpreter, else Debian's /usr/bin/python3, whichever
+    imports matplotlib first. Returns (PNG names, a note on how they were drawn or why not)."""
+    interpreters = [sys.executable]
+    if SYSTEM_PYTHON.is_file() and SYSTEM_PYTHON.resolve() != Path(sys.executable).resolve():
+        interpreters.append(str(SYSTEM_PYTHON))
+    lacking = []
+    for python in interpreters:
+        proc = subprocess.run([python, str(PLOTTER), str(out)], input=json.dumps(data),
+                              capture_output=True, text=True, errors="replace")
+        if proc.returncode == 0:
+            return proc.stdout.split(), f"drawn by {python}"
+        if proc.returncode != EXIT_SKIP:
+            return [], f"skipped: {PLOTTER.name} failed under {python}: {proc.stderr.strip()[-400:]}"
+        lacking.append(python)
+    return [], (f"skipped: matplotlib cannot be imported by {' or '.join(lacking)} "
+                "(apt-get install python3-matplotlib)")
 
 
 # ---------------------------------------------------------------- commands
 
-def evaluate_checks(cfg, res, run, final, convergence, tx_check):
+def evaluate_checks(cfg, res, run, final, convergence, tx_check, crashes):
     checks = []
 
     def check(name, ok, detail):
@@ -726,6 +849,7 @@ def evaluate_checks(cfg, res, run, final, convergence, tx_check):
 
     tips = {s["tip"] for s in final if s}
     check("all_nodes_answer", all(final), f"{sum(1 for s in final if s)}/{len(final)} answered")
+    check("no_node_crashed", not crashes, "; ".join(crashes[:3]) or "none")
     if cfg.get("converged", True):
         check("converged", len(tips) == 1, f"{len(tips)} distinct tips at the end")
     if "block_p99_ms_max" in cfg:
@@ -780,10 +904,7 @@ def cmd_run(args):
     started_ns = time.time_ns()
     run = Run(scenario, mesh, rng, out)
     try:
-        try:
-            mesh.start(float(scenario.get("startup_timeout_s", 15 + n * 0.25)))
-        except RuntimeError as e:
-            raise CannotRun(f"mesh did not come up: {e}")
+        mesh.start(float(scenario.get("startup_timeout_s", 15 + n * 0.25)))
         up_ns = time.time_ns()
         log(f"mesh up in {(up_ns - started_ns) / 1e9:.2f} s")
         run.mark("up")
@@ -794,6 +915,8 @@ def cmd_run(args):
         run.convergence.append({"after": "end", "step": None,
                                 "ms": None if final_wait is None else round(final_wait, 3)})
         final = mesh.statuses(mesh.nodes)
+        crashes = [story for nd in mesh.nodes
+                   for story in nd.crashes + ([nd.exit_story()] if nd.crashed() else [])]
         ref = next((nd for nd, st in zip(mesh.nodes, final) if st), None)
         chain_hashes, chain_txids = chain_hashes_of(ref.port) if ref else ([], set())
         tx_check = {"submitted": len(run.txs), "in_chain": 0, "in_mempool": 0, "lost": 0}
@@ -819,13 +942,13 @@ def cmd_run(args):
     with open(out / "events.ndjson", "w") as f:
         for ev in events:
             f.write(json.dumps(ev, separators=(",", ":")) + "\n")
-    res = analyse(run, events, final, set(chain_hashes), started_ns, ended_ns)
+    res = analyse(run, events, final, set(chain_hashes))
     with open(out / "block_arrivals.csv", "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["hash", "height", "origin", "node", "t_mined_ns", "t_seen_ns", "delay_ms"])
         w.writerows(res["arrivals"])
     checks = evaluate_checks(scenario.get("checks", {}), res, run, final, run.convergence,
-                             tx_check)
+                             tx_check, crashes)
     passed = all(c["ok"] for c in checks)
     report = {
         "schema": SCHEMA,
@@ -833,7 +956,7 @@ def cmd_run(args):
                 "git_revision": git_revision(), "node_binary": str(binary),
                 "scenario_file": str(scenario_path), "cpus": os.cpu_count()},
         "config": {"nodes": n,
-                   "topology": {"kind": kind, "k": k if kind == "random-k" else None,
+                   "topology": {"kind": kind, "k": mesh.k,
                                 "edges": [list(e) for e in mesh.edges], "connected": True},
                    "links": {"final_delay_ms": run.shaping["delay_ms"],
                              "final_jitter_ms": run.shaping["jitter_ms"]},
@@ -845,6 +968,8 @@ def cmd_run(args):
                                 "checks": scenario.get("checks", {})}},
         "blocks": res["blocks"],
         "block_propagation_ms": res["block_propagation_ms"],
+        "block_held_back_ms": res["block_held_back_ms"],
+        "block_arrivals_excluded": res["block_arrivals_excluded"],
         "block_full_reach_ms": res["block_full_reach_ms"],
         "block_propagation_by_link_ms": res["block_propagation_by_link_ms"],
         "tx_propagation_ms": res["tx_propagation_ms"],
@@ -861,7 +986,8 @@ def cmd_run(args):
         "checks": checks,
         "pass": passed,
     }
-    report["plots"] = plots(out, report, events, res["arrivals"], run.markers, up_ns)
+    report["plots"], report["plots_note"] = plots(
+        out, plot_input(res, events, run.markers, run.first_groups, up_ns, ended_ns))
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     summary(report, out)
     if not args.keep:
@@ -879,12 +1005,16 @@ def summary(r, out):
           f"{b['reorgs']} reorgs (max depth {b['max_reorg_depth']}), final height {b['final_height']}")
     print(f"block propagation ms: p50 {p['p50']} p90 {p['p90']} p99 {p['p99']} max {p['max']} "
           f"({p['count']} arrivals)")
+    for release, h in r["block_held_back_ms"].items():
+        print(f"blocks held back until the {release}, ms after it: p50 {h['p50']} p99 {h['p99']} "
+              f"max {h['max']} ({h['count']} arrivals)")
     print(f"tx propagation ms:    p50 {t['p50']} p99 {t['p99']} ({t['count']} arrivals)")
     conv = [(c["after"], c["ms"]) for c in r["convergence"] if c["after"] != "mine"]
     if conv:
         print("convergence ms: " + ", ".join(f"{a} {m}" for a, m in conv))
     for c in r["checks"]:
         print(f"  [{'ok' if c['ok'] else 'FAIL'}] {c['name']}: {c['detail']}")
+    print(f"plots: {', '.join(r['plots']) or 'none'} ({r['plots_note']})")
     print(f"{'PASS' if r['pass'] else 'FAIL'}; report in {out / 'report.json'}")
 
 
@@ -904,13 +1034,20 @@ def cmd_up(args):
         log("mesh up; Ctrl-C stops every node and removes the data")
         while True:
             time.sleep(1)
-            dead = [n.index for n in mesh.nodes if not n.alive()]
+            dead = [n for n in mesh.nodes if not n.alive()]
             if dead:
-                log(f"nodes exited: {dead}")
-                return EXIT_FAIL
+                raise Failed("; ".join(n.exit_story() for n in dead))
     finally:
         mesh.close()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def write_stub_report(args, outcome):
+    """A run that ended early still replaces DIR/report.json, so no stale report misleads."""
+    if args.command == "run" and Path(args.out).is_dir():
+        report = {"schema": SCHEMA, "run": {"scenario_file": args.scenario,
+                                            "git_revision": git_revision()}, **outcome}
+        (Path(args.out) / "report.json").write_text(json.dumps(report, indent=2) + "\n")
 
 
 def main(argv=None):
@@ -940,15 +1077,17 @@ def main(argv=None):
         return cmd_run(args) if args.command == "run" else cmd_up(args)
     except CannotRun as e:
         log(f"cannot run here: {e}")
+        write_stub_report(args, {"pass": None, "skipped": str(e)})
         return EXIT_SKIP
     except KeyboardInterrupt:
         log("interrupted; every node was stopped")
         return 130 if args.command == "run" else EXIT_OK
     except (ValueError, KeyError, TypeError, tomllib.TOMLDecodeError) as e:
         log(f"bad scenario or arguments: {e!r}")
-        return 2
-    except RuntimeError as e:
-        log(f"failed: {e}")
+        return EXIT_USAGE
+    except RuntimeError as e:  # Failed, and steps that could not be carried out
+        log(f"FAILED: {e}")
+        write_stub_report(args, {"pass": False, "error": str(e)})
         return EXIT_FAIL
 
 
