@@ -43,6 +43,9 @@ int NodeMain(int argc, char** argv) {
     app.add_option("--test-store-max-pages", options.store_max_pages,
                    "Test-only: cap the database at this many pages")
         ->group("");
+    app.add_option("--test-timeout-ms", options.test_timeout_ms,
+                   "Test-only: shorten every peer and client timeout to this many milliseconds")
+        ->group("");
     app.add_option("--peer", peers, "HOST:PORT of a peer to keep a link to (repeatable)");
     app.add_option("--difficulty", difficulty, "Proof-of-work difficulty in leading hex zeros")
         ->check(CLI::Range(1, MAX_DIFFICULTY))

@@ -32,6 +32,11 @@ PeerManagerOptions PeerOptions(const NodeOptions& options, const std::string& no
     peer.node_id = node_id;
     peer.listen_port = options.port;
     peer.target_outbound = options.target_outbound;
+    if (options.test_timeout_ms != 0) {
+        peer.handshake_timeout_ms = options.test_timeout_ms;
+        peer.ping_interval_ms = options.test_timeout_ms / 2;
+        peer.ping_timeout_ms = options.test_timeout_ms;
+    }
     return peer;
 }
 
@@ -41,6 +46,11 @@ net::TransportOptions TransportOptionsFor(const NodeOptions& options) {
     transport.port = options.port;
     // A /chain answer of a long chain is one write; let it through.
     transport.max_write_queue_bytes = 256u << 20;
+    if (options.test_timeout_ms != 0) {
+        transport.sniff_timeout_ms = options.test_timeout_ms;
+        transport.idle_timeout_ms = options.test_timeout_ms;
+        transport.http_idle_timeout_ms = options.test_timeout_ms;
+    }
     return transport;
 }
 
@@ -63,7 +73,9 @@ Node::Node(NodeOptions options)
                                          }
                                      },
                                      [this] { SaveBans(); }}),
-      m_http(m_loop, m_router, m_http_metrics),
+      m_http(m_loop, m_router, m_http_metrics,
+             m_options.test_timeout_ms != 0 ? m_options.test_timeout_ms
+                                            : DEFAULT_HTTP_REQUEST_TIMEOUT_MS),
       m_transport(m_loop, TransportOptionsFor(m_options), m_peers, m_http),
       m_miner(Miner::Options{m_options.threads}) {
     RegisterTutorialRoutes(m_router, *this, m_http_metrics);

@@ -53,6 +53,12 @@ struct NodeOptions {
     Durability durability = Durability::Normal;
     /** Test-only: caps the database at this many pages to act out a full disk (0: no cap). */
     std::int64_t store_max_pages = 0;
+    /**
+     * Test-only: when not 0, every timeout a peer or client can run into (sniff, handshake, ping,
+     * idle link, HTTP request and keep-alive) is this many milliseconds, with a ping every half
+     * of it, so tests of slow and idle peers finish in seconds.
+     */
+    std::uint64_t test_timeout_ms = 0;
     std::vector<PeerAddress> peers;
     ConsensusParams params;
     /** Mine continuously in the background, restarting on every new tip. */

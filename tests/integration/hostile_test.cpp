@@ -1,19 +1,25 @@
 // Hostile peers and clients against a real gossipchain process (issue 9's catalogue). Every test
 // starts a target node and an honest node linked to it, attacks the target over its one port,
-// and then checks the same four things: the target still answers /status, its resident memory
-// grew by less than a generous bound, the offender was disconnected (and banned where the
-// protocol says so), and the honest node's next block still reaches the target.
+// and then checks the same five things: the target still answers /status, its peak resident
+// memory stayed within a generous bound of what it had before, the offender was disconnected
+// (and banned where the protocol says so), the honest node's next block still reaches the target,
+// and after a restart from its data directory the target has exactly the honest chain and the
+// mempool it had. docs/benchmarks.md ("Hostile peers") maps each catalogue case to its test.
 #include "chain/mempool.h"
 #include "integration/support/hostile_peer.h"
 #include "integration/support/node_harness.h"
+#include "p2p/peer_manager.h"
 #include "support/chain_builder.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -36,6 +42,11 @@ constexpr std::uint64_t MAX_RSS_GROWTH_KIB = 512 * 1024;
 /** RSS growth one attack may cause, in KiB: far below what an unbounded buffer would need. */
 constexpr std::uint64_t MAX_RSS_GROWTH_KIB = 64 * 1024;
 #endif
+/**
+ * The node's timeouts under --test-timeout-ms in the HostileTimeouts tests, in milliseconds: short
+ * enough that slow-drip tests take seconds, long enough that a loaded machine answers in time.
+ */
+constexpr milliseconds TEST_NODE_TIMEOUT{2'000};
 /** How long the node may take to hang up on an offender, in milliseconds. */
 constexpr milliseconds DEFAULT_OFFENDER_CLOSE_TIMEOUT{5'000};
 /** Longest a node's own timeouts (sniff, handshake, HTTP request: 10 s) may take to fire. */
@@ -79,12 +90,23 @@ bool IsClosed(HostilePeer& peer) {
     return peer.Closed(milliseconds(10));
 }
 
+/** The ids of the node's pending transactions. */
+std::set<std::string> PendingIds(const GossipNode& node) {
+    std::set<std::string> ids;
+    for (const Json& tx : node.Pending())
+        ids.insert(tx.value("id", std::string()));
+    return ids;
+}
+
 class Hostile : public ::testing::Test {
 protected:
+    /** How the attacked node is started. */
+    virtual NodeConfig TargetConfig() const { return NodeConfig(); }
+
     void SetUp() override {
         m_params.pow_rule = PowRule::Linked;
         m_params.difficulty = 2;
-        m_target = std::make_unique<GossipNode>(m_dir, "target", NodeConfig());
+        m_target = std::make_unique<GossipNode>(m_dir, "target", TargetConfig());
         ASSERT_EQ(m_target->Start(), "");
         m_honest =
             std::make_unique<GossipNode>(m_dir, "honest", NodeConfig().Peer(m_target->Port()));
@@ -92,26 +114,60 @@ protected:
         ASSERT_TRUE(WaitUntil([&] { return m_target->ReadyPeers() == 1; }));
         m_pid = FindNodePid(m_dir.Path() + "/target");
         ASSERT_NE(m_pid, 0);
+        StartMeasuring();
+    }
+
+    /** Takes the RSS the attack is measured against and restarts the peak from it. */
+    void StartMeasuring() {
         m_rss_before = ResidentKiB(m_pid);
         ASSERT_GT(m_rss_before, 0u);
+        ASSERT_TRUE(ResetPeakResident(m_pid));
     }
 
     /**
      * The checks every attack ends with. `budget_kib` is memory the node is allowed to keep by
-     * policy (a full mempool), on top of the slack every attack gets.
+     * policy (a full mempool), on top of the slack every attack gets. The bound applies to the
+     * peak, so buffers freed when the offender left still count.
      */
     void ExpectHealthy(std::uint64_t budget_kib = 0) {
         ASSERT_TRUE(m_target->Status().is_object()) << "target died; log:\n" << m_target->Log();
         std::uint64_t rss = ResidentKiB(m_pid);
+        std::uint64_t peak = PeakResidentKiB(m_pid);
         RecordProperty("rss_before_kib", std::to_string(m_rss_before));
         RecordProperty("rss_after_kib", std::to_string(rss));
-        EXPECT_LT(rss, m_rss_before + budget_kib + MAX_RSS_GROWTH_KIB)
-            << "RSS " << m_rss_before << " -> " << rss;
+        RecordProperty("rss_peak_kib", std::to_string(peak));
+        EXPECT_LT(peak, m_rss_before + budget_kib + MAX_RSS_GROWTH_KIB)
+            << "RSS " << m_rss_before << " -> " << rss << " KiB, peak " << peak << " KiB";
+        ExpectConverges();
+        ExpectStoreIntact();
+    }
+
+    /** The honest node's next block reaches the target. */
+    void ExpectConverges() {
         ASSERT_TRUE(m_honest->Mine().has_value());
         EXPECT_TRUE(WaitUntil([&] {
             return m_target->Tip() == m_honest->Tip() && m_target->Height() == m_honest->Height();
         })) << "honest block did not reach the target; target log:\n"
             << m_target->Log();
+    }
+
+    /**
+     * Stops the target as an operator would (SIGTERM) and starts it again from its data
+     * directory: it must come back with exactly the honest node's chain and the mempool it had,
+     * so nothing the offender sent was stored and nothing stored was damaged.
+     */
+    void ExpectStoreIntact() {
+        Json chain = m_target->Chain();
+        std::set<std::string> pending = PendingIds(*m_target);
+        EXPECT_EQ(chain, m_honest->Chain());
+        ASSERT_EQ(::kill(m_pid, SIGTERM), 0);
+        ASSERT_TRUE(WaitUntil([&] { return HasExited(m_pid); })) << "target did not stop; log:\n"
+                                                                 << m_target->Log();
+        m_target->Kill();  // reaps it
+        ASSERT_EQ(m_target->Restart(), "");
+        m_pid = FindNodePid(m_dir.Path() + "/target");
+        EXPECT_EQ(m_target->Chain(), chain) << "stored chain differs after a restart";
+        EXPECT_TRUE(PendingIds(*m_target) == pending) << "stored mempool differs after a restart";
     }
 
     /** A gossip link from a fresh identity that finished the handshake. */
@@ -120,6 +176,23 @@ protected:
         EXPECT_TRUE(peer->Connected());
         EXPECT_TRUE(peer->Handshake(std::nullopt, std::move(node_id)).has_value());
         return peer;
+    }
+
+    /**
+     * Sends `frames` in order from handshaken links, going on from a fresh identity whenever the
+     * node hangs up (its flood limits may, SPEC §12), then waits until the node has read all
+     * that the last link sent (its Pong) or has hung up on it too.
+     */
+    void Flood(const std::vector<std::string>& frames) {
+        auto peer = Handshake();
+        for (const std::string& frame : frames) {
+            if (!peer->Send(frame)) {
+                peer = Handshake();
+                peer->Send(frame);
+            }
+        }
+        peer->SendFrame(Ping{3});
+        EXPECT_TRUE(peer->Expect<Pong>(milliseconds(20'000)).has_value() || IsClosed(*peer));
     }
 
     /** The node closes on `peer`, having sent Reject(Misbehaving). */
@@ -141,6 +214,37 @@ protected:
 
     /** A valid child of genesis on the test network. */
     Block ValidChild() const { return MakeChild(m_params, MakeGenesis(m_params), {}, 60.0); }
+
+    /**
+     * Gives both nodes four valid blocks of MAX_BLOCK_TRANSACTIONS transactions, so an answer to
+     * a RequestChain from genesis is megabytes, and starts measuring after them: the chain is
+     * honest memory, not an attack's.
+     */
+    void AnnounceBigChain() {
+        auto source = Handshake();
+        Block parent = MakeGenesis(m_params);
+        std::uint64_t next_tx = 1;
+        for (int b = 0; b < 4; ++b) {
+            std::vector<Transaction> txs;
+            for (std::size_t i = 0; i < MAX_BLOCK_TRANSACTIONS; ++i)
+                txs.push_back(MakeTx(next_tx++));
+            parent = MakeChild(m_params, parent, txs);
+            ASSERT_TRUE(source->SendFrame(AnnounceBlock{parent}));
+        }
+        ASSERT_TRUE(WaitUntil([&] { return m_honest->Height() == 5; }));
+        StartMeasuring();
+    }
+
+    /** `count` RequestChain frames asking for everything after genesis. */
+    std::string ChainRequestsFromGenesis(int count) const {
+        RequestChain request;
+        request.locator = {BlockHash(MakeGenesis(m_params))};
+        request.limit = MAX_CHAIN_REQUEST_BLOCKS;
+        std::string frames;
+        for (int i = 0; i < count; ++i)
+            frames += FrameOf(request);
+        return frames;
+    }
 
     /** Sends `block` from a fresh identity and expects the node to ban it. */
     void ExpectBlockBans(const Block& block) {
@@ -175,9 +279,12 @@ TEST_F(Hostile, RandomBytesAreRefusedOnBothProtocols) {
     std::string noise(64 * 1024, '\0');
     for (char& c : noise)
         c = static_cast<char>(rng());
+    double bans = MetricValue(*m_target, "gossipchain_bans_total");
     HostilePeer gossip(m_target->Port());
     gossip.Send(MagicBytes() + noise);
     EXPECT_TRUE(gossip.Closed(DEFAULT_OFFENDER_CLOSE_TIMEOUT));
+    // Before a Hello the ban is on the exact loopback address (SPEC §12); the counter shows it.
+    EXPECT_TRUE(WaitUntil([&] { return MetricValue(*m_target, "gossipchain_bans_total") > bans; }));
     HostilePeer http(m_target->Port());
     http.Send("\x01" + noise);
     http.ReadRaw(DEFAULT_OFFENDER_CLOSE_TIMEOUT);
@@ -333,7 +440,10 @@ TEST_F(Hostile, OrphanFloodStaysBounded) {
     }
     peer->Send(flood);
     peer->SendFrame(Ping{2});
-    peer->Expect<Pong>(milliseconds(10'000));
+    // The node has read the whole flood once it answers the Ping, or hung up on the flooder.
+    EXPECT_TRUE(peer->Expect<Pong>(milliseconds(10'000)).has_value() || IsClosed(*peer));
+    EXPECT_LE(m_target->Status().value("orphans", DEFAULT_MAX_ORPHAN_BLOCKS + 1),
+              DEFAULT_MAX_ORPHAN_BLOCKS);
     EXPECT_EQ(m_target->Height(), 1u);
     ExpectHealthy();
 }
@@ -350,42 +460,40 @@ TEST_F(Hostile, SameBlockTenThousandTimes) {
 }
 
 TEST_F(Hostile, TransactionAndPeerFloods) {
-    auto peer = Handshake();
-    // 100,000 transactions in 100 full messages; the mempool keeps what its bound allows.
+    // 100,000 transactions in 100 full messages, then 100,000 addresses in 100 full Peers
+    // messages; the mempool and the peer table keep what their bounds allow.
+    std::vector<std::string> frames;
     for (std::uint64_t batch = 0; batch < 100; ++batch) {
         NewTransactions txs;
         for (std::uint64_t i = 0; i < MAX_TXS_PER_MESSAGE; ++i)
             txs.transactions.push_back(MakeTx(batch * MAX_TXS_PER_MESSAGE + i + 1));
-        ASSERT_TRUE(peer->SendFrame(txs));
+        frames.push_back(FrameOf(txs));
     }
-    // 100,000 addresses as 100 full Peers messages.
     for (int batch = 0; batch < 100; ++batch) {
         Peers peers;
         for (int i = 0; i < static_cast<int>(MAX_PEERS_PER_MESSAGE); ++i)
             peers.addresses.push_back("10." + std::to_string(batch) + "." +
                                       std::to_string(i / 250) + "." + std::to_string(i % 250) +
                                       ":5001");
-        ASSERT_TRUE(peer->SendFrame(peers));
+        frames.push_back(FrameOf(peers));
     }
-    peer->SendFrame(Ping{3});
-    EXPECT_TRUE(peer->Expect<Pong>(milliseconds(20'000)).has_value());
-    EXPECT_LE(m_target->Status().value("mempool", DEFAULT_MEMPOOL_MAX_TXS + 1),
-              DEFAULT_MEMPOOL_MAX_TXS);
+    Flood(frames);
+    Json status = m_target->Status();
+    EXPECT_LE(status.value("mempool", DEFAULT_MEMPOOL_MAX_TXS + 1), DEFAULT_MEMPOOL_MAX_TXS);
+    // The peer table keeps MAX_KNOWN_ADDRESSES of the 100,000; the rest of known_peers are links.
+    constexpr std::size_t MAX_LINKS = DEFAULT_MAX_INBOUND + DEFAULT_TARGET_OUTBOUND + 1;
+    EXPECT_LE(status.value("known_peers", std::size_t{0}), MAX_KNOWN_ADDRESSES + MAX_LINKS);
     ExpectHealthy(DEFAULT_MEMPOOL_MAX_BYTES / 1024);
 }
 
 TEST_F(Hostile, RequestChainLoopAndOversizedLocator) {
-    auto peer = Handshake();
     RequestChain request;
     for (std::size_t i = 0; i + 1 < MAX_LOCATOR_HASHES; ++i)
         request.locator.push_back(std::string(64, 'c'));
     request.locator.push_back(BlockHash(MakeGenesis(m_params)));
-    std::string frame = FrameOf(request);
-    for (int i = 0; i < 2'000; ++i)
-        ASSERT_TRUE(peer->Send(frame));
-    peer->SendFrame(Ping{4});
-    EXPECT_TRUE(peer->Expect<Pong>(milliseconds(10'000)).has_value());
+    Flood(std::vector<std::string>(2'000, FrameOf(request)));
     // 10,000 hashes: over the locator and msgpack array limits.
+    auto peer = Handshake();
     std::string big = "\x92\x05\x82\xa7locator" + MsgpackArray32(10'000);
     std::string hash = "\xd9\x40" + std::string(64, 'd');
     for (int i = 0; i < 10'000; ++i)
@@ -404,33 +512,20 @@ TEST_F(Hostile, ThousandSimultaneousConnections) {
         crowd.back()->Send(i % 2 == 0 ? MagicBytes() : std::string("GET /status HTTP/1.1\r\n"));
     }
     EXPECT_TRUE(m_target->Status().is_object());
+    // Honest gossip still flows while the crowd holds its sockets open.
+    ExpectConverges();
     crowd.clear();
     ExpectHealthy();
 }
 
-TEST_F(Hostile, SlowDripAndIdleSocketsAreTimedOut) {
-    HostilePeer gossip(m_target->Port());
-    HostilePeer http(m_target->Port());
-    HostilePeer idle(m_target->Port());
-    std::string hello = MagicBytes() + FrameOf(HonestHello(m_params, RandomNodeId()));
-    http.ReadRaw(milliseconds(1));  // keep the HTTP answer as raw bytes
-    std::string request = "GET /status HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(200, 'p');
-    const auto deadline = Clock::now() + DEFAULT_NODE_TIMEOUT_SLACK;
-    std::size_t at = 0;
-    while (Clock::now() < deadline && !(IsClosed(gossip) && IsClosed(http) && IsClosed(idle))) {
-        // One byte each, twice a second: far slower than any honest peer or client.
-        if (at < hello.size())
-            gossip.Send(hello.substr(at, 1));
-        if (at < request.size())
-            http.Send(request.substr(at, 1));
-        ++at;
-        std::this_thread::sleep_for(milliseconds(500));
-    }
-    EXPECT_TRUE(IsClosed(gossip));
-    EXPECT_TRUE(IsClosed(http));
-    EXPECT_TRUE(IsClosed(idle));
-    std::string answer = http.TakeRaw();
-    EXPECT_EQ(answer.rfind("HTTP/1.1 408", 0), 0u) << answer.substr(0, 80);
+TEST_F(Hostile, ChainRequestsFromAPeerThatNeverReads) {
+    AnnounceBigChain();
+    auto leech = Handshake();
+    leech->Send(ChainRequestsFromGenesis(200));
+    leech->SendFrame(Ping{5});
+    // The leech never reads, so the node cannot have answered everything: it must hang up (or
+    // stop reading) before its buffers hold hundreds of megabytes of answers.
+    EXPECT_TRUE(leech->Closed(DEFAULT_NODE_TIMEOUT_SLACK));
     ExpectHealthy();
 }
 
@@ -460,7 +555,114 @@ TEST_F(Hostile, HostileHttpRequests) {
         HttpPost("127.0.0.1", m_target->Port(), "/transactions/new",
                  "{\"sender\": \"\xff\xfe\", \"recipient\": \"b\", \"amount\": 1}");
     EXPECT_EQ(bad_utf8.status, 400);
+    // An overlong '/', an escaped lone surrogate (valid JSON text, not Unicode), and bad UTF-8
+    // in the tutorial's node list.
+    for (const char* sender : {"\xc0\xaf", "\\ud800", "\xed\xa0\x80"}) {
+        std::string body =
+            std::string("{\"sender\": \"") + sender + "\", \"recipient\": \"b\", \"amount\": 1}";
+        EXPECT_EQ(HttpPost("127.0.0.1", m_target->Port(), "/transactions/new", body).status, 400)
+            << body;
+    }
+    EXPECT_EQ(HttpPost("127.0.0.1", m_target->Port(), "/nodes/register",
+                       "{\"nodes\": [\"http://\xff\xfe:5001\"]}")
+                  .status,
+              400);
     EXPECT_TRUE(m_target->Pending().empty());
+    ExpectHealthy();
+}
+
+/** The attacks on time: a node whose peer and client timeouts are all TEST_NODE_TIMEOUT. */
+class HostileTimeouts : public Hostile {
+protected:
+    NodeConfig TargetConfig() const override {
+        return NodeConfig().Arg("--test-timeout-ms", std::to_string(TEST_NODE_TIMEOUT.count()));
+    }
+};
+
+TEST_F(HostileTimeouts, SlowDripAndIdleSocketsAreTimedOut) {
+    // Every dripping offender sends one byte (or one tiny chunk) per DRIP, far more often than
+    // any timeout, so a timer that restarted on every byte would never fire: only the node's
+    // handshake, ping and whole-request deadlines can end these connections.
+    constexpr milliseconds DRIP{250};
+    const int port = m_target->Port();
+    // Gossip: a socket that never sends (sniff timeout), a Hello one byte at a time (handshake
+    // timeout), a frame one byte at a time after the handshake (no Pong can get past it: ping
+    // timeout), and a link that goes silent after the handshake (ping timeout).
+    HostilePeer idle(port);
+    HostilePeer hello_drip(port);
+    std::unique_ptr<HostilePeer> frame_drip = Handshake();
+    std::unique_ptr<HostilePeer> silent = Handshake();
+    // HTTP: request headers one byte at a time, a body one byte at a time, a chunked body that
+    // never ends, and a keep-alive connection left idle after its answer.
+    HostilePeer header_drip(port);
+    HostilePeer body_drip(port);
+    HostilePeer chunk_drip(port);
+    HostilePeer keep_alive(port);
+    const std::string post =
+        "POST /transactions/new HTTP/1.1\r\nHost: x\r\n"
+        "Content-Type: application/json\r\n";
+    body_drip.Send(post + "Content-Length: 200\r\n\r\n");
+    chunk_drip.Send(post + "Transfer-Encoding: chunked\r\n\r\n");
+    keep_alive.Send("GET /status HTTP/1.1\r\nHost: x\r\n\r\n");
+    for (HostilePeer* http : {&header_drip, &body_drip, &chunk_drip, &keep_alive})
+        http->ReadRaw(milliseconds(1));  // keep the HTTP answers as raw bytes
+
+    struct Drip {
+        HostilePeer& peer;
+        std::string bytes;
+        std::size_t step;
+    };
+    std::vector<Drip> drips = {
+        {hello_drip, MagicBytes() + FrameOf(HonestHello(m_params, RandomNodeId())), 1},
+        {*frame_drip, FrameOf(AnnounceBlock{ValidChild()}), 1},
+        {header_drip, "GET /status HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(200, 'p'), 1},
+        {body_drip, "{" + std::string(199, ' '), 1},
+        {chunk_drip, "1\r\n \r\n", 6},
+    };
+    std::vector<HostilePeer*> all = {&idle,        frame_drip.get(), silent.get(), &hello_drip,
+                                     &header_drip, &body_drip,       &chunk_drip,  &keep_alive};
+    auto all_closed = [&] {
+        return std::all_of(all.begin(), all.end(),
+                           [](HostilePeer* peer) { return IsClosed(*peer); });
+    };
+    const auto deadline = Clock::now() + DEFAULT_NODE_TIMEOUT_SLACK;
+    for (std::size_t at = 0; Clock::now() < deadline && !all_closed(); ++at) {
+        for (Drip& drip : drips) {
+            // The chunked body repeats its chunk forever; the others stop when they run out.
+            std::size_t from = drip.step == 1 ? at : 0;
+            if (from < drip.bytes.size())
+                drip.peer.Send(drip.bytes.substr(from, drip.step));
+        }
+        std::this_thread::sleep_for(DRIP);
+    }
+    for (HostilePeer* peer : all)
+        EXPECT_TRUE(IsClosed(*peer));
+    for (HostilePeer* http : {&header_drip, &body_drip, &chunk_drip}) {
+        std::string answer = http->TakeRaw();
+        EXPECT_EQ(answer.rfind("HTTP/1.1 408", 0), 0u) << answer.substr(0, 80);
+    }
+    std::string answer = keep_alive.TakeRaw();
+    EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer.substr(0, 80);
+    EXPECT_TRUE(m_target->Pending().empty());
+    ExpectHealthy();
+}
+
+// Known weakness, disabled until it is fixed: the node answers every RequestChain of a gossip peer
+// that never reads, queueing the answers up to the transport's write-queue cap (256 MiB per link
+// in src/node), so a few such peers, each staying under the flood limits, hold hundreds of
+// megabytes until their ping timeout. Measured: 6 peers x 18 requests of a 4-block chain took
+// the node from 22 MB to 170 MB RSS. A fix stops reading a link while its write queue is over a
+// high-water mark (Bitcoin Core's fPauseSend) or caps gossip queues far lower than HTTP ones.
+TEST_F(HostileTimeouts, DISABLED_ChainRequestsFromManyPeersThatNeverRead) {
+    AnnounceBigChain();
+    std::vector<std::unique_ptr<HostilePeer>> leeches;
+    for (int i = 0; i < 6; ++i) {
+        leeches.push_back(Handshake());
+        leeches.back()->Send(ChainRequestsFromGenesis(18));
+    }
+    // None of them answers a Ping, so the ping timeout ends each within seconds.
+    for (auto& leech : leeches)
+        EXPECT_TRUE(leech->Closed(DEFAULT_NODE_TIMEOUT_SLACK));
     ExpectHealthy();
 }
 

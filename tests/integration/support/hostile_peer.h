@@ -25,6 +25,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <random>
@@ -238,15 +239,50 @@ inline pid_t FindNodePid(const std::string& data_dir) {
     return 0;
 }
 
-/** VmRSS of `pid` in KiB, from /proc/PID/status; 0 when unreadable. */
-inline std::uint64_t ResidentKiB(pid_t pid) {
+/** A memory field of /proc/PID/status (VmRSS, VmHWM) in KiB; 0 when unreadable. */
+inline std::uint64_t ProcStatusKiB(pid_t pid, std::string_view field) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/status");
     std::string line;
     while (std::getline(in, line)) {
-        if (line.rfind("VmRSS:", 0) == 0)
-            return std::strtoull(line.c_str() + 6, nullptr, 10);
+        if (line.size() > field.size() && line.compare(0, field.size(), field) == 0 &&
+            line[field.size()] == ':')
+            return std::strtoull(line.c_str() + field.size() + 1, nullptr, 10);
     }
     return 0;
+}
+
+/** Resident memory of `pid` now, in KiB. */
+inline std::uint64_t ResidentKiB(pid_t pid) {
+    return ProcStatusKiB(pid, "VmRSS");
+}
+
+/**
+ * The most resident memory `pid` ever had, in KiB (the kernel's high-water mark): an attack whose
+ * buffers are freed once the offender is gone still shows here.
+ */
+inline std::uint64_t PeakResidentKiB(pid_t pid) {
+    return ProcStatusKiB(pid, "VmHWM");
+}
+
+/**
+ * Starts a new high-water mark for PeakResidentKiB at the current RSS (Linux's clear_refs "5"),
+ * so a test measures the peak of its attack rather than of the node's start-up. False when the
+ * kernel refused.
+ */
+inline bool ResetPeakResident(pid_t pid) {
+    std::ofstream out("/proc/" + std::to_string(pid) + "/clear_refs");
+    out << "5";
+    out.flush();
+    return static_cast<bool>(out);
+}
+
+/** True once `pid` has exited: gone, or a zombie its parent has not reaped yet. */
+inline bool HasExited(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // "PID (comm) STATE ...": comm may hold spaces and parentheses, so look after the last ')'.
+    std::size_t paren = stat.rfind(')');
+    return paren == std::string::npos || paren + 2 >= stat.size() || stat[paren + 2] == 'Z';
 }
 
 /** A counter or gauge from the node's /metrics, or -1 when absent. */

@@ -88,6 +88,8 @@ struct NodeConfig {
     std::vector<int> peers;
     unsigned threads = 1;
     std::string log_level = "info";
+    /** Further flags, passed as they are (test-only ones such as --test-timeout-ms). */
+    std::vector<std::string> extra_args;
 
     NodeConfig& Difficulty(int value) {
         difficulty = value;
@@ -103,6 +105,11 @@ struct NodeConfig {
     }
     NodeConfig& LogLevel(std::string value) {
         log_level = std::move(value);
+        return *this;
+    }
+    NodeConfig& Arg(std::string flag, std::string value) {
+        extra_args.push_back(std::move(flag));
+        extra_args.push_back(std::move(value));
         return *this;
     }
 };
@@ -183,6 +190,7 @@ private:
             argv.push_back("--peer");
             argv.push_back("127.0.0.1:" + std::to_string(peer));
         }
+        argv.insert(argv.end(), m_config.extra_args.begin(), m_config.extra_args.end());
         // The log file is appended to across runs; this run's listening line comes after
         // whatever the previous run wrote.
         std::size_t log_offset = Log().size();
