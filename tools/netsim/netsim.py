@@ -921,13 +921,12 @@ def cmd_run(args):
         chain_hashes, chain_txids = chain_hashes_of(ref.port) if ref else ([], set())
         tx_check = {"submitted": len(run.txs), "in_chain": 0, "in_mempool": 0, "lost": 0}
         pools = {}
-        for txid, idx, _, inc in run.txs:
+        for txid, idx, _, _ in run.txs:
             node = mesh.nodes[idx]
             if txid in chain_txids:
                 tx_check["in_chain"] += 1
                 continue
-            if node.incarnation != inc:
-                continue  # a restarted node forgot its mempool (no storage yet)
+            # A restarted node keeps its mempool (it is stored before the 201), so it counts too.
             if idx not in pools:
                 pools[idx] = mempool_of(node.port) if node.alive() else set()
             if txid in pools[idx]:

@@ -47,7 +47,7 @@ def propagation_cdf(plt, data, path):
     plt.close(fig)
 
 
-def heights_plot(plt, data, path, zoom):
+def heights_plot(plt, ticker, data, path, zoom):
     """Best height per node over time; with `zoom`, only around the disturbances and coloured by
     partition side, so the split into one staircase per side and the join at the heal show."""
     fig, ax = plt.subplots(figsize=(8, 4.5))
@@ -75,6 +75,7 @@ def heights_plot(plt, data, path, zoom):
         seen.add(kind)
     ax.set_xlim(*x_range)
     ax.set_ylim(min(shown) - 0.5, max(shown) + 0.5)
+    ax.yaxis.set_major_locator(ticker.MaxNLocator(integer=True))
     if zoom:
         if groups:
             for g in sorted(set(groups.values())):
@@ -98,6 +99,7 @@ def main(argv):
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib import ticker
     except ImportError as e:
         print(f"{sys.executable}: {e}", file=sys.stderr)
         return 77
@@ -108,10 +110,10 @@ def main(argv):
         propagation_cdf(plt, data, out / "propagation_cdf.png")
         made.append("propagation_cdf.png")
     if data["heights"]:
-        heights_plot(plt, data, out / "height_over_time.png", zoom=False)
+        heights_plot(plt, ticker, data, out / "height_over_time.png", zoom=False)
         made.append("height_over_time.png")
         if any(kind in DISTURBANCES for _, kind in data["markers"]):
-            heights_plot(plt, data, out / "partition_heal.png", zoom=True)
+            heights_plot(plt, ticker, data, out / "partition_heal.png", zoom=True)
             made.append("partition_heal.png")
     for name in made:
         print(name)
