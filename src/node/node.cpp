@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <utility>
 
 namespace gossipchain {
 namespace {
@@ -72,7 +73,8 @@ Node::Node(NodeOptions options)
                                              ScheduleCommit();
                                          }
                                      },
-                                     [this] { SaveBans(); }}),
+                                     [this] { SaveBans(); },
+                                     [this](const BlockEntry& entry) { RelayWhenStored(entry); }}),
       m_http(m_loop, m_router, m_http_metrics,
              m_options.test_timeout_ms != 0 ? m_options.test_timeout_ms
                                             : DEFAULT_HTTP_REQUEST_TIMEOUT_MS),
@@ -200,7 +202,7 @@ void Node::SubmitTransactionDurably(const Transaction& tx,
     // and written again (a no-op for a stored row) in case it came by relay and that write was
     // lost; the row then counts as acknowledged here.
     m_store.PutTransaction(result.txid, tx, TxOrigin::Local);
-    m_pending_txs.push_back(PendingTx{tx, result, std::move(done)});
+    m_waiting.txs.push_back(PendingTx{tx, result, std::move(done)});
     ScheduleCommit();
 }
 
@@ -239,20 +241,20 @@ std::string Node::OpenStore() {
         "(%s durability)",
         m_options.data_dir.c_str(), stats.blocks, stats.mempool, stats.peers, stats.seconds,
         m_options.durability == Durability::Full ? "full" : "normal");
+    // Blocks are committed at the end of the loop turn, all of one Chain batch together; whoever
+    // would relay one (the peer manager, the miner) hands it to RelayWhenStored meanwhile.
     m_chain.SetHooks(ChainHooks{
         [this](const BlockEntry& entry) {
             m_store.PutBlock(entry);
-            // Committed here, inside ProcessBlock, so the block is durable before the peer
-            // manager or the miner relays it. Waiting transactions are answered at the end of
-            // the loop turn as usual.
-            std::string failed = m_store.Commit();
-            if (!failed.empty())
-                OnStorageFailed(failed);
+            ScheduleCommit();
         },
         [this](const BlockEntry& entry, bool connected) { m_store.MoveTip(entry, connected); }});
     m_store_timer = std::make_unique<net::Timer>(m_loop);
     m_peer_save_timer = std::make_unique<net::Timer>(m_loop);
     m_peer_save_timer->Start(DEFAULT_PEER_SAVE_MS, DEFAULT_PEER_SAVE_MS, [this] { SavePeers(); });
+    // Loading may have queued deletes (stored transactions not taken back, ended bans).
+    if (m_store.PendingWrites() > 0)
+        ScheduleCommit();
     return {};
 }
 
@@ -270,13 +272,15 @@ void Node::ScheduleCommit() {
 }
 
 void Node::CommitStore() {
-    std::string error = m_store.Commit();
+    CommitWaiters waiters = std::exchange(m_waiting, {});
+    FinishCommit(waiters, m_store.Commit());
+}
+
+void Node::FinishCommit(CommitWaiters& waiters, const std::string& error) {
     if (!error.empty())
         OnStorageFailed(error);
-    std::vector<PendingTx> pending = std::move(m_pending_txs);
-    m_pending_txs.clear();
     std::vector<Transaction> relay;
-    for (PendingTx& waiting : pending) {
+    for (PendingTx& waiting : waiters.txs) {
         if (!error.empty()) {
             if (waiting.result.status == TxStatus::Accepted)
                 m_chain.ForgetTransaction(waiting.result.txid);
@@ -292,8 +296,30 @@ void Node::CommitStore() {
         }
         waiting.done(waiting.result, {});
     }
-    if (!relay.empty())
-        m_peers.BroadcastTransactions(relay);
+    // A block whose commit failed stays queued for the next one and is not relayed: peers get
+    // it by sync once it is stored.
+    if (error.empty() && !m_shutting_down) {
+        if (!relay.empty())
+            m_peers.BroadcastTransactions(relay);
+        for (const std::string& hash : waiters.blocks) {
+            if (const BlockEntry* entry = m_chain.Find(hash))
+                m_peers.BroadcastBlock(*entry);
+        }
+    }
+    for (auto& [hash, waiter] : waiters.mined) {
+        const BlockEntry* entry = m_chain.Find(hash);
+        if (error.empty() && entry)
+            waiter(entry, {});
+        else
+            waiter(nullptr, "storage unavailable: " + error);
+    }
+}
+
+void Node::RelayWhenStored(const BlockEntry& entry) {
+    if (!m_store.IsOpen())
+        return m_peers.BroadcastBlock(entry);
+    m_waiting.blocks.push_back(entry.hash);
+    ScheduleCommit();
 }
 
 void Node::OnStorageFailed(const std::string& error) {
@@ -407,16 +433,16 @@ void Node::OnMined(std::uint64_t job_id, std::optional<std::uint64_t> proof) {
                  static_cast<unsigned long long>(entry->block.proof));
         m_events.BlockMined(entry->hash, entry->Height(), entry->block.transactions.size());
         m_events.BlockSeen(entry->hash, entry->Height(), "self");
-        // Storing it failed (the hook committed inside ProcessBlock): it stays queued for the
-        // next commit and is not relayed; peers get it by sync once it is stored.
-        if (m_store_error.empty()) {
-            for (const BlockEntry* connected : result.connected)
-                m_peers.BroadcastBlock(*connected);
-        }
+        for (const BlockEntry* connected : result.connected)
+            RelayWhenStored(*connected);
         if (!m_mine_waiters.empty()) {
             MineCallback waiter = std::move(m_mine_waiters.front());
             m_mine_waiters.pop_front();
-            waiter(entry, {});
+            // Answered once the block is stored.
+            if (m_store.IsOpen())
+                m_waiting.mined.emplace_back(entry->hash, std::move(waiter));
+            else
+                waiter(entry, {});
         }
     } else {
         LOG_WARN("mined block %s not connected: %s %s", Short(result.hash).c_str(),
@@ -543,7 +569,7 @@ void Node::FetchTutorialChains(std::shared_ptr<ResolveOutcome> outcome,
                     }
                 }
             }
-            m_peers.BroadcastBlock(m_chain.Tip());
+            RelayWhenStored(m_chain.Tip());
             OnTipChanged();
             done();
         });

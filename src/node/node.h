@@ -107,10 +107,18 @@ private:
     void OnTipChanged();
     /** Opens the store and rebuilds chain, mempool, peers and node id from it. */
     std::string OpenStore();
-    /** Commits queued writes, then answers the transactions that waited for them. */
+    /** Commits queued writes, then answers and relays what waited for them (FinishCommit). */
     void CommitStore();
-    /** Commits at the end of this loop turn, so a burst of transactions shares one commit. */
+    /**
+     * Commits at the end of this loop turn, so a burst of transactions, or the blocks of one
+     * Chain batch, share one commit.
+     */
     void ScheduleCommit();
+    struct CommitWaiters;
+    /** Answers, or relays, what waited for a commit that ended with `error` (empty: stored). */
+    void FinishCommit(CommitWaiters& waiters, const std::string& error);
+    /** Relays a block once the commit holding it succeeded (at once without a store). */
+    void RelayWhenStored(const BlockEntry& entry);
     void OnStorageFailed(const std::string& error);
     void RetryStorage();
     void SavePeers();
@@ -145,8 +153,16 @@ private:
         TxResult result;
         std::function<void(TxResult, std::string)> done;
     };
+    /** What waits for the next commit: told, or relayed, only once that commit is durable. */
+    struct CommitWaiters {
+        std::vector<PendingTx> txs;
+        /** Hashes of blocks to relay (from peers, mined here, fetched from tutorial nodes). */
+        std::vector<std::string> blocks;
+        /** /mine callers with the hash of the block mined for each. */
+        std::vector<std::pair<std::string, MineCallback>> mined;
+    };
     Store m_store;
-    std::vector<PendingTx> m_pending_txs;
+    CommitWaiters m_waiting;
     bool m_commit_scheduled = false;
     /** Why the last commit failed; empty while storage works. Writes are refused meanwhile. */
     std::string m_store_error;

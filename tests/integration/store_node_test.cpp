@@ -1,4 +1,5 @@
-// What a node's storage promises beyond kill -9 (crash_test.cpp has that): bans outlive a
+// What a node's storage promises beyond kill -9 (crash_test.cpp has that): a block from a peer
+// is relayed only once stored, the blocks of one sync batch share one commit, bans outlive a
 // restart, nodes started on port 0 without --data-dir get a directory each.
 #include "integration/support/hostile_peer.h"
 #include "store/store.h"
@@ -35,6 +36,116 @@ int ListeningPort(const ChildProcess& process) {
     std::string log = process.ReadLog();
     std::size_t at = log.find(MARK);
     return at == std::string::npos ? 0 : std::atoi(log.c_str() + at + MARK.size());
+}
+
+/** A gossipchain process started with flags the harness does not know, and its port. */
+struct LaunchedNode {
+    std::unique_ptr<ChildProcess> process;
+    int port = 0;
+
+    std::string Peer() const { return "127.0.0.1:" + std::to_string(port); }
+    Json Status() const { return JsonOf(HttpGet("127.0.0.1", port, "/status")); }
+    std::uint64_t Height() const {
+        Json status = Status();
+        return status.is_object() ? status.value("height", std::uint64_t{0}) : 0;
+    }
+    std::size_t Peers() const {
+        Json status = Status();
+        return status.is_object() ? status.value("peers", std::size_t{0}) : 0;
+    }
+    /** A counter or gauge of /metrics; -1 when absent. */
+    double Metric(const std::string& name) const {
+        std::string body = HttpGet("127.0.0.1", port, "/metrics").body;
+        std::size_t at = body.find("\n" + name + " ");
+        return at == std::string::npos ? -1
+                                       : std::strtod(body.c_str() + at + name.size() + 2, nullptr);
+    }
+};
+
+/** Starts a node on port 0 with data directory root/name and `flags`; waits until it listens. */
+LaunchedNode Launch(const TempDir& root, const std::string& name, std::vector<std::string> flags) {
+    std::vector<std::string> argv = {GOSSIPCHAIN_BINARY,       "--port",       "0", "--data-dir",
+                                     root.Path() + "/" + name, "--difficulty", "2"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    // One log file per run: the port is read from the first "listening on" line in it.
+    static int runs = 0;
+    LaunchedNode node;
+    node.process = std::make_unique<ChildProcess>(
+        argv, root.Path() + "/" + name + "-" + std::to_string(++runs) + ".log");
+    WaitUntil(
+        [&] {
+            node.port = ListeningPort(*node.process);
+            return node.port != 0 || !node.process->Running();
+        },
+        DEFAULT_START_TIMEOUT);
+    return node;
+}
+
+TEST(StoreNode, BlockFromPeerIsNotRelayedWhileItCannotBeStored) {
+    TempDir root;
+    // b's database is capped to act out a full disk; c hears of blocks only through b (links
+    // pinned: none from peer exchange).
+    LaunchedNode b = Launch(root, "b", {"--test-store-max-pages", "24", "--target-outbound", "0"});
+    ASSERT_NE(b.port, 0) << b.process->ReadLog();
+    LaunchedNode c = Launch(root, "c", {"--peer", b.Peer(), "--target-outbound", "0"});
+    ASSERT_NE(c.port, 0) << c.process->ReadLog();
+    ASSERT_TRUE(WaitUntil([&] { return b.Peers() == 1 && c.Peers() == 1; }));
+    // While b stores, its block reaches c.
+    ASSERT_EQ(HttpGet("127.0.0.1", b.port, "/mine", DEFAULT_NODE_HTTP_TIMEOUT).status, 200);
+    ASSERT_TRUE(WaitUntil([&] { return c.Height() == 2; })) << b.process->ReadLog();
+
+    // Fill b's disk: transactions until one is refused.
+    int refused = 0;
+    for (int n = 1; n <= 5000 && refused == 0; ++n) {
+        Json body{{"sender", "alice"}, {"recipient", "bob"}, {"amount", n}};
+        HttpClientResponse response =
+            HttpPost("127.0.0.1", b.port, "/transactions/new", body.dump());
+        ASSERT_TRUE(response.Ok()) << response.error;
+        if (response.status != 201)
+            refused = response.status;
+    }
+    ASSERT_EQ(refused, 503);
+    ASSERT_EQ(b.Metric("gossipchain_store_ok"), 0.0);
+
+    // a joins after that (so it lacks b's transactions, whose rows a block of theirs would free),
+    // catches up, and mines a block of its own transactions: too big for b's full disk.
+    LaunchedNode a = Launch(root, "a", {"--peer", b.Peer(), "--target-outbound", "0"});
+    ASSERT_NE(a.port, 0) << a.process->ReadLog();
+    ASSERT_TRUE(WaitUntil([&] { return a.Height() == 2; })) << a.process->ReadLog();
+    for (int n = 1; n <= 200; ++n) {
+        Json body{{"sender", "carol"}, {"recipient", "dave"}, {"amount", n}};
+        ASSERT_EQ(HttpPost("127.0.0.1", a.port, "/transactions/new", body.dump()).status, 201);
+    }
+    ASSERT_EQ(HttpGet("127.0.0.1", a.port, "/mine", DEFAULT_NODE_HTTP_TIMEOUT).status, 200);
+    // b takes the block (it serves it from memory) but cannot store it, so c never hears of it.
+    ASSERT_TRUE(WaitUntil([&] { return b.Height() == 3; })) << b.process->ReadLog();
+    EXPECT_TRUE(HoldsFor([&] { return c.Height() == 2; }, milliseconds(1500)))
+        << "a block b could not store reached c; b log:\n"
+        << b.process->ReadLog();
+    EXPECT_EQ(b.Metric("gossipchain_store_ok"), 0.0);
+}
+
+TEST(StoreNode, BlocksOfOneSyncBatchShareOneCommit) {
+    TempDir root;
+    GossipNode source(root, "source", NodeConfig());
+    ASSERT_EQ(source.Start(), "");
+    constexpr std::uint64_t BLOCKS = 40;
+    for (std::uint64_t i = 0; i < BLOCKS; ++i)
+        ASSERT_TRUE(source.Mine().has_value());
+    LaunchedNode fresh = Launch(root, "fresh", {"--peer", source.HostPort()});
+    ASSERT_NE(fresh.port, 0) << fresh.process->ReadLog();
+    ASSERT_TRUE(WaitUntil([&] { return fresh.Height() == BLOCKS + 1; }))
+        << fresh.process->ReadLog();
+    // One Chain message carries all 40 (MAX_CHAIN_BATCH_BLOCKS is 500); storing them costs one
+    // commit, not one per block. A spare one for anything else the node wrote meanwhile.
+    double commits = fresh.Metric("gossipchain_store_commits_total");
+    EXPECT_GE(commits, 1.0);
+    EXPECT_LE(commits, 2.0) << BLOCKS << " synced blocks took " << commits << " commits";
+    // And they are on disk: a restart on the same directory has them.
+    fresh.process.reset();
+    LaunchedNode again = Launch(root, "fresh", {});
+    ASSERT_NE(again.port, 0) << again.process->ReadLog();
+    EXPECT_EQ(again.Height(), BLOCKS + 1);
 }
 
 TEST(StoreNode, BannedPeerStaysBannedAfterRestart) {
