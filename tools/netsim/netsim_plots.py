@@ -36,7 +36,8 @@ def propagation_cdf(plt, data, path):
     for release, values in sorted(data["held"].items()):
         cdf(ax, values, linestyle="--",
             label=f"held back, after the {release} ({len(values)} arrivals)")
-    ax.set_xlabel("delay (ms): after mining, or after the release for held-back arrivals")
+    ax.set_xlabel("delay (ms): after mining, or after the release for held-back arrivals"
+                  if data["held"] else "delay after mining (ms)")
     ax.set_ylabel("fraction of (block, node) arrivals")
     ax.set_ylim(0, 1.02)
     ax.set_title("Block propagation CDF")
