@@ -183,30 +183,28 @@ class ExitCodes(unittest.TestCase):
     def report(self):
         return json.loads((self.dir / "out" / "report.json").read_text())
 
-    def test_a_node_that_crashes_at_start_fails_the_run(self):
-        node = self.dir / "crashing-node"
-        write_executable(node, "#!/bin/sh\necho 'fake node: out of luck' >&2\nexit 3\n")
+    def expect_failure_with_fake_node(self, script, *phrases):
+        """Runs the scenario on a node that is the shell `script`; expects exit 1 and `phrases`
+        in the message."""
+        node = self.dir / "fake-node"
+        write_executable(node, "#!/bin/sh\n" + script)
         proc = self.run_netsim(self.scenario, "--node", node)
         self.assertEqual(proc.returncode, netsim.EXIT_FAIL, proc.stdout + proc.stderr)
-        self.assertIn("crashed while starting", proc.stdout)
-        self.assertIn("exited with status 3", proc.stdout)
-        self.assertIn("fake node: out of luck", proc.stdout)
+        for phrase in phrases:
+            self.assertIn(phrase, proc.stdout)
         self.assertIs(self.report()["pass"], False)
 
+    def test_a_node_that_crashes_at_start_fails_the_run(self):
+        self.expect_failure_with_fake_node(
+            "echo 'fake node: out of luck' >&2\nexit 3\n",
+            "crashed while starting", "exited with status 3", "fake node: out of luck")
+
     def test_a_node_killed_by_a_signal_is_named(self):
-        node = self.dir / "segfaulting-node"
-        write_executable(node, "#!/bin/sh\nkill -SEGV $$\n")
-        proc = self.run_netsim(self.scenario, "--node", node)
-        self.assertEqual(proc.returncode, netsim.EXIT_FAIL, proc.stdout + proc.stderr)
-        self.assertIn("killed by SIGSEGV", proc.stdout)
+        self.expect_failure_with_fake_node("kill -SEGV $$\n", "killed by SIGSEGV")
 
     def test_a_mesh_that_never_comes_up_fails_the_run(self):
-        node = self.dir / "silent-node"
-        write_executable(node, "#!/bin/sh\nexec sleep 30\n")
-        proc = self.run_netsim(self.scenario, "--node", node)
-        self.assertEqual(proc.returncode, netsim.EXIT_FAIL, proc.stdout + proc.stderr)
-        self.assertIn("the mesh did not come up", proc.stdout)
-        self.assertIn("does not answer /status", proc.stdout)
+        self.expect_failure_with_fake_node("exec sleep 30\n", "the mesh did not come up",
+                                           "does not answer /status")
 
     def test_bad_arguments_and_scenarios_are_usage_errors(self):
         proc = self.run_netsim(self.scenario, "--node", self.dir / "no-such-node")
