@@ -36,7 +36,8 @@ std::string BlockJson(const Block& block);
 
 /**
  * Any JSON value, written as json.dumps(value, sort_keys=True) would. Integers beyond 64 bits
- * cannot occur: nlohmann reads them as floats, whereas Python keeps them exact.
+ * cannot occur: ParseJson refuses them (nlohmann would read them as floats; Python keeps them
+ * exact). tools/check_canonical_json.py compares this with python3 over the JSON corpora.
  */
 std::string CanonicalJson(const nlohmann::json& value);
 

@@ -56,7 +56,11 @@ public:
     bool boolean(bool value) { return Add(value) != nullptr; }
     bool number_integer(number_integer_t value) { return Add(value) != nullptr; }
     bool number_unsigned(number_unsigned_t value) { return Add(value) != nullptr; }
-    bool number_float(number_float_t value, const string_t& /*text*/) {
+    bool number_float(number_float_t value, const string_t& text) {
+        // nlohmann reads an integer literal beyond 64 bits as the nearest double, which changes
+        // its value (Python keeps it exact): refuse it rather than hash or relay another number.
+        if (text.find_first_of(".eE") == string_t::npos)
+            return Fail("integer " + Quote(text) + " does not fit in 64 bits");
         return Add(value) != nullptr;
     }
     bool string(string_t& value) { return Add(std::move(value)) != nullptr; }
@@ -314,6 +318,12 @@ bool ReadBlock(const Json& json, Block& out, std::string& error) {
 
 bool ParseJson(std::string_view text, nlohmann::json& out, std::string& error,
                std::size_t max_depth) {
+    // nlohmann's lexer takes a NUL byte for the end of the input (as in a C string), so
+    // "{}\0<anything>" would pass. No JSON text holds a raw NUL (strings spell it \u0000).
+    if (std::size_t nul = text.find('\0'); nul != std::string_view::npos) {
+        error = "NUL byte at offset " + std::to_string(nul) + " of the JSON text";
+        return false;
+    }
     try {
         Json root;
         BoundedDomBuilder builder(root, max_depth);

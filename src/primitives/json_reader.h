@@ -22,9 +22,10 @@ namespace gossipchain {
 inline constexpr std::size_t MAX_JSON_DEPTH = 64;
 
 /**
- * Parses `text` as one JSON value (nothing but whitespace may follow). Rejects nesting deeper
- * than `max_depth` levels, duplicate object keys, invalid UTF-8 and numbers that overflow a
- * double. Never throws: on failure returns false and sets `error`.
+ * Parses `text` as one JSON value (nothing but whitespace may follow, not even after a NUL byte).
+ * Rejects nesting deeper than `max_depth` levels, duplicate object keys, invalid UTF-8, integers
+ * beyond 64 bits and numbers that overflow a double. Never throws: on failure returns false and
+ * sets `error`.
  */
 bool ParseJson(std::string_view text, nlohmann::json& out, std::string& error,
                std::size_t max_depth = MAX_JSON_DEPTH);

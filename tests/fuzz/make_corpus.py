@@ -129,6 +129,21 @@ def json_seeds():
     return seeds
 
 
+# Inputs on which gossipchain and python3 read JSON differently, found by
+# tools/check_canonical_json.py over the fuzzer's grown corpus: "regress_" ones were bugs (now
+# refused), "design_" ones are refused on purpose. The ctest canonical_json_python keeps each
+# class covered.
+CANONICAL_EDGE_SEEDS = [
+    ("regress_nul_after_value", b"{}\x00garbage"),
+    ("regress_integer_beyond_64_bits", "55755575555555557683"),
+    ("regress_negative_integer_beyond_64_bits", "[-92255555555555555555555555555555555555555]"),
+    ("design_duplicate_key", '{"a": 1, "a": 2}'),
+    ("design_lone_surrogate", '["\\ud800"]'),
+    ("design_nan_literal", "[NaN, Infinity]"),
+    ("design_float_overflow", "1e400"),
+]
+
+
 def canonical_seeds():
     # The vectors hold hundreds of numbered random cases per kind; three of each kind are enough
     # to seed the fuzzer and keep the checked-in corpus small.
@@ -139,7 +154,7 @@ def canonical_seeds():
         per_kind[kind] = per_kind.get(kind, 0) + 1
         if per_kind[kind] <= MAX_SEEDS_PER_KIND:
             seeds.append((case["name"], case["input"]))
-    return seeds
+    return seeds + CANONICAL_EDGE_SEEDS
 
 
 def main():

@@ -226,6 +226,35 @@ TEST(JsonReader, ParseRejectsGarbage) {
     EXPECT_NE(ParseError("{\"a\": tru}").find("line 1, column"), std::string::npos);
 }
 
+TEST(JsonReader, ParseRejectsTextAfterANulByte) {
+    // nlohmann alone stops at a NUL as at the end of the input; found by comparing with python3
+    // (tools/check_canonical_json.py) over the fuzzer's corpus.
+    using namespace std::string_literals;
+    EXPECT_EQ(ParseError("{}\0"s), "NUL byte at offset 2 of the JSON text");
+    EXPECT_EQ(ParseError("3.5\0garbage"s), "NUL byte at offset 3 of the JSON text");
+    EXPECT_EQ(ParseError("\"a\0b\""s), "NUL byte at offset 2 of the JSON text");
+    Json out;
+    std::string error;
+    ASSERT_TRUE(ParseJson(R"("a\u0000b")", out, error)) << error;
+    EXPECT_EQ(out, "a\0b"s);
+}
+
+TEST(JsonReader, ParseRejectsIntegersBeyondSixtyFourBits) {
+    // nlohmann would read these as the nearest double; Python keeps them exact, so the canonical
+    // text would differ from json.dumps (found by tools/check_canonical_json.py).
+    EXPECT_EQ(ParseError("18446744073709551615"), "");
+    EXPECT_EQ(ParseError("-9223372036854775808"), "");
+    EXPECT_EQ(ParseError("18446744073709551616"),
+              "integer \"18446744073709551616\" does not fit in 64 bits");
+    EXPECT_EQ(ParseError("[-9223372036854775809]"),
+              "integer \"-9223372036854775809\" does not fit in 64 bits");
+    EXPECT_EQ(ParseError("{\"amount\": 55755575555555557683}"),
+              "integer \"55755575555555557683\" does not fit in 64 bits");
+    // Large floats stay floats.
+    EXPECT_EQ(ParseError("1.8446744073709552e19"), "");
+    EXPECT_EQ(ParseError("18446744073709551616.0"), "");
+}
+
 TEST(JsonReader, ParseRejectsDuplicateKeys) {
     EXPECT_EQ(ParseError(R"({"proof": 1, "proof": 2})"), "duplicate key \"proof\"");
     EXPECT_EQ(ParseError(R"({"a": {"b": 1, "b": 1}})"), "duplicate key \"b\"");
