@@ -252,6 +252,14 @@ std::string Node::OpenStore() {
     m_store_timer = std::make_unique<net::Timer>(m_loop);
     m_peer_save_timer = std::make_unique<net::Timer>(m_loop);
     m_peer_save_timer->Start(DEFAULT_PEER_SAVE_MS, DEFAULT_PEER_SAVE_MS, [this] { SavePeers(); });
+    // From here on commits run on the store's writer thread; their completions come back to
+    // the loop (not after the node is gone).
+    m_store.StartWriter([loop = &m_loop, alive = m_alive](std::function<void()> completion) {
+        loop->Post([alive, completion = std::move(completion)] {
+            if (alive->load())
+                completion();
+        });
+    });
     // Loading may have queued deletes (stored transactions not taken back, ended bans).
     if (m_store.PendingWrites() > 0)
         ScheduleCommit();
@@ -272,8 +280,9 @@ void Node::ScheduleCommit() {
 }
 
 void Node::CommitStore() {
-    CommitWaiters waiters = std::exchange(m_waiting, {});
-    FinishCommit(waiters, m_store.Commit());
+    auto waiters = std::make_shared<CommitWaiters>(std::exchange(m_waiting, {}));
+    m_store.CommitAsync(
+        [this, waiters](const std::string& error) { FinishCommit(*waiters, error); });
 }
 
 void Node::FinishCommit(CommitWaiters& waiters, const std::string& error) {
@@ -338,15 +347,22 @@ void Node::OnStorageFailed(const std::string& error) {
 }
 
 void Node::RetryStorage() {
-    std::string error = m_store.Probe();
-    if (!error.empty()) {
-        m_store_error = error;
+    if (m_probing)
         return;
-    }
-    LOG_INFO("storage recovered: accepting writes again");
-    m_store_error.clear();
-    m_store_timer->Stop();
-    StartMining();
+    m_probing = true;
+    m_store.ProbeAsync([this](const std::string& error) {
+        m_probing = false;
+        if (!error.empty()) {
+            m_store_error = error;
+            return;
+        }
+        if (m_store_error.empty() || m_shutting_down)
+            return;
+        LOG_INFO("storage recovered: accepting writes again");
+        m_store_error.clear();
+        m_store_timer->Stop();
+        StartMining();
+    });
 }
 
 void Node::SavePeers() {

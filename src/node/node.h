@@ -107,7 +107,10 @@ private:
     void OnTipChanged();
     /** Opens the store and rebuilds chain, mempool, peers and node id from it. */
     std::string OpenStore();
-    /** Commits queued writes, then answers and relays what waited for them (FinishCommit). */
+    /**
+     * Hands queued writes to the store's writer thread; FinishCommit answers and relays what
+     * waited for them once the commit is done.
+     */
     void CommitStore();
     /**
      * Commits at the end of this loop turn, so a burst of transactions, or the blocks of one
@@ -167,6 +170,8 @@ private:
     /** Why the last commit failed; empty while storage works. Writes are refused meanwhile. */
     std::string m_store_error;
     std::unique_ptr<net::Timer> m_store_timer;
+    /** A ProbeAsync is in flight (RetryStorage sends one at a time). */
+    bool m_probing = false;
     std::unique_ptr<net::Timer> m_peer_save_timer;
 
     Miner m_miner;

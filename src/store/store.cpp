@@ -17,7 +17,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <optional>
+#include <utility>
 
 namespace gossipchain {
 namespace {
@@ -386,7 +388,18 @@ std::string Store::CheckMeta(const StoreOptions& options, int& version_out) {
 }
 
 void Store::Close() {
-    if (m_db && !m_ops.empty()) {
+    if (m_writer.joinable()) {
+        {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            m_stopping = true;
+        }
+        m_wake.notify_one();
+        // The writer commits every request handed to it before it returns.
+        m_writer.join();
+        m_stopping = false;
+        m_post = nullptr;
+    }
+    if (m_db && PendingWrites() > 0) {
         std::string error = Commit();
         if (!error.empty())
             LOG_ERROR("store: last commit failed: %s", error.c_str());
@@ -586,21 +599,33 @@ std::string Store::Apply(const Op& op) {
 std::string Store::Commit() {
     if (!m_db)
         return "the store is closed";
-    if (m_ops.empty())
+    return Write(std::exchange(m_ops, {}));
+}
+
+std::string Store::Write(std::vector<Op> ops) {
+    // Writes kept from a failed commit are older than anything queued since: they go first.
+    if (!m_retry.empty()) {
+        ops.insert(ops.begin(), std::make_move_iterator(m_retry.begin()),
+                   std::make_move_iterator(m_retry.end()));
+        m_retry.clear();
+    }
+    if (ops.empty())
         return {};
     std::string error = Exec("BEGIN IMMEDIATE");
-    for (std::size_t i = 0; error.empty() && i < m_ops.size(); ++i)
-        error = Apply(m_ops[i]);
+    for (std::size_t i = 0; error.empty() && i < ops.size(); ++i)
+        error = Apply(ops[i]);
     if (error.empty())
         error = Exec("COMMIT");
     if (error.empty()) {
-        m_ops.clear();
-        ++m_commits;
+        m_commits.fetch_add(1, std::memory_order_relaxed);
         return {};
     }
     if (!sqlite3_get_autocommit(m_db))
         Exec("ROLLBACK");
-    std::erase_if(m_ops, [](const Op& op) { return !op.keep; });
+    for (Op& op : ops) {
+        if (op.keep)
+            m_retry.push_back(std::move(op));
+    }
     return error;
 }
 
@@ -612,8 +637,12 @@ void Store::SetMaxPages(std::int64_t pages) {
 std::string Store::Probe() {
     if (!m_db)
         return "the store is closed";
-    if (!m_ops.empty())
+    if (PendingWrites() > 0)
         return Commit();
+    return ProbeWrite();
+}
+
+std::string Store::ProbeWrite() {
     // A write that needs fresh pages, as the next transaction would: rewriting an existing row
     // could succeed in place while the disk is still full.
     std::string error = Exec(
@@ -622,6 +651,63 @@ std::string Store::Probe() {
     if (!error.empty() && !sqlite3_get_autocommit(m_db))
         Exec("ROLLBACK");
     return error;
+}
+
+void Store::StartWriter(Poster post) {
+    m_post = std::move(post);
+    m_writer = std::thread([this] { WriterLoop(); });
+}
+
+void Store::CommitAsync(CommitDone done) {
+    Submit(std::move(done), false);
+}
+
+void Store::ProbeAsync(CommitDone done) {
+    Submit(std::move(done), true);
+}
+
+void Store::Submit(CommitDone done, bool probe) {
+    if (!m_writer.joinable()) {
+        done(probe ? Probe() : Commit());
+        return;
+    }
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_requests.push_back(Request{std::exchange(m_ops, {}), std::move(done), probe});
+    }
+    m_wake.notify_one();
+}
+
+void Store::WriterLoop() {
+    while (true) {
+        std::vector<Request> batch;
+        {
+            std::unique_lock<std::mutex> lock(m_mutex);
+            m_wake.wait(lock, [this] { return m_stopping || !m_requests.empty(); });
+            if (m_requests.empty())
+                return;
+            batch.swap(m_requests);
+        }
+        // Everything handed over while the last commit ran goes into this one: group commit.
+        std::vector<Op> ops;
+        bool probe = false;
+        for (Request& request : batch) {
+            std::move(request.ops.begin(), request.ops.end(), std::back_inserter(ops));
+            probe = probe || request.probe;
+        }
+        bool writes = !ops.empty() || !m_retry.empty();
+        std::string error = Write(std::move(ops));
+        if (error.empty() && probe && !writes)
+            error = ProbeWrite();
+        std::vector<CommitDone> dones;
+        dones.reserve(batch.size());
+        for (Request& request : batch)
+            dones.push_back(std::move(request.done));
+        m_post([dones = std::move(dones), error] {
+            for (const CommitDone& done : dones)
+                done(error);
+        });
+    }
 }
 
 }  // namespace gossipchain

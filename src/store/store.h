@@ -3,24 +3,36 @@
 // chain, the pending transactions with their origin (acknowledged here, relayed, returned by a
 // reorg), known peers, live bans, and meta (schema version, network id, node id).
 //
-// Writes are queued in memory and applied by Commit() in one transaction, so a burst of
-// transactions costs one commit. The database runs in WAL mode; synchronous=NORMAL survives a
-// process crash, FULL (an fsync on every commit) also survives power loss. A failed commit (disk
-// full, read-only file system) rolls back; block and tip writes stay queued and are retried by the
-// next Commit() or Probe() (every write is idempotent), transaction writes are dropped because
-// their clients are told the write failed.
+// Writes are queued in memory and applied in one transaction, so a burst of transactions costs
+// one commit. The database runs in WAL mode; synchronous=NORMAL survives a process crash, FULL (an
+// fsync on every commit) also survives power loss. A failed commit (disk full, read-only file
+// system) rolls back; block, tip and ban writes are kept and retried first by the next commit or
+// probe (every write is idempotent), transaction writes are dropped because their clients are
+// told the write failed.
+//
+// Threads: the owner (the node's loop thread) opens the store, loads it and queues writes. Until
+// StartWriter() it also commits them (Commit(), Probe()). After it, one writer thread owns the
+// SQLite connection: CommitAsync() hands the queued writes over and returns at once, the writer
+// commits them, together with everything handed over while its last commit ran, and posts each
+// `done` back to the owner through the Poster. So the loop never waits for a commit or an fsync,
+// and SQLite is only ever used by one thread at a time. Close() lets the writer finish what it
+// was handed, then commits what is left on the calling thread.
 //
 // Open() refuses, before changing anything, a data directory held by another process (flock on
 // <dir>/LOCK), a database that fails quick_check, one with a newer schema version and one from
-// another network; a schema 1 database is upgraded in place. Not thread-safe: the node uses it on
-// the loop thread only.
+// another network; a schema 1 database is upgraded in place.
 #pragma once
 
 #include "chain/chain_state.h"
 
+#include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 struct sqlite3;
@@ -109,14 +121,35 @@ public:
     /** Queues a ban of `key` until `until_ms` (wall clock); a longer stored ban is kept. */
     void PutBan(const std::string& key, std::int64_t until_ms);
 
+    /** Told how a commit ended: empty when what it carried is durable, else why not. */
+    using CommitDone = std::function<void(const std::string& error)>;
+    /** Runs a completion on the owner's thread (the node posts it to its loop). */
+    using Poster = std::function<void(std::function<void()>)>;
+
     /** Applies every queued write in one transaction; empty on success, else why not. */
     std::string Commit();
     /** Commits what is queued, or tests that the database takes a write; empty when it does. */
     std::string Probe();
-    std::size_t PendingWrites() const { return m_ops.size(); }
-    std::uint64_t Commits() const { return m_commits; }
-    /** Changes the size cap (StoreOptions::max_pages). */
+    /** Writes queued or kept from a failed commit, not yet handed to a writer. */
+    std::size_t PendingWrites() const { return m_ops.size() + m_retry.size(); }
+    /** Successful commits so far (any thread). */
+    std::uint64_t Commits() const { return m_commits.load(std::memory_order_relaxed); }
+    /** Changes the size cap (StoreOptions::max_pages); not while a writer runs. */
     void SetMaxPages(std::int64_t pages);
+
+    /**
+     * Starts the writer thread (after LoadInto and LoadBans). From then on the owner commits
+     * only through CommitAsync and ProbeAsync, and `post` carries their completions back.
+     */
+    void StartWriter(Poster post);
+    /**
+     * Hands every queued write to the writer; `done` is posted once they are committed (in one
+     * commit with whatever else was handed over meanwhile) or failed. Completions arrive in
+     * call order. Without a writer, commits here and calls `done` at once.
+     */
+    void CommitAsync(CommitDone done);
+    /** CommitAsync, or with nothing to write, a test that the database takes a write. */
+    void ProbeAsync(CommitDone done);
 
 private:
     struct Statements;
@@ -146,14 +179,38 @@ private:
     std::string Error(const std::string& what) const;
     std::string Exec(const char* sql);
     std::string Apply(const Op& op);
+    /** Applies m_retry then `ops` in one transaction; on failure keeps what is kept in m_retry. */
+    std::string Write(std::vector<Op> ops);
+    /** A throwaway write that needs fresh pages; empty when the database took it. */
+    std::string ProbeWrite();
+    void Submit(CommitDone done, bool probe);
+    void WriterLoop();
+
+    /** Writes handed to the writer by one CommitAsync or ProbeAsync call. */
+    struct Request {
+        std::vector<Op> ops;
+        CommitDone done;
+        bool probe = false;
+    };
 
     std::string m_dir;
     std::string m_node_id;
     sqlite3* m_db = nullptr;
     int m_lock_fd = -1;
     Statements* m_statements = nullptr;
+    /** Queued by the owner, not yet handed over. */
     std::vector<Op> m_ops;
-    std::uint64_t m_commits = 0;
+    /** Kept from a failed commit; the writer's own while it runs. */
+    std::vector<Op> m_retry;
+    std::atomic<std::uint64_t> m_commits{0};
+
+    std::thread m_writer;
+    Poster m_post;
+    std::mutex m_mutex;
+    std::condition_variable m_wake;
+    /** Guarded by m_mutex. */
+    std::vector<Request> m_requests;
+    bool m_stopping = false;
 };
 
 }  // namespace gossipchain

@@ -6,9 +6,13 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 
 namespace gossipchain {
 namespace {
@@ -91,6 +95,56 @@ std::vector<std::string> TxIdsOf(const std::vector<Transaction>& txs) {
         txids.push_back(TxId(tx));
     return txids;
 }
+
+/**
+ * Stands in for the node's loop: the writer posts completions here and the test thread runs
+ * them. With `hold_first`, the writer is held inside its first post until Release(), so whatever
+ * is submitted meanwhile is known to wait for one later commit.
+ */
+class FakeLoop {
+public:
+    explicit FakeLoop(bool hold_first) : m_holding(hold_first) {}
+
+    Store::Poster Poster() {
+        return [this](std::function<void()> completion) {
+            std::unique_lock<std::mutex> lock(m_mutex);
+            m_posted.push_back(std::move(completion));
+            ++m_posts;
+            m_changed.notify_all();
+            // Bounded, so a failed test cannot leave the writer (and Close) hanging.
+            m_changed.wait_for(lock, std::chrono::seconds(10), [this] { return !m_holding; });
+        };
+    }
+    /** Waits until the writer has posted `count` completions in all. */
+    bool WaitPosts(std::size_t count) {
+        std::unique_lock<std::mutex> lock(m_mutex);
+        return m_changed.wait_for(lock, std::chrono::seconds(10), [&] { return m_posts >= count; });
+    }
+    void Release() {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_holding = false;
+        m_changed.notify_all();
+    }
+    /** Runs what was posted so far, in order, first waiting up to `wait` for something. */
+    std::size_t RunPosted(std::chrono::milliseconds wait = std::chrono::milliseconds(0)) {
+        std::deque<std::function<void()>> ready;
+        {
+            std::unique_lock<std::mutex> lock(m_mutex);
+            m_changed.wait_for(lock, wait, [this] { return !m_posted.empty(); });
+            ready.swap(m_posted);
+        }
+        for (auto& completion : ready)
+            completion();
+        return ready.size();
+    }
+
+private:
+    std::mutex m_mutex;
+    std::condition_variable m_changed;
+    std::deque<std::function<void()>> m_posted;
+    std::size_t m_posts = 0;
+    bool m_holding;
+};
 
 std::string Reload(const std::string& dir, ChainState& chain, StoreLoadStats& stats) {
     Store store;
@@ -520,6 +574,89 @@ TEST(Store, StoredMempoolEqualsMemoryAfterReorgAndReload) {
     EXPECT_EQ(stats.mempool, 2u);
     ASSERT_EQ(store.Commit(), "");
     EXPECT_EQ(StoredMempool(dir.Path()), before);
+}
+
+TEST(Store, WriterGroupsWhatArrivesDuringACommitAndAnswersInOrder) {
+    Dir dir;
+    constexpr std::size_t LATER = 20;
+    FakeLoop loop(true);
+    std::vector<std::pair<std::size_t, std::string>> answered;
+    {
+        Store store;
+        ASSERT_EQ(store.Open(OptionsFor(dir.Path())), "");
+        store.StartWriter(loop.Poster());
+        store.PutTransaction(TxId(MakeTx(1)), MakeTx(1), TxOrigin::Local);
+        store.CommitAsync([&](const std::string& error) { answered.emplace_back(0, error); });
+        // The first commit is done and its writer is held; these queue behind it.
+        ASSERT_TRUE(loop.WaitPosts(1));
+        for (std::size_t i = 1; i <= LATER; ++i) {
+            store.PutTransaction(TxId(MakeTx(100 + i)), MakeTx(100 + i), TxOrigin::Local);
+            store.CommitAsync(
+                [&, i](const std::string& error) { answered.emplace_back(i, error); });
+        }
+        EXPECT_TRUE(answered.empty()) << "a completion ran on the writer thread";
+        loop.Release();
+        ASSERT_TRUE(loop.WaitPosts(2));
+        EXPECT_EQ(loop.RunPosted(), 2u);
+        EXPECT_EQ(store.Commits(), 2u) << "what arrived during a commit shares the next one";
+    }
+    ASSERT_EQ(answered.size(), LATER + 1);
+    for (std::size_t i = 0; i < answered.size(); ++i) {
+        EXPECT_EQ(answered[i].first, i);
+        EXPECT_EQ(answered[i].second, "");
+    }
+    EXPECT_EQ(StoredMempool(dir.Path()).size(), LATER + 1);
+}
+
+TEST(Store, WriterKeepsUpWithConcurrentSubmissions) {
+    Dir dir;
+    constexpr std::size_t REQUESTS = 300;
+    constexpr std::size_t TXS_PER_REQUEST = 4;
+    FakeLoop loop(false);
+    std::vector<std::size_t> answered;
+    std::size_t failed = 0;
+    std::uint64_t commits = 0;
+    std::string tip;
+    {
+        Store store;
+        ASSERT_EQ(store.Open(OptionsFor(dir.Path())), "");
+        ChainState chain(Options());
+        chain.SetHooks(ChainHooks{
+            [&](const BlockEntry& entry) { store.PutBlock(entry); },
+            [&](const BlockEntry& entry, bool connected) { store.MoveTip(entry, connected); }});
+        store.StartWriter(loop.Poster());
+        std::vector<Block> blocks = MakeBranch(chain.Params(), chain.Tip().block, 30, 50'000);
+        std::uint64_t n = 0;
+        for (std::size_t r = 0; r < REQUESTS; ++r) {
+            for (std::size_t t = 0; t < TXS_PER_REQUEST; ++t, ++n)
+                store.PutTransaction(TxId(MakeTx(n)), MakeTx(n), TxOrigin::Local);
+            if (r % 10 == 0)
+                chain.ProcessBlock(blocks[r / 10], NOW);
+            store.CommitAsync([&, r](const std::string& error) {
+                answered.push_back(r);
+                failed += !error.empty();
+            });
+            // The owner keeps running completions as a loop would, while the writer commits.
+            loop.RunPosted();
+        }
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        while (answered.size() < REQUESTS && std::chrono::steady_clock::now() < deadline)
+            loop.RunPosted(std::chrono::milliseconds(100));
+        commits = store.Commits();
+        tip = chain.Tip().hash;
+    }
+    ASSERT_EQ(answered.size(), REQUESTS);
+    for (std::size_t r = 0; r < REQUESTS; ++r)
+        ASSERT_EQ(answered[r], r);
+    EXPECT_EQ(failed, 0u);
+    EXPECT_GE(commits, 1u);
+    EXPECT_LE(commits, REQUESTS);
+    EXPECT_EQ(StoredMempool(dir.Path()).size(), REQUESTS * TXS_PER_REQUEST);
+    ChainState chain(Options());
+    StoreLoadStats stats;
+    ASSERT_EQ(Reload(dir.Path(), chain, stats), "");
+    EXPECT_EQ(chain.Tip().hash, tip);
+    EXPECT_EQ(stats.blocks, 30u);
 }
 
 }  // namespace
