@@ -356,13 +356,12 @@ def build_node():
     """Runs the incremental Release build of the node, so the binary always matches the source
     (a stale one may lack the flags netsim passes). Up to date, it takes about a second.
 
-    No cmake or C++ compiler, or a configure step that fails (a missing library), means the
+    No cmake, or a configure step that fails (no C++ compiler, a missing library), means the
     node cannot be built here: CannotRun. A compile or link error in the source is a failure.
     """
-    missing = [tool for tool in ("cmake", "c++") if shutil.which(tool) is None]
-    if missing:
-        raise CannotRun(f"cannot build the node: {' and '.join(missing)} not found "
-                        "(install a toolchain, or pass --node PATH)")
+    if shutil.which("cmake") is None:
+        raise CannotRun("cannot build the node: cmake not found (install a toolchain, or pass "
+                        "--node PATH)")
     build_dir = DEFAULT_NODE.parent.parent
     log(f"building the node (incremental) in {build_dir} ...")
     started = time.monotonic()
