@@ -302,6 +302,11 @@ void Node::FinishCommit(CommitWaiters& waiters, const std::string& error) {
                      static_cast<long long>(waiting.tx.amount));
             m_events.TxSeen(waiting.result.txid, "self");
             relay.push_back(waiting.tx);
+        } else if (!m_chain.GetMempool().Contains(waiting.result.txid) &&
+                   !m_chain.ConfirmedHeight(waiting.result.txid)) {
+            // A duplicate of one whose earlier commit failed (and was dropped from the mempool):
+            // this commit stored it again, so it is pending after all.
+            m_chain.SubmitTransaction(waiting.tx, TxOrigin::Local);
         }
         waiting.done(waiting.result, {});
     }
