@@ -4,10 +4,9 @@
 // and the node id must never change. Also the start-up refusals: a second node on one data
 // directory, a data directory of another network.
 #include "integration/support/node_harness.h"
-#include "store/store.h"
+#include "store/stored_rows.h"
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <atomic>
 #include <csignal>
@@ -245,17 +244,8 @@ TEST(Crash, BurstOfTransactionsSharesOneCommit) {
 
 /** Hashes of the blocks in `dir`'s database, read after its node died. */
 std::set<std::string> StoredBlockHashes(const std::string& dir) {
-    std::set<std::string> hashes;
-    sqlite3* db = nullptr;
-    if (sqlite3_open((dir + "/" + STORE_FILE_NAME).c_str(), &db) == SQLITE_OK) {
-        sqlite3_stmt* stmt = nullptr;
-        sqlite3_prepare_v2(db, "SELECT hash FROM blocks", -1, &stmt, nullptr);
-        while (stmt && sqlite3_step(stmt) == SQLITE_ROW)
-            hashes.insert(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
-        sqlite3_finalize(stmt);
-    }
-    sqlite3_close(db);
-    return hashes;
+    std::vector<std::string> hashes = StoredColumn(dir, "SELECT hash FROM blocks");
+    return {hashes.begin(), hashes.end()};
 }
 
 TEST(Crash, BlocksReachPeersOnlyAfterTheMinerStoredThem) {

@@ -2,33 +2,16 @@
 // is relayed only once stored, the blocks of one sync batch share one commit, bans outlive a
 // restart, nodes started on port 0 without --data-dir get a directory each.
 #include "integration/support/hostile_peer.h"
-#include "store/store.h"
+#include "store/stored_rows.h"
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <set>
 
 namespace gossipchain::test {
 namespace {
-
-/** The keys of the bans table in `dir`'s database (read while the node runs: WAL readers). */
-std::set<std::string> StoredBanKeys(const std::string& dir) {
-    std::set<std::string> keys;
-    sqlite3* db = nullptr;
-    if (sqlite3_open_v2((dir + "/" + STORE_FILE_NAME).c_str(), &db, SQLITE_OPEN_READONLY,
-                        nullptr) == SQLITE_OK) {
-        sqlite3_stmt* stmt = nullptr;
-        sqlite3_prepare_v2(db, "SELECT key FROM bans", -1, &stmt, nullptr);
-        while (stmt && sqlite3_step(stmt) == SQLITE_ROW)
-            keys.insert(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
-        sqlite3_finalize(stmt);
-    }
-    sqlite3_close(db);
-    return keys;
-}
 
 /** The port in a node's "listening on 127.0.0.1:PORT" line, or 0 before it is logged. */
 int ListeningPort(const ChildProcess& process) {
@@ -170,8 +153,10 @@ TEST(StoreNode, BannedPeerStaysBannedAfterRestart) {
         EXPECT_EQ(reject->code, static_cast<std::uint32_t>(RejectCode::Misbehaving));
     }
     const std::string dir = root.Path() + "/judge";
-    ASSERT_TRUE(WaitUntil([&] { return StoredBanKeys(dir).count("node:" + id) == 1; }))
-        << "the ban was not stored; log:\n"
+    ASSERT_TRUE(WaitUntil([&] {
+        std::vector<std::string> keys = StoredColumn(dir, "SELECT key FROM bans");
+        return std::find(keys.begin(), keys.end(), "node:" + id) != keys.end();
+    })) << "the ban was not stored; log:\n"
         << node.Log();
     node.Kill();
     ASSERT_EQ(node.Restart(), "");

@@ -1,6 +1,7 @@
 #include "store/store.h"
 
 #include "primitives/canonical_json.h"
+#include "store/stored_rows.h"
 #include "support/chain_builder.h"
 
 #include <gtest/gtest.h>
@@ -76,17 +77,7 @@ bool ExecOn(const std::string& dir, const std::string& sql) {
 
 /** The txids of the stored mempool, in stored order. */
 std::vector<std::string> StoredMempool(const std::string& dir) {
-    std::vector<std::string> txids;
-    sqlite3* db = nullptr;
-    if (sqlite3_open((dir + "/" + STORE_FILE_NAME).c_str(), &db) == SQLITE_OK) {
-        sqlite3_stmt* stmt = nullptr;
-        sqlite3_prepare_v2(db, "SELECT txid FROM mempool ORDER BY seq", -1, &stmt, nullptr);
-        while (stmt && sqlite3_step(stmt) == SQLITE_ROW)
-            txids.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
-        sqlite3_finalize(stmt);
-    }
-    sqlite3_close(db);
-    return txids;
+    return test::StoredColumn(dir, "SELECT txid FROM mempool ORDER BY seq");
 }
 
 std::vector<std::string> TxIdsOf(const std::vector<Transaction>& txs) {
@@ -146,13 +137,17 @@ private:
     bool m_holding;
 };
 
+/** Opens `store` on `dir` and loads it into `chain`; an error text, or empty. */
+std::string OpenAndLoad(Store& store, const std::string& dir, ChainState& chain,
+                        std::vector<std::string>& peers, StoreLoadStats& stats) {
+    std::string error = store.Open(OptionsFor(dir));
+    return error.empty() ? store.LoadInto(chain, peers, stats) : error;
+}
+
 std::string Reload(const std::string& dir, ChainState& chain, StoreLoadStats& stats) {
     Store store;
-    std::string error = store.Open(OptionsFor(dir));
-    if (!error.empty())
-        return error;
     std::vector<std::string> peers;
-    return store.LoadInto(chain, peers, stats);
+    return OpenAndLoad(store, dir, chain, peers, stats);
 }
 
 TEST(Store, CreatesMetaAndKeepsNodeId) {
@@ -337,11 +332,10 @@ TEST(Store, PeersRoundTrip) {
         ASSERT_EQ(store.Commit(), "");
     }
     Store store;
-    ASSERT_EQ(store.Open(OptionsFor(dir.Path())), "");
     ChainState chain(Options());
     std::vector<std::string> peers;
     StoreLoadStats stats;
-    ASSERT_EQ(store.LoadInto(chain, peers, stats), "");
+    ASSERT_EQ(OpenAndLoad(store, dir.Path(), chain, peers, stats), "");
     EXPECT_EQ(peers, (std::vector<std::string>{"127.0.0.1:5002", "127.0.0.1:5001"}));
 }
 
@@ -449,12 +443,11 @@ TEST(Store, UpgradesSchemaOneInPlace) {
             "');INSERT INTO mempool(txid, json) VALUES('" + TxId(MakeTx(1)) + "','" + json +
             "');INSERT INTO peers VALUES('127.0.0.1:5001', 7, 0);"));
     Store store;
-    ASSERT_EQ(store.Open(OptionsFor(dir.Path())), "");
-    EXPECT_EQ(store.NodeId(), NODE_ID);
     ChainState chain(Options());
     std::vector<std::string> peers;
     StoreLoadStats stats;
-    ASSERT_EQ(store.LoadInto(chain, peers, stats), "");
+    ASSERT_EQ(OpenAndLoad(store, dir.Path(), chain, peers, stats), "");
+    EXPECT_EQ(store.NodeId(), NODE_ID);
     EXPECT_EQ(stats.mempool, 1u);
     EXPECT_EQ(peers, std::vector<std::string>{"127.0.0.1:5001"});
     store.PutBan("node:" + NODE_ID, 1);
@@ -565,11 +558,10 @@ TEST(Store, StoredMempoolEqualsMemoryAfterReorgAndReload) {
     ASSERT_TRUE(ExecOn(dir.Path(), "INSERT INTO mempool(txid, json) VALUES('" + TxId(MakeTx(2)) +
                                        "','" + json + "')"));
     Store store;
-    ASSERT_EQ(store.Open(OptionsFor(dir.Path())), "");
     ChainState chain(Options());
     std::vector<std::string> peers;
     StoreLoadStats stats;
-    ASSERT_EQ(store.LoadInto(chain, peers, stats), "");
+    ASSERT_EQ(OpenAndLoad(store, dir.Path(), chain, peers, stats), "");
     EXPECT_EQ(TxIdsOf(chain.GetMempool().All()), before);
     EXPECT_EQ(stats.mempool, 2u);
     ASSERT_EQ(store.Commit(), "");
