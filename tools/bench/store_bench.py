@@ -11,7 +11,7 @@
    each transaction a random id, so every request is a new transaction). Reported: 201 answers
    per second, non-201 answers, and transactions per SQLite commit (from /metrics).
 3. With --sync-blocks N: a fresh node per durability syncs N blocks from a peer (time until its
-   /status height reaches the peer's).
+   /status height reaches the peer's, and until all N are in its database).
 
 Usage: tools/bench/store_bench.py [--node build-store/bin/gossipchain] [--blocks 100000]
        [--runs 3] [--seconds 3] [--connections 16] [--skip-startup] [--sync-blocks 2000]
@@ -26,6 +26,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -158,6 +159,17 @@ def height(port):
     return json.loads(connection.getresponse().read())["height"]
 
 
+def stored_blocks(data_dir):
+    """Main-chain rows in a node's database, read while it runs (WAL lets a reader in)."""
+    db = sqlite3.connect(f"file:{os.path.join(data_dir, 'chain.sqlite')}?mode=ro", uri=True)
+    try:
+        return db.execute("SELECT count(*) FROM main_chain").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+    finally:
+        db.close()
+
+
 def sync_cost(args, work):
     """A fresh node syncs SYNC_BLOCKS blocks from a peer, once per durability."""
     source = Node(args.node, os.path.join(work, "sync-source"), os.path.join(work, "src.log"),
@@ -165,15 +177,19 @@ def sync_cost(args, work):
     try:
         mine(source.port, args.sync_blocks)
         for durability in ("normal", "full"):
-            node = Node(args.node, os.path.join(work, f"sync-{durability}"),
-                        os.path.join(work, f"sync-{durability}.log"),
+            data_dir = os.path.join(work, f"sync-{durability}")
+            node = Node(args.node, data_dir, os.path.join(work, f"sync-{durability}.log"),
                         ["--log-level", "warn", "--durability", durability,
                          "--peer", f"127.0.0.1:{source.port}"])
             start = time.perf_counter()
             while height(node.port) < args.sync_blocks + 1:
                 time.sleep(0.005)
-            print(f"sync {args.sync_blocks} blocks, {durability}: "
-                  f"{time.perf_counter() - start:.3f} s")
+            reached = time.perf_counter() - start
+            # The node may answer the new height before its commit is done: time that too.
+            while stored_blocks(data_dir) < args.sync_blocks:
+                time.sleep(0.005)
+            print(f"sync {args.sync_blocks} blocks, {durability}: height reached in "
+                  f"{reached:.3f} s, all stored in {time.perf_counter() - start:.3f} s")
             node.close()
     finally:
         source.close()
