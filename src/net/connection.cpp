@@ -349,7 +349,10 @@ bool Connection::SendRaw(std::string bytes) {
 bool Connection::Write(std::string bytes) {
     if (m_closing || m_shutting_down || m_tcp == nullptr)
         return false;
-    if (QueuedBytes() + bytes.size() > m_transport.Options().max_write_queue_bytes) {
+    const TransportOptions& options = m_transport.Options();
+    const size_t bound = m_kind == ConnectionKind::Http ? options.max_write_queue_bytes
+                                                        : options.max_gossip_write_queue_bytes;
+    if (QueuedBytes() + bytes.size() > bound) {
         // The peer does not read fast enough; buffering more would let it grow our memory.
         Close("write queue full");
         return false;
@@ -375,6 +378,8 @@ void Connection::OnWrite(uv_write_s* req, int status) {
         return;
     if (status == 0) {
         self->m_bytes_out += write->bytes.size();
+        if (self->m_kind == ConnectionKind::Gossip && !self->IsClosing() && self->m_handler)
+            CallbackGuard("writable", [&] { self->m_handler->OnWritable(*self); });
     } else if (status != UV_ECANCELED) {
         CallbackGuard("write",
                       [&] { self->Close("write error: " + Transport::ErrorName(status)); });

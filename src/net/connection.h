@@ -50,6 +50,8 @@ public:
     virtual void OnFrame(Connection& /*conn*/, std::string_view /*payload*/) {}
     /** Http: bytes as read; the first call includes the sniffed bytes. */
     virtual void OnData(Connection& /*conn*/, std::string_view /*bytes*/) {}
+    /** Gossip: a queued write reached the kernel; QueuedBytes() is smaller now. For pacing. */
+    virtual void OnWritable(Connection& /*conn*/) {}
     /** Exactly once per connection that got OnOpen; the Connection is destroyed after it. */
     virtual void OnClose(Connection& /*conn*/, std::string_view /*reason*/) {}
 };

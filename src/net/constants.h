@@ -18,8 +18,13 @@ inline constexpr size_t FRAME_HEADER_BYTES = 4;
 /** Largest frame payload a peer may declare, in bytes (8 MiB); checked before allocating. */
 inline constexpr size_t MAX_FRAME_BYTES = 8 * 1024 * 1024;
 
-/** Bytes a connection may have waiting for the kernel before the slow peer is dropped (32 MiB). */
+/** Bytes an HTTP connection may have waiting for the kernel before the slow client is dropped
+ * (32 MiB; a node raises it for /chain of a long chain, which is one write). */
 inline constexpr size_t DEFAULT_MAX_WRITE_QUEUE_BYTES = 32 * 1024 * 1024;
+
+/** Bytes a gossip link may have waiting for the kernel before the slow peer is dropped (16 MiB):
+ * two largest frames. p2p paces long answers (SPEC §9), so an honest peer stays far below. */
+inline constexpr size_t DEFAULT_MAX_GOSSIP_WRITE_QUEUE_BYTES = 2 * MAX_FRAME_BYTES;
 
 /** How long an inbound connection may stay silent before its first bytes are sniffed, in ms. */
 inline constexpr uint64_t DEFAULT_SNIFF_TIMEOUT_MS = 10'000;

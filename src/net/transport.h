@@ -27,7 +27,10 @@ struct TransportOptions {
     /** 0 picks a free port (see Transport::Port()). */
     uint16_t port = 0;
     size_t max_frame_bytes = MAX_FRAME_BYTES;
+    /** Write-queue bound of HTTP connections. */
     size_t max_write_queue_bytes = DEFAULT_MAX_WRITE_QUEUE_BYTES;
+    /** Write-queue bound of gossip links. */
+    size_t max_gossip_write_queue_bytes = DEFAULT_MAX_GOSSIP_WRITE_QUEUE_BYTES;
     uint64_t sniff_timeout_ms = DEFAULT_SNIFF_TIMEOUT_MS;
     uint64_t connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
     uint64_t idle_timeout_ms = DEFAULT_IDLE_TIMEOUT_MS;

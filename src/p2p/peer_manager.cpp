@@ -44,6 +44,14 @@ struct PeerManager::Peer {
     RecentSet announced{MAX_ANNOUNCED_REMEMBERED};
     /** Rate limits on what it sends us, and on what we relay to it (SPEC §12). */
     FloodGuard flood{0};
+    /** The answer to its last RequestChain still to be sent, paced by its reading (SPEC §9). */
+    struct ChainReply {
+        std::vector<std::string> hashes;
+        std::size_t next = 0;
+        /** Our chain goes on past the last block of the answer. */
+        bool continues = false;
+        bool active = false;
+    } reply;
     /** Frames held back by link shaping, with the loop time (ms) each is due, in send order. */
     std::deque<std::pair<std::uint64_t, std::string>> delayed;
 
@@ -783,27 +791,61 @@ void PeerManager::HandleRequestChain(Peer& peer, const RequestChain& request) {
         return;
     }
     std::uint64_t last_height = blocks.empty() ? m_chain.Height() : blocks.back()->Height();
-    bool chain_continues = last_height < m_chain.Height();
-    std::size_t sent = 0;
-    do {
+    // A new request replaces an answer still being sent: an honest peer asks again only once
+    // it has read the last one.
+    Peer::ChainReply& reply = peer.reply;
+    reply.hashes.clear();
+    reply.hashes.reserve(blocks.size());
+    for (const BlockEntry* entry : blocks)
+        reply.hashes.push_back(entry->hash);
+    reply.next = 0;
+    reply.continues = last_height < m_chain.Height();
+    reply.active = true;
+    SendChainReply(peer);
+}
+
+std::size_t PeerManager::QueuedBytes(const Peer& peer) {
+    std::size_t bytes = peer.conn->QueuedBytes();
+    for (const auto& [due, frame] : peer.delayed)
+        bytes += frame.size();
+    return bytes;
+}
+
+void PeerManager::SendChainReply(Peer& peer) {
+    Peer::ChainReply& reply = peer.reply;
+    // One batch at a time while the peer keeps reading: a peer that asks and never reads holds
+    // at most this low-water mark and one batch of our memory, not the whole answer.
+    while (reply.active && !peer.conn->IsClosing() &&
+           QueuedBytes(peer) < CHAIN_REPLY_LOW_WATER_BYTES) {
         Chain batch;
-        std::size_t end = std::min(blocks.size(), sent + MAX_CHAIN_BATCH_BLOCKS);
-        batch.blocks.reserve(end - sent);
-        // Also bound a batch by size so it always fits one frame (the msgpack form of a block
-        // is smaller than its JSON form, which is counted here).
+        // Bounded by count and by size, so a batch always fits one frame (the msgpack form of a
+        // block is smaller than its JSON form, which is counted here).
         std::size_t batch_bytes = 0;
-        for (; sent < end; ++sent) {
-            if (!batch.blocks.empty() &&
-                batch_bytes + blocks[sent]->json.size() > MAX_CHAIN_BATCH_BYTES) {
+        for (; reply.next < reply.hashes.size() && batch.blocks.size() < MAX_CHAIN_BATCH_BLOCKS;
+             ++reply.next) {
+            const BlockEntry* entry = m_chain.Find(reply.hashes[reply.next]);
+            if (entry == nullptr)
+                continue;
+            if (!batch.blocks.empty() && batch_bytes + entry->json.size() > MAX_CHAIN_BATCH_BYTES)
                 break;
-            }
-            batch_bytes += blocks[sent]->json.size();
-            batch.blocks.push_back(blocks[sent]->block);
-            peer.known.Insert(blocks[sent]->hash);
+            batch_bytes += entry->json.size();
+            batch.blocks.push_back(entry->block);
+            peer.known.Insert(entry->hash);
         }
-        batch.more = sent < blocks.size() || chain_continues;
+        bool last = reply.next >= reply.hashes.size();
+        batch.more = !last || reply.continues;
+        if (last) {
+            reply.active = false;
+            reply.hashes = {};
+        }
         Send(peer, batch);
-    } while (sent < blocks.size());
+    }
+}
+
+void PeerManager::OnWritable(net::Connection& conn) {
+    Peer* peer = PeerOf(conn);
+    if (peer != nullptr && peer->reply.active)
+        SendChainReply(*peer);
 }
 
 void PeerManager::HandleTransactions(Peer& peer, const std::vector<Transaction>& txs) {

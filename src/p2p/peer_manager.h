@@ -61,6 +61,9 @@ inline constexpr std::size_t MAX_KNOWN_INVENTORY = 16384;
 inline constexpr std::size_t PEERS_TO_SHARE = 100;
 /** Largest Chain batch a responder builds, in bytes of the blocks' JSON (half a frame). */
 inline constexpr std::size_t MAX_CHAIN_BATCH_BYTES = 4u << 20;
+/** The next batch of a Chain answer is queued only while less than this waits for the peer's
+ * kernel (1 MiB): long answers are paced by the requester's reading. */
+inline constexpr std::size_t CHAIN_REPLY_LOW_WATER_BYTES = 1u << 20;
 /** Period at which /nodes/resolve checks its links, in milliseconds. */
 inline constexpr std::uint64_t RESOLVE_STEP_MS = 10;
 /** How long /nodes/resolve waits for links still connecting to become ready, in milliseconds. */
@@ -222,6 +225,7 @@ public:
     // net::ConnectionHandler
     void OnOpen(net::Connection& conn) override;
     void OnFrame(net::Connection& conn, std::string_view payload) override;
+    void OnWritable(net::Connection& conn) override;
     void OnClose(net::Connection& conn, std::string_view reason) override;
 
 private:
@@ -273,6 +277,10 @@ private:
     void HandleHello(Peer& peer, const Hello& hello);
     void HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from_chain, bool more);
     void HandleRequestChain(Peer& peer, const RequestChain& request);
+    /** Queues batches of the peer's pending Chain answer while its write queue is short. */
+    void SendChainReply(Peer& peer);
+    /** Bytes waiting to go to the peer: the link's write queue plus frames held by shaping. */
+    static std::size_t QueuedBytes(const Peer& peer);
     void HandleTransactions(Peer& peer, const std::vector<Transaction>& txs);
     void HandlePeers(Peer& peer, const std::vector<std::string>& addresses);
     void FinishResolve(Peer& peer);

@@ -647,13 +647,10 @@ TEST_F(HostileTimeouts, SlowDripAndIdleSocketsAreTimedOut) {
     ExpectHealthy();
 }
 
-// Known weakness, disabled until it is fixed: the node answers every RequestChain of a gossip peer
-// that never reads, queueing the answers up to the transport's write-queue cap (256 MiB per link
-// in src/node), so a few such peers, each staying under the flood limits, hold hundreds of
-// megabytes until their ping timeout. Measured: 6 peers x 18 requests of a 4-block chain took
-// the node from 22 MB to 170 MB RSS. A fix stops reading a link while its write queue is over a
-// high-water mark (Bitcoin Core's fPauseSend) or caps gossip queues far lower than HTTP ones.
-TEST_F(HostileTimeouts, DISABLED_ChainRequestsFromManyPeersThatNeverRead) {
+// Peers that ask for the chain and never read: each stays under the flood limits (18 requests),
+// so only pacing bounds what they cost. Before answers were paced (SPEC §9), 6 such peers took the
+// node from 22 MB to 170 MB RSS; now each holds back its answer until its ping timeout ends it.
+TEST_F(HostileTimeouts, ChainRequestsFromManyPeersThatNeverRead) {
     AnnounceBigChain();
     std::vector<std::unique_ptr<HostilePeer>> leeches;
     for (int i = 0; i < 6; ++i) {

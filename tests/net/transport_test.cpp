@@ -33,6 +33,7 @@ struct Recorder : ConnectionHandler {
     int opens = 0;
     int closes = 0;
     int data_calls = 0;
+    int writable_calls = 0;
     std::vector<std::string> frames;
     std::string data;
     std::vector<std::string> reasons;
@@ -40,6 +41,7 @@ struct Recorder : ConnectionHandler {
     std::function<void(Connection&)> on_open;
     std::function<void(Connection&, std::string_view)> on_frame;
     std::function<void(Connection&, std::string_view)> on_data;
+    std::function<void(Connection&)> on_writable;
 
     void OnOpen(Connection& c) override {
         ++opens;
@@ -57,6 +59,11 @@ struct Recorder : ConnectionHandler {
         data.append(bytes);
         if (on_data)
             on_data(c, bytes);
+    }
+    void OnWritable(Connection& c) override {
+        ++writable_calls;
+        if (on_writable)
+            on_writable(c);
     }
     void OnClose(Connection& c, std::string_view reason) override {
         ++closes;
@@ -276,7 +283,8 @@ TEST_F(TransportTest, OversizedFrameClosesConnection) {
 
 TEST_F(TransportTest, SlowPeerIsDroppedWhenWriteQueueOverflows) {
     TransportOptions options;
-    options.max_write_queue_bytes = 1024 * 1024;
+    options.max_gossip_write_queue_bytes = 1024 * 1024;
+    options.max_write_queue_bytes = 64 * 1024 * 1024;  // HTTP's bound; not the one that applies
     Transport& server = Server(options);
     const std::string chunk(64 * 1024, 'w');
     int accepted = 0;
@@ -298,7 +306,30 @@ TEST_F(TransportTest, SlowPeerIsDroppedWhenWriteQueueOverflows) {
     EXPECT_EQ(server_gossip.reasons, (std::vector<std::string>{"write queue full"}));
     EXPECT_LT(accepted, 10'000);
     EXPECT_GT(accepted, 0);
-    EXPECT_LE(max_queued, options.max_write_queue_bytes);
+    EXPECT_LE(max_queued, options.max_gossip_write_queue_bytes);
+}
+
+TEST_F(TransportTest, WritableFollowsWritesSoASenderCanPaceItself) {
+    Transport& server = Server();
+    Transport& client = Client();
+    Connection* outbound = ConnectPair(client, server);
+    ASSERT_NE(outbound, nullptr);
+    // Send the next frame only when the previous one reached the kernel: a paced stream.
+    int sent = 0;
+    client_gossip.on_writable = [&](Connection& c) {
+        if (sent < 5 && c.QueuedBytes() == 0) {
+            ++sent;
+            c.SendFrame("frame " + std::to_string(sent));
+        }
+    };
+    ++sent;
+    outbound->SendFrame("frame 1");
+    ASSERT_TRUE(RunUntil([&] { return server_gossip.frames.size() == 5; }));
+    EXPECT_EQ(server_gossip.frames.front(), "frame 1");
+    EXPECT_EQ(server_gossip.frames.back(), "frame 5");
+    EXPECT_GE(client_gossip.writable_calls, 5);
+    // HTTP connections have no use for it.
+    EXPECT_EQ(server_http.writable_calls, 0);
 }
 
 TEST_F(TransportTest, IdleGossipLinkIsClosed) {

@@ -60,6 +60,7 @@ struct CountingHandler : net::ConnectionHandler {
         ++frames_in[PeekType(payload)];
         m_inner.OnFrame(conn, payload);
     }
+    void OnWritable(net::Connection& conn) override { m_inner.OnWritable(conn); }
     void OnClose(net::Connection& conn, std::string_view reason) override {
         ++closes;
         m_inner.OnClose(conn, reason);
@@ -576,6 +577,52 @@ protected:
         EXPECT_EQ(a.tip_changes, batches);
     }
 };
+
+TEST_F(PeerManagerTest, ALongAnswerIsPacedByTheRequestersReading) {
+    TestNode& node = AddNode();
+    // 2,000 blocks of 60 transactions with the longest addresses: an answer of about 48 MB, more
+    // than a gossip link may queue (16 MiB) plus what the kernel's socket buffers take.
+    const std::string sender(MAX_ADDRESS_BYTES, 's');
+    const std::string recipient(MAX_ADDRESS_BYTES, 'r');
+    std::size_t answer_bytes = 0;
+    for (std::uint64_t i = 0; i < MAX_CHAIN_REQUEST_BLOCKS; ++i) {
+        std::vector<Transaction> txs;
+        for (std::uint64_t j = 0; j < 60; ++j) {
+            Transaction tx = test::MakeTx(i * 60 + j + 1, 5, sender);
+            tx.recipient = recipient;
+            txs.push_back(std::move(tx));
+        }
+        Block block = test::MakeChild(node.chain.Params(), node.chain.Tip().block, std::move(txs));
+        ASSERT_EQ(node.chain.ProcessBlock(std::move(block), WallSeconds()).status,
+                  BlockStatus::Connected);
+        answer_bytes += node.chain.Tip().json.size();
+    }
+    ASSERT_GT(answer_bytes, 2 * net::DEFAULT_MAX_GOSSIP_WRITE_QUEUE_BYTES);
+
+    EvilPeer& reader = AddEvil();
+    HandshakeEvil(reader, node, NodeId(99));
+    reader.conn->PauseReading();
+    reader.Send(
+        RequestChain{{BlockHash(MakeGenesis(node.chain.Params()))}, MAX_CHAIN_REQUEST_BLOCKS});
+    const auto& out = node.peers.Metrics().bytes_out_by_type;
+    auto chain_bytes = [&] { return out.count("Chain") ? out.at("Chain") : 0; };
+    ASSERT_TRUE(RunUntil([&] { return chain_bytes() >= CHAIN_REPLY_LOW_WATER_BYTES; }));
+    // While it does not read, the answer waits instead of filling our memory or the link's queue.
+    RunExpectingNever([&] { return reader.closes > 0 || node.gossip.closes > 0; }, 500);
+    EXPECT_LT(chain_bytes(), answer_bytes / 2);
+
+    reader.conn->ResumeReading();
+    std::size_t blocks = 0;
+    ASSERT_TRUE(RunUntil([&] {
+        std::vector<Chain> batches = reader.Received<Chain>();
+        blocks = 0;
+        for (const Chain& batch : batches)
+            blocks += batch.blocks.size();
+        return !batches.empty() && !batches.back().more;
+    }));
+    EXPECT_EQ(blocks, MAX_CHAIN_REQUEST_BLOCKS);
+    EXPECT_EQ(reader.closes, 0);
+}
 
 TEST_F(SyncTest, LateNodeCatchesUpInOneRequest) {
     ExpectCatchUp(1'500, 1, 3);
