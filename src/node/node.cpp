@@ -252,6 +252,9 @@ std::string Node::OpenStore() {
     m_store_timer = std::make_unique<net::Timer>(m_loop);
     m_peer_save_timer = std::make_unique<net::Timer>(m_loop);
     m_peer_save_timer->Start(DEFAULT_PEER_SAVE_MS, DEFAULT_PEER_SAVE_MS, [this] { SavePeers(); });
+    // Loading may have queued deletes (stored transactions not taken back, ended bans).
+    if (m_store.PendingWrites() > 0)
+        ScheduleCommit();
     // From here on commits run on the store's writer thread; their completions come back to
     // the loop (not after the node is gone).
     m_store.StartWriter([loop = &m_loop, alive = m_alive](std::function<void()> completion) {
@@ -260,9 +263,6 @@ std::string Node::OpenStore() {
                 completion();
         });
     });
-    // Loading may have queued deletes (stored transactions not taken back, ended bans).
-    if (m_store.PendingWrites() > 0)
-        ScheduleCommit();
     return {};
 }
 

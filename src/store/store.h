@@ -126,11 +126,14 @@ public:
     /** Runs a completion on the owner's thread (the node posts it to its loop). */
     using Poster = std::function<void(std::function<void()>)>;
 
-    /** Applies every queued write in one transaction; empty on success, else why not. */
+    /**
+     * Applies every queued write in one transaction; empty on success, else why not. Like
+     * Probe(), only while no writer runs (before StartWriter, in tests).
+     */
     std::string Commit();
     /** Commits what is queued, or tests that the database takes a write; empty when it does. */
     std::string Probe();
-    /** Writes queued or kept from a failed commit, not yet handed to a writer. */
+    /** Writes queued or kept from a failed commit; owner thread, not while a writer runs. */
     std::size_t PendingWrites() const { return m_ops.size() + m_retry.size(); }
     /** Successful commits so far (any thread). */
     std::uint64_t Commits() const { return m_commits.load(std::memory_order_relaxed); }
