@@ -24,6 +24,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gossipchain {
@@ -861,6 +862,13 @@ constexpr std::uint64_t FLOOD_DROPS_TO_BAN = BAN_SCORE / FLOOD_PENALTY;
 
 class FloodTest : public PeerManagerTest {
 protected:
+    /** A node, and an evil peer that finished its handshake with it. */
+    std::pair<TestNode&, EvilPeer&> NodeWithOffender() {
+        TestNode& node = AddNode();
+        EvilPeer& evil = AddEvil();
+        HandshakeEvil(evil, node, NodeId(99));
+        return {node, evil};
+    }
     /** Waits until `evil` was disconnected for misbehaving, after exactly the drops a ban takes. */
     void ExpectBannedForFlooding(TestNode& node, EvilPeer& evil) {
         ASSERT_TRUE(RunUntil([&] { return evil.closes == 1; }));
@@ -883,9 +891,7 @@ protected:
 };
 
 TEST_F(FloodTest, TheSameBlockAnnouncedAgainAndAgainEndsInABan) {
-    TestNode& node = AddNode();
-    EvilPeer& evil = AddEvil();
-    HandshakeEvil(evil, node, NodeId(99));
+    auto [node, evil] = NodeWithOffender();
     AnnounceBlock announce{test::MakeChild(node.chain.Params(), node.chain.Tip().block)};
     for (int i = 0; i < 1'000; ++i)
         evil.Send(announce);
@@ -917,9 +923,7 @@ TEST_F(FloodTest, DuplicatesFromDifferentPeersAreOrdinaryGossip) {
 }
 
 TEST_F(FloodTest, OrphanFloodEndsInABanWithThePoolBelowItsBound) {
-    TestNode& node = AddNode();
-    EvilPeer& evil = AddEvil();
-    HandshakeEvil(evil, node, NodeId(99));
+    auto [node, evil] = NodeWithOffender();
     Block nowhere = test::MakeChild(node.chain.Params(), node.chain.Tip().block);
     nowhere.index = 1'000;
     nowhere.previous_hash = std::string(64, 'b');
@@ -931,9 +935,7 @@ TEST_F(FloodTest, OrphanFloodEndsInABanWithThePoolBelowItsBound) {
 }
 
 TEST_F(FloodTest, TransactionFloodEndsInABan) {
-    TestNode& node = AddNode();
-    EvilPeer& evil = AddEvil();
-    HandshakeEvil(evil, node, NodeId(99));
+    auto [node, evil] = NodeWithOffender();
     for (std::uint64_t batch = 0; batch < 40; ++batch) {
         NewTransactions message;
         for (std::uint64_t i = 0; i < MAX_TXS_PER_MESSAGE; ++i)
@@ -947,9 +949,7 @@ TEST_F(FloodTest, TransactionFloodEndsInABan) {
 }
 
 TEST_F(FloodTest, AddressFloodEndsInABan) {
-    TestNode& node = AddNode();
-    EvilPeer& evil = AddEvil();
-    HandshakeEvil(evil, node, NodeId(99));
+    auto [node, evil] = NodeWithOffender();
     for (int batch = 0; batch < 10; ++batch) {
         Peers message;
         for (std::size_t i = 0; i < MAX_PEERS_PER_MESSAGE; ++i)
@@ -977,9 +977,7 @@ TEST_F(FloodTest, AskingAgainForBlocksAlreadySentEndsInABan) {
 }
 
 TEST_F(FloodTest, PingFloodEndsInABan) {
-    TestNode& node = AddNode();
-    EvilPeer& evil = AddEvil();
-    HandshakeEvil(evil, node, NodeId(99));
+    auto [node, evil] = NodeWithOffender();
     for (std::uint64_t i = 0; i < 2 * MAX_CONTROL_MESSAGES_BURST; ++i)
         evil.Send(Ping{i});
     ExpectBannedForFlooding(node, evil);
