@@ -455,7 +455,9 @@ TEST_F(Hostile, SameBlockTenThousandTimes) {
     for (int i = 0; i < 10'000; ++i)
         flood += frame;
     peer->Send(flood);
-    EXPECT_TRUE(WaitUntil([&] { return m_target->Height() == 2; }));
+    // The target relays the block once it is stored, which may be after /status shows it: wait
+    // for the honest node to have it too, or the honest node could mine a sibling first.
+    EXPECT_TRUE(WaitUntil([&] { return m_target->Height() == 2 && m_honest->Height() == 2; }));
     ExpectHealthy();
 }
 
