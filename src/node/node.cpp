@@ -632,6 +632,10 @@ std::string Node::MetricsText() const {
     counter("gossipchain_txs_relayed_total", "Transactions sent to peers.", p2p.txs_relayed);
     counter("gossipchain_reorgs_total", "Reorganisations of the main chain.", m_chain.Reorgs());
     counter("gossipchain_bans_total", "Peers banned for misbehaviour.", p2p.bans);
+    counter("gossipchain_flood_drops_total", "Messages dropped: sender over a rate limit.",
+            p2p.flood_drops);
+    counter("gossipchain_txs_relay_skipped_total",
+            "Transactions not relayed to a peer: relay budget to it spent.", p2p.txs_relay_skipped);
     out += "# TYPE gossipchain_bytes_in_total counter\n";
     for (const auto& [type, bytes] : p2p.bytes_in_by_type) {
         out +=
