@@ -234,8 +234,9 @@ void ChainState::ActivateBestChain(BlockEntry* candidate, BlockResult& result) {
         DisconnectTip(returned);
     }
     std::size_t connected = 0;
+    std::vector<TakenTx> taken;
     for (; connected < branch.size(); ++connected) {
-        if (!ConnectTip(branch[connected]))
+        if (!ConnectTip(branch[connected], taken))
             break;
     }
     if (connected < branch.size()) {
@@ -247,20 +248,24 @@ void ChainState::ActivateBestChain(BlockEntry* candidate, BlockResult& result) {
             "block " + bad->hash.substr(0, 16) + " repeats a transaction already in the chain");
         for (std::size_t i = connected; i < branch.size(); ++i)
             MarkInvalid(branch[i]);
-        std::vector<Transaction> ignored;
+        std::vector<Transaction> branch_txs;
         while (m_main.back() != fork)
-            DisconnectTip(ignored);
-        for (auto it = abandoned.rbegin(); it != abandoned.rend(); ++it) {
-            ConnectTip(const_cast<BlockEntry*>(*it));
+            DisconnectTip(branch_txs);
+        std::vector<TakenTx> retaken;
+        for (auto it = abandoned.rbegin(); it != abandoned.rend(); ++it)
+            ConnectTip(const_cast<BlockEntry*>(*it), retaken);
+        // What the failed branch took from the mempool is pending again with the origin it had:
+        // nothing a client was promised may vanish with a branch that did not hold. The rest of
+        // its connected blocks' transactions return like those of any abandoned block.
+        for (const TakenTx& item : taken) {
+            if (!m_txid_height.count(item.txid))
+                m_mempool.Add(*item.tx, item.txid, item.origin);
         }
+        ReturnToMempool(branch_txs);
         result.status = BlockStatus::Invalid;
         return;
     }
-    for (const Transaction& tx : returned) {
-        std::string txid = TxId(tx);
-        if (!m_txid_height.count(txid))
-            m_mempool.Add(tx, txid, TxOrigin::Reorg);
-    }
+    ReturnToMempool(returned);
     result.status = BlockStatus::Connected;
     result.connected.assign(branch.begin(), branch.end());
     result.reorg_depth = abandoned.size();
@@ -270,7 +275,15 @@ void ChainState::ActivateBestChain(BlockEntry* candidate, BlockResult& result) {
     }
 }
 
-bool ChainState::ConnectTip(BlockEntry* entry) {
+void ChainState::ReturnToMempool(const std::vector<Transaction>& txs) {
+    for (const Transaction& tx : txs) {
+        std::string txid = TxId(tx);
+        if (!m_txid_height.count(txid))
+            m_mempool.Add(tx, txid, TxOrigin::Reorg);
+    }
+}
+
+bool ChainState::ConnectTip(BlockEntry* entry, std::vector<TakenTx>& taken) {
     for (const std::string& txid : entry->txids) {
         if (m_txid_height.count(txid)) {
             // Undo the txids of this block added so far.
@@ -284,8 +297,10 @@ bool ChainState::ConnectTip(BlockEntry* entry) {
         m_txid_height.emplace(txid, entry->Height());
     }
     m_main.push_back(entry);
-    for (const std::string& txid : entry->txids)
-        m_mempool.Remove(txid);
+    for (std::size_t i = 0; i < entry->txids.size(); ++i) {
+        if (std::optional<TxOrigin> origin = m_mempool.Remove(entry->txids[i]))
+            taken.push_back(TakenTx{&entry->block.transactions[i], entry->txids[i], *origin});
+    }
     if (m_hooks.on_tip_moved)
         m_hooks.on_tip_moved(*entry, true);
     return true;

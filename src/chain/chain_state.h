@@ -165,8 +165,19 @@ private:
     BlockResult AcceptConnectable(Block block, std::string hash, std::string json, double now);
     /** Moves the main chain to `candidate` if it has more work; fills `result`. */
     void ActivateBestChain(BlockEntry* candidate, BlockResult& result);
-    bool ConnectTip(BlockEntry* entry);
+    /** A pending transaction a block took out of the mempool, with the origin it had there. */
+    struct TakenTx {
+        const Transaction* tx;
+        std::string txid;
+        TxOrigin origin;
+    };
+    /** Connects `entry` on the tip; false when one of its txids is already in the chain. The
+     * transactions it takes from the mempool are appended to `taken`. */
+    bool ConnectTip(BlockEntry* entry, std::vector<TakenTx>& taken);
     void DisconnectTip(std::vector<Transaction>& returned);
+    /** Puts transactions of disconnected blocks that the chain does not hold back in the mempool.
+     */
+    void ReturnToMempool(const std::vector<Transaction>& txs);
     void MarkInvalid(BlockEntry* entry);
 
     Options m_options;

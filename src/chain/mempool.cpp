@@ -39,13 +39,15 @@ Mempool::AddResult Mempool::Add(const Transaction& tx, const std::string& txid, 
     return AddResult::Added;
 }
 
-void Mempool::Remove(const std::string& txid) {
+std::optional<TxOrigin> Mempool::Remove(const std::string& txid) {
     auto found = m_by_id.find(txid);
     if (found == m_by_id.end())
-        return;
+        return std::nullopt;
+    TxOrigin origin = found->second->origin;
     m_bytes -= found->second->bytes;
     m_entries.erase(found->second);
     m_by_id.erase(found);
+    return origin;
 }
 
 std::vector<Transaction> Mempool::Oldest(std::size_t max) const {

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <list>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -45,8 +46,9 @@ public:
 
     AddResult Add(const Transaction& tx, const std::string& txid, TxOrigin origin);
     bool Contains(const std::string& txid) const { return m_by_id.count(txid) != 0; }
-    /** Removes a transaction if present (it was confirmed in a block). */
-    void Remove(const std::string& txid);
+    /** Removes a transaction if present (it was confirmed in a block); returns the origin it had.
+     */
+    std::optional<TxOrigin> Remove(const std::string& txid);
     /** Up to `max` pending transactions in arrival order. */
     std::vector<Transaction> Oldest(std::size_t max) const;
     /** Every pending transaction in arrival order. */

@@ -239,6 +239,28 @@ TEST_F(ChainStateTest, BranchRepeatingAConfirmedTransactionIsRejectedAndMainChai
     EXPECT_EQ(chain.ConfirmedHeight(TxId(MakeTx(2))), 3u);
 }
 
+TEST_F(ChainStateTest, ABranchThatFailsHalfwayGivesBackThePendingTransactionsItTook) {
+    ProcessAll(MakeBranch(params, TipBlock(), 2, 1));  // Height 3.
+    std::string tip = chain.Tip().hash;
+    ASSERT_EQ(chain.SubmitTransaction(MakeTx(50), TxOrigin::Local).status, TxStatus::Accepted);
+    ASSERT_EQ(chain.SubmitTransaction(MakeTx(60), TxOrigin::Relay).status, TxStatus::Accepted);
+    // A longer branch whose first two blocks confirm both pending transactions and whose third
+    // repeats one of them: it is switched to, fails at its third block, and is rolled back.
+    Block genesis = MakeGenesis(params);
+    Block s1 = MakeChild(params, genesis, {MakeTx(50)}, 3.0);
+    Block s2 = MakeChild(params, s1, {MakeTx(60), MakeTx(70)});
+    Block s3 = MakeChild(params, s2, {MakeTx(50)});
+    ProcessAll({s1, s2});
+    EXPECT_EQ(Process(s3).status, BlockStatus::Invalid);
+    EXPECT_EQ(chain.Tip().hash, tip);
+    EXPECT_TRUE(chain.GetMempool().Contains(TxId(MakeTx(50))));
+    EXPECT_TRUE(chain.GetMempool().Contains(TxId(MakeTx(60))));
+    // A transaction only the branch had returns like one of any abandoned block.
+    EXPECT_TRUE(chain.GetMempool().Contains(TxId(MakeTx(70))));
+    EXPECT_EQ(chain.GetMempool().Size(), 3u);
+    EXPECT_FALSE(chain.ConfirmedHeight(TxId(MakeTx(50))).has_value());
+}
+
 TEST_F(ChainStateTest, LocatorIsExponentiallySpacedAndEndsAtGenesis) {
     ProcessAll(MakeBranch(params, TipBlock(), 99, 1));
     std::vector<std::string> locator = chain.Locator();

@@ -18,9 +18,11 @@ TEST(Mempool, DeduplicatesByTxidAndKeepsArrivalOrder) {
     ASSERT_EQ(all.size(), 2u);
     EXPECT_EQ(all[0], MakeTx(2));
     EXPECT_EQ(all[1], MakeTx(1));
-    pool.Remove(TxId(MakeTx(2)));
+    EXPECT_EQ(pool.Remove(TxId(MakeTx(2))), TxOrigin::Local);
     EXPECT_EQ(pool.Size(), 1u);
     EXPECT_FALSE(pool.Contains(TxId(MakeTx(2))));
+    EXPECT_EQ(pool.Remove(TxId(MakeTx(2))), std::nullopt);
+    EXPECT_EQ(pool.Remove(TxId(MakeTx(1))), TxOrigin::Relay);
 }
 
 TEST(Mempool, AtItsBoundEvictsRelayedBeforeRefusingAcknowledged) {
