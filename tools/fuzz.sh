@@ -68,15 +68,17 @@ for name in "${selected[@]}"; do
     mkdir -p "$corpus" "$crashes"
     log=$build/fuzz-$name.log
     set +e
+    started=$(date +%s)
     "$build/bin/$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$crashes/$name-" "$@" \
         "$corpus" "$root/tests/fuzz/corpus/$name" >"$log" 2>&1
     rc=$?
+    elapsed=$(($(date +%s) - started))
     set -e
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     took=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
     found=$(ls "$crashes" | grep -c "^$name-" || true)
-    echo "$name: ${runs:-?} executions in ${seconds} s (${took:-?}/s), $found crash files, exit $rc"
+    echo "$name: ${runs:-?} executions in ${elapsed} s (${took:-?}/s), $found crash files, exit $rc"
     if [ "$rc" -ne 0 ]; then
         tail -40 "$log" >&2
         status=1
