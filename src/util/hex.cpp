@@ -1,5 +1,7 @@
 #include "util/hex.h"
 
+#include <array>
+
 namespace gossipchain {
 
 void HexEncodeTo(std::span<const std::uint8_t> bytes, char* out) {
@@ -17,13 +19,19 @@ std::string HexEncode(std::span<const std::uint8_t> bytes) {
 }
 
 bool IsLowerHex(std::string_view s, std::size_t length) {
+    // One table lookup per character: this runs on every hash and id a peer sends.
+    static constexpr auto LOWER_HEX = [] {
+        std::array<bool, 256> table{};
+        for (char c : std::string_view("0123456789abcdef"))
+            table[static_cast<unsigned char>(c)] = true;
+        return table;
+    }();
     if (s.size() != length)
         return false;
-    for (char c : s) {
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return false;
-    }
-    return true;
+    bool ok = true;
+    for (char c : s)
+        ok &= LOWER_HEX[static_cast<unsigned char>(c)];
+    return ok;
 }
 
 bool IsValidUtf8(std::string_view s) {
