@@ -5,7 +5,7 @@
    (one keep-alive connection), stops with SIGTERM, then is started RUNS times on that data
    directory; reported are the node's own "loaded in X s" figure (open + quick_check + reading,
    hashing and parsing every block + rebuilding the tree and mempool) and the wall time from exec
-   to the "listening on" log line.
+   to the first answered GET /status.
 2. Sustained accepted transactions per second: a fresh node per durability (normal, full) takes
    POST /transactions/new from wrk (-t1 -cCONNECTIONS -dSECONDS, a Lua script; the node assigns
    each transaction a random id, so every request is a new transaction). Reported: 201 answers
@@ -20,17 +20,18 @@ Needs wrk and python3; every process started here is killed on exit.
 
 import argparse
 import http.client
-import json
 import os
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sync_bench import free_port, mine, status  # noqa: E402
 
 LOADED_RE = re.compile(r"(\d+) blocks, (\d+) pending transactions, \d+ peers loaded in ([0-9.]+) s")
 WRK_LUA = """
@@ -38,23 +39,6 @@ wrk.method = "POST"
 wrk.body = '{"sender": "alice", "recipient": "bob", "amount": 5}'
 wrk.headers["Content-Type"] = "application/json"
 """
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def answers(port):
-    """True once GET /status is answered: the node listens before it loads its store, so an
-    accepted connection alone does not mean it is ready."""
-    try:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        connection.request("GET", "/status")
-        return connection.getresponse().status == 200
-    except OSError:
-        return False
 
 
 class Node:
@@ -71,7 +55,8 @@ class Node:
         self.listen_seconds = 0.0
         deadline = time.time() + 60
         while time.time() < deadline and self.process.poll() is None:
-            if answers(self.port):
+            # The node listens before it loads its store: ready means /status answered.
+            if status(self.port) is not None:
                 self.listen_seconds = time.perf_counter() - self.started
                 return
             time.sleep(0.002)
@@ -90,17 +75,6 @@ class Node:
                 self.process.kill()
                 self.process.wait()
         self.log.close()
-
-
-def mine(port, count):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    for _ in range(count):
-        connection.request("GET", "/mine")
-        response = connection.getresponse()
-        body = response.read()
-        if response.status != 200:
-            raise RuntimeError(f"/mine answered {response.status}: {body[:200]!r}")
-    connection.close()
 
 
 def metric(port, name):
@@ -155,12 +129,6 @@ def throughput(args, work):
             node.close()
 
 
-def height(port):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    connection.request("GET", "/status")
-    return json.loads(connection.getresponse().read())["height"]
-
-
 def stored_blocks(data_dir):
     """Main-chain rows in a node's database, read while it runs (WAL lets a reader in)."""
     db = sqlite3.connect(f"file:{os.path.join(data_dir, 'chain.sqlite')}?mode=ro", uri=True)
@@ -184,7 +152,7 @@ def sync_cost(args, work):
                         ["--log-level", "warn", "--durability", durability,
                          "--peer", f"127.0.0.1:{source.port}"])
             start = time.perf_counter()
-            while height(node.port) < args.sync_blocks + 1:
+            while (status(node.port) or {}).get("height", 0) < args.sync_blocks + 1:
                 time.sleep(0.005)
             reached = time.perf_counter() - start
             # The node may answer the new height before its commit is done: time that too.

@@ -3,14 +3,14 @@
 tutorial's way of getting the same chain (download /chain as JSON, run valid_chain over it).
 
 Node A starts empty at difficulty 1 and mines --blocks blocks through GET /mine on one keep-alive
-connection (the node keeps no chain on disk yet, so A has to mine them in every run). Then, --runs
+connection (afresh in every run of this script). Then, --runs
 times, a fresh node B starts with --peer A; the sync time is from just before B's process is
 spawned until B's GET /status reports A's height, polled every 10 ms. The tutorial side, also
 --runs times: urllib GET A's /chain, json.loads, and python_compare.py's valid_chain (the
 tutorial's loop, linked rule, difficulty 1, as A's network uses). The best run of each counts,
 because other processes on a shared machine only ever slow a run down; every run is printed.
 
-mine() is also used by http_bench.sh to grow a chain quickly.
+mine() is also used by http_bench.sh; mine(), status() and free_port() by store_bench.py.
 
 Usage: tools/bench/sync_bench.py [--node build-bench-rel/bin/gossipchain] [--blocks 100000]
                                  [--runs 3] [--log-level info]
