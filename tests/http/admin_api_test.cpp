@@ -9,6 +9,7 @@
 #include "net/event_loop.h"
 #include "p2p/peer_manager.h"
 #include "support/chain_builder.h"
+#include "support/route_once.h"
 #include "util/log.h"
 
 #include <gtest/gtest.h>
@@ -49,14 +50,7 @@ protected:
         request.target = request.path = "/admin/links";
         request.headers.emplace_back("content-type", content_type);
         request.body = body;
-        std::optional<HttpResponse> answer;
-        int calls = 0;
-        m_router.Dispatch(request, [&](HttpResponse response) {
-            ++calls;
-            answer = std::move(response);
-        });
-        EXPECT_EQ(calls, 1);
-        return answer.value_or(HttpResponse{});
+        return test::RouteOnce(m_router, request).value_or(HttpResponse{});
     }
     /** The shaping now in force, as the endpoint reports it for a body that changes nothing. */
     Json Current() {

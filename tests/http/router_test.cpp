@@ -1,5 +1,7 @@
 #include "http/router.h"
 
+#include "support/route_once.h"
+
 #include <gtest/gtest.h>
 
 #include <optional>
@@ -17,17 +19,7 @@ HttpRequest Request(std::string method, std::string path) {
     return request;
 }
 
-/** Dispatches and returns the one response given synchronously. */
-std::optional<HttpResponse> Route(const Router& router, const HttpRequest& request) {
-    std::optional<HttpResponse> answer;
-    int calls = 0;
-    router.Dispatch(request, [&](HttpResponse response) {
-        ++calls;
-        answer = std::move(response);
-    });
-    EXPECT_EQ(calls, 1);
-    return answer;
-}
+using test::RouteOnce;
 
 Router TutorialRouter(std::vector<std::string>& hits) {
     Router router;
@@ -47,9 +39,9 @@ Router TutorialRouter(std::vector<std::string>& hits) {
 TEST(Router, DispatchesExactAndPrefixRoutes) {
     std::vector<std::string> hits;
     Router router = TutorialRouter(hits);
-    EXPECT_EQ(Route(router, Request("GET", "/chain"))->status, 200);
-    EXPECT_EQ(Route(router, Request("GET", "/blocks/7"))->status, 200);
-    EXPECT_EQ(Route(router, Request("GET", "/blocks/latest"))->status, 200);
+    EXPECT_EQ(RouteOnce(router, Request("GET", "/chain"))->status, 200);
+    EXPECT_EQ(RouteOnce(router, Request("GET", "/blocks/7"))->status, 200);
+    EXPECT_EQ(RouteOnce(router, Request("GET", "/blocks/latest"))->status, 200);
     EXPECT_EQ(hits, (std::vector<std::string>{"chain /chain", "block /blocks/7",
                                               "latest /blocks/latest"}));
 }
@@ -63,7 +55,7 @@ TEST(Router, UnknownPathIs404WithPathInMessage) {
     std::vector<std::string> hits;
     Router router = TutorialRouter(hits);
     for (const char* path : {"/x", "/blocks/", "/blocks/1/2", "/chain/", "/"}) {
-        std::optional<HttpResponse> response = Route(router, Request("GET", path));
+        std::optional<HttpResponse> response = RouteOnce(router, Request("GET", path));
         ASSERT_TRUE(response);
         EXPECT_EQ(response->status, 404) << path;
         EXPECT_EQ(response->body, "{\"error\":\"not found: " + std::string(path) + "\"}\n");
@@ -76,17 +68,17 @@ TEST(Router, WrongMethodIs405WithAllow) {
     Router router = TutorialRouter(hits);
     router.Add("DELETE", "/chain",
                [](const HttpRequest&, Responder respond) { respond(JsonResponse(200, nullptr)); });
-    std::optional<HttpResponse> response = Route(router, Request("POST", "/chain"));
+    std::optional<HttpResponse> response = RouteOnce(router, Request("POST", "/chain"));
     ASSERT_TRUE(response);
     EXPECT_EQ(response->status, 405);
     ASSERT_EQ(response->headers.size(), 1u);
     EXPECT_EQ(response->headers[0].first, "Allow");
     EXPECT_EQ(response->headers[0].second, "DELETE, GET");
 
-    response = Route(router, Request("GET", "/nodes/register"));
+    response = RouteOnce(router, Request("GET", "/nodes/register"));
     EXPECT_EQ(response->status, 405);
     EXPECT_EQ(response->headers[0].second, "POST");
-    EXPECT_EQ(Route(router, Request("POST", "/blocks/3"))->headers[0].second, "GET");
+    EXPECT_EQ(RouteOnce(router, Request("POST", "/blocks/3"))->headers[0].second, "GET");
     EXPECT_TRUE(hits.empty());
 }
 
