@@ -5,6 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <utility>
+#include <vector>
+
 namespace gossipchain {
 namespace {
 
@@ -34,6 +38,16 @@ protected:
         }
     }
     Block TipBlock() const { return chain.Tip().block; }
+    /** Three blocks from genesis holding `first`, `second` and `third`; the first is stamped 3 s
+     * after genesis, so it differs from a main-chain block holding the same transactions. */
+    std::array<Block, 3> RivalBranch(std::vector<Transaction> first,
+                                     std::vector<Transaction> second,
+                                     std::vector<Transaction> third) const {
+        Block s1 = MakeChild(params, MakeGenesis(params), std::move(first), 3.0);
+        Block s2 = MakeChild(params, s1, std::move(second));
+        Block s3 = MakeChild(params, s2, std::move(third));
+        return {s1, s2, s3};
+    }
 };
 
 TEST_F(ChainStateTest, StartsAtGenesis) {
@@ -114,10 +128,7 @@ TEST_F(ChainStateTest, SideBranchBlockThatUnlocksABetterBranchReportsTheReorg) {
     std::vector<Block> main = MakeBranch(params, TipBlock(), 2, 1);
     ProcessAll(main);
     // A competing branch of three from genesis; its two upper blocks arrive first (orphans).
-    Block genesis = MakeGenesis(params);
-    Block s1 = MakeChild(params, genesis, {MakeTx(100)}, 3.0);
-    Block s2 = MakeChild(params, s1, {MakeTx(101)});
-    Block s3 = MakeChild(params, s2, {MakeTx(102)});
+    auto [s1, s2, s3] = RivalBranch({MakeTx(100)}, {MakeTx(101)}, {MakeTx(102)});
     EXPECT_EQ(Process(s3).status, BlockStatus::Orphan);
     EXPECT_EQ(Process(s2).status, BlockStatus::Orphan);
     // s1 alone is only a side branch, but it unlocks s2 and s3, which win.
@@ -225,10 +236,7 @@ TEST_F(ChainStateTest, BranchRepeatingAConfirmedTransactionIsRejectedAndMainChai
     std::string tip = chain.Tip().hash;
     // A longer branch from genesis whose third block repeats tx 1 (its own first block lacks it,
     // so within the branch it is a repeat only of itself: make the branch hold tx 1 twice).
-    Block genesis = MakeGenesis(params);
-    Block s1 = MakeChild(params, genesis, {MakeTx(1)}, 3.0);
-    Block s2 = MakeChild(params, s1, {MakeTx(50)});
-    Block s3 = MakeChild(params, s2, {MakeTx(1)});
+    auto [s1, s2, s3] = RivalBranch({MakeTx(1)}, {MakeTx(50)}, {MakeTx(1)});
     EXPECT_EQ(Process(s1).status, BlockStatus::SideBranch);
     EXPECT_EQ(Process(s2).status, BlockStatus::SideBranch);
     BlockResult result = Process(s3);
@@ -246,10 +254,7 @@ TEST_F(ChainStateTest, ABranchThatFailsHalfwayGivesBackThePendingTransactionsItT
     ASSERT_EQ(chain.SubmitTransaction(MakeTx(60), TxOrigin::Relay).status, TxStatus::Accepted);
     // A longer branch whose first two blocks confirm both pending transactions and whose third
     // repeats one of them: it is switched to, fails at its third block, and is rolled back.
-    Block genesis = MakeGenesis(params);
-    Block s1 = MakeChild(params, genesis, {MakeTx(50)}, 3.0);
-    Block s2 = MakeChild(params, s1, {MakeTx(60), MakeTx(70)});
-    Block s3 = MakeChild(params, s2, {MakeTx(50)});
+    auto [s1, s2, s3] = RivalBranch({MakeTx(50)}, {MakeTx(60), MakeTx(70)}, {MakeTx(50)});
     ProcessAll({s1, s2});
     EXPECT_EQ(Process(s3).status, BlockStatus::Invalid);
     EXPECT_EQ(chain.Tip().hash, tip);
