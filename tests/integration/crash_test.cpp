@@ -113,17 +113,24 @@ TEST(Crash, AcknowledgedTransactionsSurviveKillNine) {
     EXPECT_GT(height, 2u);
 }
 
+/** Starts a node on `dir` at `difficulty`; expects it to refuse to start (exit status 1) and
+ * returns what it logged. */
+std::string RefusedStartLog(const TempDir& root, const std::string& dir, const char* difficulty) {
+    ChildProcess node(
+        {GOSSIPCHAIN_BINARY, "--port", "0", "--data-dir", dir, "--difficulty", difficulty},
+        root.Path() + "/refused.log");
+    std::optional<int> status = node.WaitExit(DEFAULT_START_TIMEOUT);
+    EXPECT_TRUE(status.has_value()) << "the node did not exit";
+    EXPECT_TRUE(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 1);
+    return node.ReadLog();
+}
+
 TEST(Crash, SecondNodeOnOneDataDirectoryRefuses) {
     TempDir root;
     GossipNode first(root, "shared", NodeConfig());
     ASSERT_EQ(first.Start(), "");
     std::string dir = root.Path() + "/shared";
-    ChildProcess second({GOSSIPCHAIN_BINARY, "--port", "0", "--data-dir", dir, "--difficulty", "2"},
-                        root.Path() + "/second.log");
-    std::optional<int> status = second.WaitExit(DEFAULT_START_TIMEOUT);
-    ASSERT_TRUE(status.has_value());
-    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 1);
-    std::string log = second.ReadLog();
+    std::string log = RefusedStartLog(root, dir, "2");
     EXPECT_NE(log.find("already in use by another gossipchain process"), std::string::npos) << log;
     EXPECT_NE(log.find(dir), std::string::npos) << log;
     EXPECT_TRUE(first.Status().is_object());
@@ -136,12 +143,7 @@ TEST(Crash, DataDirectoryOfAnotherNetworkIsRefused) {
     ASSERT_TRUE(node.Mine().has_value());
     node.Kill();
     std::string dir = root.Path() + "/net";
-    ChildProcess other({GOSSIPCHAIN_BINARY, "--port", "0", "--data-dir", dir, "--difficulty", "3"},
-                       root.Path() + "/other.log");
-    std::optional<int> status = other.WaitExit(DEFAULT_START_TIMEOUT);
-    ASSERT_TRUE(status.has_value());
-    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 1);
-    std::string log = other.ReadLog();
+    std::string log = RefusedStartLog(root, dir, "3");
     EXPECT_NE(log.find("belongs to network"), std::string::npos) << log;
     EXPECT_NE(log.find(dir), std::string::npos) << log;
     // Nothing changed: the node comes back on its own network with its block.
