@@ -46,7 +46,8 @@ struct PeerManager::Peer {
     FloodGuard flood{0};
     /** The answer to its last RequestChain still to be sent, paced by its reading (SPEC §9). */
     struct ChainReply {
-        std::vector<std::string> hashes;
+        /** Blocks are never removed from ChainState, so the entries outlive the answer. */
+        std::vector<const BlockEntry*> blocks;
         std::size_t next = 0;
         /** Our chain goes on past the last block of the answer. */
         bool continues = false;
@@ -798,10 +799,7 @@ void PeerManager::HandleRequestChain(Peer& peer, const RequestChain& request) {
     // A new request replaces an answer still being sent: an honest peer asks again only once
     // it has read the last one.
     Peer::ChainReply& reply = peer.reply;
-    reply.hashes.clear();
-    reply.hashes.reserve(blocks.size());
-    for (const BlockEntry* entry : blocks)
-        reply.hashes.push_back(entry->hash);
+    reply.blocks = std::move(blocks);
     reply.next = 0;
     reply.continues = last_height < m_chain.Height();
     reply.active = true;
@@ -825,22 +823,20 @@ void PeerManager::SendChainReply(Peer& peer) {
         // Bounded by count and by size, so a batch always fits one frame (the msgpack form of a
         // block is smaller than its JSON form, which is counted here).
         std::size_t batch_bytes = 0;
-        for (; reply.next < reply.hashes.size() && batch.blocks.size() < MAX_CHAIN_BATCH_BLOCKS;
+        for (; reply.next < reply.blocks.size() && batch.blocks.size() < MAX_CHAIN_BATCH_BLOCKS;
              ++reply.next) {
-            const BlockEntry* entry = m_chain.Find(reply.hashes[reply.next]);
-            if (entry == nullptr)
-                continue;
+            const BlockEntry* entry = reply.blocks[reply.next];
             if (!batch.blocks.empty() && batch_bytes + entry->json.size() > MAX_CHAIN_BATCH_BYTES)
                 break;
             batch_bytes += entry->json.size();
             batch.blocks.push_back(entry->block);
             peer.known.Insert(entry->hash);
         }
-        bool last = reply.next >= reply.hashes.size();
+        bool last = reply.next >= reply.blocks.size();
         batch.more = !last || reply.continues;
         if (last) {
             reply.active = false;
-            reply.hashes = {};
+            reply.blocks = {};
         }
         Send(peer, batch);
     }
