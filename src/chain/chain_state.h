@@ -90,6 +90,8 @@ struct ChainHooks {
     std::function<void(const BlockEntry&)> on_block_added;
     /** `entry` became the main-chain tip (connected) or stopped being it (disconnected). */
     std::function<void(const BlockEntry&, bool connected)> on_tip_moved;
+    /** A pending transaction was evicted from the full mempool. */
+    std::function<void(const std::string& txid)> on_tx_evicted;
 };
 
 enum class TxStatus { Accepted, Duplicate, AlreadyConfirmed, MempoolFull, Invalid };
@@ -118,7 +120,10 @@ public:
     /** Drops a pending transaction that could not be made durable (its client got an error). */
     void ForgetTransaction(const std::string& txid) { m_mempool.Remove(txid); }
 
-    void SetHooks(ChainHooks hooks) { m_hooks = std::move(hooks); }
+    void SetHooks(ChainHooks hooks) {
+        m_hooks = std::move(hooks);
+        m_mempool.SetEvictionHook(m_hooks.on_tx_evicted);
+    }
     /**
      * Startup from storage: adds blocks in their original arrival order without checking proofs,
      * timestamps or sizes again, and runs fork choice for each as ProcessBlock did, so the same

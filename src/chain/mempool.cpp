@@ -8,22 +8,44 @@ bool Mempool::Fits(std::size_t bytes) const {
     return m_entries.size() + 1 <= m_options.max_txs && m_bytes + bytes <= m_options.max_bytes;
 }
 
+void Mempool::Erase(EntryList::iterator it) {
+    if (it->origin == TxOrigin::Relay)
+        m_relayed.erase(it->relayed);
+    m_bytes -= it->bytes;
+    m_by_id.erase(it->txid);
+    m_entries.erase(it);
+}
+
 bool Mempool::EvictOneRelayed() {
-    for (auto it = m_entries.begin(); it != m_entries.end(); ++it) {
-        if (it->origin == TxOrigin::Relay) {
-            m_bytes -= it->bytes;
-            m_by_id.erase(it->txid);
-            m_entries.erase(it);
-            ++m_evicted;
-            return true;
-        }
-    }
-    return false;
+    if (m_relayed.empty())
+        return false;
+    EntryList::iterator victim = m_relayed.front();
+    std::string txid = victim->txid;
+    Erase(victim);
+    ++m_evicted;
+    if (m_on_evicted)
+        m_on_evicted(txid);
+    return true;
+}
+
+std::optional<TxOrigin> Mempool::OriginOf(const std::string& txid) const {
+    auto found = m_by_id.find(txid);
+    if (found == m_by_id.end())
+        return std::nullopt;
+    return found->second->origin;
 }
 
 Mempool::AddResult Mempool::Add(const Transaction& tx, const std::string& txid, TxOrigin origin) {
-    if (Contains(txid))
+    if (auto found = m_by_id.find(txid); found != m_by_id.end()) {
+        // Acknowledged here now: never evicted from here on, whatever it arrived as.
+        Entry& entry = *found->second;
+        if (origin == TxOrigin::Local && entry.origin != TxOrigin::Local) {
+            if (entry.origin == TxOrigin::Relay)
+                m_relayed.erase(entry.relayed);
+            entry.origin = TxOrigin::Local;
+        }
         return AddResult::Duplicate;
+    }
     std::string json;
     AppendTransactionJson(json, tx);
     std::size_t bytes = json.size();
@@ -33,8 +55,11 @@ Mempool::AddResult Mempool::Add(const Transaction& tx, const std::string& txid, 
                 return AddResult::Full;
         }
     }
-    m_entries.push_back(Entry{tx, txid, bytes, origin});
-    m_by_id.emplace(txid, std::prev(m_entries.end()));
+    m_entries.push_back(Entry{tx, txid, bytes, origin, {}});
+    auto it = std::prev(m_entries.end());
+    if (origin == TxOrigin::Relay)
+        it->relayed = m_relayed.insert(m_relayed.end(), it);
+    m_by_id.emplace(txid, it);
     m_bytes += bytes;
     return AddResult::Added;
 }
@@ -44,9 +69,7 @@ std::optional<TxOrigin> Mempool::Remove(const std::string& txid) {
     if (found == m_by_id.end())
         return std::nullopt;
     TxOrigin origin = found->second->origin;
-    m_bytes -= found->second->bytes;
-    m_entries.erase(found->second);
-    m_by_id.erase(found);
+    Erase(found->second);
     return origin;
 }
 

@@ -5,13 +5,16 @@
 // What happens at the bound is chosen so the node never loses a transaction it acknowledged: a full
 // pool first evicts the oldest transaction that only arrived by relay (its author's node still
 // holds it), and refuses a new one when everything left was acknowledged here. Transactions that
-// come back from abandoned blocks in a reorg are always re-admitted, even over the bound.
+// come back from abandoned blocks in a reorg are always re-admitted, even over the bound. A
+// transaction that arrived by relay and is then submitted here is acknowledged from then on: its
+// entry becomes Local (so it is never evicted), as its stored row does.
 #pragma once
 
 #include "primitives/transaction.h"
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <optional>
 #include <string>
@@ -44,8 +47,19 @@ public:
 
     explicit Mempool(Options options) : m_options(options) {}
 
+    /** Called with the txid of every transaction evicted to make room (storage drops its row). */
+    void SetEvictionHook(std::function<void(const std::string& txid)> hook) {
+        m_on_evicted = std::move(hook);
+    }
+
+    /**
+     * Adds a transaction. A Local add of one already pending under another origin returns
+     * Duplicate and makes the pending entry Local.
+     */
     AddResult Add(const Transaction& tx, const std::string& txid, TxOrigin origin);
     bool Contains(const std::string& txid) const { return m_by_id.count(txid) != 0; }
+    /** The origin of a pending transaction, if it is pending. */
+    std::optional<TxOrigin> OriginOf(const std::string& txid) const;
     /** Removes a transaction if present (it was confirmed in a block); returns the origin it had.
      */
     std::optional<TxOrigin> Remove(const std::string& txid);
@@ -59,17 +73,25 @@ public:
     std::uint64_t Evicted() const { return m_evicted; }
 
 private:
+    struct Entry;
+    using EntryList = std::list<Entry>;
     struct Entry {
         Transaction tx;
         std::string txid;
         std::size_t bytes;
         TxOrigin origin;
+        /** Its place in m_relayed while origin is Relay. */
+        std::list<EntryList::iterator>::iterator relayed;
     };
     bool Fits(std::size_t bytes) const;
     bool EvictOneRelayed();
+    void Erase(EntryList::iterator it);
 
     Options m_options;
-    std::list<Entry> m_entries;
+    std::function<void(const std::string&)> m_on_evicted;
+    EntryList m_entries;
+    /** The Relay entries, oldest first: eviction takes the front without scanning the pool. */
+    std::list<EntryList::iterator> m_relayed;
     std::unordered_map<std::string, std::list<Entry>::iterator> m_by_id;
     std::size_t m_bytes = 0;
     std::uint64_t m_evicted = 0;

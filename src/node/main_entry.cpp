@@ -46,6 +46,10 @@ int NodeMain(int argc, char** argv) {
     app.add_option("--test-timeout-ms", options.test_timeout_ms,
                    "Test-only: shorten every peer and client timeout to this many milliseconds")
         ->group("");
+    app.add_option("--test-mempool-max-txs", options.mempool_max_txs,
+                   "Test-only: hold at most this many pending transactions")
+        ->group("")
+        ->check(CLI::Range(std::size_t{1}, DEFAULT_MEMPOOL_MAX_TXS));
     app.add_option("--peer", peers, "HOST:PORT of a peer to keep a link to (repeatable)");
     app.add_option("--difficulty", difficulty, "Proof-of-work difficulty in leading hex zeros")
         ->check(CLI::Range(1, MAX_DIFFICULTY))

@@ -62,7 +62,7 @@ Node::Node(NodeOptions options)
       m_node_id(RandomHex(16)),
       m_started_ns(MonotonicNs()),
       m_alive(std::make_shared<std::atomic<bool>>(true)),
-      m_chain(ChainState::Options{m_options.params, {}, {}}),
+      m_chain(ChainState::Options{m_options.params, {.max_txs = m_options.mempool_max_txs}, {}}),
       m_peers(m_loop, m_chain, PeerOptions(m_options, m_node_id),
               PeerManager::Callbacks{[this](const BlockResult&) { OnTipChanged(); },
                                      [this](const Transaction& tx) {
@@ -248,7 +248,12 @@ std::string Node::OpenStore() {
             m_store.PutBlock(entry);
             ScheduleCommit();
         },
-        [this](const BlockEntry& entry, bool connected) { m_store.MoveTip(entry, connected); }});
+        [this](const BlockEntry& entry, bool connected) { m_store.MoveTip(entry, connected); },
+        // Evicted in memory, gone on disk too: a restart brings back the mempool the node had.
+        [this](const std::string& txid) {
+            m_store.DropTransaction(txid);
+            ScheduleCommit();
+        }});
     m_store_timer = std::make_unique<net::Timer>(m_loop);
     m_peer_save_timer = std::make_unique<net::Timer>(m_loop);
     m_peer_save_timer->Start(DEFAULT_PEER_SAVE_MS, DEFAULT_PEER_SAVE_MS, [this] { SavePeers(); });

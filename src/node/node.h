@@ -59,6 +59,8 @@ struct NodeOptions {
      * of it, so tests of slow and idle peers finish in seconds.
      */
     std::uint64_t test_timeout_ms = 0;
+    /** Test-only (hidden flag): a small mempool, so a test can fill it with a few hundred. */
+    std::size_t mempool_max_txs = DEFAULT_MEMPOOL_MAX_TXS;
     std::vector<PeerAddress> peers;
     ConsensusParams params;
     /** Mine continuously in the background, restarting on every new tip. */

@@ -537,6 +537,10 @@ void Store::PutTransaction(const std::string& txid, const Transaction& tx, TxOri
     m_ops.push_back(Op{OpKind::Transaction, txid, std::move(json), {}, OriginCode(origin), false});
 }
 
+void Store::DropTransaction(const std::string& txid) {
+    m_ops.push_back(Op{OpKind::DropTransaction, txid, {}, {}, 0, false});
+}
+
 void Store::PutPeer(const std::string& address, std::int64_t last_seen_s) {
     m_ops.push_back(Op{OpKind::Peer, address, {}, {}, last_seen_s, false});
 }

@@ -117,6 +117,8 @@ public:
      * protects most.
      */
     void PutTransaction(const std::string& txid, const Transaction& tx, TxOrigin origin);
+    /** Queues the removal of a pending transaction's row: the mempool evicted it. */
+    void DropTransaction(const std::string& txid);
     void PutPeer(const std::string& address, std::int64_t last_seen_s);
     /** Queues a ban of `key` until `until_ms` (wall clock); a longer stored ban is kept. */
     void PutBan(const std::string& key, std::int64_t until_ms);

@@ -42,6 +42,46 @@ TEST(Mempool, AtItsBoundEvictsRelayedBeforeRefusingAcknowledged) {
     EXPECT_EQ(pool.Size(), 4u);
 }
 
+TEST(Mempool, ASubmissionOfARelayedTransactionMakesItUnevictable) {
+    Mempool pool({.max_txs = 3, .max_bytes = 1 << 20});
+    ASSERT_EQ(pool.Add(MakeTx(1), TxId(MakeTx(1)), TxOrigin::Relay), Mempool::AddResult::Added);
+    // A client submits the same transaction and is acknowledged: it is Local from now on.
+    EXPECT_EQ(pool.Add(MakeTx(1), TxId(MakeTx(1)), TxOrigin::Local), Mempool::AddResult::Duplicate);
+    EXPECT_EQ(pool.OriginOf(TxId(MakeTx(1))), TxOrigin::Local);
+    // A later relayed copy does not demote it.
+    EXPECT_EQ(pool.Add(MakeTx(1), TxId(MakeTx(1)), TxOrigin::Relay), Mempool::AddResult::Duplicate);
+    EXPECT_EQ(pool.OriginOf(TxId(MakeTx(1))), TxOrigin::Local);
+    // A flood of relayed transactions evicts only relayed ones.
+    for (std::uint64_t i = 2; i < 200; ++i)
+        pool.Add(MakeTx(i), TxId(MakeTx(i)), TxOrigin::Relay);
+    EXPECT_TRUE(pool.Contains(TxId(MakeTx(1))));
+    EXPECT_EQ(pool.Size(), 3u);
+    EXPECT_EQ(pool.Evicted(), 196u);
+    // One returned by a reorg and then submitted is Local too.
+    ASSERT_EQ(pool.Add(MakeTx(500), TxId(MakeTx(500)), TxOrigin::Reorg), Mempool::AddResult::Added);
+    pool.Add(MakeTx(500), TxId(MakeTx(500)), TxOrigin::Local);
+    EXPECT_EQ(pool.OriginOf(TxId(MakeTx(500))), TxOrigin::Local);
+    EXPECT_EQ(pool.Remove(TxId(MakeTx(500))), TxOrigin::Local);
+    EXPECT_EQ(pool.OriginOf(TxId(MakeTx(500))), std::nullopt);
+}
+
+TEST(Mempool, EvictionTakesTheOldestRelayedAmongManyAcknowledged) {
+    Mempool pool({.max_txs = 1'000, .max_bytes = 1 << 30});
+    for (std::uint64_t i = 0; i < 998; ++i)
+        ASSERT_EQ(pool.Add(MakeTx(i), TxId(MakeTx(i)), TxOrigin::Local), Mempool::AddResult::Added);
+    pool.Add(MakeTx(1'000), TxId(MakeTx(1'000)), TxOrigin::Relay);
+    pool.Add(MakeTx(1'001), TxId(MakeTx(1'001)), TxOrigin::Relay);
+    // A relayed one removed (mined) is no longer an eviction candidate.
+    EXPECT_EQ(pool.Remove(TxId(MakeTx(1'000))), TxOrigin::Relay);
+    pool.Add(MakeTx(1'002), TxId(MakeTx(1'002)), TxOrigin::Relay);
+    EXPECT_EQ(pool.Add(MakeTx(1'003), TxId(MakeTx(1'003)), TxOrigin::Relay),
+              Mempool::AddResult::Added);
+    EXPECT_FALSE(pool.Contains(TxId(MakeTx(1'001))));
+    EXPECT_TRUE(pool.Contains(TxId(MakeTx(1'002))));
+    EXPECT_TRUE(pool.Contains(TxId(MakeTx(1'003))));
+    EXPECT_EQ(pool.Evicted(), 1u);
+}
+
 TEST(Mempool, ByteBoundCountsCanonicalJson) {
     Mempool pool({.max_txs = 100, .max_bytes = 150});
     EXPECT_EQ(pool.Add(MakeTx(1), TxId(MakeTx(1)), TxOrigin::Local), Mempool::AddResult::Added);

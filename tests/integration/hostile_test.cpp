@@ -9,6 +9,7 @@
 #include "integration/support/hostile_peer.h"
 #include "integration/support/node_harness.h"
 #include "p2p/peer_manager.h"
+#include "primitives/json_reader.h"
 #include "support/chain_builder.h"
 
 #include <gtest/gtest.h>
@@ -474,7 +475,8 @@ TEST_F(Hostile, TransactionAndPeerFloods) {
     for (int batch = 0; batch < 100; ++batch) {
         Peers peers;
         for (int i = 0; i < static_cast<int>(MAX_PEERS_PER_MESSAGE); ++i)
-            peers.addresses.push_back("10." + std::to_string(batch) + "." +
+            // Loopback addresses: the node may dial what it learns, and tests stay on this host.
+            peers.addresses.push_back("127." + std::to_string(batch + 1) + "." +
                                       std::to_string(i / 250) + "." + std::to_string(i % 250) +
                                       ":5001");
         frames.push_back(FrameOf(peers));
@@ -571,6 +573,45 @@ TEST_F(Hostile, HostileHttpRequests) {
               400);
     EXPECT_TRUE(m_target->Pending().empty());
     ExpectHealthy();
+}
+
+/** A target whose mempool holds 200 transactions, so a flood of a few thousand fills it. */
+class HostileSmallMempool : public Hostile {
+protected:
+    NodeConfig TargetConfig() const override {
+        return NodeConfig().Arg("--test-mempool-max-txs", "200");
+    }
+};
+
+TEST_F(HostileSmallMempool, ARelayedTransactionSubmittedHereIsNeverEvicted) {
+    // The transaction arrives by relay first, then a client submits it and is answered 201.
+    Transaction acknowledged = MakeTx(424'242, 7, "carol");
+    {
+        auto relay = Handshake();
+        ASSERT_TRUE(relay->SendFrame(NewTransactions{{acknowledged}}));
+        ASSERT_TRUE(WaitUntil([&] { return PendingIds(*m_target).count(acknowledged.id) == 1; }));
+    }
+    HttpClientResponse submitted =
+        m_target->Post("/transactions/new", TransactionToJson(acknowledged));
+    ASSERT_EQ(submitted.status, 201) << submitted.body;
+    // 5,000 relayed transactions from five peers, 25 times what the pool holds.
+    for (int peer = 0; peer < 5; ++peer) {
+        std::vector<std::string> frames;
+        for (std::uint64_t batch = 0; batch < 10; ++batch) {
+            NewTransactions txs;
+            for (std::uint64_t i = 0; i < 100; ++i)
+                txs.transactions.push_back(MakeTx(1 + peer * 1'000 + batch * 100 + i));
+            frames.push_back(FrameOf(txs));
+        }
+        Flood(frames);
+    }
+    Json status = m_target->Status();
+    EXPECT_EQ(status.value("mempool", std::size_t{0}), 200u);
+    EXPECT_EQ(PendingIds(*m_target).count(acknowledged.id), 1u)
+        << "a transaction answered 201 was evicted by relayed ones";
+    // On disk as in memory: after a restart the same 200 are pending, the acknowledged one too.
+    ExpectStoreIntact();
+    EXPECT_EQ(PendingIds(*m_target).count(acknowledged.id), 1u);
 }
 
 /** The attacks on time: a node whose peer and client timeouts are all TEST_NODE_TIMEOUT. */
