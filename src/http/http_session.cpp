@@ -30,8 +30,11 @@ struct HttpSession::State {
 
     /** Writes out every ready slot at the front. The caller holds a shared_ptr to this. */
     void Flush();
-    /** Queues a response that is already known (parse errors, overload) and closes after it. */
-    void QueueFinal(const HttpResponse& response);
+    /**
+     * Queues a response that is already known (parse errors, overload) and closes after it;
+     * `head` when it answers a HEAD request, so it goes without its body.
+     */
+    void QueueFinal(const HttpResponse& response, bool head);
 
     const Router& router;
     Output output;
@@ -80,7 +83,8 @@ void HttpSession::TimeOut() {
     if (state->input_done || state->output_done)
         return;
     state->QueueFinal(
-        JsonErrorResponse(408, "request timeout: the request was not completed in time"));
+        JsonErrorResponse(408, "request timeout: the request was not completed in time"),
+        state->parser.InHeadRequest());
     state->Flush();
 }
 
@@ -88,11 +92,11 @@ std::size_t HttpSession::PendingResponses() const {
     return m_state->slots.size();
 }
 
-void HttpSession::State::QueueFinal(const HttpResponse& response) {
+void HttpSession::State::QueueFinal(const HttpResponse& response, bool head) {
     Slot slot;
     slot.ready = true;
     slot.close_after = true;
-    slot.bytes = SerializeResponse(response, false, DateSeconds(options.date_header));
+    slot.bytes = SerializeResponse(response, false, DateSeconds(options.date_header), head);
     slots.push_back(std::move(slot));
     input_done = true;
 }
@@ -121,8 +125,9 @@ void HttpSession::OnData(std::string_view bytes) {
     for (HttpRequest& request : fed.requests) {
         if (state->input_done || state->output_done)
             return;
+        const bool head = request.method == "HEAD";
         if (state->slots.size() >= state->options.max_pipeline_depth) {
-            state->QueueFinal(JsonErrorResponse(503, "too many pipelined requests"));
+            state->QueueFinal(JsonErrorResponse(503, "too many pipelined requests"), head);
             break;
         }
         const std::uint64_t seq = state->first_seq + state->slots.size();
@@ -133,7 +138,7 @@ void HttpSession::OnData(std::string_view bytes) {
 
         auto answered = std::make_shared<bool>(false);
         std::weak_ptr<State> weak = state;
-        Responder respond = [weak, seq, close_after, answered](HttpResponse response) {
+        Responder respond = [weak, seq, close_after, head, answered](HttpResponse response) {
             std::shared_ptr<State> s = weak.lock();
             if (*answered || !s || s->output_done || seq < s->first_seq ||
                 seq - s->first_seq >= s->slots.size()) {
@@ -143,8 +148,8 @@ void HttpSession::OnData(std::string_view bytes) {
             Slot& slot = s->slots[seq - s->first_seq];
             slot.ready = true;
             slot.close_after = close_after;
-            slot.bytes =
-                SerializeResponse(response, !close_after, DateSeconds(s->options.date_header));
+            slot.bytes = SerializeResponse(response, !close_after,
+                                           DateSeconds(s->options.date_header), head);
             s->Flush();
         };
         // Handlers are C++ code called from a libuv callback; no exception may escape to it.
@@ -167,7 +172,8 @@ void HttpSession::OnData(std::string_view bytes) {
             return;
     }
     if (fed.error && !state->input_done && !state->output_done) {
-        state->QueueFinal(JsonErrorResponse(fed.error->status, fed.error->message));
+        state->QueueFinal(JsonErrorResponse(fed.error->status, fed.error->message),
+                          fed.error->head);
     }
     state->Flush();
 }

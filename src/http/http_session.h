@@ -2,8 +2,10 @@
 // src/net owns the socket and hands this class what it reads; the session parses requests,
 // dispatches them through the Router, and emits responses through an output callback strictly
 // in request order, even when handlers answer asynchronously and out of order (HTTP/1.1
-// pipelining requires responses in request order). It asks the transport to close after a
-// response to `Connection: close`, to HTTP/1.0 without keep-alive, and after a parse error.
+// pipelining requires responses in request order). An answer to HEAD, an error included, goes
+// out with the header section the same request with GET would get and no body, so the next
+// pipelined response follows right after it. It asks the transport to close after a response
+// to `Connection: close`, to HTTP/1.0 without keep-alive, and after a parse error.
 // Everything here runs on the loop thread.
 #pragma once
 
@@ -32,8 +34,11 @@ public:
     struct Options {
         RequestParser::Options parser;
         std::size_t max_pipeline_depth = MAX_HTTP_PIPELINE_DEPTH;
-        /** Adds a Date header read from the wall clock; off keeps output deterministic. */
-        bool date_header = false;
+        /**
+         * Adds a Date header read from the wall clock, as RFC 9110 section 6.6.1 requires of an
+         * origin server with a clock; tests turn it off for byte-exact output.
+         */
+        bool date_header = true;
     };
 
     /** `router` must outlive the session. */

@@ -5,6 +5,7 @@
 
 #include <llhttp.h>
 
+#include <algorithm>
 #include <cstdint>
 
 namespace gossipchain {
@@ -21,13 +22,66 @@ int HexValue(char c) {
     return -1;
 }
 
+/** True for a version text of the well-formed shape DIGIT "." DIGIT (RFC 9112 section 2.3). */
+bool IsVersionNumber(std::string_view version) {
+    return version.size() == 3 && version[0] >= '0' && version[0] <= '9' && version[1] == '.' &&
+           version[2] >= '0' && version[2] <= '9';
+}
+
 // Maps llhttp's own grammar errors to a status. Everything it rejects is the client's fault
-// (400), except transfer codings we cannot decode, which RFC 9112 section 6.1 answers with 501.
-HttpError ErrorFromLlhttp(llhttp_errno_t err, const char* reason) {
+// (400), except transfer codings we cannot decode, which RFC 9112 section 6.1 answers with 501,
+// and a well-formed version llhttp does not speak (HTTP/1.2, HTTP/3.0), which is 505.
+HttpError ErrorFromLlhttp(llhttp_errno_t err, const char* reason, std::string_view version) {
     std::string message = reason != nullptr ? reason : llhttp_errno_name(err);
     if (err == HPE_INVALID_TRANSFER_ENCODING)
         return {501, "unsupported transfer encoding"};
+    if (err == HPE_INVALID_VERSION && IsVersionNumber(version))
+        return {505, "HTTP version not supported: HTTP/" + std::string(version)};
     return {400, "malformed request: " + message};
+}
+
+/** True when `scheme` is http or https, in any case (RFC 9110 section 4.2.3). */
+bool IsHttpScheme(std::string_view scheme) {
+    return EqualsIgnoreCase(scheme, "http") || EqualsIgnoreCase(scheme, "https");
+}
+
+/**
+ * Fills req.path and req.query from req.target, which takes one of the forms RFC 9112
+ * section 3.2 gives a server: origin-form "/path?query"; absolute-form "http://host/path?query",
+ * which a server must accept although clients send it only to proxies; and asterisk-form "*",
+ * for OPTIONS only. The authority-form is CONNECT's, which the router never routes.
+ */
+std::optional<HttpError> SplitTarget(HttpRequest& req) {
+    std::string_view target = req.target;
+    target = target.substr(0, target.find('#'));
+    if (target == "*") {
+        if (req.method != "OPTIONS")
+            return HttpError{400, "the request target * is for OPTIONS only"};
+        req.path = "*";
+        return std::nullopt;
+    }
+    bool absolute = false;
+    if (std::size_t scheme_end = target.find("://"); !target.empty() && target.front() != '/' &&
+                                                     scheme_end != std::string_view::npos &&
+                                                     IsHttpScheme(target.substr(0, scheme_end))) {
+        target.remove_prefix(scheme_end + 3);
+        const std::size_t path_start = std::min(target.find_first_of("/?"), target.size());
+        if (path_start == 0)
+            return HttpError{400, "the request target's URL has no host"};
+        target.remove_prefix(path_start);
+        absolute = true;
+    }
+    const std::size_t question = target.find('?');
+    std::string_view path = target.substr(0, question);
+    if (question != std::string_view::npos)
+        req.query = std::string(target.substr(question + 1));
+    if (absolute && path.empty())
+        path = "/";
+    if (path.empty() || path.front() != '/')
+        return HttpError{400, "request target must be an absolute path"};
+    if (!DecodePercentPath(path, req.path))
+        return HttpError{400, "invalid percent-encoding in path"};
+    return std::nullopt;
 }
 
 }  // namespace
@@ -70,7 +124,9 @@ public:
     explicit Impl(Options options) : m_options(options) {
         llhttp_settings_init(&m_settings);
         m_settings.on_message_begin = OnMessageBegin;
+        m_settings.on_method_complete = OnMethodComplete;
         m_settings.on_url = OnUrl;
+        m_settings.on_version = OnVersion;
         m_settings.on_header_field = OnHeaderField;
         m_settings.on_header_value = OnHeaderValue;
         m_settings.on_header_value_complete = OnHeaderValueComplete;
@@ -84,10 +140,13 @@ public:
     HttpFeedResult Feed(std::string_view bytes);
     bool Finished() const { return m_finished; }
     bool InRequest() const { return m_in_message; }
+    bool InHeadRequest() const { return m_in_message && m_head; }
 
 private:
     static int OnMessageBegin(llhttp_t* parser);
+    static int OnMethodComplete(llhttp_t* parser);
     static int OnUrl(llhttp_t* parser, const char* at, size_t length);
+    static int OnVersion(llhttp_t* parser, const char* at, size_t length);
     static int OnHeaderField(llhttp_t* parser, const char* at, size_t length);
     static int OnHeaderValue(llhttp_t* parser, const char* at, size_t length);
     static int OnHeaderValueComplete(llhttp_t* parser);
@@ -108,6 +167,10 @@ private:
     llhttp_t m_parser{};
 
     HttpRequest m_current;
+    /** The current request's method is HEAD (known from the end of its method token). */
+    bool m_head = false;
+    /** The current request line's version text ("1.1"), at most a few bytes, for the 505. */
+    std::string m_version;
     bool m_last_was_value = false;
     /** True from the end of one message until the end of the next one's header section. */
     bool m_in_header_section = true;
@@ -144,8 +207,23 @@ int RequestParser::Impl::OnMessageBegin(llhttp_t* parser) {
     Impl& self = From(parser);
     self.m_in_message = true;
     self.m_current = HttpRequest{};
+    self.m_head = false;
+    self.m_version.clear();
     self.m_last_was_value = false;
     self.m_header_span_bytes = 0;
+    return 0;
+}
+
+int RequestParser::Impl::OnMethodComplete(llhttp_t* parser) {
+    From(parser).m_head = llhttp_get_method(parser) == HTTP_HEAD;
+    return 0;
+}
+
+int RequestParser::Impl::OnVersion(llhttp_t* parser, const char* at, size_t length) {
+    // Only the shape DIGIT.DIGIT matters, so a longer version is kept cut at four bytes.
+    std::string& version = From(parser).m_version;
+    if (version.size() < 4)
+        version.append(at, std::min<std::size_t>(length, 4 - version.size()));
     return 0;
 }
 
@@ -200,18 +278,13 @@ int RequestParser::Impl::FinishHeaders() {
     HttpRequest& req = m_current;
     req.method = llhttp_method_name(static_cast<llhttp_method_t>(llhttp_get_method(&m_parser)));
     req.http_minor = llhttp_get_http_minor(&m_parser);
-
-    std::string_view target = req.target;
-    target = target.substr(0, target.find('#'));
-    if (target.empty() || target.front() != '/') {
-        return Fail(400, "request target must be an absolute path");
+    // llhttp also takes "HTTP/2.0" and "HTTP/0.9" request lines; only HTTP/1.x is spoken here.
+    if (const int major = llhttp_get_http_major(&m_parser); major != 1) {
+        return Fail(505, "HTTP version not supported: HTTP/" + std::to_string(major) + "." +
+                             std::to_string(req.http_minor));
     }
-    std::size_t question = target.find('?');
-    if (question != std::string_view::npos)
-        req.query = std::string(target.substr(question + 1));
-    if (!DecodePercentPath(target.substr(0, question), req.path)) {
-        return Fail(400, "invalid percent-encoding in path");
-    }
+    if (std::optional<HttpError> bad_target = SplitTarget(req))
+        return Fail(bad_target->status, std::move(bad_target->message));
 
     const uint16_t flags = m_parser.flags;
     if ((flags & F_TRANSFER_ENCODING) != 0) {
@@ -237,13 +310,12 @@ int RequestParser::Impl::FinishHeaders() {
         if (codings != 1 || !only_chunked)
             return Fail(501, "unsupported transfer encoding");
     }
-    const bool chunked = (flags & F_CHUNKED) != 0;
+    // With neither Content-Length nor Transfer-Encoding a request has no content (RFC 9112
+    // section 6.3, rule 7): llhttp completes it right after the header section, and a bodiless
+    // POST reaches its handler with an empty body rather than a 411.
     const bool has_length = (flags & F_CONTENT_LENGTH) != 0;
     if (has_length && m_parser.content_length > m_options.max_body_bytes) {
         return Fail(413, "request body too large");
-    }
-    if ((req.method == "POST" || req.method == "PUT") && !has_length && !chunked) {
-        return Fail(411, "length required");
     }
     if (has_length)
         req.body.reserve(static_cast<std::size_t>(m_parser.content_length));
@@ -316,7 +388,7 @@ HttpFeedResult RequestParser::Impl::Feed(std::string_view bytes) {
                 Fail(431, "request header fields too large");
             }
         } else if (err != HPE_PAUSED_UPGRADE && !m_error) {
-            m_error = ErrorFromLlhttp(err, llhttp_get_error_reason(&m_parser));
+            m_error = ErrorFromLlhttp(err, llhttp_get_error_reason(&m_parser), m_version);
         }
         if (m_error) {
             m_finished = true;
@@ -337,6 +409,7 @@ HttpFeedResult RequestParser::Impl::Feed(std::string_view bytes) {
     m_completed.clear();
     if (m_error && !m_error_reported) {
         result.error = m_error;
+        result.error->head = m_in_message && m_head;
         m_error_reported = true;
     }
     return result;
@@ -355,6 +428,10 @@ bool RequestParser::Finished() const {
 
 bool RequestParser::InRequest() const {
     return m_impl->InRequest();
+}
+
+bool RequestParser::InHeadRequest() const {
+    return m_impl->InHeadRequest();
 }
 
 }  // namespace gossipchain

@@ -2,7 +2,11 @@
 // connection into complete, bounded HttpRequest values in arrival order (pipelining), or one
 // HttpError after which the connection must be closed. llhttp does the grammar; this file adds
 // the limits llhttp leaves to its embedder (header section, target, body sizes) so a client
-// cannot make the node buffer without bound. llhttp types stay inside request_parser.cpp.
+// cannot make the node buffer without bound, and the message rules of RFC 9112 llhttp leaves
+// to it: the three request-target forms a server must accept (origin, absolute, and "*" for
+// OPTIONS), no body when neither Content-Length nor Transfer-Encoding is sent (section 6.3, so
+// a bodiless POST is a POST with empty content, never 411), and 505 for a major version other
+// than 1. llhttp types stay inside request_parser.cpp.
 #pragma once
 
 #include <cstddef>
@@ -42,6 +46,8 @@ struct HttpRequest {
 struct HttpError {
     int status = 400;
     std::string message;
+    /** The request that failed is a HEAD, so its answer must not carry a body either. */
+    bool head = false;
 };
 
 /** What one Feed() call produced: the requests completed by these bytes, then maybe an error. */
@@ -82,6 +88,9 @@ public:
 
     /** True while a request has begun arriving but is not complete (for the 408 timeout). */
     bool InRequest() const;
+
+    /** True while the request that is arriving is known to be a HEAD (its answer has no body). */
+    bool InHeadRequest() const;
 
 private:
     class Impl;

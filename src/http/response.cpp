@@ -33,8 +33,6 @@ std::string_view ReasonPhrase(int status) {
             return "Request Timeout";
         case 409:
             return "Conflict";
-        case 411:
-            return "Length Required";
         case 413:
             return "Content Too Large";
         case 414:
@@ -112,15 +110,17 @@ std::string HttpDate(std::int64_t unix_seconds) {
 }
 
 std::string SerializeResponse(const HttpResponse& response, bool keep_alive,
-                              std::optional<std::int64_t> unix_seconds) {
+                              std::optional<std::int64_t> unix_seconds, bool head_request) {
     std::string out;
-    out.reserve(128 + response.body.size());
+    out.reserve(128 + (head_request ? 0 : response.body.size()));
     out += "HTTP/1.1 ";
     out += std::to_string(response.status);
     out.push_back(' ');
     out += ReasonPhrase(response.status);
-    out += "\r\nContent-Type: ";
-    out += response.content_type;
+    if (!response.content_type.empty()) {
+        out += "\r\nContent-Type: ";
+        out += response.content_type;
+    }
     out += "\r\nContent-Length: ";
     out += std::to_string(response.body.size());
     out += keep_alive ? "\r\nConnection: keep-alive" : "\r\nConnection: close";
@@ -135,7 +135,8 @@ std::string SerializeResponse(const HttpResponse& response, bool keep_alive,
         out += value;
     }
     out += "\r\n\r\n";
-    out += response.body;
+    if (!head_request)
+        out += response.body;
     return out;
 }
 

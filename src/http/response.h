@@ -19,6 +19,7 @@ namespace gossipchain {
 
 struct HttpResponse {
     int status = 200;
+    /** Empty for a response without content (an OPTIONS answer): no Content-Type is sent. */
     std::string content_type = "application/json";
     /** Extra header fields such as Allow; Content-Type/Length and Connection are added. */
     std::vector<std::pair<std::string, std::string>> headers;
@@ -44,9 +45,13 @@ HttpResponse TextResponse(int status, std::string body);
  * The wire bytes of `response`: status line, Content-Type, Content-Length, Connection
  * (keep-alive or close), the extra headers, a Date header when `unix_seconds` is given, and
  * the body. Always HTTP/1.1: RFC 9110 lets a server answer a 1.0 request with a 1.1 response.
+ * For a HEAD request (`head_request`) the header section is exactly the one GET would get,
+ * Content-Length of the body included, and the body itself is left out (RFC 9110 section 9.3.2;
+ * RFC 9112 section 6.3 says a client ends such a response at its empty line).
  */
 std::string SerializeResponse(const HttpResponse& response, bool keep_alive,
-                              std::optional<std::int64_t> unix_seconds = std::nullopt);
+                              std::optional<std::int64_t> unix_seconds = std::nullopt,
+                              bool head_request = false);
 
 /** An IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") for the Date header. */
 std::string HttpDate(std::int64_t unix_seconds);

@@ -33,35 +33,62 @@ const Router::MethodTable* Router::Find(std::string_view path) const {
     return nullptr;
 }
 
+const Handler* Router::FindHandler(const MethodTable& table, std::string_view method) {
+    auto it = table.find(method);
+    if (it == table.end() && method == "HEAD")
+        it = table.find(std::string_view("GET"));
+    return it == table.end() ? nullptr : &it->second;
+}
+
+void Router::AddAnsweredMethods(const MethodTable& table, MethodSet& methods) {
+    for (const auto& entry : table)
+        methods.insert(entry.first);
+    if (methods.count("GET") != 0)
+        methods.insert("HEAD");
+    methods.insert("OPTIONS");
+}
+
 std::string Router::AllowedMethods(std::string_view path) const {
-    const MethodTable* table = Find(path);
+    MethodSet methods;
+    if (path == "*") {
+        for (const auto& [exact, table] : m_exact)
+            AddAnsweredMethods(table, methods);
+        for (const auto& [prefix, table] : m_prefixes)
+            AddAnsweredMethods(table, methods);
+    } else if (const MethodTable* table = Find(path)) {
+        AddAnsweredMethods(*table, methods);
+    }
+    // A sorted set, so the header is stable ("GET, HEAD, OPTIONS").
     std::string allow;
-    if (table == nullptr)
-        return allow;
-    // std::map iterates in sorted order, so the header is stable.
-    for (const auto& entry : *table) {
+    for (const std::string& method : methods) {
         if (!allow.empty())
             allow += ", ";
-        allow += entry.first;
+        allow += method;
     }
     return allow;
 }
 
 void Router::Dispatch(const HttpRequest& request, const Responder& respond) const {
     const MethodTable* table = Find(request.path);
-    if (table == nullptr) {
+    if (table == nullptr && !(request.path == "*" && request.method == "OPTIONS")) {
         respond(JsonErrorResponse(404, "not found: " + request.path));
         return;
     }
-    auto it = table->find(request.method);
-    if (it == table->end()) {
-        HttpResponse response =
-            JsonErrorResponse(405, "method not allowed: " + request.method + " " + request.path);
-        response.headers.emplace_back("Allow", AllowedMethods(request.path));
-        respond(std::move(response));
+    const Handler* handler = table != nullptr ? FindHandler(*table, request.method) : nullptr;
+    if (handler != nullptr) {
+        (*handler)(request, respond);
         return;
     }
-    it->second(request, respond);
+    HttpResponse response;
+    if (request.method == "OPTIONS") {
+        // RFC 9110 section 9.3.7: no content, so Content-Length 0 and no Content-Type.
+        response.content_type.clear();
+    } else {
+        response =
+            JsonErrorResponse(405, "method not allowed: " + request.method + " " + request.path);
+    }
+    response.headers.emplace_back("Allow", AllowedMethods(request.path));
+    respond(std::move(response));
 }
 
 std::string_view PathSuffix(const HttpRequest& request, std::string_view prefix) {

@@ -175,7 +175,7 @@ TEST_F(AdminApiTest, OnlyPostIsRouted) {
     HttpResponse response = Post("", "application/json", "GET");
     EXPECT_EQ(response.status, 405);
     ASSERT_EQ(response.headers.size(), 1u);
-    EXPECT_EQ(response.headers[0], (std::pair<std::string, std::string>{"Allow", "POST"}));
+    EXPECT_EQ(response.headers[0], (std::pair<std::string, std::string>{"Allow", "OPTIONS, POST"}));
 }
 
 }  // namespace

@@ -49,7 +49,14 @@ protected:
                      [](const HttpRequest&, Responder) { throw std::runtime_error("boom"); });
     }
 
-    std::unique_ptr<HttpSession> MakeSession(HttpSession::Options options = {}) {
+    /** Options without the Date header, so output is byte-exact. */
+    static HttpSession::Options Exact() {
+        HttpSession::Options options;
+        options.date_header = false;
+        return options;
+    }
+
+    std::unique_ptr<HttpSession> MakeSession(HttpSession::Options options = Exact()) {
         return std::make_unique<HttpSession>(
             m_router,
             [this](std::string bytes, bool close_after) {
@@ -194,11 +201,14 @@ TEST_F(SessionTest, AnswerAfterSessionIsGoneIsANoOp) {
 TEST_F(SessionTest, OutputMayDestroyTheSession) {
     std::unique_ptr<HttpSession> session;
     int writes = 0;
-    session = std::make_unique<HttpSession>(m_router, [&](std::string, bool close_after) {
-        ++writes;
-        if (close_after)
-            session.reset();  // what a transport does on close
-    });
+    session = std::make_unique<HttpSession>(
+        m_router,
+        [&](std::string, bool close_after) {
+            ++writes;
+            if (close_after)
+                session.reset();  // what a transport does on close
+        },
+        Exact());
     session->OnData(GET_CHAIN + "GET /chain HTTP/1.1\r\nConnection: close\r\n\r\n" + GET_CHAIN);
     EXPECT_EQ(writes, 2);
     EXPECT_EQ(session, nullptr);
@@ -226,7 +236,8 @@ TEST_F(SessionTest, ErrorCodes) {
         {"NOT HTTP AT ALL\r\n\r\n", 400, true},
         {"GET /nope HTTP/1.1\r\n\r\n", 404, false},
         {"POST /chain HTTP/1.1\r\nContent-Length: 0\r\n\r\n", 405, false},
-        {"POST /transactions/new HTTP/1.1\r\n\r\n", 411, true},
+        // No Content-Length and no Transfer-Encoding: an empty body for the handler, no 411.
+        {"POST /transactions/new HTTP/1.1\r\n\r\n", 415, false},
         {"POST /transactions/new HTTP/1.1\r\nContent-Type: application/json\r\n"
          "Content-Length: 100000000000\r\n\r\n",
          413, true},
@@ -257,7 +268,7 @@ TEST_F(SessionTest, NotFoundAndMethodNotAllowedBodies) {
     EXPECT_NE(m_written[0].bytes.find("\r\n\r\n{\"error\":\"not found: /x\"}\n"),
               std::string::npos);
     EXPECT_NE(m_written[1].bytes.find("HTTP/1.1 405 Method Not Allowed\r\n"), std::string::npos);
-    EXPECT_NE(m_written[1].bytes.find("\r\nAllow: POST\r\n"), std::string::npos);
+    EXPECT_NE(m_written[1].bytes.find("\r\nAllow: OPTIONS, POST\r\n"), std::string::npos);
 }
 
 TEST_F(SessionTest, TutorialPlainTextError) {
@@ -270,7 +281,7 @@ TEST_F(SessionTest, TutorialPlainTextError) {
 }
 
 TEST_F(SessionTest, TooDeepPipelineGets503AndClose) {
-    HttpSession::Options options;
+    HttpSession::Options options = Exact();
     options.max_pipeline_depth = 2;
     auto session = MakeSession(options);
     session->OnData(
@@ -283,10 +294,8 @@ TEST_F(SessionTest, TooDeepPipelineGets503AndClose) {
     EXPECT_TRUE(m_written.back().close_after);
 }
 
-TEST_F(SessionTest, DateHeaderWhenAsked) {
-    HttpSession::Options options;
-    options.date_header = true;
-    auto session = MakeSession(options);
+TEST_F(SessionTest, DateHeaderByDefault) {
+    auto session = MakeSession(HttpSession::Options{});
     session->OnData(GET_CHAIN);
     ASSERT_EQ(m_written.size(), 1u);
     EXPECT_NE(m_written[0].bytes.find("\r\nDate: "), std::string::npos);
@@ -315,6 +324,89 @@ TEST_F(SessionTest, ExpectContinueWaitsWhenAnswersArePending) {
     EXPECT_TRUE(m_written.empty());  // a 100 here would jump ahead of the /mine answer
     m_waiting[0](JsonResponse(200, nullptr));
     EXPECT_EQ(Statuses(), std::vector<int>{200});
+}
+
+/** The bytes of `response` up to and including the empty line that ends its header section. */
+std::string HeaderSection(const std::string& response) {
+    return response.substr(0, response.find("\r\n\r\n") + 4);
+}
+
+TEST_F(SessionTest, HeadGetsTheGetHeadersWithoutBodyAndThePipelineGoesOn) {
+    auto get = MakeSession();
+    get->OnData(GET_CHAIN + "GET /nope HTTP/1.1\r\n\r\n");
+    ASSERT_EQ(m_written.size(), 2u);
+    const std::string get_chain = m_written[0].bytes;
+    const std::string get_nope = m_written[1].bytes;
+
+    m_written.clear();
+    auto session = MakeSession();
+    session->OnData("HEAD /chain HTTP/1.1\r\nHost: x\r\n\r\nHEAD /nope HTTP/1.1\r\n\r\n" +
+                    GET_CHAIN);
+    ASSERT_EQ(m_written.size(), 3u);
+    EXPECT_EQ(m_written[0].bytes, HeaderSection(get_chain));
+    EXPECT_NE(m_written[0].bytes.find("\r\nContent-Length: 18\r\n"), std::string::npos);
+    EXPECT_EQ(m_written[1].bytes, HeaderSection(get_nope));
+    EXPECT_EQ(Statuses(), (std::vector<int>{200, 404, 200}));
+    EXPECT_EQ(m_written[2].bytes, get_chain);
+    EXPECT_FALSE(session->Closing());
+}
+
+TEST_F(SessionTest, HeadAnsweredLaterStillHasNoBody) {
+    auto session = MakeSession();
+    session->OnData("HEAD /mine HTTP/1.1\r\n\r\n" + GET_CHAIN);
+    ASSERT_EQ(m_waiting.size(), 1u);
+    m_waiting[0](JsonResponse(200, nlohmann::json{{"mined", 1}}));
+    ASSERT_EQ(m_written.size(), 2u);
+    EXPECT_EQ(m_written[0].bytes,
+              "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 12\r\n"
+              "Connection: keep-alive\r\n\r\n");
+    EXPECT_NE(m_written[1].bytes.find("{\"path\":\"/chain\"}\n"), std::string::npos);
+}
+
+TEST_F(SessionTest, HeadErrorsHaveNoBodyEither) {
+    const std::vector<std::string> heads = {
+        "HEAD /chain HTTP/1.1\r\nConnection: close\r\n\r\n",
+        "HEAD /transactions/new HTTP/1.1\r\n\r\n",                                 // 405
+        "HEAD /" + std::string(MAX_HTTP_TARGET_BYTES, 'u') + " HTTP/1.1\r\n\r\n",  // 414
+        "HEAD /chain HTTP/2.0\r\n\r\n",                                            // 505
+        "HEAD /throw HTTP/1.1\r\n\r\n",                                            // 500
+    };
+    for (const std::string& head : heads) {
+        m_written.clear();
+        auto session = MakeSession();
+        session->OnData(head);
+        ASSERT_EQ(m_written.size(), 1u) << head.substr(0, 60);
+        EXPECT_EQ(m_written[0].bytes, HeaderSection(m_written[0].bytes)) << head.substr(0, 60);
+        EXPECT_EQ(m_written[0].bytes.find("Content-Length: 0\r\n"), std::string::npos)
+            << "a HEAD answer keeps the length GET's body would have";
+    }
+    m_written.clear();
+    auto slow = MakeSession();
+    slow->OnData("HEAD /chain HTTP/1.1\r\nHost: x");
+    slow->TimeOut();
+    ASSERT_EQ(Statuses(), std::vector<int>{408});
+    EXPECT_EQ(m_written[0].bytes, HeaderSection(m_written[0].bytes));
+}
+
+TEST_F(SessionTest, BodylessPostReachesItsHandlerAndKeepsTheConnection) {
+    auto session = MakeSession();
+    session->OnData("POST /chain HTTP/1.1\r\nHost: x\r\n\r\n" + GET_CHAIN);
+    ASSERT_EQ(Statuses(), (std::vector<int>{405, 200}));
+    EXPECT_NE(m_written[0].bytes.find("\r\nAllow: GET, HEAD, OPTIONS\r\n"), std::string::npos);
+    EXPECT_FALSE(session->Closing());
+}
+
+TEST_F(SessionTest, OptionsAnswersAllowWithoutContent) {
+    auto session = MakeSession();
+    session->OnData("OPTIONS /chain HTTP/1.1\r\n\r\nOPTIONS * HTTP/1.1\r\n\r\n" + GET_CHAIN);
+    ASSERT_EQ(m_written.size(), 3u);
+    EXPECT_EQ(m_written[0].bytes,
+              "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: keep-alive\r\n"
+              "Allow: GET, HEAD, OPTIONS\r\n\r\n");
+    EXPECT_EQ(m_written[1].bytes,
+              "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: keep-alive\r\n"
+              "Allow: GET, HEAD, OPTIONS, POST\r\n\r\n");
+    EXPECT_EQ(Statuses()[2], 200);
 }
 
 }  // namespace

@@ -145,9 +145,74 @@ TEST(RequestParser, RequestsBeforeAnErrorAreStillReturned) {
     EXPECT_EQ(fed.error->status, 400);
 }
 
-TEST(RequestParser, PostWithoutLengthIs411) {
-    EXPECT_EQ(ErrorFor("POST /nodes/register HTTP/1.1\r\nHost: x\r\n\r\n").status, 411);
-    EXPECT_EQ(ErrorFor("PUT /x HTTP/1.1\r\n\r\n").status, 411);
+TEST(RequestParser, PostWithoutLengthHasEmptyBodyAndTheNextRequestFollows) {
+    // RFC 9112 section 6.3: neither Content-Length nor Transfer-Encoding means no content.
+    RequestParser parser;
+    HttpFeedResult fed = parser.Feed(
+        "POST /nodes/register HTTP/1.1\r\nHost: x\r\n\r\nPUT /x HTTP/1.1\r\n\r\n" + GET_CHAIN);
+    ASSERT_FALSE(fed.error) << fed.error->status;
+    ASSERT_EQ(fed.requests.size(), 3u);
+    EXPECT_EQ(fed.requests[0].method, "POST");
+    EXPECT_TRUE(fed.requests[0].body.empty());
+    EXPECT_EQ(fed.requests[1].method, "PUT");
+    EXPECT_TRUE(fed.requests[1].body.empty());
+    EXPECT_EQ(fed.requests[2].path, "/chain");
+    EXPECT_FALSE(parser.Finished());
+}
+
+TEST(RequestParser, AbsoluteFormTargetIsAccepted) {
+    RequestParser parser;
+    HttpFeedResult fed = parser.Feed(
+        "GET http://127.0.0.1:5000/blocks/a%20b?x=1 HTTP/1.1\r\n\r\n"
+        "GET HTTPS://node.example HTTP/1.1\r\n\r\nGET http://h?q HTTP/1.1\r\n\r\n");
+    ASSERT_FALSE(fed.error) << fed.error->message;
+    ASSERT_EQ(fed.requests.size(), 3u);
+    EXPECT_EQ(fed.requests[0].path, "/blocks/a b");
+    EXPECT_EQ(fed.requests[0].query, "x=1");
+    EXPECT_EQ(fed.requests[0].target, "http://127.0.0.1:5000/blocks/a%20b?x=1");
+    EXPECT_EQ(fed.requests[1].path, "/");
+    EXPECT_EQ(fed.requests[2].path, "/");
+    EXPECT_EQ(fed.requests[2].query, "q");
+    EXPECT_EQ(ErrorFor("GET http:///chain HTTP/1.1\r\n\r\n").status, 400);
+    EXPECT_EQ(ErrorFor("GET ftp://h/chain HTTP/1.1\r\n\r\n").status, 400);
+}
+
+TEST(RequestParser, AsteriskTargetIsForOptionsOnly) {
+    RequestParser parser;
+    HttpFeedResult fed = parser.Feed("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_FALSE(fed.error) << fed.error->message;
+    ASSERT_EQ(fed.requests.size(), 1u);
+    EXPECT_EQ(fed.requests[0].method, "OPTIONS");
+    EXPECT_EQ(fed.requests[0].path, "*");
+    EXPECT_EQ(ErrorFor("GET * HTTP/1.1\r\n\r\n").status, 400);
+}
+
+TEST(RequestParser, VersionOtherThanOneIs505) {
+    EXPECT_EQ(ErrorFor("GET /chain HTTP/2.0\r\n\r\n").status, 505);
+    EXPECT_EQ(ErrorFor("GET /chain HTTP/0.9\r\n\r\n").status, 505);
+    EXPECT_EQ(ErrorFor("GET /chain HTTP/3.1\r\n\r\n").status, 505);
+    EXPECT_EQ(ErrorFor("GET /chain HTTP/1.2\r\n\r\n").status, 505);
+    EXPECT_EQ(ErrorFor("GET /chain HTTP/x.1\r\n\r\n").status, 400);
+    EXPECT_EQ(ErrorFor("GET /chain HTTP/11\r\n\r\n").status, 400);
+}
+
+TEST(RequestParser, ErrorsSayWhetherTheFailedRequestIsAHead) {
+    EXPECT_TRUE(
+        ErrorFor("HEAD /" + std::string(MAX_HTTP_TARGET_BYTES, 'a') + " HTTP/1.1\r\n\r\n").head);
+    EXPECT_TRUE(ErrorFor("HEAD /chain HTTP/2.0\r\n\r\n").head);
+    EXPECT_FALSE(ErrorFor("GET /chain HTTP/2.0\r\n\r\n").head);
+    // A HEAD answered before the failing request does not make the failure a HEAD.
+    RequestParser parser;
+    HttpFeedResult fed = parser.Feed("HEAD /chain HTTP/1.1\r\n\r\nGET /a%zz HTTP/1.1\r\n\r\n");
+    ASSERT_TRUE(fed.error);
+    EXPECT_FALSE(fed.error->head);
+
+    RequestParser partial;
+    partial.Feed("HEAD /chain HTTP/1.1\r\nHost:");
+    EXPECT_TRUE(partial.InHeadRequest());
+    partial.Feed(" x\r\n\r\nGET /chain HTTP/1.1\r\nHost:");
+    EXPECT_TRUE(partial.InRequest());
+    EXPECT_FALSE(partial.InHeadRequest());
 }
 
 TEST(RequestParser, GetWithoutLengthHasEmptyBody) {

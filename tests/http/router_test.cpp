@@ -73,12 +73,50 @@ TEST(Router, WrongMethodIs405WithAllow) {
     EXPECT_EQ(response->status, 405);
     ASSERT_EQ(response->headers.size(), 1u);
     EXPECT_EQ(response->headers[0].first, "Allow");
-    EXPECT_EQ(response->headers[0].second, "DELETE, GET");
+    EXPECT_EQ(response->headers[0].second, "DELETE, GET, HEAD, OPTIONS");
 
     response = RouteOnce(router, Request("GET", "/nodes/register"));
     EXPECT_EQ(response->status, 405);
-    EXPECT_EQ(response->headers[0].second, "POST");
-    EXPECT_EQ(RouteOnce(router, Request("POST", "/blocks/3"))->headers[0].second, "GET");
+    EXPECT_EQ(response->headers[0].second, "OPTIONS, POST");
+    EXPECT_EQ(RouteOnce(router, Request("HEAD", "/nodes/register"))->status, 405);
+    EXPECT_EQ(RouteOnce(router, Request("POST", "/blocks/3"))->headers[0].second,
+              "GET, HEAD, OPTIONS");
+    EXPECT_TRUE(hits.empty());
+}
+
+TEST(Router, HeadRunsTheGetHandler) {
+    std::vector<std::string> hits;
+    Router router = TutorialRouter(hits);
+    EXPECT_EQ(RouteOnce(router, Request("HEAD", "/chain"))->status, 200);
+    EXPECT_EQ(RouteOnce(router, Request("HEAD", "/blocks/7"))->status, 200);
+    EXPECT_EQ(RouteOnce(router, Request("HEAD", "/nope"))->status, 404);
+    EXPECT_EQ(hits, (std::vector<std::string>{"chain /chain", "block /blocks/7"}));
+    // A route of its own for HEAD wins over GET's.
+    router.Add("HEAD", "/chain", [&hits](const HttpRequest&, Responder respond) {
+        hits.push_back("head");
+        respond(JsonResponse(200, nullptr));
+    });
+    RouteOnce(router, Request("HEAD", "/chain"));
+    EXPECT_EQ(hits.back(), "head");
+}
+
+TEST(Router, OptionsAnswersTheAllowListWithoutContent) {
+    std::vector<std::string> hits;
+    Router router = TutorialRouter(hits);
+    std::optional<HttpResponse> response = RouteOnce(router, Request("OPTIONS", "/chain"));
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->body, "");
+    EXPECT_EQ(response->content_type, "");
+    ASSERT_EQ(response->headers.size(), 1u);
+    EXPECT_EQ(response->headers[0],
+              (std::pair<std::string, std::string>{"Allow", "GET, HEAD, OPTIONS"}));
+
+    response = RouteOnce(router, Request("OPTIONS", "*"));
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->headers[0].second, "GET, HEAD, OPTIONS, POST");
+    EXPECT_EQ(RouteOnce(router, Request("OPTIONS", "/nope"))->status, 404);
+    EXPECT_EQ(RouteOnce(router, Request("GET", "*"))->status, 404);
     EXPECT_TRUE(hits.empty());
 }
 
