@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian package gossipchain's build, tests, benchmarks and tools need.
+# Installs every Debian package gossipchain's build, tests, benchmarks and tools need
+# (prometheus for promtool, which checks /metrics in the integration tests).
 # Fast no-op when all are present; otherwise one `apt-get update`, then one install.
 set -euo pipefail
 PACKAGES=(
@@ -7,6 +8,7 @@ PACKAGES=(
     libuv1-dev libmsgpack-cxx-dev libsodium-dev node-llhttp libsqlite3-dev
     nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
     python3 python3-flask python3-requests curl openssl wrk procps
+    prometheus
 )
 find_missing() {
     missing=()
