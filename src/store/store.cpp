@@ -10,13 +10,13 @@
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iterator>
 #include <optional>
 #include <utility>
@@ -108,12 +108,161 @@ private:
     sqlite3_stmt* m_stmt = nullptr;
 };
 
-std::string ReadLegacyNodeId(const std::string& dir) {
-    std::ifstream in(dir + "/node_id");
-    std::string id;
-    if (in && std::getline(in, id) && IsLowerHex(id, 32))
-        return id;
+/** The node id file of versions before the database; read once when the database is created. */
+const char* const LEGACY_NODE_ID_NAME = "node_id";
+/** SQLite's own files next to the database: a write-ahead log, its index, a rollback journal. */
+const char* const SQLITE_SIDE_SUFFIXES[] = {"-wal", "-shm", "-journal"};
+/** A new database is built under this suffix and renamed into place once complete. */
+const char* const CREATING_SUFFIX = ".new";
+
+/**
+ * What stands at `path`, looked at without following a symbolic link: whether anything does,
+ * its size, and, when it is not a regular file, what it is instead ("a symbolic link").
+ */
+struct PathState {
+    bool exists = false;
+    std::uintmax_t size = 0;
+    /** Empty when missing or a regular file. */
+    std::string problem;
+};
+
+/** What a file of mode `mode` is when it is not a regular file ("a FIFO"); empty when it is. */
+std::string KindProblem(mode_t mode) {
+    if (S_ISREG(mode))
+        return {};
+    return S_ISLNK(mode)    ? "a symbolic link"
+           : S_ISDIR(mode)  ? "a directory"
+           : S_ISFIFO(mode) ? "a FIFO"
+           : S_ISSOCK(mode) ? "a socket"
+                            : "a device or other special file";
+}
+
+PathState Inspect(const std::string& path) {
+    PathState state;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) {
+        if (errno != ENOENT) {
+            state.exists = true;
+            state.problem = std::string("not readable (") + std::strerror(errno) + ")";
+        }
+        return state;
+    }
+    state.exists = true;
+    state.size = static_cast<std::uintmax_t>(st.st_size);
+    state.problem = KindProblem(st.st_mode);
+    return state;
+}
+
+/**
+ * Every file of the store is opened only as a regular file: following a link would let whoever
+ * placed it choose what the node truncates and overwrites (LOCK, SQLite's -wal), and a FIFO
+ * would block the start. The data directory itself may be a link.
+ */
+std::string NotRegular(const std::string& path, const std::string& problem) {
+    return path + " is " + problem +
+           "; refusing to start: the files in a data directory must be regular files (the "
+           "directory itself may be a symbolic link)";
+}
+
+/** Refuses when any file the store opens in `dir` exists and is not a regular file. */
+std::string CheckFileTypes(const std::string& dir) {
+    std::vector<std::string> names = {STORE_FILE_NAME, LEGACY_NODE_ID_NAME};
+    for (const char* suffix : SQLITE_SIDE_SUFFIXES)
+        names.push_back(std::string(STORE_FILE_NAME) + suffix);
+    for (const std::string& name : names) {
+        std::string path = dir + "/" + name;
+        PathState state = Inspect(path);
+        if (!state.problem.empty())
+            return NotRegular(path, state.problem);
+    }
     return {};
+}
+
+/**
+ * With no database file in `dir`: why the directory has held a database before (so a new one
+ * must not be created in it), or empty when it never has. Evidence is SQLite's own files of a
+ * database, or a LOCK that names a process: the pid is written only once a database exists.
+ */
+std::string EvidenceOfDatabase(const std::string& dir, std::uintmax_t lock_size) {
+    for (const char* suffix : SQLITE_SIDE_SUFFIXES) {
+        std::string name = std::string(STORE_FILE_NAME) + suffix;
+        if (Inspect(dir + "/" + name).exists)
+            return name + " is there";
+    }
+    if (lock_size > 0)
+        return std::string(STORE_LOCK_NAME) + " names the process that last ran on it";
+    return {};
+}
+
+/** The legacy node id in `dir`, or empty when there is none (or it is not 32 lowercase hex). */
+std::string ReadLegacyNodeId(const std::string& dir) {
+    int fd = ::open((dir + "/" + LEGACY_NODE_ID_NAME).c_str(),
+                    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return {};
+    struct stat st {};
+    char buf[64] = {};
+    ssize_t n = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? ::read(fd, buf, sizeof(buf)) : 0;
+    ::close(fd);
+    std::string id(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+    id = id.substr(0, id.find('\n'));
+    return IsLowerHex(id, 32) ? id : std::string();
+}
+
+/** fsync of a directory, so a rename in it survives power loss. */
+void SyncDirectory(const std::string& dir) {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)::fsync(fd);
+        ::close(fd);
+    }
+}
+
+/**
+ * Creates the database `path` holding what `sql` writes. It is built and synced under a
+ * temporary name and then renamed into place, so a database file only ever exists complete: a
+ * start interrupted here leaves the temporary file, which the next start replaces, and an empty
+ * or schema-less database file is always damage, never a start that did not finish.
+ */
+std::string CreateDatabase(const std::string& dir, const std::string& path,
+                           const std::string& sql) {
+    std::string temp = path + CREATING_SUFFIX;
+    std::error_code ec;
+    std::filesystem::remove(temp, ec);
+    std::filesystem::remove(temp + "-journal", ec);
+    sqlite3* db = nullptr;
+    int rc =
+        sqlite3_open_v2(temp.c_str(), &db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW, nullptr);
+    char* message = nullptr;
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, ("PRAGMA synchronous=FULL;" + sql).c_str(), nullptr, nullptr,
+                          &message);
+    std::string error;
+    if (rc != SQLITE_OK) {
+        error = "cannot create " + temp + ": " +
+                (message ? message
+                 : db    ? sqlite3_errmsg(db)
+                         : sqlite3_errstr(rc));
+    }
+    sqlite3_free(message);
+    sqlite3_close(db);
+    if (error.empty() && ::rename(temp.c_str(), path.c_str()) != 0)
+        error = "cannot rename " + temp + " to " + path + ": " + std::strerror(errno);
+    if (!error.empty()) {
+        std::filesystem::remove(temp, ec);
+        std::filesystem::remove(temp + "-journal", ec);
+        return error;
+    }
+    SyncDirectory(dir);
+    return {};
+}
+
+/** The statements that create the schema and meta of a new database, as one transaction. */
+std::string SchemaSql(const std::string& network_id, const std::string& node_id) {
+    return std::string("BEGIN;") + SCHEMA_SQL + "INSERT INTO meta VALUES('schema_version','" +
+           std::to_string(STORE_SCHEMA_VERSION) + "');" + "INSERT INTO meta VALUES('network_id','" +
+           network_id + "');" + "INSERT INTO meta VALUES('node_id','" + node_id + "');COMMIT;";
 }
 
 /**
@@ -252,8 +401,13 @@ std::string Store::Exec(const char* sql) {
 
 std::string Store::Open(const StoreOptions& options) {
     std::string error = OpenChecked(options);
-    if (!error.empty())
+    if (!error.empty()) {
+        // A refused start leaves the directory as it found it, without a LOCK of its own.
+        if (m_lock_created)
+            ::unlink((m_dir + "/" + STORE_LOCK_NAME).c_str());
         Close();
+    }
+    m_lock_created = false;
     return error;
 }
 
@@ -264,50 +418,75 @@ std::string Store::OpenChecked(const StoreOptions& options) {
     std::filesystem::create_directories(m_dir, ec);
     if (ec)
         return where + "cannot create it: " + ec.message();
+    // SQLITE_OPEN_NOFOLLOW refuses a link anywhere in the path, and operators may make the data
+    // directory itself a link, so SQLite is given the resolved directory.
+    const std::string real_dir = std::filesystem::canonical(m_dir, ec).string();
+    if (ec)
+        return where + "cannot resolve it: " + ec.message();
 
-    // Two nodes on one directory would interleave two chains in one file; the second refuses.
-    std::string lock_path = m_dir + "/" + STORE_LOCK_NAME;
-    m_lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (m_lock_fd < 0)
-        return where + "cannot open " + lock_path + ": " + std::strerror(errno);
-    if (::flock(m_lock_fd, LOCK_EX | LOCK_NB) != 0) {
-        char pid[32] = {};
-        ssize_t n = ::pread(m_lock_fd, pid, sizeof(pid) - 1, 0);
-        std::string holder = n > 0 ? std::string(pid, static_cast<std::size_t>(n)) : "unknown";
-        while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' '))
-            holder.pop_back();
-        ::close(m_lock_fd);
-        m_lock_fd = -1;
-        return where + "already in use by another gossipchain process (pid " + holder +
-               "); give each node its own --data-dir";
+    // A truncated, emptied or overwritten file fails here or in quick_check; running on it would
+    // serve a chain that is not what was stored, under a new node id.
+    const std::string path = m_dir + "/" + STORE_FILE_NAME;
+    const std::string corrupt = where + path +
+                                " is damaged; refusing to start (restore it from a backup, or "
+                                "move the data directory away to start a new node that re-syncs "
+                                "from its peers): ";
+    const std::string held = " but this directory has held a database (";
+    const std::string refuse =
+        "); refusing to start a new chain in it (restore the database from a backup, or move the "
+        "data directory away to start a new node)";
+    std::uintmax_t lock_size = 0;
+    std::string failed = Lock(m_dir + "/" + STORE_LOCK_NAME, lock_size);
+    if (!failed.empty())
+        return where + failed;
+    failed = CheckFileTypes(m_dir);
+    if (!failed.empty())
+        return where + failed;
+
+    PathState database = Inspect(path);
+    if (!database.exists) {
+        std::string evidence = EvidenceOfDatabase(m_dir, lock_size);
+        if (!evidence.empty())
+            return where + path + " is missing" + held + evidence + refuse;
+        std::string id = ReadLegacyNodeId(m_dir);
+        failed =
+            CreateDatabase(real_dir, real_dir + "/" + STORE_FILE_NAME,
+                           SchemaSql(options.network_id, id.empty() ? options.new_node_id : id));
+        if (!failed.empty())
+            return where + failed;
+    } else if (database.size == 0) {
+        // SQLite would take an empty file for a new database.
+        return where + path + " is empty (0 bytes)" + held + "a new one is never left empty" +
+               refuse;
     }
-    std::string pid = std::to_string(::getpid()) + "\n";
-    if (::ftruncate(m_lock_fd, 0) == 0)
-        (void)!::pwrite(m_lock_fd, pid.data(), pid.size(), 0);
 
-    std::string path = m_dir + "/" + STORE_FILE_NAME;
-    bool fresh = !std::filesystem::exists(path, ec);
-    if (sqlite3_open_v2(path.c_str(), &m_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
-        SQLITE_OK) {
+    if (sqlite3_open_v2((real_dir + "/" + STORE_FILE_NAME).c_str(), &m_db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, nullptr) != SQLITE_OK) {
         return where + Error("cannot open " + path);
     }
     sqlite3_busy_timeout(m_db, DEFAULT_STORE_BUSY_TIMEOUT_MS);
-    // A truncated or overwritten file fails here or in quick_check; running on it would serve a
-    // chain that is not what was stored.
-    const std::string corrupt = where + path +
-                                " is damaged; refusing to start (move it away to start empty and "
-                                "re-sync from peers): ";
-    if (!fresh) {
+    {
         Statement check(m_db, "PRAGMA quick_check");
-        if (!check.Valid())
-            return corrupt + sqlite3_errmsg(m_db);
-        if (!check.Step())
+        if (!check.Valid() || !check.Step())
             return corrupt + sqlite3_errmsg(m_db);
         std::string verdict = check.Text(0);
         if (verdict != "ok")
             return corrupt + verdict;
     }
-    std::string failed = Exec("PRAGMA journal_mode=WAL");
+    {
+        Statement tables(m_db, "SELECT count(*) FROM sqlite_master WHERE name = 'meta'");
+        if (!tables.Valid() || !tables.Step())
+            return corrupt + sqlite3_errmsg(m_db);
+        // Databases are created complete (CreateDatabase), so one without tables is not ours.
+        if (tables.Int(0) == 0)
+            return corrupt + "it holds no gossipchain tables";
+    }
+    int version = 0;
+    failed = CheckMeta(options, version);
+    if (!failed.empty())
+        return where + failed;
+    // Only now that every check passed is anything written (the journal mode is in the header).
+    failed = Exec("PRAGMA journal_mode=WAL");
     if (!failed.empty())
         return corrupt + failed;
     failed = Exec(options.durability == Durability::Full ? "PRAGMA synchronous=FULL"
@@ -316,41 +495,66 @@ std::string Store::OpenChecked(const StoreOptions& options) {
         return where + failed;
     if (options.max_pages > 0)
         SetMaxPages(options.max_pages);
-    Statement tables(m_db, "SELECT count(*) FROM sqlite_master WHERE name = 'meta'");
-    if (!tables.Valid() || !tables.Step())
-        return corrupt + sqlite3_errmsg(m_db);
-    bool has_schema = tables.Int(0) != 0;
-    if (has_schema) {
-        int version = 0;
-        std::string meta_error = CheckMeta(options, version);
-        if (!meta_error.empty())
-            return where + meta_error;
-        if (version == 1) {
-            failed = Exec((std::string("BEGIN;") + MIGRATE_1_TO_2_SQL + "COMMIT;").c_str());
-            if (!failed.empty()) {
-                Exec("ROLLBACK");
-                return where + "cannot upgrade the schema from version 1: " + failed;
-            }
-            LOG_INFO("store: %s upgraded from schema 1 to %d", path.c_str(), STORE_SCHEMA_VERSION);
-        }
-    } else {
-        std::string id = ReadLegacyNodeId(m_dir);
-        m_node_id = id.empty() ? options.new_node_id : id;
-        std::string sql = std::string("BEGIN;") + SCHEMA_SQL +
-                          "INSERT INTO meta VALUES('schema_version','" +
-                          std::to_string(STORE_SCHEMA_VERSION) + "');" +
-                          "INSERT INTO meta VALUES('network_id','" + options.network_id + "');" +
-                          "INSERT INTO meta VALUES('node_id','" + m_node_id + "');COMMIT;";
-        failed = Exec(sql.c_str());
+    if (version == 1) {
+        failed = Exec((std::string("BEGIN;") + MIGRATE_1_TO_2_SQL + "COMMIT;").c_str());
         if (!failed.empty()) {
             Exec("ROLLBACK");
-            return where + "cannot create the schema: " + failed;
+            return where + "cannot upgrade the schema from version 1: " + failed;
         }
+        LOG_INFO("store: %s upgraded from schema 1 to %d", path.c_str(), STORE_SCHEMA_VERSION);
     }
     m_statements = new Statements(m_db);
     if (!m_statements->Valid())
         return where + Error("cannot prepare statements");
+    WritePid();
     return {};
+}
+
+std::string Store::Lock(const std::string& lock_path, std::uintmax_t& size) {
+    // Two nodes on one directory would interleave two chains in one file; the second refuses.
+    // O_NOFOLLOW: a link named LOCK is refused, never followed to a file the pid would then be
+    // written into; O_NONBLOCK: a FIFO named LOCK cannot hang the start.
+    // Created exclusively, to know whether a refusal must take it away again.
+    const int flags = O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+    m_lock_fd = ::open(lock_path.c_str(), flags | O_CREAT | O_EXCL, 0644);
+    m_lock_created = m_lock_fd >= 0;
+    if (m_lock_fd < 0 && errno == EEXIST)
+        m_lock_fd = ::open(lock_path.c_str(), flags);
+    if (m_lock_fd < 0) {
+        int error = errno;
+        PathState state = Inspect(lock_path);
+        if (!state.problem.empty())
+            return NotRegular(lock_path, state.problem);
+        return "cannot open " + lock_path + ": " + std::strerror(error);
+    }
+    struct stat st {};
+    if (::fstat(m_lock_fd, &st) != 0)
+        return "cannot examine " + lock_path + ": " + std::strerror(errno);
+    std::string problem = KindProblem(st.st_mode);
+    if (!problem.empty())
+        return NotRegular(lock_path, problem);
+    if (::flock(m_lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        char pid[32] = {};
+        ssize_t n = ::pread(m_lock_fd, pid, sizeof(pid) - 1, 0);
+        std::string holder = n > 0 ? std::string(pid, static_cast<std::size_t>(n)) : "unknown";
+        while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' '))
+            holder.pop_back();
+        return "already in use by another gossipchain process (pid " + holder +
+               "); give each node its own --data-dir";
+    }
+    // Read again under the lock: a node that held it may have written its pid meanwhile.
+    if (::fstat(m_lock_fd, &st) != 0)
+        return "cannot examine " + lock_path + ": " + std::strerror(errno);
+    size = static_cast<std::uintmax_t>(st.st_size);
+    return {};
+}
+
+void Store::WritePid() {
+    // Written over the old pid and then cut to its length, so LOCK never becomes empty once a
+    // database exists: a LOCK with content is what shows that one did (EvidenceOfDatabase).
+    std::string pid = std::to_string(::getpid()) + "\n";
+    if (::pwrite(m_lock_fd, pid.data(), pid.size(), 0) == static_cast<ssize_t>(pid.size()))
+        (void)!::ftruncate(m_lock_fd, static_cast<off_t>(pid.size()));
 }
 
 std::string Store::CheckMeta(const StoreOptions& options, int& version_out) {

@@ -21,6 +21,16 @@
 // Open() refuses, before changing anything, a data directory held by another process (flock on
 // <dir>/LOCK), a database that fails quick_check, one with a newer schema version and one from
 // another network; a schema 1 database is upgraded in place.
+//
+// A data directory that has held a database is never given a new one. A database file is only
+// ever created complete (built under chain.sqlite.new, then renamed), and LOCK gets the owner's
+// pid only once a database exists. So Open() refuses an empty chain.sqlite or one without the
+// schema (damaged, never a first start that did not finish), and, when chain.sqlite is missing,
+// a directory that still has chain.sqlite-wal, -shm or -journal or a LOCK with content. Only a
+// directory with none of these is new (it may hold an empty LOCK, a leftover chain.sqlite.new,
+// the legacy node_id file, or files that are not the store's). Every file the store opens there
+// must be a regular file, never a link (it would choose what gets overwritten) nor a FIFO; the
+// data directory itself may be a link.
 #pragma once
 
 #include "chain/chain_state.h"
@@ -179,6 +189,10 @@ private:
     };
 
     std::string OpenChecked(const StoreOptions& options);
+    /** Opens and flocks `lock_path` into m_lock_fd; `size` is its size before this open wrote. */
+    std::string Lock(const std::string& lock_path, std::uintmax_t& size);
+    /** Puts this process's pid into LOCK (once the database exists: see the top of this file). */
+    void WritePid();
     /** Checks meta against `options`; `version` is the stored schema version when it passes. */
     std::string CheckMeta(const StoreOptions& options, int& version);
     std::string Error(const std::string& what) const;
@@ -202,6 +216,8 @@ private:
     std::string m_node_id;
     sqlite3* m_db = nullptr;
     int m_lock_fd = -1;
+    /** LOCK was created by the Open() under way (so a refusal removes it). */
+    bool m_lock_created = false;
     Statements* m_statements = nullptr;
     /** Queued by the owner, not yet handed over. */
     std::vector<Op> m_ops;

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -220,16 +222,29 @@ TEST(Store, NewerSchemaIsRefused) {
     EXPECT_NE(error.find("schema version 99"), std::string::npos) << error;
 }
 
+/** Stores `blocks` blocks in a new store in `dir` and closes it (checkpointed into the file). */
+void FillAndClose(const std::string& dir, std::size_t blocks) {
+    Store store;
+    ASSERT_EQ(store.Open(OptionsFor(dir)), "");
+    ChainState chain(Options());
+    Attach(chain, store);
+    for (const Block& block : MakeBranch(chain.Params(), chain.Tip().block, blocks, 1))
+        chain.ProcessBlock(block, NOW);
+}
+
+/** Opens a store on `dir`, expecting a refusal that names the directory; the error text. */
+std::string RefusedOpen(const std::string& dir) {
+    Store store;
+    std::string error = store.Open(OptionsFor(dir));
+    EXPECT_NE(error, "");
+    EXPECT_NE(error.find("data directory " + dir), std::string::npos) << error;
+    EXPECT_FALSE(store.IsOpen());
+    return error;
+}
+
 TEST(Store, CorruptFileIsRefused) {
     Dir dir;
-    {
-        Store store;
-        ASSERT_EQ(store.Open(OptionsFor(dir.Path())), "");
-        ChainState chain(Options());
-        Attach(chain, store);
-        for (const Block& block : MakeBranch(chain.Params(), chain.Tip().block, 50, 1))
-            chain.ProcessBlock(block, NOW);
-    }
+    FillAndClose(dir.Path(), 50);
     std::string path = dir.Path() + "/" + STORE_FILE_NAME;
     // Checkpointed at close: everything is in the main file. Overwrite the middle of it.
     auto size = std::filesystem::file_size(path);
@@ -240,13 +255,164 @@ TEST(Store, CorruptFileIsRefused) {
         std::string junk(static_cast<std::size_t>(size) - 4096, '\x5a');
         file.write(junk.data(), static_cast<std::streamsize>(junk.size()));
     }
-    Store store;
-    std::string error = store.Open(OptionsFor(dir.Path()));
-    EXPECT_NE(error.find("is damaged"), std::string::npos) << error;
+    auto before = test::DirectoryContents(dir.Path());
+    EXPECT_NE(RefusedOpen(dir.Path()).find("is damaged"), std::string::npos);
+    EXPECT_EQ(test::DirectoryContents(dir.Path()), before);
+}
 
-    std::filesystem::resize_file(path, 100);
-    error = store.Open(OptionsFor(dir.Path()));
-    EXPECT_NE(error.find("is damaged"), std::string::npos) << error;
+TEST(Store, TruncatedFileIsRefusedAtAnySizeAndLeftUnchanged) {
+    // Bytes kept of the database; HALF stands for half of it.
+    constexpr std::uintmax_t HALF = ~std::uintmax_t{0};
+    for (std::uintmax_t keep :
+         {std::uintmax_t{0}, std::uintmax_t{100}, std::uintmax_t{4096}, HALF}) {
+        Dir dir;
+        FillAndClose(dir.Path(), 50);
+        std::string path = dir.Path() + "/" + STORE_FILE_NAME;
+        std::uintmax_t size = std::filesystem::file_size(path);
+        ASSERT_GT(size, 8192u);
+        std::filesystem::resize_file(path, keep == HALF ? size / 2 : keep);
+        auto before = test::DirectoryContents(dir.Path());
+        std::string error = RefusedOpen(dir.Path());
+        EXPECT_EQ(test::DirectoryContents(dir.Path()), before) << keep << " bytes: " << error;
+        if (keep == 0) {
+            EXPECT_NE(error.find("is empty (0 bytes) but this directory has held a database"),
+                      std::string::npos)
+                << error;
+            EXPECT_NE(error.find("move the data directory away"), std::string::npos) << error;
+        } else {
+            EXPECT_NE(error.find("is damaged"), std::string::npos) << keep << ": " << error;
+        }
+    }
+}
+
+TEST(Store, MissingDatabaseOfADirectoryThatHeldOneIsRefused) {
+    // Removed after a clean stop: LOCK still names the last owner.
+    {
+        Dir dir;
+        FillAndClose(dir.Path(), 3);
+        std::filesystem::remove(dir.Path() + "/" + STORE_FILE_NAME);
+        auto before = test::DirectoryContents(dir.Path());
+        std::string error = RefusedOpen(dir.Path());
+        EXPECT_NE(error.find("is missing but this directory has held a database (LOCK names"),
+                  std::string::npos)
+            << error;
+        EXPECT_EQ(test::DirectoryContents(dir.Path()), before);
+    }
+    // SQLite's files of a database without it, even with LOCK gone too.
+    for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+        Dir dir;
+        std::string name = std::string(STORE_FILE_NAME) + suffix;
+        std::ofstream(dir.Path() + "/" + name) << "frames";
+        auto before = test::DirectoryContents(dir.Path());
+        std::string error = RefusedOpen(dir.Path());
+        EXPECT_NE(error.find("(" + name + " is there)"), std::string::npos) << error;
+        EXPECT_EQ(test::DirectoryContents(dir.Path()), before) << name;
+    }
+}
+
+TEST(Store, DirectoryThatNeverHeldADatabaseIsNew) {
+    Dir dir;
+    // What a first start interrupted before its database was complete leaves (an empty LOCK and
+    // the half-built file), plus a file that is not the store's.
+    std::ofstream(dir.Path() + "/" + STORE_LOCK_NAME);
+    std::ofstream(dir.Path() + "/" + STORE_FILE_NAME + ".new") << "half a database";
+    std::ofstream(dir.Path() + "/events.ndjson") << "{}\n";
+    {
+        Store store;
+        ASSERT_EQ(store.Open(OptionsFor(dir.Path())), "");
+        EXPECT_EQ(store.NodeId(), NODE_ID);
+        std::ifstream lock(dir.Path() + "/" + STORE_LOCK_NAME);
+        std::string pid;
+        std::getline(lock, pid);
+        EXPECT_EQ(pid, std::to_string(::getpid()));
+    }
+    EXPECT_FALSE(std::filesystem::exists(dir.Path() + "/" + STORE_FILE_NAME + ".new"));
+    // A directory that does not exist yet is new as well.
+    std::string nested = dir.Path() + "/a/b";
+    Store store;
+    EXPECT_EQ(store.Open(OptionsFor(nested)), "");
+}
+
+TEST(Store, DatabaseWithoutItsTablesIsRefused) {
+    Dir dir;
+    ASSERT_TRUE(ExecOn(dir.Path(), "CREATE TABLE other(x)"));
+    auto before = test::DirectoryContents(dir.Path());
+    std::string error = RefusedOpen(dir.Path());
+    EXPECT_NE(error.find("holds no gossipchain tables"), std::string::npos) << error;
+    EXPECT_EQ(test::DirectoryContents(dir.Path()), before);
+}
+
+TEST(Store, LockThatIsASymlinkIsRefusedAndItsTargetUnchanged) {
+    Dir outside;
+    std::string target = outside.Path() + "/precious";
+    std::ofstream(target) << "keep me\n";
+    // In a new directory, and in one that holds a database.
+    for (bool with_database : {false, true}) {
+        Dir dir;
+        if (with_database) {
+            FillAndClose(dir.Path(), 3);
+            std::filesystem::remove(dir.Path() + "/" + STORE_LOCK_NAME);
+        }
+        std::filesystem::create_symlink(target, dir.Path() + "/" + STORE_LOCK_NAME);
+        auto before = test::DirectoryContents(dir.Path());
+        std::string error = RefusedOpen(dir.Path());
+        EXPECT_NE(error.find("/LOCK is a symbolic link; refusing to start"), std::string::npos)
+            << error;
+        EXPECT_EQ(test::DirectoryContents(dir.Path()), before);
+        EXPECT_EQ(test::DirectoryContents(outside.Path())["precious"], "keep me\n");
+    }
+}
+
+TEST(Store, LockThatIsADirectoryOrAFifoIsRefused) {
+    Dir dir;
+    std::string lock = dir.Path() + "/" + STORE_LOCK_NAME;
+    std::filesystem::create_directory(lock);
+    EXPECT_NE(RefusedOpen(dir.Path()).find("/LOCK is a directory; refusing to start"),
+              std::string::npos);
+    std::filesystem::remove(lock);
+    ASSERT_EQ(::mkfifo(lock.c_str(), 0644), 0);
+    EXPECT_NE(RefusedOpen(dir.Path()).find("/LOCK is a FIFO; refusing to start"),
+              std::string::npos);
+    EXPECT_FALSE(std::filesystem::exists(dir.Path() + "/" + STORE_FILE_NAME));
+}
+
+TEST(Store, OtherStoreFilesThatAreSymlinksAreRefused) {
+    Dir outside;
+    std::string target = outside.Path() + "/precious";
+    std::ofstream(target) << "keep me\n";
+    FillAndClose(outside.Path() + "/real", 3);
+    // chain.sqlite itself (linking the whole directory is the way), SQLite's files next to it
+    // (a link there would have SQLite overwrite its target), the legacy node_id file.
+    for (std::string name : {std::string(STORE_FILE_NAME), std::string(STORE_FILE_NAME) + "-wal",
+                             std::string(STORE_FILE_NAME) + "-shm", std::string("node_id")}) {
+        Dir dir;
+        if (name != STORE_FILE_NAME)
+            FillAndClose(dir.Path(), 3);
+        std::string link_target =
+            name == STORE_FILE_NAME ? outside.Path() + "/real/" + STORE_FILE_NAME : target;
+        std::filesystem::create_symlink(link_target, dir.Path() + "/" + name);
+        auto before = test::DirectoryContents(dir.Path());
+        std::string error = RefusedOpen(dir.Path());
+        EXPECT_NE(error.find("/" + name + " is a symbolic link; refusing to start"),
+                  std::string::npos)
+            << error;
+        EXPECT_EQ(test::DirectoryContents(dir.Path()), before) << name;
+        EXPECT_EQ(test::DirectoryContents(outside.Path())["precious"], "keep me\n") << name;
+    }
+}
+
+TEST(Store, DataDirectoryMayBeASymlink) {
+    Dir root;
+    std::filesystem::create_directory(root.Path() + "/real");
+    std::string link = root.Path() + "/link";
+    std::filesystem::create_directory_symlink(root.Path() + "/real", link);
+    FillAndClose(link, 3);
+    EXPECT_TRUE(std::filesystem::is_regular_file(root.Path() + "/real/" + STORE_FILE_NAME));
+    ChainState chain(Options());
+    StoreLoadStats stats;
+    ASSERT_EQ(Reload(link, chain, stats), "");
+    EXPECT_EQ(stats.blocks, 3u);
+    EXPECT_EQ(chain.Height(), 4u);
 }
 
 TEST(Store, ForkedTreeReloadsWithSameTipAndSideBranch) {
