@@ -29,12 +29,11 @@ bool IsVersionNumber(std::string_view version) {
 }
 
 // Maps llhttp's own grammar errors to a status. Everything it rejects is the client's fault
-// (400), except transfer codings we cannot decode, which RFC 9112 section 6.1 answers with 501,
-// and a well-formed version llhttp does not speak (HTTP/1.2, HTTP/3.0), which is 505.
+// (400), a Transfer-Encoding whose final coding is not chunked included (RFC 9112 section 6.3
+// makes that a 400, not the 501 of a coding we merely cannot decode), except a well-formed
+// version llhttp does not speak (HTTP/1.2, HTTP/3.0), which is 505.
 HttpError ErrorFromLlhttp(llhttp_errno_t err, const char* reason, std::string_view version) {
     std::string message = reason != nullptr ? reason : llhttp_errno_name(err);
-    if (err == HPE_INVALID_TRANSFER_ENCODING)
-        return {501, "unsupported transfer encoding"};
     if (err == HPE_INVALID_VERSION && IsVersionNumber(version))
         return {505, "HTTP version not supported: HTTP/" + std::string(version)};
     return {400, "malformed request: " + message};
@@ -288,10 +287,15 @@ int RequestParser::Impl::FinishHeaders() {
 
     const uint16_t flags = m_parser.flags;
     if ((flags & F_TRANSFER_ENCODING) != 0) {
-        // Only a single "chunked" coding is decodable here; gzip and friends would hand the
-        // handlers compressed bytes, so they are refused instead of half-understood.
+        // RFC 9112 section 6.1: HTTP/1.0 has no transfer codings, so such a message's framing is
+        // faulty. Section 6.3: unless chunked is the final coding the body's end is unknowable,
+        // which is a 400 and a close. Only a single "chunked" coding is decodable here; gzip and
+        // friends before it would hand the handlers compressed bytes, so they get 501 instead of
+        // being half-understood.
+        if (req.http_minor == 0)
+            return Fail(400, "Transfer-Encoding in an HTTP/1.0 request");
         std::size_t codings = 0;
-        bool only_chunked = true;
+        bool last_chunked = false;
         for (const auto& [name, value] : req.headers) {
             if (name != "transfer-encoding")
                 continue;
@@ -300,14 +304,15 @@ int RequestParser::Impl::FinishHeaders() {
                 std::size_t comma = list.find(',');
                 std::string_view coding = TrimBlanks(list.substr(0, comma));
                 ++codings;
-                if (!EqualsIgnoreCase(coding, "chunked"))
-                    only_chunked = false;
+                last_chunked = EqualsIgnoreCase(coding, "chunked");
                 if (comma == std::string_view::npos)
                     break;
                 list.remove_prefix(comma + 1);
             }
         }
-        if (codings != 1 || !only_chunked)
+        if (!last_chunked)
+            return Fail(400, "the final transfer coding must be chunked");
+        if (codings != 1)
             return Fail(501, "unsupported transfer encoding");
     }
     // With neither Content-Length nor Transfer-Encoding a request has no content (RFC 9112

@@ -19,6 +19,12 @@ HttpResponse RawJson(int status, std::string body) {
 
 /** Parses the body of a POST as a JSON object, or says which response to send instead. */
 std::optional<HttpResponse> ReadJsonObject(const HttpRequest& request, Json& body) {
+    // A POST without content (no body, or a length of 0; RFC 9112 section 6.3) sends no values
+    // and has no media type to refuse: the endpoint answers it with its own "missing" message.
+    if (request.body.empty()) {
+        body = Json::object();
+        return std::nullopt;
+    }
     if (auto refused = CheckJsonContentType(request))
         return refused;
     std::string error;
@@ -224,13 +230,14 @@ void Pending(NodeControl& node, const Responder& respond) {
 
 void Metrics(NodeControl& node, const HttpMetrics& metrics, const Responder& respond) {
     std::string text = node.MetricsText();
-    text += "# TYPE gossipchain_http_responses_total counter\n";
+    text += "# HELP gossipchain_http_responses_total HTTP responses sent, by status code.\n"
+            "# TYPE gossipchain_http_responses_total counter\n";
     for (const auto& [status, count] : metrics.responses_by_status) {
         text += "gossipchain_http_responses_total{code=\"" + std::to_string(status) + "\"} " +
                 std::to_string(count) + "\n";
     }
     HttpResponse response;
-    response.content_type = "text/plain; version=0.0.4";
+    response.content_type = "text/plain; version=0.0.4; charset=utf-8";
     response.body = std::move(text);
     respond(std::move(response));
 }

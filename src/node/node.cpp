@@ -641,12 +641,18 @@ std::string Node::MetricsText() const {
             p2p.flood_drops);
     counter("gossipchain_txs_relay_skipped_total",
             "Transactions not relayed to a peer: relay budget to it spent.", p2p.txs_relay_skipped);
-    out += "# TYPE gossipchain_bytes_in_total counter\n";
+    // Every family gets HELP and TYPE even while it has no sample yet, so `promtool check
+    // metrics` stays quiet on a fresh node and on a busy one alike.
+    out +=
+        "# HELP gossipchain_bytes_in_total Gossip bytes received by message type, frame "
+        "header included.\n# TYPE gossipchain_bytes_in_total counter\n";
     for (const auto& [type, bytes] : p2p.bytes_in_by_type) {
         out +=
             "gossipchain_bytes_in_total{message=\"" + type + "\"} " + std::to_string(bytes) + "\n";
     }
-    out += "# TYPE gossipchain_bytes_out_total counter\n";
+    out +=
+        "# HELP gossipchain_bytes_out_total Gossip bytes sent by message type, frame header "
+        "included.\n# TYPE gossipchain_bytes_out_total counter\n";
     for (const auto& [type, bytes] : p2p.bytes_out_by_type) {
         out +=
             "gossipchain_bytes_out_total{message=\"" + type + "\"} " + std::to_string(bytes) + "\n";

@@ -247,7 +247,8 @@ TEST_F(SessionTest, ErrorCodes) {
         {"GET / HTTP/1.1\r\nX-Big: " + std::string(2 * 1024 * 1024, 'h') + "\r\n\r\n", 431, true},
         {"GET /" + std::string(MAX_HTTP_TARGET_BYTES, 'u') + " HTTP/1.1\r\n\r\n", 414, true},
         {"GET /a%zz HTTP/1.1\r\n\r\n", 400, true},
-        {"POST /transactions/new HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501, true},
+        {"POST /transactions/new HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501, true},
+        {"POST /transactions/new HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 400, true},
         {"GET /throw HTTP/1.1\r\n\r\n", 500, false},
     };
     for (const Case& c : cases) {

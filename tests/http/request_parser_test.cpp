@@ -275,7 +275,25 @@ TEST(RequestParser, ChunkedBodyOverTheLimitIs413WhileStreaming) {
 
 TEST(RequestParser, UnsupportedTransferCodingIs501) {
     EXPECT_EQ(ErrorFor("POST /x HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n").status, 501);
-    EXPECT_EQ(ErrorFor("POST /x HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n").status, 501);
+    EXPECT_EQ(ErrorFor("POST /x HTTP/1.1\r\nTransfer-Encoding: gzip\r\n"
+                       "Transfer-Encoding: chunked\r\n\r\n")
+                  .status,
+              501);
+}
+
+TEST(RequestParser, TransferCodingWithoutFinalChunkedIs400) {
+    // RFC 9112 section 6.3: the body's end cannot be known, so 400 and close.
+    EXPECT_EQ(ErrorFor("POST /x HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n").status, 400);
+    EXPECT_EQ(ErrorFor("POST /x HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n").status, 400);
+    EXPECT_EQ(ErrorFor("POST /x HTTP/1.1\r\nTransfer-Encoding: identity\r\n\r\n").status, 400);
+}
+
+TEST(RequestParser, TransferEncodingInHttp10Is400) {
+    // RFC 9112 section 6.1: HTTP/1.0 framing with Transfer-Encoding is faulty, even kept alive.
+    EXPECT_EQ(ErrorFor("POST /x HTTP/1.0\r\nTransfer-Encoding: chunked\r\n"
+                       "Connection: keep-alive\r\n\r\n0\r\n\r\nGET /chain HTTP/1.1\r\n\r\n")
+                  .status,
+              400);
 }
 
 TEST(RequestParser, ContentLengthWithChunkedIs400) {
