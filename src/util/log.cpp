@@ -53,19 +53,28 @@ void AppendEscape(std::string& out, const char* format, unsigned value) {
     out += escape;
 }
 
-/** Drops an incomplete UTF-8 sequence that truncation left at the end of `text`. */
-void DropCutSequence(std::string& text) {
-    for (std::size_t back = 1; back <= 4 && back <= text.size(); ++back) {
-        const auto c = static_cast<unsigned char>(text[text.size() - back]);
+/** The length of text[0, length) without an incomplete UTF-8 sequence that truncation left. */
+std::size_t WithoutCutSequence(const char* text, std::size_t length) {
+    for (std::size_t back = 1; back <= 4 && back <= length; ++back) {
+        const auto c = static_cast<unsigned char>(text[length - back]);
         if (c < 0x80)
-            return;
+            return length;
         if (c >= 0xc0) {
             const std::size_t need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-            if (back < need)
-                text.resize(text.size() - back);
-            return;
+            return back < need ? length - back : length;
         }
     }
+    return length;
+}
+
+/** True when EscapeLogText would change nothing: printable ASCII without a backslash. */
+bool IsPlainText(std::string_view text) {
+    for (char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c < 0x20 || c >= 0x7f || c == '\\')
+            return false;
+    }
+    return true;
 }
 
 }  // namespace
@@ -123,10 +132,16 @@ void LogPrintf(LogLevel level, const char* fmt, ...) {
     va_start(args, fmt);
     const int wanted = std::vsnprintf(message, sizeof(message), fmt, args);
     va_end(args);
-    std::string text(message);
-    if (wanted >= static_cast<int>(sizeof(message)))
-        DropCutSequence(text);
-    const std::string escaped = EscapeLogText(text);
+    std::size_t length = wanted < 0 ? 0 : static_cast<std::size_t>(wanted);
+    if (length >= sizeof(message))
+        length = WithoutCutSequence(message, sizeof(message) - 1);
+    std::string_view text(message, length);
+    // Most lines are plain ASCII; only the others pay for escaping.
+    std::string escaped;
+    if (!IsPlainText(text)) {
+        escaped = EscapeLogText(text);
+        text = escaped;
+    }
     timeval tv{};
     gettimeofday(&tv, nullptr);
     tm utc{};
@@ -134,8 +149,8 @@ void LogPrintf(LogLevel level, const char* fmt, ...) {
     char stamp[32];
     std::strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &utc);
     // One fprintf per line so lines from miner threads never interleave mid-line.
-    std::fprintf(stderr, "%s.%03dZ %-5s %s\n", stamp, static_cast<int>(tv.tv_usec / 1000),
-                 LEVEL_NAMES[static_cast<int>(level)], escaped.c_str());
+    std::fprintf(stderr, "%s.%03dZ %-5s %.*s\n", stamp, static_cast<int>(tv.tv_usec / 1000),
+                 LEVEL_NAMES[static_cast<int>(level)], static_cast<int>(text.size()), text.data());
 }
 
 }  // namespace gossipchain

@@ -78,6 +78,14 @@ TEST(Log, PrintfWritesExactlyOneLineWhateverTheArguments) {
         << written;
 }
 
+TEST(Log, PrintfKeepsAndEscapesAnEmbeddedNul) {
+    SetLogLevel(LogLevel::Info);
+    ::testing::internal::CaptureStderr();
+    LOG_INFO("a%cb", '\0');
+    std::string written = ::testing::internal::GetCapturedStderr();
+    EXPECT_NE(written.find(" info  a\\x00b\n"), std::string::npos) << written;
+}
+
 TEST(Log, PrintfTruncationKeepsValidUtf8) {
     SetLogLevel(LogLevel::Info);
     // 1,022 ASCII bytes then a two-byte character: the 1 KiB buffer cuts it after its first byte.
