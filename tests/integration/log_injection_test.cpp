@@ -23,12 +23,16 @@ TEST(LogInjection, ClientTextCannotStartOrHideALogLine) {
                   Json{{"sender", "x\n" + forged}, {"recipient", "y\r\x1b[2Kz"}, {"amount", 1}});
     ASSERT_EQ(created.status, 201) << created.body;
 
-    // The node logs the acceptance once the transaction is stored; its escaped form shows.
-    const std::string escaped = "(x\\n" + forged + " -> y\\r\\x1b[2Kz, 1)";
-    ASSERT_TRUE(WaitUntil([&] { return node.Log().find(escaped) != std::string::npos; }))
+    // The node logs "transaction <first 12 of txid> accepted (...)" once the transaction is stored.
+    const std::string txid = JsonOf(created).value("txid", "");
+    ASSERT_EQ(txid.size(), 64u) << created.body;
+    const std::string accepted = "transaction " + txid.substr(0, 12) + " accepted ";
+    ASSERT_TRUE(WaitUntil([&] { return node.Log().find(accepted) != std::string::npos; }))
         << node.Log();
 
     const std::string log = node.Log();
+    EXPECT_NE(log.find(accepted + "(x\\n" + forged + " -> y\\r\\x1b[2Kz, 1)"), std::string::npos)
+        << log;
     EXPECT_EQ(log.find('\r'), std::string::npos);
     EXPECT_EQ(log.find('\x1b'), std::string::npos);
     // Every line is one the logger started: timestamp, level, message.
