@@ -213,29 +213,28 @@ std::string Node::OpenStore() {
     options.durability = m_options.durability;
     options.new_node_id = m_node_id;
     options.max_pages = m_options.store_max_pages;
-    std::string error = m_store.Open(options);
-    if (!error.empty())
-        return error;
+    Status opened = m_store.Open(options);
+    if (!opened.Ok())
+        return opened.Message();
     m_node_id = m_store.NodeId();
     std::vector<std::string> peers;
     StoreLoadStats stats;
-    error = m_store.LoadInto(m_chain, peers, stats);
-    if (!error.empty())
-        return error;
+    Status loaded = m_store.LoadInto(m_chain, peers, stats);
+    if (!loaded.Ok())
+        return loaded.Message();
     for (const std::string& text : peers) {
         PeerAddress address;
         if (ParseHostPort(text, address))
             m_peers.AddAddress(address, false);
     }
-    std::vector<StoredBan> bans;
     std::int64_t now_ms = WallMs();
-    error = m_store.LoadBans(now_ms, bans);
-    if (!error.empty())
-        return error;
-    for (const StoredBan& ban : bans)
+    Result<std::vector<StoredBan>> bans = m_store.LoadBans(now_ms);
+    if (!bans.Ok())
+        return bans.Message();
+    for (const StoredBan& ban : bans.Value())
         m_peers.RestoreBan(ban.key, static_cast<std::uint64_t>(ban.until_ms - now_ms));
-    if (!bans.empty())
-        LOG_INFO("store: %zu bans still running restored", bans.size());
+    if (!bans->empty())
+        LOG_INFO("store: %zu bans still running restored", bans->size());
     LOG_INFO(
         "store %s: %zu blocks, %zu pending transactions, %zu peers loaded in %.3f s "
         "(%s durability)",

@@ -388,6 +388,10 @@ std::string Store::Error(const std::string& what) const {
     return what + ": " + (m_db ? sqlite3_errmsg(m_db) : "cannot open");
 }
 
+Status Store::Fail(StatusCode code, const std::string& what) const {
+    return Status::Error("data directory " + m_dir + ": " + what, code);
+}
+
 std::string Store::Exec(const char* sql) {
     char* message = nullptr;
     int rc = sqlite3_exec(m_db, sql, nullptr, nullptr, &message);
@@ -399,118 +403,121 @@ std::string Store::Exec(const char* sql) {
     return error;
 }
 
-std::string Store::Open(const StoreOptions& options) {
-    std::string error = OpenChecked(options);
-    if (!error.empty()) {
+Status Store::Open(const StoreOptions& options) {
+    Status status = OpenChecked(options);
+    if (!status.Ok()) {
         // A refused start leaves the directory as it found it, without a LOCK of its own.
         if (m_lock_created)
             ::unlink((m_dir + "/" + STORE_LOCK_NAME).c_str());
         Close();
     }
     m_lock_created = false;
-    return error;
+    return status;
 }
 
-std::string Store::OpenChecked(const StoreOptions& options) {
+Status Store::OpenChecked(const StoreOptions& options) {
     m_dir = options.dir;
-    const std::string where = "data directory " + m_dir + ": ";
     std::error_code ec;
     std::filesystem::create_directories(m_dir, ec);
     if (ec)
-        return where + "cannot create it: " + ec.message();
+        return Fail(StatusCode::Failed, "cannot create it: " + ec.message());
     // SQLITE_OPEN_NOFOLLOW refuses a link anywhere in the path, and operators may make the data
     // directory itself a link, so SQLite is given the resolved directory.
     const std::string real_dir = std::filesystem::canonical(m_dir, ec).string();
     if (ec)
-        return where + "cannot resolve it: " + ec.message();
+        return Fail(StatusCode::Failed, "cannot resolve it: " + ec.message());
 
     // A truncated, emptied or overwritten file fails here or in quick_check; running on it would
     // serve a chain that is not what was stored, under a new node id.
     const std::string path = m_dir + "/" + STORE_FILE_NAME;
-    const std::string corrupt = where + path +
-                                " is damaged; refusing to start (restore it from a backup, or "
-                                "move the data directory away to start a new node that re-syncs "
-                                "from its peers): ";
-    const std::string held = " but this directory has held a database (";
-    const std::string refuse =
-        "); refusing to start a new chain in it (restore the database from a backup, or move the "
-        "data directory away to start a new node)";
+    auto damaged = [&](const std::string& why) {
+        return Fail(StatusCode::Corrupt,
+                    path +
+                        " is damaged; refusing to start (restore it from a backup, or move the "
+                        "data directory away to start a new node that re-syncs from its peers): " +
+                        why);
+    };
+    auto held = [&](const std::string& state, const std::string& evidence) {
+        return Fail(StatusCode::Corrupt,
+                    path + " is " + state + " but this directory has held a database (" + evidence +
+                        "); refusing to start a new chain in it (restore the database from a "
+                        "backup, or move the data directory away to start a new node)");
+    };
     std::uintmax_t lock_size = 0;
-    std::string failed = Lock(m_dir + "/" + STORE_LOCK_NAME, lock_size);
+    Status status = Lock(m_dir + "/" + STORE_LOCK_NAME, lock_size);
+    if (!status.Ok())
+        return Fail(status.Code(), status.Message());
+    std::string failed = CheckFileTypes(m_dir);
     if (!failed.empty())
-        return where + failed;
-    failed = CheckFileTypes(m_dir);
-    if (!failed.empty())
-        return where + failed;
+        return Fail(StatusCode::Failed, failed);
 
     PathState database = Inspect(path);
     if (!database.exists) {
         std::string evidence = EvidenceOfDatabase(m_dir, lock_size);
         if (!evidence.empty())
-            return where + path + " is missing" + held + evidence + refuse;
+            return held("missing", evidence);
         std::string id = ReadLegacyNodeId(m_dir);
         failed =
             CreateDatabase(real_dir, real_dir + "/" + STORE_FILE_NAME,
                            SchemaSql(options.network_id, id.empty() ? options.new_node_id : id));
         if (!failed.empty())
-            return where + failed;
+            return Fail(StatusCode::Failed, failed);
     } else if (database.size == 0) {
         // SQLite would take an empty file for a new database.
-        return where + path + " is empty (0 bytes)" + held + "a new one is never left empty" +
-               refuse;
+        return held("empty (0 bytes)", "a new one is never left empty");
     }
 
     if (sqlite3_open_v2((real_dir + "/" + STORE_FILE_NAME).c_str(), &m_db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, nullptr) != SQLITE_OK) {
-        return where + Error("cannot open " + path);
+        return Fail(StatusCode::Failed, Error("cannot open " + path));
     }
     sqlite3_busy_timeout(m_db, DEFAULT_STORE_BUSY_TIMEOUT_MS);
     {
         Statement check(m_db, "PRAGMA quick_check");
         if (!check.Valid() || !check.Step())
-            return corrupt + sqlite3_errmsg(m_db);
+            return damaged(sqlite3_errmsg(m_db));
         std::string verdict = check.Text(0);
         if (verdict != "ok")
-            return corrupt + verdict;
+            return damaged(verdict);
     }
     {
         Statement tables(m_db, "SELECT count(*) FROM sqlite_master WHERE name = 'meta'");
         if (!tables.Valid() || !tables.Step())
-            return corrupt + sqlite3_errmsg(m_db);
+            return damaged(sqlite3_errmsg(m_db));
         // Databases are created complete (CreateDatabase), so one without tables is not ours.
         if (tables.Int(0) == 0)
-            return corrupt + "it holds no gossipchain tables";
+            return damaged("it holds no gossipchain tables");
     }
     int version = 0;
-    failed = CheckMeta(options, version);
-    if (!failed.empty())
-        return where + failed;
+    status = CheckMeta(options, version);
+    if (!status.Ok())
+        return Fail(status.Code(), status.Message());
     // Only now that every check passed is anything written (the journal mode is in the header).
     failed = Exec("PRAGMA journal_mode=WAL");
     if (!failed.empty())
-        return corrupt + failed;
+        return damaged(failed);
     failed = Exec(options.durability == Durability::Full ? "PRAGMA synchronous=FULL"
                                                          : "PRAGMA synchronous=NORMAL");
     if (!failed.empty())
-        return where + failed;
+        return Fail(StatusCode::Failed, failed);
     if (options.max_pages > 0)
         SetMaxPages(options.max_pages);
     if (version == 1) {
         failed = Exec((std::string("BEGIN;") + MIGRATE_1_TO_2_SQL + "COMMIT;").c_str());
         if (!failed.empty()) {
             Exec("ROLLBACK");
-            return where + "cannot upgrade the schema from version 1: " + failed;
+            return Fail(StatusCode::Failed, "cannot upgrade the schema from version 1: " + failed);
         }
         LOG_INFO("store: %s upgraded from schema 1 to %d", path.c_str(), STORE_SCHEMA_VERSION);
     }
     m_statements = new Statements(m_db);
     if (!m_statements->Valid())
-        return where + Error("cannot prepare statements");
+        return Fail(StatusCode::Failed, Error("cannot prepare statements"));
     WritePid();
     return {};
 }
 
-std::string Store::Lock(const std::string& lock_path, std::uintmax_t& size) {
+Status Store::Lock(const std::string& lock_path, std::uintmax_t& size) {
     // Two nodes on one directory would interleave two chains in one file; the second refuses.
     // O_NOFOLLOW: a link named LOCK is refused, never followed to a file the pid would then be
     // written into; O_NONBLOCK: a FIFO named LOCK cannot hang the start.
@@ -524,27 +531,28 @@ std::string Store::Lock(const std::string& lock_path, std::uintmax_t& size) {
         int error = errno;
         PathState state = Inspect(lock_path);
         if (!state.problem.empty())
-            return NotRegular(lock_path, state.problem);
-        return "cannot open " + lock_path + ": " + std::strerror(error);
+            return Status::Error(NotRegular(lock_path, state.problem));
+        return Status::Error("cannot open " + lock_path + ": " + std::strerror(error));
     }
     struct stat st {};
     if (::fstat(m_lock_fd, &st) != 0)
-        return "cannot examine " + lock_path + ": " + std::strerror(errno);
+        return Status::Error("cannot examine " + lock_path + ": " + std::strerror(errno));
     std::string problem = KindProblem(st.st_mode);
     if (!problem.empty())
-        return NotRegular(lock_path, problem);
+        return Status::Error(NotRegular(lock_path, problem));
     if (::flock(m_lock_fd, LOCK_EX | LOCK_NB) != 0) {
         char pid[32] = {};
         ssize_t n = ::pread(m_lock_fd, pid, sizeof(pid) - 1, 0);
         std::string holder = n > 0 ? std::string(pid, static_cast<std::size_t>(n)) : "unknown";
         while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' '))
             holder.pop_back();
-        return "already in use by another gossipchain process (pid " + holder +
-               "); give each node its own --data-dir";
+        return Status::Error("already in use by another gossipchain process (pid " + holder +
+                                 "); give each node its own --data-dir",
+                             StatusCode::InUse);
     }
     // Read again under the lock: a node that held it may have written its pid meanwhile.
     if (::fstat(m_lock_fd, &st) != 0)
-        return "cannot examine " + lock_path + ": " + std::strerror(errno);
+        return Status::Error("cannot examine " + lock_path + ": " + std::strerror(errno));
     size = static_cast<std::uintmax_t>(st.st_size);
     return {};
 }
@@ -557,10 +565,10 @@ void Store::WritePid() {
         (void)!::ftruncate(m_lock_fd, static_cast<off_t>(pid.size()));
 }
 
-std::string Store::CheckMeta(const StoreOptions& options, int& version_out) {
+Status Store::CheckMeta(const StoreOptions& options, int& version_out) {
     Statement read(m_db, "SELECT key, value FROM meta");
     if (!read.Valid())
-        return Error("cannot read meta");
+        return Status::Error(Error("cannot read meta"));
     std::string version;
     std::string network;
     while (read.Step()) {
@@ -578,16 +586,20 @@ std::string Store::CheckMeta(const StoreOptions& options, int& version_out) {
     } else if (version == std::to_string(STORE_SCHEMA_VERSION)) {
         version_out = STORE_SCHEMA_VERSION;
     } else {
-        return "schema version " + (version.empty() ? "missing" : version) +
-               ", this build reads 1 to " + std::to_string(STORE_SCHEMA_VERSION) +
-               " (written by another gossipchain version)";
+        return Status::Error("schema version " + (version.empty() ? "missing" : version) +
+                                 ", this build reads 1 to " + std::to_string(STORE_SCHEMA_VERSION) +
+                                 " (written by another gossipchain version)",
+                             StatusCode::Incompatible);
     }
     if (network != options.network_id) {
-        return "belongs to network " + network + ", this node runs network " + options.network_id +
-               " (different genesis, --pow or --difficulty); use another --data-dir";
+        return Status::Error("belongs to network " + network + ", this node runs network " +
+                                 options.network_id +
+                                 " (different genesis, --pow or --difficulty); use another "
+                                 "--data-dir",
+                             StatusCode::Incompatible);
     }
     if (!IsLowerHex(m_node_id, 32))
-        return "meta has no valid node_id";
+        return Status::Error("meta has no valid node_id", StatusCode::Corrupt);
     return {};
 }
 
@@ -618,10 +630,9 @@ void Store::Close() {
     m_lock_fd = -1;
 }
 
-std::string Store::LoadInto(ChainState& chain, std::vector<std::string>& peers,
-                            StoreLoadStats& stats) {
+Status Store::LoadInto(ChainState& chain, std::vector<std::string>& peers, StoreLoadStats& stats) {
     std::uint64_t started = MonotonicNs();
-    const std::string corrupt = "data directory " + m_dir + ": ";
+    // A stored row that does not read back is damage; failing to read at all is not.
     std::vector<TrustedBlock> blocks;
     {
         Statement count(m_db, "SELECT count(*) FROM blocks");
@@ -629,7 +640,7 @@ std::string Store::LoadInto(ChainState& chain, std::vector<std::string>& peers,
             blocks.reserve(static_cast<std::size_t>(count.Int(0)));
         Statement read(m_db, "SELECT hash, json FROM blocks ORDER BY seq");
         if (!read.Valid())
-            return corrupt + Error("cannot read blocks");
+            return Fail(StatusCode::Failed, Error("cannot read blocks"));
         std::string error;
         while (read.Step()) {
             TrustedBlock stored;
@@ -638,9 +649,11 @@ std::string Store::LoadInto(ChainState& chain, std::vector<std::string>& peers,
             // The hash is recomputed (SHA-256 of ~0.3 KB costs well under a microsecond) so a
             // damaged row is caught here rather than served as part of the chain.
             if (Sha256Hex(stored.json) != stored.hash)
-                return corrupt + "stored block " + stored.hash + " does not hash to its key";
+                return Fail(StatusCode::Corrupt,
+                            "stored block " + stored.hash + " does not hash to its key");
             if (!ParseStoredBlock(stored.json, stored.block, error)) {
-                return corrupt + "stored block " + stored.hash + " does not parse: " + error;
+                return Fail(StatusCode::Corrupt,
+                            "stored block " + stored.hash + " does not parse: " + error);
             }
             blocks.push_back(std::move(stored));
         }
@@ -667,18 +680,18 @@ std::string Store::LoadInto(ChainState& chain, std::vector<std::string>& peers,
     {
         Statement read(m_db, "SELECT txid, json, origin FROM mempool ORDER BY seq");
         if (!read.Valid())
-            return corrupt + Error("cannot read the mempool");
+            return Fail(StatusCode::Failed, Error("cannot read the mempool"));
         nlohmann::json value;
         std::string error;
         std::vector<std::string> stored;
         while (read.Step()) {
             Transaction tx;
             if (!ParseJson(read.Text(1), value, error) || !TransactionFromJson(value, tx, error))
-                return corrupt + "stored transaction does not parse: " + error;
+                return Fail(StatusCode::Corrupt, "stored transaction does not parse: " + error);
             std::optional<TxOrigin> origin = OriginOf(read.Int(2));
             if (!origin)
-                return corrupt + "stored transaction has unknown origin " +
-                       std::to_string(read.Int(2));
+                return Fail(StatusCode::Corrupt,
+                            "stored transaction has unknown origin " + std::to_string(read.Int(2)));
             stored.push_back(read.Text(0));
             chain.SubmitTransaction(tx, *origin);
         }
@@ -694,7 +707,7 @@ std::string Store::LoadInto(ChainState& chain, std::vector<std::string>& peers,
     {
         Statement read(m_db, "SELECT address FROM peers ORDER BY last_seen DESC");
         if (!read.Valid())
-            return corrupt + Error("cannot read peers");
+            return Fail(StatusCode::Failed, Error("cannot read peers"));
         while (read.Step())
             peers.push_back(read.Text(0));
         stats.peers = peers.size();
@@ -754,10 +767,11 @@ void Store::PutBan(const std::string& key, std::int64_t until_ms) {
     m_ops.push_back(Op{OpKind::Ban, key, {}, {}, until_ms, true});
 }
 
-std::string Store::LoadBans(std::int64_t now_ms, std::vector<StoredBan>& bans) {
+Result<std::vector<StoredBan>> Store::LoadBans(std::int64_t now_ms) {
     Statement read(m_db, "SELECT key, until_ms FROM bans ORDER BY key");
     if (!read.Valid())
-        return "data directory " + m_dir + ": " + Error("cannot read bans");
+        return Fail(StatusCode::Failed, Error("cannot read bans"));
+    std::vector<StoredBan> bans;
     while (read.Step()) {
         StoredBan ban{read.Text(0), read.Int(1)};
         if (ban.until_ms > now_ms)
@@ -765,7 +779,7 @@ std::string Store::LoadBans(std::int64_t now_ms, std::vector<StoredBan>& bans) {
         else
             m_ops.push_back(Op{OpKind::DropBan, ban.key, {}, {}, 0, true});
     }
-    return {};
+    return bans;
 }
 
 std::string Store::Apply(const Op& op) {

@@ -34,6 +34,7 @@
 #pragma once
 
 #include "chain/chain_state.h"
+#include "util/result.h"
 
 #include <atomic>
 #include <condition_variable>
@@ -99,8 +100,12 @@ public:
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
 
-    /** Opens or creates the store; an error text naming the directory, or empty on success. */
-    std::string Open(const StoreOptions& options);
+    /**
+     * Opens or creates the store; on failure a message naming the directory and a code: InUse
+     * (another process), Corrupt (damaged, or a database lost from a directory that held one),
+     * Incompatible (another network or schema), Failed (anything else).
+     */
+    Status Open(const StoreOptions& options);
     void Close();
     bool IsOpen() const { return m_db != nullptr; }
     /** The node id kept in meta (valid after Open). */
@@ -110,12 +115,12 @@ public:
      * Rebuilds the block tree (arrival order, proofs not checked again: see
      * ChainState::LoadTrusted), then the mempool, each transaction with its stored origin;
      * returns known peer addresses, most recently seen first. Stored transactions the mempool
-     * does not take back are deleted with the next commit. An error text naming the directory
-     * when a stored row is damaged.
+     * does not take back are deleted with the next commit. Corrupt, naming the directory, when
+     * a stored row is damaged.
      */
-    std::string LoadInto(ChainState& chain, std::vector<std::string>& peers, StoreLoadStats& stats);
-    /** Appends the bans still running at `now_ms` (wall clock); ended ones are deleted. */
-    std::string LoadBans(std::int64_t now_ms, std::vector<StoredBan>& bans);
+    Status LoadInto(ChainState& chain, std::vector<std::string>& peers, StoreLoadStats& stats);
+    /** The bans still running at `now_ms` (wall clock); ended ones are deleted. */
+    Result<std::vector<StoredBan>> LoadBans(std::int64_t now_ms);
 
     /** Queues a block of the tree (kept across failed commits). */
     void PutBlock(const BlockEntry& entry);
@@ -188,14 +193,16 @@ private:
         bool keep = true;
     };
 
-    std::string OpenChecked(const StoreOptions& options);
+    Status OpenChecked(const StoreOptions& options);
     /** Opens and flocks `lock_path` into m_lock_fd; `size` is its size before this open wrote. */
-    std::string Lock(const std::string& lock_path, std::uintmax_t& size);
+    Status Lock(const std::string& lock_path, std::uintmax_t& size);
     /** Puts this process's pid into LOCK (once the database exists: see the top of this file). */
     void WritePid();
     /** Checks meta against `options`; `version` is the stored schema version when it passes. */
-    std::string CheckMeta(const StoreOptions& options, int& version);
+    Status CheckMeta(const StoreOptions& options, int& version);
     std::string Error(const std::string& what) const;
+    /** A failure of kind `code` whose message names the data directory, then `what`. */
+    Status Fail(StatusCode code, const std::string& what) const;
     std::string Exec(const char* sql);
     std::string Apply(const Op& op);
     /** Applies m_retry then `ops` in one transaction; on failure keeps what is kept in m_retry. */

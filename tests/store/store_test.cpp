@@ -139,14 +139,21 @@ private:
     bool m_holding;
 };
 
-/** Opens `store` on `dir` and loads it into `chain`; an error text, or empty. */
-std::string OpenAndLoad(Store& store, const std::string& dir, ChainState& chain,
-                        std::vector<std::string>& peers, StoreLoadStats& stats) {
-    std::string error = store.Open(OptionsFor(dir));
-    return error.empty() ? store.LoadInto(chain, peers, stats) : error;
+/** Passes when `status` is a success, else fails with its message. */
+::testing::AssertionResult Succeeded(const Status& status) {
+    if (status.Ok())
+        return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << status.Message();
 }
 
-std::string Reload(const std::string& dir, ChainState& chain, StoreLoadStats& stats) {
+/** Opens `store` on `dir` and loads it into `chain`. */
+Status OpenAndLoad(Store& store, const std::string& dir, ChainState& chain,
+                   std::vector<std::string>& peers, StoreLoadStats& stats) {
+    Status opened = store.Open(OptionsFor(dir));
+    return opened.Ok() ? store.LoadInto(chain, peers, stats) : opened;
+}
+
+Status Reload(const std::string& dir, ChainState& chain, StoreLoadStats& stats) {
     Store store;
     std::vector<std::string> peers;
     return OpenAndLoad(store, dir, chain, peers, stats);
@@ -156,13 +163,13 @@ TEST(Store, CreatesMetaAndKeepsNodeId) {
     Dir dir;
     {
         Store store;
-        ASSERT_EQ(store.Open(OptionsFor(dir.Path())), "");
+        ASSERT_TRUE(Succeeded(store.Open(OptionsFor(dir.Path()))));
         EXPECT_EQ(store.NodeId(), NODE_ID);
     }
     Store store;
     StoreOptions options = OptionsFor(dir.Path());
     options.new_node_id = std::string(32, 'b');
-    ASSERT_EQ(store.Open(options), "");
+    ASSERT_TRUE(Succeeded(store.Open(options)));
     EXPECT_EQ(store.NodeId(), NODE_ID);
 }
 
@@ -170,46 +177,50 @@ TEST(Store, MigratesLegacyNodeIdFile) {
     Dir dir;
     std::ofstream(dir.Path() + "/node_id") << std::string(32, 'c') << "\n";
     Store store;
-    ASSERT_EQ(store.Open(OptionsFor(dir.Path())), "");
+    ASSERT_TRUE(Succeeded(store.Open(OptionsFor(dir.Path()))));
     EXPECT_EQ(store.NodeId(), std::string(32, 'c'));
 }
 
 TEST(Store, SecondOpenOfOneDirectoryIsRefused) {
     Dir dir;
     Store first;
-    ASSERT_EQ(first.Open(OptionsFor(dir.Path())), "");
+    ASSERT_TRUE(Succeeded(first.Open(OptionsFor(dir.Path()))));
     Store second;
-    std::string error = second.Open(OptionsFor(dir.Path()));
+    Status refused = second.Open(OptionsFor(dir.Path()));
+    EXPECT_EQ(refused.Code(), StatusCode::InUse);
+    const std::string& error = refused.Message();
     EXPECT_NE(error.find("already in use"), std::string::npos) << error;
     EXPECT_NE(error.find(dir.Path()), std::string::npos) << error;
     first.Close();
-    EXPECT_EQ(second.Open(OptionsFor(dir.Path())), "");
+    EXPECT_TRUE(Succeeded(second.Open(OptionsFor(dir.Path()))));
 }
 
 TEST(Store, OtherNetworkIsRefusedAndLeftUnchanged) {
     Dir dir;
     {
         Store store;
-        ASSERT_EQ(store.Open(OptionsFor(dir.Path())), "");
+        ASSERT_TRUE(Succeeded(store.Open(OptionsFor(dir.Path()))));
     }
     std::string path = dir.Path() + "/" + STORE_FILE_NAME;
     auto before = std::filesystem::file_size(path);
     Store store;
     StoreOptions options = OptionsFor(dir.Path());
     options.network_id = "another-network";
-    std::string error = store.Open(options);
+    Status refused = store.Open(options);
+    EXPECT_EQ(refused.Code(), StatusCode::Incompatible);
+    const std::string& error = refused.Message();
     EXPECT_NE(error.find("belongs to network"), std::string::npos) << error;
     EXPECT_NE(error.find(dir.Path()), std::string::npos) << error;
     store.Close();
     EXPECT_EQ(std::filesystem::file_size(path), before);
-    EXPECT_EQ(store.Open(OptionsFor(dir.Path())), "");
+    EXPECT_TRUE(Succeeded(store.Open(OptionsFor(dir.Path()))));
 }
 
 TEST(Store, NewerSchemaIsRefused) {
     Dir dir;
     {
         Store store;
-        ASSERT_EQ(store.Open(OptionsFor(dir.Path())), "");
+        ASSERT_TRUE(Succeeded(store.Open(OptionsFor(dir.Path()))));
     }
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open((dir.Path() + "/" + STORE_FILE_NAME).c_str(), &db), SQLITE_OK);
@@ -218,28 +229,30 @@ TEST(Store, NewerSchemaIsRefused) {
               SQLITE_OK);
     sqlite3_close(db);
     Store store;
-    std::string error = store.Open(OptionsFor(dir.Path()));
-    EXPECT_NE(error.find("schema version 99"), std::string::npos) << error;
+    Status refused = store.Open(OptionsFor(dir.Path()));
+    EXPECT_EQ(refused.Code(), StatusCode::Incompatible);
+    EXPECT_NE(refused.Message().find("schema version 99"), std::string::npos) << refused.Message();
 }
 
 /** Stores `blocks` blocks in a new store in `dir` and closes it (checkpointed into the file). */
 void FillAndClose(const std::string& dir, std::size_t blocks) {
     Store store;
-    ASSERT_EQ(store.Open(OptionsFor(dir)), "");
+    ASSERT_TRUE(Succeeded(store.Open(OptionsFor(dir))));
     ChainState chain(Options());
     Attach(chain, store);
     for (const Block& block : MakeBranch(chain.Params(), chain.Tip().block, blocks, 1))
         chain.ProcessBlock(block, NOW);
 }
 
-/** Opens a store on `dir`, expecting a refusal that names the directory; the error text. */
-std::string RefusedOpen(const std::string& dir) {
+/** Opens a store on `dir`, expecting a refusal of kind `code` naming the directory; its text. */
+std::string RefusedOpen(const std::string& dir, StatusCode code) {
     Store store;
-    std::string error = store.Open(OptionsFor(dir));
-    EXPECT_NE(error, "");
-    EXPECT_NE(error.find("data directory " + dir), std::string::npos) << error;
+    Status refused = store.Open(OptionsFor(dir));
+    EXPECT_EQ(refused.Code(), code) << refused.Message();
+    EXPECT_NE(refused.Message().find("data directory " + dir), std::string::npos)
+        << refused.Message();
     EXPECT_FALSE(store.IsOpen());
-    return error;
+    return refused.Message();
 }
 
 TEST(Store, CorruptFileIsRefused) {
@@ -256,7 +269,7 @@ TEST(Store, CorruptFileIsRefused) {
         file.write(junk.data(), static_cast<std::streamsize>(junk.size()));
     }
     auto before = test::DirectoryContents(dir.Path());
-    EXPECT_NE(RefusedOpen(dir.Path()).find("is damaged"), std::string::npos);
+    EXPECT_NE(RefusedOpen(dir.Path(), StatusCode::Corrupt).find("is damaged"), std::string::npos);
     EXPECT_EQ(test::DirectoryContents(dir.Path()), before);
 }
 
@@ -272,7 +285,7 @@ TEST(Store, TruncatedFileIsRefusedAtAnySizeAndLeftUnchanged) {
         ASSERT_GT(size, 8192u);
         std::filesystem::resize_file(path, keep == HALF ? size / 2 : keep);
         auto before = test::DirectoryContents(dir.Path());
-        std::string error = RefusedOpen(dir.Path());
+        std::string error = RefusedOpen(dir.Path(), StatusCode::Corrupt);
         EXPECT_EQ(test::DirectoryContents(dir.Path()), before) << keep << " bytes: " << error;
         if (keep == 0) {
             EXPECT_NE(error.find("is empty (0 bytes) but this directory has held a database"),
@@ -292,7 +305,7 @@ TEST(Store, MissingDatabaseOfADirectoryThatHeldOneIsRefused) {
         FillAndClose(dir.Path(), 3);
         std::filesystem::remove(dir.Path() + "/" + STORE_FILE_NAME);
         auto before = test::DirectoryContents(dir.Path());
-        std::string error = RefusedOpen(dir.Path());
+        std::string error = RefusedOpen(dir.Path(), StatusCode::Corrupt);
         EXPECT_NE(error.find("is missing but this directory has held a database (LOCK names"),
                   std::string::npos)
             << error;
@@ -304,7 +317,7 @@ TEST(Store, MissingDatabaseOfADirectoryThatHeldOneIsRefused) {
         std::string name = std::string(STORE_FILE_NAME) + suffix;
         std::ofstream(dir.Path() + "/" + name) << "frames";
         auto before = test::DirectoryContents(dir.Path());
-        std::string error = RefusedOpen(dir.Path());
+        std::string error = RefusedOpen(dir.Path(), StatusCode::Corrupt);
         EXPECT_NE(error.find("(" + name + " is there)"), std::string::npos) << error;
         EXPECT_EQ(test::DirectoryContents(dir.Path()), before) << name;
     }
@@ -319,7 +332,7 @@ TEST(Store, DirectoryThatNeverHeldADatabaseIsNew) {
     std::ofstream(dir.Path() + "/events.ndjson") << "{}\n";
     {
         Store store;
-        ASSERT_EQ(store.Open(OptionsFor(dir.Path())), "");
+        ASSERT_TRUE(Succeeded(store.Open(OptionsFor(dir.Path()))));
         EXPECT_EQ(store.NodeId(), NODE_ID);
         std::ifstream lock(dir.Path() + "/" + STORE_LOCK_NAME);
         std::string pid;
@@ -330,14 +343,14 @@ TEST(Store, DirectoryThatNeverHeldADatabaseIsNew) {
     // A directory that does not exist yet is new as well.
     std::string nested = dir.Path() + "/a/b";
     Store store;
-    EXPECT_EQ(store.Open(OptionsFor(nested)), "");
+    EXPECT_TRUE(Succeeded(store.Open(OptionsFor(nested))));
 }
 
 TEST(Store, DatabaseWithoutItsTablesIsRefused) {
     Dir dir;
     ASSERT_TRUE(ExecOn(dir.Path(), "CREATE TABLE other(x)"));
     auto before = test::DirectoryContents(dir.Path());
-    std::string error = RefusedOpen(dir.Path());
+    std::string error = RefusedOpen(dir.Path(), StatusCode::Corrupt);
     EXPECT_NE(error.find("holds no gossipchain tables"), std::string::npos) << error;
     EXPECT_EQ(test::DirectoryContents(dir.Path()), before);
 }
@@ -355,7 +368,7 @@ TEST(Store, LockThatIsASymlinkIsRefusedAndItsTargetUnchanged) {
         }
         std::filesystem::create_symlink(target, dir.Path() + "/" + STORE_LOCK_NAME);
         auto before = test::DirectoryContents(dir.Path());
-        std::string error = RefusedOpen(dir.Path());
+        std::string error = RefusedOpen(dir.Path(), StatusCode::Failed);
         EXPECT_NE(error.find("/LOCK is a symbolic link; refusing to start"), std::string::npos)
             << error;
         EXPECT_EQ(test::DirectoryContents(dir.Path()), before);
@@ -367,12 +380,14 @@ TEST(Store, LockThatIsADirectoryOrAFifoIsRefused) {
     Dir dir;
     std::string lock = dir.Path() + "/" + STORE_LOCK_NAME;
     std::filesystem::create_directory(lock);
-    EXPECT_NE(RefusedOpen(dir.Path()).find("/LOCK is a directory; refusing to start"),
-              std::string::npos);
+    EXPECT_NE(
+        RefusedOpen(dir.Path(), StatusCode::Failed).find("/LOCK is a directory; refusing to start"),
+        std::string::npos);
     std::filesystem::remove(lock);
     ASSERT_EQ(::mkfifo(lock.c_str(), 0644), 0);
-    EXPECT_NE(RefusedOpen(dir.Path()).find("/LOCK is a FIFO; refusing to start"),
-              std::string::npos);
+    EXPECT_NE(
+        RefusedOpen(dir.Path(), StatusCode::Failed).find("/LOCK is a FIFO; refusing to start"),
+        std::string::npos);
     EXPECT_FALSE(std::filesystem::exists(dir.Path() + "/" + STORE_FILE_NAME));
 }
 
@@ -392,7 +407,7 @@ TEST(Store, OtherStoreFilesThatAreSymlinksAreRefused) {
             name == STORE_FILE_NAME ? outside.Path() + "/real/" + STORE_FILE_NAME : target;
         std::filesystem::create_symlink(link_target, dir.Path() + "/" + name);
         auto before = test::DirectoryContents(dir.Path());
-        std::string error = RefusedOpen(dir.Path());
+        std::string error = RefusedOpen(dir.Path(), StatusCode::Failed);
         EXPECT_NE(error.find("/" + name + " is a symbolic link; refusing to start"),
                   std::string::npos)
             << error;
@@ -410,7 +425,7 @@ TEST(Store, DataDirectoryMayBeASymlink) {
     EXPECT_TRUE(std::filesystem::is_regular_file(root.Path() + "/real/" + STORE_FILE_NAME));
     ChainState chain(Options());
     StoreLoadStats stats;
-    ASSERT_EQ(Reload(link, chain, stats), "");
+    ASSERT_TRUE(Succeeded(Reload(link, chain, stats)));
     EXPECT_EQ(stats.blocks, 3u);
     EXPECT_EQ(chain.Height(), 4u);
 }
@@ -422,7 +437,7 @@ TEST(Store, ForkedTreeReloadsWithSameTipAndSideBranch) {
     std::uint64_t height = 0;
     {
         Store store;
-        ASSERT_EQ(store.Open(OptionsFor(dir.Path())), "");
+        ASSERT_TRUE(Succeeded(store.Open(OptionsFor(dir.Path()))));
         ChainState chain(Options());
         Attach(chain, store);
         const ConsensusParams& params = chain.Params();
@@ -444,7 +459,7 @@ TEST(Store, ForkedTreeReloadsWithSameTipAndSideBranch) {
     }
     ChainState chain(Options());
     StoreLoadStats stats;
-    ASSERT_EQ(Reload(dir.Path(), chain, stats), "");
+    ASSERT_TRUE(Succeeded(Reload(dir.Path(), chain, stats)));
     EXPECT_EQ(stats.blocks, 6u + 2u + 5u);
     EXPECT_EQ(chain.Height(), height);
     EXPECT_EQ(chain.Tip().hash, tip);
@@ -462,7 +477,7 @@ TEST(Store, MempoolRoundTripDropsConfirmed) {
     Dir dir;
     {
         Store store;
-        ASSERT_EQ(store.Open(OptionsFor(dir.Path())), "");
+        ASSERT_TRUE(Succeeded(store.Open(OptionsFor(dir.Path()))));
         ChainState chain(Options());
         Attach(chain, store);
         for (std::uint64_t n = 1; n <= 5; ++n) {
@@ -478,7 +493,7 @@ TEST(Store, MempoolRoundTripDropsConfirmed) {
     }
     ChainState chain(Options());
     StoreLoadStats stats;
-    ASSERT_EQ(Reload(dir.Path(), chain, stats), "");
+    ASSERT_TRUE(Succeeded(Reload(dir.Path(), chain, stats)));
     EXPECT_EQ(stats.mempool, 3u);
     std::vector<Transaction> pending = chain.GetMempool().All();
     ASSERT_EQ(pending.size(), 3u);
@@ -492,7 +507,7 @@ TEST(Store, PeersRoundTrip) {
     Dir dir;
     {
         Store store;
-        ASSERT_EQ(store.Open(OptionsFor(dir.Path())), "");
+        ASSERT_TRUE(Succeeded(store.Open(OptionsFor(dir.Path()))));
         store.PutPeer("127.0.0.1:5001", 10);
         store.PutPeer("127.0.0.1:5002", 20);
         ASSERT_EQ(store.Commit(), "");
@@ -501,7 +516,7 @@ TEST(Store, PeersRoundTrip) {
     ChainState chain(Options());
     std::vector<std::string> peers;
     StoreLoadStats stats;
-    ASSERT_EQ(OpenAndLoad(store, dir.Path(), chain, peers, stats), "");
+    ASSERT_TRUE(Succeeded(OpenAndLoad(store, dir.Path(), chain, peers, stats)));
     EXPECT_EQ(peers, (std::vector<std::string>{"127.0.0.1:5002", "127.0.0.1:5001"}));
 }
 
@@ -512,7 +527,7 @@ TEST(Store, FullDiskRefusesThenRecoversKeepingBlocks) {
     std::string tip;
     {
         Store store;
-        ASSERT_EQ(store.Open(options), "");
+        ASSERT_TRUE(Succeeded(store.Open(options)));
         ChainState chain(Options());
         std::string error;
         chain.SetHooks(ChainHooks{
@@ -540,7 +555,7 @@ TEST(Store, FullDiskRefusesThenRecoversKeepingBlocks) {
     }
     ChainState chain(Options());
     StoreLoadStats stats;
-    ASSERT_EQ(Reload(dir.Path(), chain, stats), "");
+    ASSERT_TRUE(Succeeded(Reload(dir.Path(), chain, stats)));
     EXPECT_EQ(stats.blocks, 80u);
     EXPECT_EQ(chain.Tip().hash, tip);
     EXPECT_FALSE(chain.GetMempool().Contains(TxId(MakeTx(999))));
@@ -551,7 +566,7 @@ TEST(Store, BlocksWithEscapedStringsReloadExactly) {
     std::string tip;
     {
         Store store;
-        ASSERT_EQ(store.Open(OptionsFor(dir.Path())), "");
+        ASSERT_TRUE(Succeeded(store.Open(OptionsFor(dir.Path()))));
         ChainState chain(Options());
         Attach(chain, store);
         // Escaped on the wire (ensure_ascii): the fast reader declines, the general one reads.
@@ -563,7 +578,7 @@ TEST(Store, BlocksWithEscapedStringsReloadExactly) {
     }
     ChainState chain(Options());
     StoreLoadStats stats;
-    ASSERT_EQ(Reload(dir.Path(), chain, stats), "");
+    ASSERT_TRUE(Succeeded(Reload(dir.Path(), chain, stats)));
     EXPECT_EQ(stats.blocks, 2u);
     EXPECT_EQ(chain.Tip().hash, tip);
     EXPECT_EQ(chain.AtHeight(2)->block.transactions[0].sender,
@@ -575,7 +590,7 @@ TEST(Store, ProbeNeedsRealSpace) {
     StoreOptions options = OptionsFor(dir.Path());
     options.max_pages = 16;
     Store store;
-    ASSERT_EQ(store.Open(options), "");
+    ASSERT_TRUE(Succeeded(store.Open(options)));
     std::string error;
     for (std::uint64_t n = 1; n < 10000 && error.empty(); ++n) {
         store.PutTransaction(TxId(MakeTx(n)), MakeTx(n), TxOrigin::Local);
@@ -612,7 +627,7 @@ TEST(Store, UpgradesSchemaOneInPlace) {
     ChainState chain(Options());
     std::vector<std::string> peers;
     StoreLoadStats stats;
-    ASSERT_EQ(OpenAndLoad(store, dir.Path(), chain, peers, stats), "");
+    ASSERT_TRUE(Succeeded(OpenAndLoad(store, dir.Path(), chain, peers, stats)));
     EXPECT_EQ(store.NodeId(), NODE_ID);
     EXPECT_EQ(stats.mempool, 1u);
     EXPECT_EQ(peers, std::vector<std::string>{"127.0.0.1:5001"});
@@ -631,7 +646,7 @@ TEST(Store, BansRoundTripKeepingOnlyRunningOnes) {
     constexpr std::int64_t NOW_MS = 1'800'000'000'000;
     {
         Store store;
-        ASSERT_EQ(store.Open(OptionsFor(dir.Path())), "");
+        ASSERT_TRUE(Succeeded(store.Open(OptionsFor(dir.Path()))));
         store.PutBan("node:" + std::string(32, 'e'), NOW_MS + 60'000);
         // Written again with an earlier end (an older snapshot): the longer ban stays.
         store.PutBan("node:" + std::string(32, 'e'), NOW_MS + 1'000);
@@ -641,9 +656,10 @@ TEST(Store, BansRoundTripKeepingOnlyRunningOnes) {
     }
     {
         Store store;
-        ASSERT_EQ(store.Open(OptionsFor(dir.Path())), "");
-        std::vector<StoredBan> bans;
-        ASSERT_EQ(store.LoadBans(NOW_MS, bans), "");
+        ASSERT_TRUE(Succeeded(store.Open(OptionsFor(dir.Path()))));
+        Result<std::vector<StoredBan>> loaded = store.LoadBans(NOW_MS);
+        ASSERT_TRUE(Succeeded(loaded.GetStatus()));
+        const std::vector<StoredBan>& bans = loaded.Value();
         ASSERT_EQ(bans.size(), 2u);
         EXPECT_EQ(bans[0].key, "192.0.2.7");
         EXPECT_EQ(bans[0].until_ms, NOW_MS + 5'000);
@@ -653,9 +669,10 @@ TEST(Store, BansRoundTripKeepingOnlyRunningOnes) {
         ASSERT_EQ(store.Commit(), "");
     }
     Store store;
-    ASSERT_EQ(store.Open(OptionsFor(dir.Path())), "");
-    std::vector<StoredBan> later;
-    ASSERT_EQ(store.LoadBans(NOW_MS + 10'000, later), "");
+    ASSERT_TRUE(Succeeded(store.Open(OptionsFor(dir.Path()))));
+    Result<std::vector<StoredBan>> loaded = store.LoadBans(NOW_MS + 10'000);
+    ASSERT_TRUE(Succeeded(loaded.GetStatus()));
+    const std::vector<StoredBan>& later = loaded.Value();
     ASSERT_EQ(later.size(), 1u);
     EXPECT_EQ(later[0].key, "node:" + std::string(32, 'e'));
 }
@@ -664,7 +681,7 @@ TEST(Store, MempoolOriginSurvivesRestart) {
     Dir dir;
     {
         Store store;
-        ASSERT_EQ(store.Open(OptionsFor(dir.Path())), "");
+        ASSERT_TRUE(Succeeded(store.Open(OptionsFor(dir.Path()))));
         store.PutTransaction(TxId(MakeTx(1)), MakeTx(1), TxOrigin::Relay);
         store.PutTransaction(TxId(MakeTx(2)), MakeTx(2), TxOrigin::Local);
         store.PutTransaction(TxId(MakeTx(3)), MakeTx(3), TxOrigin::Relay);
@@ -676,7 +693,7 @@ TEST(Store, MempoolOriginSurvivesRestart) {
     options.mempool.max_txs = 3;
     ChainState chain(options);
     StoreLoadStats stats;
-    ASSERT_EQ(Reload(dir.Path(), chain, stats), "");
+    ASSERT_TRUE(Succeeded(Reload(dir.Path(), chain, stats)));
     ASSERT_EQ(stats.mempool, 3u);
     // The pool is full: a new local transaction evicts the relayed one, and only that one.
     EXPECT_EQ(chain.SubmitTransaction(MakeTx(4), TxOrigin::Local).status, TxStatus::Accepted);
@@ -690,7 +707,7 @@ TEST(Store, StoredMempoolEqualsMemoryAfterReorgAndReload) {
     std::vector<std::string> before;
     {
         Store store;
-        ASSERT_EQ(store.Open(OptionsFor(dir.Path())), "");
+        ASSERT_TRUE(Succeeded(store.Open(OptionsFor(dir.Path()))));
         ChainState chain(Options());
         Attach(chain, store);
         const ConsensusParams& params = chain.Params();
@@ -727,7 +744,7 @@ TEST(Store, StoredMempoolEqualsMemoryAfterReorgAndReload) {
     ChainState chain(Options());
     std::vector<std::string> peers;
     StoreLoadStats stats;
-    ASSERT_EQ(OpenAndLoad(store, dir.Path(), chain, peers, stats), "");
+    ASSERT_TRUE(Succeeded(OpenAndLoad(store, dir.Path(), chain, peers, stats)));
     EXPECT_EQ(TxIdsOf(chain.GetMempool().All()), before);
     EXPECT_EQ(stats.mempool, 2u);
     ASSERT_EQ(store.Commit(), "");
@@ -741,7 +758,7 @@ TEST(Store, WriterGroupsWhatArrivesDuringACommitAndAnswersInOrder) {
     std::vector<std::pair<std::size_t, std::string>> answered;
     {
         Store store;
-        ASSERT_EQ(store.Open(OptionsFor(dir.Path())), "");
+        ASSERT_TRUE(Succeeded(store.Open(OptionsFor(dir.Path()))));
         store.StartWriter(loop.Poster());
         store.PutTransaction(TxId(MakeTx(1)), MakeTx(1), TxOrigin::Local);
         store.CommitAsync([&](const std::string& error) { answered.emplace_back(0, error); });
@@ -777,7 +794,7 @@ TEST(Store, WriterKeepsUpWithConcurrentSubmissions) {
     std::string tip;
     {
         Store store;
-        ASSERT_EQ(store.Open(OptionsFor(dir.Path())), "");
+        ASSERT_TRUE(Succeeded(store.Open(OptionsFor(dir.Path()))));
         ChainState chain(Options());
         chain.SetHooks(ChainHooks{
             [&](const BlockEntry& entry) { store.PutBlock(entry); },
@@ -812,7 +829,7 @@ TEST(Store, WriterKeepsUpWithConcurrentSubmissions) {
     EXPECT_EQ(StoredMempool(dir.Path()).size(), REQUESTS * TXS_PER_REQUEST);
     ChainState chain(Options());
     StoreLoadStats stats;
-    ASSERT_EQ(Reload(dir.Path(), chain, stats), "");
+    ASSERT_TRUE(Succeeded(Reload(dir.Path(), chain, stats)));
     EXPECT_EQ(chain.Tip().hash, tip);
     EXPECT_EQ(stats.blocks, 30u);
 }
