@@ -25,6 +25,8 @@ std::string_view BlockStatusName(BlockStatus status) {
             return "connected";
         case BlockStatus::SideBranch:
             return "side-branch";
+        case BlockStatus::Stale:
+            return "stale";
         case BlockStatus::Duplicate:
             return "duplicate";
         case BlockStatus::Orphan:
@@ -82,7 +84,7 @@ double ChainState::MedianTimePast(const BlockEntry& entry) {
     return times[n / 2];
 }
 
-BlockResult ChainState::ProcessBlock(Block block, double now) {
+BlockResult ChainState::ProcessBlock(Block block, double now, std::uint64_t claimed_height) {
     std::string json = BlockJson(block);
     std::string hash = Sha256Hex(json);
     BlockResult result;
@@ -113,8 +115,8 @@ BlockResult ChainState::ProcessBlock(Block block, double now) {
         result.missing_parent = m_orphans.MissingAncestor(hash);
         return result;
     }
-    result = AcceptConnectable(std::move(block), hash, std::move(json), now);
-    if (result.status == BlockStatus::Invalid)
+    result = AcceptConnectable(std::move(block), hash, std::move(json), now, claimed_height);
+    if (result.status == BlockStatus::Invalid || result.status == BlockStatus::Stale)
         return result;
 
     // Blocks that were waiting for this one (and their children, breadth first).
@@ -124,9 +126,10 @@ BlockResult ChainState::ProcessBlock(Block block, double now) {
         unlocked.pop_back();
         for (auto& [child_hash, child] : m_orphans.TakeChildren(parent_hash)) {
             std::string child_json = BlockJson(child);
-            BlockResult child_result =
-                AcceptConnectable(std::move(child), child_hash, std::move(child_json), now);
-            if (child_result.status == BlockStatus::Invalid)
+            BlockResult child_result = AcceptConnectable(
+                std::move(child), child_hash, std::move(child_json), now, claimed_height);
+            if (child_result.status == BlockStatus::Invalid ||
+                child_result.status == BlockStatus::Stale)
                 continue;
             result.connected.insert(result.connected.end(), child_result.connected.begin(),
                                     child_result.connected.end());
@@ -144,7 +147,7 @@ BlockResult ChainState::ProcessBlock(Block block, double now) {
 }
 
 BlockResult ChainState::AcceptConnectable(Block block, std::string hash, std::string json,
-                                          double now) {
+                                          double now, std::uint64_t claimed_height) {
     BlockResult result;
     result.hash = hash;
     const BlockEntry* parent = Find(block.ParentHash());
@@ -163,6 +166,14 @@ BlockResult ChainState::AcceptConnectable(Block block, std::string hash, std::st
     }
     if (!result.validation.Ok()) {
         result.status = BlockStatus::Invalid;
+        return result;
+    }
+    // Most work wins, and work is height: a block no higher than the tip off the main chain can
+    // only matter once a descendant goes higher. Without one in sight it is not kept.
+    std::uint64_t tip_height = Height();
+    if (block.index <= tip_height && claimed_height <= tip_height &&
+        m_orphans.HighestDescendant(hash) <= tip_height) {
+        result.status = BlockStatus::Stale;
         return result;
     }
     auto entry = std::make_unique<BlockEntry>();

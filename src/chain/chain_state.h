@@ -50,6 +50,13 @@ enum class BlockStatus {
     Connected,
     /** Stored on a side branch that is not (yet) better than the main chain. */
     SideBranch,
+    /**
+     * Valid, its parent known, but its branch has no more work than the main chain and neither
+     * the caller's claim nor blocks waiting for it say it will: not stored (SPEC §8, "Blocks that
+     * cannot become the best chain"). Under proof rules that do not commit to a block's content
+     * such blocks cost nothing to make, so storing them would let anyone fill memory and disk.
+     */
+    Stale,
     /** Already known (in the tree or the orphan pool). */
     Duplicate,
     /** Parent unknown; kept in the orphan pool. Ask a peer for `missing_parent`. */
@@ -91,7 +98,7 @@ struct ChainHooks {
     /** `entry` became the main-chain tip (connected) or stopped being it (disconnected). */
     std::function<void(const BlockEntry&, bool connected)> on_tip_moved;
     /** A pending transaction was evicted from the full mempool. */
-    std::function<void(const std::string& txid)> on_tx_evicted;
+    std::function<void(const std::string& txid)> on_tx_evicted = {};
 };
 
 enum class TxStatus { Accepted, Duplicate, AlreadyConfirmed, MempoolFull, Invalid };
@@ -114,8 +121,17 @@ public:
     ChainState(const ChainState&) = delete;
     ChainState& operator=(const ChainState&) = delete;
 
-    /** Validates and stores a block, resolves orphans it unlocks, and moves to the best chain. */
-    BlockResult ProcessBlock(Block block, double now);
+    /**
+     * Validates and stores a block, resolves orphans it unlocks, and moves to the best chain.
+     * `claimed_height` is how high the sender says this block's branch goes (the end of a sync
+     * answer): a block that would land on a side branch no higher than the tip is stored only when
+     * that claim, or orphans waiting for it, go above the tip; otherwise it is Stale. The
+     * default trusts the caller completely (blocks this node mined or was handed by its operator).
+     */
+    BlockResult ProcessBlock(Block block, double now,
+                             std::uint64_t claimed_height = UNLIMITED_CLAIM);
+    /** A claimed height that admits every side-branch block. */
+    static constexpr std::uint64_t UNLIMITED_CLAIM = UINT64_MAX;
     TxResult SubmitTransaction(const Transaction& tx, TxOrigin origin);
     /** Drops a pending transaction that could not be made durable (its client got an error). */
     void ForgetTransaction(const std::string& txid) { m_mempool.Remove(txid); }
@@ -167,7 +183,8 @@ public:
 
 private:
     /** Adds one block whose parent is in the tree; returns its status. */
-    BlockResult AcceptConnectable(Block block, std::string hash, std::string json, double now);
+    BlockResult AcceptConnectable(Block block, std::string hash, std::string json, double now,
+                                  std::uint64_t claimed_height);
     /** Moves the main chain to `candidate` if it has more work; fills `result`. */
     void ActivateBestChain(BlockEntry* candidate, BlockResult& result);
     /** A pending transaction a block took out of the mempool, with the origin it had there. */

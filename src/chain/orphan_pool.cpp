@@ -1,5 +1,7 @@
 #include "chain/orphan_pool.h"
 
+#include <algorithm>
+
 namespace gossipchain {
 
 bool OrphanPool::Add(Block block, std::string hash, std::size_t bytes) {
@@ -53,6 +55,25 @@ std::vector<std::pair<std::string, Block>> OrphanPool::TakeChildren(
     if (m_blocks.empty())
         m_arrival.clear();
     return children;
+}
+
+std::uint64_t OrphanPool::HighestDescendant(const std::string& hash) const {
+    std::uint64_t highest = 0;
+    std::vector<const std::string*> frontier{&hash};
+    // Each orphan is visited at most once: it has one parent, so one path leads to it.
+    for (std::size_t visited = 0; !frontier.empty() && visited <= m_blocks.size(); ++visited) {
+        const std::string* parent = frontier.back();
+        frontier.pop_back();
+        auto [begin, end] = m_by_parent.equal_range(*parent);
+        for (auto it = begin; it != end; ++it) {
+            auto found = m_blocks.find(it->second);
+            if (found == m_blocks.end())
+                continue;
+            highest = std::max(highest, found->second.block.index);
+            frontier.push_back(&found->first);
+        }
+    }
+    return highest;
 }
 
 std::string OrphanPool::MissingAncestor(const std::string& hash) const {

@@ -33,6 +33,11 @@ public:
     bool Contains(const std::string& hash) const { return m_blocks.count(hash) != 0; }
     /** Removes and returns the orphans whose parent is `parent_hash`. */
     std::vector<std::pair<std::string, Block>> TakeChildren(const std::string& parent_hash);
+    /**
+     * The greatest index claimed by an orphan descending from `hash` (waiting for it, or for one
+     * of its waiting descendants), 0 when none waits. Bounded by the pool size.
+     */
+    std::uint64_t HighestDescendant(const std::string& hash) const;
     /** Follows parents inside the pool from `hash` to the first hash the pool does not hold. */
     std::string MissingAncestor(const std::string& hash) const;
 

@@ -51,6 +51,14 @@ void HttpServer::OnData(net::Connection& conn, std::string_view bytes) {
     }
 }
 
+bool HttpServer::IsIdle(const net::Connection& conn) const {
+    auto found = m_sessions.find(conn.Id());
+    if (found == m_sessions.end())
+        return false;
+    const HttpSession& session = *found->second.session;
+    return !session.InRequest() && session.PendingResponses() == 0 && !session.Closing();
+}
+
 void HttpServer::OnClose(net::Connection& conn, std::string_view) {
     m_sessions.erase(conn.Id());
 }

@@ -31,6 +31,8 @@ public:
     void OnOpen(net::Connection& conn) override;
     void OnData(net::Connection& conn, std::string_view bytes) override;
     void OnClose(net::Connection& conn, std::string_view reason) override;
+    /** A keep-alive connection between requests: no request arriving, no answer owed. */
+    bool IsIdle(const net::Connection& conn) const override;
 
     std::size_t OpenSessions() const { return m_sessions.size(); }
 

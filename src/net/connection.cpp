@@ -93,6 +93,7 @@ void Connection::OnAccepted() {
         m_remote_address = FormatAddress(reinterpret_cast<sockaddr*>(&addr));
     }
     uv_tcp_nodelay(m_tcp->Get(), 1);
+    m_last_read_ms = m_transport.m_loop.NowMs();
     uv_timer_start(m_timer->Get(), &Connection::OnTimer, m_transport.Options().sniff_timeout_ms, 0);
     StartReading();
 }
@@ -132,7 +133,7 @@ void Connection::StartConnect(const std::string& host, uint16_t port, ConnectDon
     const int rc = uv_getaddrinfo(LoopOf(m_transport.m_loop), &resolve->req,
                                   &Connection::OnResolved, literal.c_str(), nullptr, &hints);
     if (rc != 0) {
-        Fail(rc, "resolve failed: " + Transport::ErrorName(rc));
+        Fail(rc, CloseReason::ResolveFailed, "resolve failed: " + Transport::ErrorName(rc));
         return;
     }
     m_resolve = resolve.release();
@@ -148,7 +149,8 @@ void Connection::OnResolved(uv_getaddrinfo_s* req, int status, addrinfo* res) {
     const bool ok = CallbackGuard("resolve", [&] {
         if (status < 0 || res == nullptr) {
             const int error = status < 0 ? status : UV_EAI_NONAME;
-            self->Fail(error, "resolve failed: " + Transport::ErrorName(error));
+            self->Fail(error, CloseReason::ResolveFailed,
+                       "resolve failed: " + Transport::ErrorName(error));
             return;
         }
         const addrinfo* pick = PickAddress(res);
@@ -158,7 +160,7 @@ void Connection::OnResolved(uv_getaddrinfo_s* req, int status, addrinfo* res) {
         self->ConnectTo(reinterpret_cast<const sockaddr*>(&addr));
     });
     if (!ok)
-        self->Close("handler error");
+        self->Close(CloseReason::HandlerError, "handler error");
 }
 
 void Connection::ConnectTo(const sockaddr* addr) {
@@ -168,7 +170,7 @@ void Connection::ConnectTo(const sockaddr* addr) {
     auto req = std::make_unique<uv_connect_t>();
     const int rc = uv_tcp_connect(req.get(), m_tcp->Get(), addr, &Connection::OnConnect);
     if (rc != 0) {
-        Fail(rc, "connect failed: " + Transport::ErrorName(rc));
+        Fail(rc, CloseReason::ConnectFailed, "connect failed: " + Transport::ErrorName(rc));
         return;
     }
     static_cast<void>(req.release());
@@ -181,13 +183,14 @@ void Connection::OnConnect(uv_connect_s* req, int status) {
         return;
     const bool ok = CallbackGuard("connect", [&] {
         if (status < 0) {
-            self->Fail(status, "connect failed: " + Transport::ErrorName(status));
+            self->Fail(status, CloseReason::ConnectFailed,
+                       "connect failed: " + Transport::ErrorName(status));
         } else {
             self->OnConnected();
         }
     });
     if (!ok)
-        self->Close("handler error");
+        self->Close(CloseReason::HandlerError, "handler error");
 }
 
 void Connection::OnConnected() {
@@ -219,7 +222,7 @@ void Connection::Become(ConnectionKind kind) {
 void Connection::StartReading() {
     const int rc = uv_read_start(m_tcp->Stream(), &Connection::OnAlloc, &Connection::OnRead);
     if (rc != 0)
-        Fail(rc, "read failed: " + Transport::ErrorName(rc));
+        Fail(rc, CloseReason::ReadError, "read failed: " + Transport::ErrorName(rc));
 }
 
 void Connection::OnAlloc(uv_handle_s* handle, size_t /*suggested*/, uv_buf_t* buf) {
@@ -239,20 +242,24 @@ void Connection::OnRead(uv_stream_s* stream, ssize_t nread, const uv_buf_t* buf)
         return;
     const bool ok = CallbackGuard("read", [&] {
         if (nread < 0) {
-            self->Close(nread == UV_EOF ? std::string("peer closed")
-                                        : "read error: " + Transport::ErrorName(int(nread)));
+            if (nread == UV_EOF)
+                self->Close(CloseReason::PeerClosed, "peer closed");
+            else
+                self->Close(CloseReason::ReadError,
+                            "read error: " + Transport::ErrorName(int(nread)));
             return;
         }
         self->OnBytes(std::string_view(buf->base, static_cast<size_t>(nread)));
     });
     if (!ok)
-        self->Close("handler error");
+        self->Close(CloseReason::HandlerError, "handler error");
 }
 
 void Connection::OnBytes(std::string_view bytes) {
     if (m_closing)
         return;
     m_bytes_in += bytes.size();
+    m_last_read_ms = m_transport.m_loop.NowMs();
     RestartIdleTimer();
     switch (m_kind) {
         case ConnectionKind::Pending:
@@ -262,7 +269,7 @@ void Connection::OnBytes(std::string_view bytes) {
             // A plain HTTP server (such as the tutorial's Flask node) answers our magic with an
             // error page; say so instead of reporting a 1.2 GB frame named "HTTP".
             if (!m_inbound && m_bytes_in == bytes.size() && bytes.substr(0, 4) == "HTTP") {
-                Close("peer speaks HTTP");
+                Close(CloseReason::PeerSpeaksHttp, "peer speaks HTTP");
                 return;
             }
             DeliverFrames(bytes);
@@ -303,7 +310,7 @@ void Connection::DeliverFrames(std::string_view bytes) {
         return !IsClosing();
     });
     if (status == FrameStatus::FrameTooLarge)
-        Close("frame too large");
+        Close(CloseReason::FrameTooLarge, "frame too large");
 }
 
 void Connection::RestartIdleTimer() {
@@ -322,11 +329,11 @@ void Connection::OnTimer(uv_timer_s* timer) {
         return;
     CallbackGuard("timer", [&] {
         if (self->m_kind != ConnectionKind::Pending) {
-            self->Close("idle timeout");
+            self->Close(CloseReason::IdleTimeout, "idle timeout");
         } else if (self->m_inbound) {
-            self->Close("sniff timeout");
+            self->Close(CloseReason::SniffTimeout, "sniff timeout");
         } else {
-            self->Fail(UV_ETIMEDOUT, "connect timeout");
+            self->Fail(UV_ETIMEDOUT, CloseReason::ConnectTimeout, "connect timeout");
         }
     });
 }
@@ -354,7 +361,11 @@ bool Connection::Write(std::string bytes) {
                                                         : options.max_gossip_write_queue_bytes;
     if (QueuedBytes() + bytes.size() > bound) {
         // The peer does not read fast enough; buffering more would let it grow our memory.
-        Close("write queue full");
+        Close(CloseReason::WriteQueueFull, "write queue full");
+        return false;
+    }
+    if (!m_transport.MakeRoomForWrite(*this, bytes.size())) {
+        Close(CloseReason::WriteQueueFull, "node-wide write queue full");
         return false;
     }
     auto req = std::make_unique<WriteRequest>();
@@ -362,9 +373,11 @@ bool Connection::Write(std::string bytes) {
     req->req.data = req.get();
     const uv_buf_t buf =
         uv_buf_init(req->bytes.data(), static_cast<unsigned int>(req->bytes.size()));
+    req->budget = m_transport.m_write_budget;
+    req->budget->queued += req->bytes.size();
     const int rc = uv_write(&req->req, m_tcp->Stream(), &buf, 1, &Connection::OnWrite);
     if (rc != 0) {
-        Close("write failed: " + Transport::ErrorName(rc));
+        Close(CloseReason::WriteError, "write failed: " + Transport::ErrorName(rc));
         return false;
     }
     static_cast<void>(req.release());
@@ -378,11 +391,12 @@ void Connection::OnWrite(uv_write_s* req, int status) {
         return;
     if (status == 0) {
         self->m_bytes_out += write->bytes.size();
-        if (self->m_kind == ConnectionKind::Gossip && !self->IsClosing() && self->m_handler)
+        if (!self->IsClosing() && self->m_handler)
             CallbackGuard("writable", [&] { self->m_handler->OnWritable(*self); });
     } else if (status != UV_ECANCELED) {
-        CallbackGuard("write",
-                      [&] { self->Close("write error: " + Transport::ErrorName(status)); });
+        CallbackGuard("write", [&] {
+            self->Close(CloseReason::WriteError, "write error: " + Transport::ErrorName(status));
+        });
     }
 }
 
@@ -390,10 +404,11 @@ size_t Connection::QueuedBytes() const {
     return m_tcp == nullptr ? 0 : uv_stream_get_write_queue_size(m_tcp->Stream());
 }
 
-void Connection::Close(std::string_view reason) {
+void Connection::Close(CloseReason code, std::string_view reason) {
     if (m_closing)
         return;
     m_closing = true;
+    m_close_code = code;
     m_close_reason = reason;
     if (!m_opened && m_connect_status == 0)
         m_connect_status = UV_ECANCELED;
@@ -410,10 +425,19 @@ void Connection::Close(std::string_view reason) {
         m_tcp->Close();
 }
 
-void Connection::Fail(int status, std::string_view reason) {
+void Connection::Fail(int status, CloseReason code, std::string_view reason) {
     if (!m_opened && m_connect_status == 0)
         m_connect_status = status;
-    Close(reason);
+    Close(code, reason);
+}
+
+std::string Connection::RemoteIp() const {
+    const std::string& address = m_remote_address;
+    if (!address.empty() && address.front() == '[') {
+        auto end = address.find(']');
+        return end == std::string::npos ? address : address.substr(1, end - 1);
+    }
+    return address.substr(0, address.rfind(':'));
 }
 
 void Connection::CloseAfterWrites(std::string_view reason) {

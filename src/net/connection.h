@@ -50,8 +50,13 @@ public:
     virtual void OnFrame(Connection& /*conn*/, std::string_view /*payload*/) {}
     /** Http: bytes as read; the first call includes the sniffed bytes. */
     virtual void OnData(Connection& /*conn*/, std::string_view /*bytes*/) {}
-    /** Gossip: a queued write reached the kernel; QueuedBytes() is smaller now. For pacing. */
+    /** A queued write reached the kernel; QueuedBytes() is smaller now. For pacing. */
     virtual void OnWritable(Connection& /*conn*/) {}
+    /**
+     * True when closing the connection now loses nothing anyone waits for (an HTTP keep-alive
+     * connection between requests): the transport may close it to make room for a newcomer.
+     */
+    virtual bool IsIdle(const Connection& /*conn*/) const { return false; }
     /** Exactly once per connection that got OnOpen; the Connection is destroyed after it. */
     virtual void OnClose(Connection& /*conn*/, std::string_view /*reason*/) {}
 };
@@ -78,9 +83,16 @@ public:
     /** Queues bytes as they are (HTTP responses); same bound and failure rules as SendFrame. */
     bool SendRaw(std::string bytes);
     /** Idempotent; OnClose(reason) follows asynchronously. Queued writes are dropped. */
-    void Close(std::string_view reason);
+    void Close(std::string_view reason) { Close(CloseReason::ByHandler, reason); }
+    void Close(CloseReason code, std::string_view reason);
     /** Stops reading, flushes queued writes, sends FIN, then closes (HTTP "Connection: close"). */
     void CloseAfterWrites(std::string_view reason);
+    /** Why it closed (ByHandler until it does); valid in OnClose. */
+    CloseReason CloseCode() const { return m_close_code; }
+    /** The remote IP address without the port ("127.0.0.1", "::1"). */
+    std::string RemoteIp() const;
+    /** Loop time of the last bytes read (or of opening), in ms. */
+    uint64_t LastReadMs() const { return m_last_read_ms; }
     /** Closes with "idle timeout" when nothing was read for `ms`; 0 disables. Not counted while
      * reading is paused. Gossip starts with TransportOptions::idle_timeout_ms, HTTP with
      * http_idle_timeout_ms. */
@@ -112,7 +124,7 @@ private:
     void StartReading();
     void StartConnect(const std::string& host, uint16_t port, ConnectDone done);
     void ConnectTo(const sockaddr* addr);
-    void Fail(int status, std::string_view reason);
+    void Fail(int status, CloseReason code, std::string_view reason);
     void OnConnected();
     void OnBytes(std::string_view bytes);
     void Sniff(std::string_view bytes);
@@ -152,6 +164,10 @@ private:
     bool m_paused = false;
     bool m_shutting_down = false;
     std::string m_close_reason;
+    CloseReason m_close_code = CloseReason::ByHandler;
+    uint64_t m_last_read_ms = 0;
+    /** Counted in Transport's per-IP table (inbound, accepted). */
+    bool m_counted_ip = false;
     std::string m_shutdown_reason;
 };
 

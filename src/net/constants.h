@@ -9,6 +9,39 @@
 
 namespace gossipchain::net {
 
+/**
+ * Bytes waiting for the kernel on all of a transport's connections. Shared with each write
+ * request, because a request can call back after its transport is gone.
+ */
+struct WriteBudget {
+    size_t queued = 0;
+};
+
+/** Why a connection closed, for code to act on; the text that goes with it is for people. */
+enum class CloseReason {
+    /** The upper layer closed it (its text says why: a Reject, a ban, a protocol error). */
+    ByHandler,
+    PeerClosed,
+    ReadError,
+    WriteError,
+    /** Its own write queue bound, or the node-wide one, was reached. */
+    WriteQueueFull,
+    FrameTooLarge,
+    /** An outbound gossip link was answered in HTTP (a plain tutorial node). */
+    PeerSpeaksHttp,
+    IdleTimeout,
+    SniffTimeout,
+    ConnectTimeout,
+    ConnectFailed,
+    ResolveFailed,
+    /** A handler threw (a bug); the connection is dropped rather than left half-handled. */
+    HandlerError,
+    /** Made room for a newcomer at a connection cap. */
+    Evicted,
+    /** Transport::CloseAll: the node is stopping. */
+    Shutdown,
+};
+
 /** First 4 bytes a gossip connection sends; anything else on the port is HTTP. */
 inline constexpr std::array<uint8_t, 4> MAGIC = {0xF0, 0x9F, 0x94, 0x97};
 
@@ -39,8 +72,20 @@ inline constexpr uint64_t DEFAULT_IDLE_TIMEOUT_MS = 90'000;
 /** HTTP connections close when nothing was read for this long, in ms (http may override it). */
 inline constexpr uint64_t DEFAULT_HTTP_IDLE_TIMEOUT_MS = 30'000;
 
-/** Inbound connections (gossip and HTTP together) accepted at once; more are closed at once. */
+/** Inbound connections (gossip and HTTP together) accepted at once. At the cap a newcomer takes
+ * the place of an idle one (an HTTP keep-alive connection with nothing in flight, or one that has
+ * not said what it is); only when none is idle is it closed at once. */
 inline constexpr size_t DEFAULT_MAX_CONNECTIONS = 1024;
+
+/** Inbound connections from one IP address at once (a quarter of DEFAULT_MAX_CONNECTIONS), so
+ * one host cannot take every place; at the cap its own idle connection makes room, if it has one.
+ * 127.0.0.1 and ::1 are exempt: every local tool and node shares them. */
+inline constexpr size_t DEFAULT_MAX_CONNECTIONS_PER_IP = 256;
+
+/** Bytes waiting for the kernel on all connections together (512 MiB). A write that would go
+ * over it first closes the HTTP connections with the most queued (clients that do not read their
+ * answers), largest first; a gossip write that still does not fit closes its link. */
+inline constexpr size_t DEFAULT_MAX_TOTAL_WRITE_QUEUE_BYTES = 512u * 1024 * 1024;
 
 /** Size of the one read buffer a transport shares between its connections, in bytes (64 KiB). */
 inline constexpr size_t DEFAULT_READ_BUFFER_BYTES = 64 * 1024;

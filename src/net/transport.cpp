@@ -3,6 +3,7 @@
 #include "net/uv_handle.h"
 #include "util/log.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace gossipchain::net {
@@ -88,11 +89,6 @@ void Transport::OnConnection(uv_stream_s* server, int status) {
             LOG_WARN("net: accept failed: %s", ErrorName(status).c_str());
             return;
         }
-        if (self->m_inbound_count >= self->m_options.max_connections) {
-            LOG_WARN("net: %zu inbound connections, refusing another", self->m_inbound_count);
-            RejectPending(server);
-            return;
-        }
         Connection* conn = self->NewConnection(/*inbound=*/true);
         if (conn == nullptr) {
             RejectPending(server);
@@ -100,10 +96,12 @@ void Transport::OnConnection(uv_stream_s* server, int status) {
         }
         const int rc = uv_accept(server, conn->m_tcp->Stream());
         if (rc != 0) {
-            conn->Close("accept failed: " + ErrorName(rc));
+            conn->Close(CloseReason::ReadError, "accept failed: " + ErrorName(rc));
             return;
         }
         conn->OnAccepted();
+        if (!self->Admit(*conn))
+            conn->Close(CloseReason::Evicted, "connection limit reached");
     });
 }
 
@@ -124,7 +122,117 @@ void Transport::CloseAll(std::string_view reason) {
     }
     // Close() never erases from the map (that happens in the close callback), so this is safe.
     for (auto& entry : m_connections)
-        entry.second->Close(reason);
+        entry.second->Close(CloseReason::Shutdown, reason);
+}
+
+bool Transport::IsIdle(const Connection& conn) {
+    if (!conn.m_inbound || conn.IsClosing() || conn.QueuedBytes() != 0)
+        return false;
+    // A connection that has not said what it is yet holds nothing; an HTTP one asks its handler.
+    if (conn.m_kind == ConnectionKind::Pending)
+        return conn.m_bytes_in == 0;
+    return conn.m_kind == ConnectionKind::Http && conn.m_handler->IsIdle(conn);
+}
+
+bool Transport::EvictIdle(const std::string* ip, const Connection& newcomer) {
+    // Of the host holding the most places first, so the newcomer's place comes from whoever
+    // crowds the node; then from anyone.
+    std::string crowded;
+    if (ip == nullptr) {
+        size_t most = 0;
+        for (const auto& [host, count] : m_per_ip) {
+            if (count > most) {
+                most = count;
+                crowded = host;
+            }
+        }
+    }
+    for (int pass = 0; pass < 2; ++pass) {
+        Connection* victim = nullptr;
+        for (auto& [id, owned] : m_connections) {
+            Connection& conn = *owned;
+            if (&conn == &newcomer || !IsIdle(conn))
+                continue;
+            if (ip != nullptr ? conn.RemoteIp() != *ip : pass == 0 && conn.RemoteIp() != crowded)
+                continue;
+            // Silent longest first; of two silent since the same millisecond, the older one.
+            if (victim == nullptr || std::pair(conn.m_last_read_ms, conn.Id()) <
+                                         std::pair(victim->m_last_read_ms, victim->Id()))
+                victim = &conn;
+        }
+        if (victim != nullptr) {
+            ++m_evictions;
+            LOG_INFO("net: closing idle connection %s to make room",
+                     victim->RemoteAddress().c_str());
+            victim->Close(CloseReason::Evicted, "idle connection closed to make room");
+            return true;
+        }
+        if (ip != nullptr)
+            break;
+    }
+    return false;
+}
+
+bool Transport::Admit(Connection& conn) {
+    std::string ip = conn.RemoteIp();
+    size_t& from_ip = m_per_ip[ip];
+    ++from_ip;
+    conn.m_counted_ip = true;
+    // Closing connections still count until their close callback: count the live ones.
+    auto live = [this](const std::string* only) {
+        size_t n = 0;
+        for (const auto& [id, owned] : m_connections) {
+            if (owned->m_inbound && !owned->IsClosing() && (!only || owned->RemoteIp() == *only))
+                ++n;
+        }
+        return n;
+    };
+    if (from_ip > m_options.max_connections_per_ip &&
+        live(&ip) > m_options.max_connections_per_ip) {
+        if (!EvictIdle(&ip, conn)) {
+            LOG_WARN("net: %zu connections from %s, refusing another", from_ip - 1, ip.c_str());
+            return false;
+        }
+    }
+    if (m_inbound_count > m_options.max_connections && live(nullptr) > m_options.max_connections) {
+        if (!EvictIdle(nullptr, conn)) {
+            LOG_WARN("net: %zu inbound connections, refusing another", m_inbound_count - 1);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool Transport::MakeRoomForWrite(Connection& writer, size_t bytes) {
+    const size_t cap = m_options.max_total_write_queue_bytes;
+    if (m_write_budget->queued + bytes <= cap)
+        return true;
+    // Bytes of connections already closing are freed when their close completes.
+    size_t doomed = 0;
+    std::vector<Connection*> hogs;
+    for (auto& [id, owned] : m_connections) {
+        Connection& conn = *owned;
+        if (conn.IsClosing())
+            doomed += conn.QueuedBytes();
+        else if (conn.m_kind == ConnectionKind::Http && conn.QueuedBytes() > 0)
+            hogs.push_back(&conn);
+    }
+    std::sort(hogs.begin(), hogs.end(), [](const Connection* a, const Connection* b) {
+        return a->QueuedBytes() > b->QueuedBytes();
+    });
+    for (Connection* hog : hogs) {
+        if (m_write_budget->queued - std::min(doomed, m_write_budget->queued) + bytes <= cap)
+            return true;
+        if (hog == &writer)
+            return false;
+        doomed += hog->QueuedBytes();
+        LOG_WARN(
+            "net: %zu bytes wait for the kernel node-wide; closing %s, which does not read "
+            "its answers (%zu bytes queued)",
+            m_write_budget->queued, hog->RemoteAddress().c_str(), hog->QueuedBytes());
+        hog->Close(CloseReason::WriteQueueFull, "node-wide write queue full");
+    }
+    return m_write_budget->queued - std::min(doomed, m_write_budget->queued) + bytes <= cap;
 }
 
 std::string Transport::ErrorName(int status) {
@@ -148,6 +256,11 @@ Connection* Transport::NewConnection(bool inbound) {
 void Transport::OnConnectionClosed(Connection& conn) {
     if (conn.m_inbound)
         --m_inbound_count;
+    if (conn.m_counted_ip) {
+        auto found = m_per_ip.find(conn.RemoteIp());
+        if (found != m_per_ip.end() && --found->second == 0)
+            m_per_ip.erase(found);
+    }
     // Guarded here so a throwing handler cannot skip the erase below.
     if (conn.m_opened) {
         CallbackGuard("close", [&] { conn.m_handler->OnClose(conn, conn.m_close_reason); });

@@ -37,6 +37,10 @@ struct TransportOptions {
     uint64_t http_idle_timeout_ms = DEFAULT_HTTP_IDLE_TIMEOUT_MS;
     /** Cap on inbound connections; outbound links are not counted. */
     size_t max_connections = DEFAULT_MAX_CONNECTIONS;
+    /** Cap on inbound connections from one IP address. */
+    size_t max_connections_per_ip = DEFAULT_MAX_CONNECTIONS_PER_IP;
+    /** Cap on bytes waiting for the kernel on all connections together. */
+    size_t max_total_write_queue_bytes = DEFAULT_MAX_TOTAL_WRITE_QUEUE_BYTES;
 };
 
 class Transport {
@@ -71,6 +75,10 @@ public:
 
     /** Connections not yet fully closed, inbound and outbound, including pending ones. */
     size_t ConnectionCount() const { return m_connections.size(); }
+    /** Bytes waiting for the kernel on all connections together. */
+    size_t QueuedBytes() const { return m_write_budget->queued; }
+    /** Inbound connections closed to make room for newcomers (SPEC §13). */
+    uint64_t Evictions() const { return m_evictions; }
 
     const TransportOptions& Options() const { return m_options; }
 
@@ -82,6 +90,15 @@ private:
 
     Connection* NewConnection(bool inbound);
     void OnConnectionClosed(Connection& conn);
+    /** Applies the connection caps to a just-accepted connection: false when it must go. */
+    bool Admit(Connection& conn);
+    /** Closes the idle inbound connection read from longest ago, of `ip` only when given (else
+     * of the IP with the most connections first); false when none is idle. */
+    bool EvictIdle(const std::string* ip, const Connection& newcomer);
+    /** Makes the node-wide write budget fit `bytes` more for `writer`, closing HTTP connections
+     * whose answers are not read; false when it cannot (the writer must close). */
+    bool MakeRoomForWrite(Connection& writer, size_t bytes);
+    bool IsIdle(const Connection& conn);
     ConnectionHandler& HandlerFor(ConnectionKind kind);
     std::vector<char>& ReadBuffer() { return m_read_buffer; }
 
@@ -94,6 +111,10 @@ private:
     UvHandle<uv_tcp_s>* m_listener = nullptr;
     std::unordered_map<uint64_t, std::unique_ptr<Connection>> m_connections;
     size_t m_inbound_count = 0;
+    /** Accepted inbound connections per remote IP. */
+    std::unordered_map<std::string, size_t> m_per_ip;
+    std::shared_ptr<WriteBudget> m_write_budget = std::make_shared<WriteBudget>();
+    uint64_t m_evictions = 0;
     uint64_t m_next_id = 1;
     std::vector<char> m_read_buffer;
 };

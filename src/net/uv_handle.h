@@ -22,12 +22,14 @@
 //    cross into libuv: callback bodies run inside CallbackGuard.
 #pragma once
 
+#include "net/constants.h"
 #include "util/log.h"
 
 #include <uv.h>
 
 #include <exception>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -125,10 +127,16 @@ private:
     T m_handle{};
 };
 
-/** One uv_write: owns its bytes until libuv calls back. */
+/** One uv_write: owns its bytes until libuv calls back, and gives them back to the budget. */
 struct WriteRequest {
     uv_write_t req{};
     std::string bytes;
+    std::shared_ptr<WriteBudget> budget;
+
+    ~WriteRequest() {
+        if (budget)
+            budget->queued -= bytes.size();
+    }
 };
 
 }  // namespace gossipchain::net

@@ -37,6 +37,13 @@ struct PeerManager::Peer {
     bool syncing = false;
     /** Blocks received for the outstanding RequestChain; its answer may span several batches. */
     std::size_t sync_received = 0;
+    /** Loop time (ms) it last gave us a block or a transaction we did not have; 0: never. What
+     * protects a useful inbound link from eviction when the inbound slots are full. */
+    std::uint64_t last_block_ms = 0;
+    std::uint64_t last_tx_ms = 0;
+    /** Bytes of side-branch blocks its sync answers made us store that have not yet become the
+     * main chain (SPEC §8); reset when its blocks move our tip. */
+    std::size_t unproven_side_bytes = 0;
     /** Resolve rounds waiting for this peer's sync to finish. */
     std::vector<std::uint64_t> resolves;
     RecentSet known{MAX_KNOWN_INVENTORY};
@@ -166,26 +173,20 @@ std::vector<PeerAddress> PeerManager::UnlinkedAddresses() const {
     std::vector<PeerAddress> out;
     for (const std::string& key : m_address_order) {
         const KnownAddress& entry = m_addresses.at(key);
-        if (entry.persistent && !entry.self && !linked.count(key)) {
+        // Link shaping (netsim partitions) holds for this HTTP path too.
+        if (entry.persistent && !entry.self && !linked.count(key) && !IsBlocked(key)) {
             out.push_back(PeerAddress{entry.host, entry.port});
         }
     }
     return out;
 }
 
-void PeerManager::MarkHttpOnlyIfUnlinked(const PeerAddress& address) {
+void PeerManager::MarkGossipCapable(const PeerAddress& address) {
     auto found = m_addresses.find(AddressKey(address.host, address.port));
     if (found == m_addresses.end())
         return;
-    for (const auto& [id, peer] : m_peers) {
-        if (peer->ready && peer->address_key == found->first)
-            return;
-    }
-    if (!found->second.http_only) {
-        LOG_INFO("peer %s answers HTTP but not gossip: treating it as a plain tutorial node",
-                 found->first.c_str());
-    }
-    found->second.http_only = true;
+    found->second.gossip_capable = true;
+    found->second.http_only = false;
 }
 
 PeerManager::Peer* PeerManager::PeerOf(net::Connection& conn) const {
@@ -233,7 +234,7 @@ void PeerManager::Tick() {
     }
     for (const std::string& key : m_address_order) {
         KnownAddress& entry = m_addresses.at(key);
-        if (entry.dialing || entry.self || entry.http_only || linked.count(key))
+        if (entry.dialing || entry.self || linked.count(key))
             continue;
         if (entry.next_try_ms > now || IsBanned(key) || IsBlocked(key))
             continue;
@@ -350,7 +351,7 @@ void PeerManager::OnOpen(net::Connection& conn) {
             Disconnect(*peer, RejectCode::Banned, "banned");
             return;
         }
-        if (inbound >= m_options.max_inbound) {
+        if (inbound >= m_options.max_inbound && !EvictInbound(*peer)) {
             Disconnect(*peer, RejectCode::TooManyPeers, "too many inbound peers");
             return;
         }
@@ -366,6 +367,61 @@ void PeerManager::OnOpen(net::Connection& conn) {
     Send(*peer, hello);
 }
 
+bool PeerManager::EvictInbound(const Peer& newcomer) {
+    // Bitcoin Core's inbound eviction, in small: links that recently gave us new blocks or
+    // transactions, and the longest-standing ones, are kept; of the rest, the host with the most
+    // links loses its newest. So a newcomer always gets a place, and whoever crowds the node with
+    // idle links pays for it, not the peers that are useful.
+    std::vector<Peer*> candidates;
+    for (auto& [id, owned] : m_peers) {
+        Peer* peer = owned.get();
+        if (peer != &newcomer && !peer->outbound && !peer->conn->IsClosing())
+            candidates.push_back(peer);
+    }
+    // Keeps (takes out of the candidates) up to `count` peers, those with the greatest `field`;
+    // a peer whose field is 0 (never gave us anything new) is not kept for it. No category keeps
+    // more than a quarter of what is left, so small inbound caps still have someone to evict.
+    auto quarter = [&candidates](std::size_t count) {
+        return std::min(count, candidates.size() / 4);
+    };
+    auto protect_most_recent = [&candidates, &quarter](std::size_t most, auto field) {
+        std::size_t count = quarter(most);
+        std::sort(candidates.begin(), candidates.end(),
+                  [&](const Peer* a, const Peer* b) { return field(*a) > field(*b); });
+        std::size_t kept = 0;
+        while (kept < count && kept < candidates.size() && field(*candidates[kept]) > 0)
+            ++kept;
+        candidates.erase(candidates.begin(),
+                         candidates.begin() + static_cast<std::ptrdiff_t>(kept));
+    };
+    auto older = [](const Peer* a, const Peer* b) {
+        return std::pair(a->opened_ms, a->conn->Id()) < std::pair(b->opened_ms, b->conn->Id());
+    };
+    protect_most_recent(EVICTION_PROTECT_RECENT_BLOCKS,
+                        [](const Peer& p) { return p.last_block_ms; });
+    protect_most_recent(EVICTION_PROTECT_RECENT_TXS, [](const Peer& p) { return p.last_tx_ms; });
+    std::sort(candidates.begin(), candidates.end(), older);
+    candidates.erase(
+        candidates.begin(),
+        candidates.begin() + static_cast<std::ptrdiff_t>(quarter(EVICTION_PROTECT_LONGEST)));
+    if (candidates.empty())
+        return false;
+    std::map<std::string, std::vector<Peer*>> by_host;
+    for (Peer* peer : candidates)
+        by_host[HostOf(peer->conn->RemoteAddress())].push_back(peer);
+    const std::vector<Peer*>* crowded = nullptr;
+    for (const auto& [host, peers] : by_host) {
+        if (crowded == nullptr || peers.size() > crowded->size())
+            crowded = &peers;
+    }
+    Peer* victim = *std::max_element(crowded->begin(), crowded->end(), older);
+    LOG_INFO("inbound links full: evicting %s to make room for %s", victim->Label().c_str(),
+             newcomer.Label().c_str());
+    ++m_metrics.inbound_evictions;
+    Disconnect(*victim, RejectCode::TooManyPeers, "evicted to make room for a new peer");
+    return true;
+}
+
 void PeerManager::OnClose(net::Connection& conn, std::string_view reason) {
     Peer* peer = PeerOf(conn);
     if (!peer)
@@ -377,19 +433,25 @@ void PeerManager::OnClose(net::Connection& conn, std::string_view reason) {
     // The transport closes a link whose frame is over MAX_FRAME_BYTES before we see it; SPEC §12
     // scores that 100. An outbound link that never completed the handshake is exempt: that is how
     // a plain HTTP server (a tutorial node) answers our magic.
-    if (reason == "frame too large" && (!peer->outbound || peer->ready))
+    if (conn.CloseCode() == net::CloseReason::FrameTooLarge && (!peer->outbound || peer->ready))
         Misbehave(*peer, BAN_SCORE, "frame over MAX_FRAME_BYTES");
     if (peer->outbound) {
         auto found = m_addresses.find(peer->address_key);
         if (found != m_addresses.end()) {
             KnownAddress& entry = found->second;
             entry.dialing = false;
-            if (reason == "peer speaks HTTP") {
+            // An HTTP answer says what serves the port now; a port that spoke gossip before
+            // (or --peer) is only retried sooner.
+            if (conn.CloseCode() == net::CloseReason::PeerSpeaksHttp && !entry.gossip_capable) {
+                if (!entry.http_only) {
+                    LOG_INFO("peer %s is a plain HTTP node; /nodes/resolve will fetch its /chain",
+                             peer->address_key.c_str());
+                }
                 entry.http_only = true;
-                LOG_INFO("peer %s is a plain HTTP node; /nodes/resolve will fetch its /chain",
-                         peer->address_key.c_str());
             }
             ScheduleRetry(entry, peer->ready);
+            if (entry.http_only)
+                entry.next_try_ms = m_loop.NowMs() + m_options.http_only_redial_ms;
         }
     }
     FinishResolve(*peer);
@@ -654,8 +716,12 @@ void PeerManager::HandleHello(Peer& peer, const Hello& hello) {
         AddAddress(PeerAddress{host, hello.listen_port}, false);
         peer.address_key = AddressKey(host, hello.listen_port);
     }
-    if (peer.outbound)
-        m_addresses.at(peer.address_key).failures = 0;
+    if (peer.outbound) {
+        KnownAddress& entry = m_addresses.at(peer.address_key);
+        entry.failures = 0;
+        entry.gossip_capable = true;
+        entry.http_only = false;
+    }
     LOG_INFO("peer %s connected (%s, node %s, height %llu)", peer.Label().c_str(),
              peer.outbound ? "outbound" : "inbound", ShortHash(hello.node_id).c_str(),
              static_cast<unsigned long long>(hello.height));
@@ -684,16 +750,34 @@ void PeerManager::RequestSync(Peer& peer) {
     Send(peer, RequestChain{m_chain.Locator(), MAX_CHAIN_REQUEST_BLOCKS});
 }
 
+std::uint64_t PeerManager::ClaimedHeight(const Peer& peer, const std::vector<Block>& blocks,
+                                         bool from_chain, bool more) const {
+    // An announced block claims nothing beyond itself: one no higher than our tip off the main
+    // chain is not kept (the sender's next block, an orphan to us, brings it back by sync).
+    if (!from_chain)
+        return 0;
+    if (peer.unproven_side_bytes >= MAX_UNPROVEN_SIDE_BYTES_PER_PEER ||
+        m_unproven_side_bytes >= MAX_UNPROVEN_SIDE_BYTES)
+        return 0;
+    // A sync answer claims the end of its batch, or, with more to come, the height the peer said
+    // it has: a reorg deeper than one batch stores side blocks before its branch wins.
+    std::uint64_t claimed = 0;
+    for (const Block& block : blocks)
+        claimed = std::max(claimed, block.index);
+    return more ? std::max(claimed, peer.height) : claimed;
+}
+
 void PeerManager::HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from_chain, bool more) {
     double now = WallSeconds();
     const BlockEntry* old_tip = &m_chain.Tip();
     BlockResult last_change;
     bool progressed = false;
     bool orphan = false;
+    std::uint64_t claimed = ClaimedHeight(peer, blocks, from_chain, more);
     for (Block& block : blocks) {
         ++m_metrics.blocks_received;
         bool last = &block == &blocks.back();
-        BlockResult result = m_chain.ProcessBlock(std::move(block), now);
+        BlockResult result = m_chain.ProcessBlock(std::move(block), now, claimed);
         // The peer has what it sent. Of a sync batch only the last block is remembered: nothing
         // older than the tip is ever relayed, and this spares up to 2,000 inserts per answer.
         if (!from_chain || last)
@@ -705,6 +789,7 @@ void PeerManager::HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from
         switch (result.status) {
             case BlockStatus::Connected:
                 progressed = true;
+                peer.last_block_ms = m_loop.NowMs();
                 for (const BlockEntry* entry : result.connected) {
                     LOG_INFO("block %llu %s accepted from %s",
                              static_cast<unsigned long long>(entry->Height()),
@@ -729,6 +814,13 @@ void PeerManager::HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from
                 progressed = true;
                 LOG_DEBUG("block %s from %s stored on a side branch",
                           ShortHash(result.hash).c_str(), peer.Label().c_str());
+                if (const BlockEntry* entry = m_chain.Find(result.hash)) {
+                    peer.unproven_side_bytes += entry->json.size();
+                    m_unproven_side_bytes += entry->json.size();
+                }
+                if (peer.unproven_side_bytes >= MAX_UNPROVEN_SIDE_BYTES_PER_PEER ||
+                    m_unproven_side_bytes >= MAX_UNPROVEN_SIDE_BYTES)
+                    claimed = 0;
                 if (m_observers.on_block_seen) {
                     const BlockEntry* entry = m_chain.Find(result.hash);
                     m_observers.on_block_seen(result.hash, entry ? entry->Height() : 0,
@@ -737,6 +829,11 @@ void PeerManager::HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from
                 break;
             case BlockStatus::Duplicate:
                 progressed = true;
+                break;
+            case BlockStatus::Stale:
+                // Not stored and not relayed; a sync answer that brings only these is done.
+                LOG_DEBUG("block %s from %s not kept: no higher than our tip",
+                          ShortHash(result.hash).c_str(), peer.Label().c_str());
                 break;
             case BlockStatus::Orphan:
                 orphan = true;
@@ -753,6 +850,9 @@ void PeerManager::HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from
         }
     }
     if (&m_chain.Tip() != old_tip) {
+        // Its side blocks won (or were overtaken): they no longer count as unproven.
+        m_unproven_side_bytes -= std::min(m_unproven_side_bytes, peer.unproven_side_bytes);
+        peer.unproven_side_bytes = 0;
         if (from_chain)
             RelayReceived(m_chain.Tip(), peer);
         if (m_callbacks.on_tip_changed)
@@ -778,7 +878,8 @@ bool PeerManager::PayForBlock(Peer& peer, const BlockResult& result, bool from_c
     // An announced block the same peer announced before is a repeat (honest peers remember
     // what they sent); duplicates from different peers are ordinary gossip and cost nothing.
     bool repeat = !from_chain && !peer.announced.Insert(result.hash);
-    if (result.status == BlockStatus::Orphan)
+    if (result.status == BlockStatus::Orphan ||
+        (result.status == BlockStatus::Stale && !from_chain))
         return PayForFlood(peer, FloodKind::JunkBlocks, repeat ? REPEATED_BLOCK_COST : 1);
     if (result.status == BlockStatus::Duplicate && repeat)
         return PayForFlood(peer, FloodKind::JunkBlocks, REPEATED_BLOCK_COST);
@@ -856,6 +957,7 @@ void PeerManager::HandleTransactions(Peer& peer, const std::vector<Transaction>&
         if (!result.txid.empty())
             peer.known.Insert(result.txid);
         if (result.status == TxStatus::Accepted) {
+            peer.last_tx_ms = m_loop.NowMs();
             accepted.push_back(tx);
             if (m_observers.on_tx_seen)
                 m_observers.on_tx_seen(result.txid, EventLabel(peer));
@@ -944,6 +1046,12 @@ void PeerManager::SyncAll(std::function<void()> done) {
     ResolveRound& round = m_resolves[id];
     round.done = std::move(done);
     round.deadline_ms = m_loop.NowMs() + m_options.resolve_settle_ms;
+    // Plain HTTP nodes are asked for gossip again now: a gossipchain node may have taken the port
+    // over since their last dial.
+    for (auto& [key, entry] : m_addresses) {
+        if (entry.http_only && !entry.dialing)
+            entry.next_try_ms = 0;
+    }
     // Dial what was registered a moment ago, so the tutorial's register-then-resolve works.
     Tick();
     round.timer = std::make_unique<net::Timer>(m_loop);

@@ -47,6 +47,13 @@ inline constexpr std::uint64_t DEFAULT_RECONNECT_MIN_MS = 250;
 inline constexpr std::uint64_t DEFAULT_RECONNECT_MAX_MS = 30'000;
 /** Period of the housekeeping tick (timeouts, pings, dialing), in milliseconds. */
 inline constexpr std::uint64_t PEER_TICK_MS = 100;
+/** When the inbound slots are full, the inbound links that most recently gave us a new block are
+ * kept (SPEC §13, inbound eviction): this many. */
+inline constexpr std::size_t EVICTION_PROTECT_RECENT_BLOCKS = 4;
+/** ... and this many that most recently gave us a new transaction. */
+inline constexpr std::size_t EVICTION_PROTECT_RECENT_TXS = 4;
+/** ... and this many of the longest-standing ones. */
+inline constexpr std::size_t EVICTION_PROTECT_LONGEST = 8;
 /** Misbehaviour score at which a peer is disconnected and banned. */
 inline constexpr int BAN_SCORE = 100;
 /** How long a ban lasts, in milliseconds (10 min). */
@@ -64,6 +71,15 @@ inline constexpr std::size_t MAX_CHAIN_BATCH_BYTES = 4u << 20;
 /** The next batch of a Chain answer is queued only while less than this waits for the peer's
  * kernel (1 MiB): long answers are paced by the requester's reading. */
 inline constexpr std::size_t CHAIN_REPLY_LOW_WATER_BYTES = 1u << 20;
+/** Bytes (canonical JSON) of side-branch blocks one peer's sync answers may make us store before
+ * its branch becomes the main chain (32 MiB); beyond, its blocks no higher than our tip are not
+ * kept. */
+inline constexpr std::size_t MAX_UNPROVEN_SIDE_BYTES_PER_PEER = 32u << 20;
+/** The same, for all peers together (128 MiB). */
+inline constexpr std::size_t MAX_UNPROVEN_SIDE_BYTES = 128u << 20;
+/** How often an address whose gossip dial was answered in HTTP (a plain tutorial node) is dialled
+ * again, in milliseconds (5 min); /nodes/resolve dials it at once. */
+inline constexpr std::uint64_t DEFAULT_HTTP_ONLY_REDIAL_MS = 5 * 60 * 1000;
 /** Period at which /nodes/resolve checks its links, in milliseconds. */
 inline constexpr std::uint64_t RESOLVE_STEP_MS = 10;
 /** How long /nodes/resolve waits for links still connecting to become ready, in milliseconds. */
@@ -101,6 +117,7 @@ struct PeerManagerOptions {
     std::uint64_t ban_ms = DEFAULT_BAN_MS;
     std::uint64_t resolve_timeout_ms = DEFAULT_RESOLVE_TIMEOUT_MS;
     std::uint64_t resolve_settle_ms = DEFAULT_RESOLVE_SETTLE_MS;
+    std::uint64_t http_only_redial_ms = DEFAULT_HTTP_ONLY_REDIAL_MS;
 };
 
 /** Counters for /metrics. */
@@ -115,6 +132,8 @@ struct P2pMetrics {
     std::uint64_t flood_drops = 0;
     /** Transactions not relayed to a peer because our relay budget to it was spent. */
     std::uint64_t txs_relay_skipped = 0;
+    /** Inbound links closed to make room for a newcomer (inbound slots full). */
+    std::uint64_t inbound_evictions = 0;
     std::map<std::string, std::uint64_t> bytes_in_by_type;
     std::map<std::string, std::uint64_t> bytes_out_by_type;
 };
@@ -190,8 +209,8 @@ public:
      * only), or gossip nodes we cannot reach or share no network with.
      */
     std::vector<PeerAddress> UnlinkedAddresses() const;
-    /** Stops dialling an address that answers HTTP but has no ready gossip link. */
-    void MarkHttpOnlyIfUnlinked(const PeerAddress& address);
+    /** The operator named it as a gossip peer (--peer): never taken for a plain HTTP node. */
+    void MarkGossipCapable(const PeerAddress& address);
 
     /** A live ban: its key (an IP, "node:<id>" or a host:port) and the ms left. */
     struct Ban {
@@ -236,9 +255,14 @@ private:
         bool persistent = false;
         /** An outbound link to it is open or being opened. */
         bool dialing = false;
-        /** It turned out to be ourselves, or speaks HTTP only: never dialled again. */
+        /** It turned out to be ourselves: never dialled again. */
         bool self = false;
+        /** Its last gossip dial was answered in HTTP (a tutorial node): dialled again only every
+         * http_only_redial_ms, and at once by /nodes/resolve, since a gossipchain node may take
+         * the port over. */
         bool http_only = false;
+        /** --peer, or a gossip handshake with it completed once: never marked http_only. */
+        bool gossip_capable = false;
         std::uint32_t failures = 0;
         std::uint64_t next_try_ms = 0;
     };
@@ -272,10 +296,16 @@ private:
     /** What a processed block costs: orphans and repeats only; false: stop reading the message. */
     bool PayForBlock(Peer& peer, const BlockResult& result, bool from_chain);
     void Disconnect(Peer& peer, RejectCode code, const std::string& reason);
+    /** Closes the least useful inbound link other than `newcomer`; false when every one is
+     * protected. */
+    bool EvictInbound(const Peer& newcomer);
     void RequestSync(Peer& peer);
 
     void HandleHello(Peer& peer, const Hello& hello);
     void HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from_chain, bool more);
+    /** How high a batch of blocks from `peer` says its branch goes (ChainState::ProcessBlock). */
+    std::uint64_t ClaimedHeight(const Peer& peer, const std::vector<Block>& blocks, bool from_chain,
+                                bool more) const;
     void HandleRequestChain(Peer& peer, const RequestChain& request);
     /** Queues batches of the peer's pending Chain answer while its write queue is short. */
     void SendChainReply(Peer& peer);
@@ -313,6 +343,8 @@ private:
     std::uint64_t m_next_resolve = 1;
     std::mt19937_64 m_rng;
     P2pMetrics m_metrics;
+    /** Sum of the peers' unproven_side_bytes, kept after a peer leaves (its blocks stay). */
+    std::size_t m_unproven_side_bytes = 0;
     bool m_stopped = false;
     std::uint64_t m_delay_ms = 0;
     std::uint64_t m_jitter_ms = 0;

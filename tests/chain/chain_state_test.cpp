@@ -317,5 +317,59 @@ TEST_F(ChainStateTest, TemplateTakesPendingInOrderThenTheReward) {
     EXPECT_EQ(Process(block).status, BlockStatus::Connected);
 }
 
+TEST_F(ChainStateTest, ABlockNoHigherThanTheTipOffTheMainChainIsNotKept) {
+    Block a1 = MakeChild(params, TipBlock(), {MakeTx(1)});
+    ASSERT_EQ(Process(a1).status, BlockStatus::Connected);
+    int added = 0;
+    chain.SetHooks(ChainHooks{[&](const BlockEntry&) { ++added; }, {}, {}});
+    // Under the tutorial's proof rules the proof does not cover the content: 60 variants of a1
+    // with other timestamps are all valid, and none can become the best chain on its own.
+    for (int i = 0; i < 60; ++i) {
+        Block variant = a1;
+        variant.timestamp += 1.0 + i;
+        BlockResult result = chain.ProcessBlock(variant, NOW, 0);
+        EXPECT_EQ(result.status, BlockStatus::Stale);
+        EXPECT_EQ(chain.Find(result.hash), nullptr);
+    }
+    EXPECT_EQ(added, 0);
+    EXPECT_EQ(chain.BlockCount(), 2u);
+    EXPECT_EQ(chain.Tip().hash, BlockHash(a1));
+    // An invalid one is still Invalid, not Stale: its sender pays for garbage.
+    Block bad = a1;
+    bad.timestamp += 100.0;
+    bad.proof += 1;
+    EXPECT_EQ(chain.ProcessBlock(bad, NOW, 0).status, BlockStatus::Invalid);
+}
+
+TEST_F(ChainStateTest, AStaleSiblingIsKeptWhenTheSenderClaimsItsBranchGoesHigher) {
+    Block a1 = MakeChild(params, TipBlock(), {MakeTx(1)});
+    ASSERT_EQ(Process(a1).status, BlockStatus::Connected);
+    std::array<Block, 3> rival = RivalBranch({MakeTx(2)}, {MakeTx(3)}, {MakeTx(4)});
+    // A sync answer ending at height 3 makes its first block worth keeping.
+    EXPECT_EQ(chain.ProcessBlock(rival[0], NOW, 3).status, BlockStatus::SideBranch);
+    BlockResult second = chain.ProcessBlock(rival[1], NOW, 3);
+    EXPECT_EQ(second.status, BlockStatus::Connected);
+    EXPECT_EQ(second.reorg_depth, 1u);
+    EXPECT_EQ(chain.Tip().hash, BlockHash(rival[1]));
+}
+
+TEST_F(ChainStateTest, AStaleSiblingIsKeptWhenOrphansWaitingForItGoHigher) {
+    Block a1 = MakeChild(params, TipBlock(), {MakeTx(1)});
+    ASSERT_EQ(Process(a1).status, BlockStatus::Connected);
+    std::array<Block, 3> rival = RivalBranch({MakeTx(2)}, {MakeTx(3)}, {MakeTx(4)});
+    // Its child arrives first (an orphan), then the sibling itself, announced, claiming nothing.
+    EXPECT_EQ(chain.ProcessBlock(rival[1], NOW, 0).status, BlockStatus::Orphan);
+    BlockResult result = chain.ProcessBlock(rival[0], NOW, 0);
+    EXPECT_EQ(result.status, BlockStatus::Connected);
+    EXPECT_EQ(chain.Tip().hash, BlockHash(rival[1]));
+    EXPECT_EQ(result.reorg_depth, 1u);
+    // A waiting orphan no higher than the tip does not make its parent worth keeping.
+    Block low_child = MakeChild(params, MakeGenesis(params), {MakeTx(9)}, 9.0);
+    Block low_grandchild = MakeChild(params, low_child, {MakeTx(10)});
+    EXPECT_EQ(chain.ProcessBlock(low_grandchild, NOW, 0).status, BlockStatus::Orphan);
+    EXPECT_EQ(chain.ProcessBlock(low_child, NOW, 0).status, BlockStatus::Stale);
+    EXPECT_EQ(chain.Find(BlockHash(low_child)), nullptr);
+}
+
 }  // namespace
 }  // namespace gossipchain

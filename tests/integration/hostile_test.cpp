@@ -575,6 +575,48 @@ TEST_F(Hostile, HostileHttpRequests) {
     ExpectHealthy();
 }
 
+TEST_F(Hostile, FreeVariantsOfABlockAreNeitherKeptNorRelayed) {
+    // The proof of a block does not cover its content, so anyone can take block 2, change its
+    // timestamp and transactions, and send it again at no cost: 60 variants of about 1 MB each.
+    ASSERT_TRUE(m_honest->Mine().has_value());
+    ASSERT_TRUE(WaitUntil([&] { return m_target->Height() == 2; }));
+    Block real;
+    std::string error;
+    ASSERT_TRUE(BlockFromJson(m_target->Chain().at(1), real, error)) << error;
+    StartMeasuring();
+    std::vector<Transaction> bulk;
+    for (std::uint64_t i = 0; i < 2'800; ++i)
+        bulk.push_back(
+            MakeTx(i + 1, 5, std::string(MAX_ADDRESS_BYTES - 8, 'v') + std::to_string(i)));
+    std::vector<std::string> hashes;
+    auto peer = Handshake();
+    for (int i = 0; i < 60; ++i) {
+        Block variant = real;
+        variant.timestamp += 1.0 + i;
+        variant.transactions = bulk;
+        hashes.push_back(BlockHash(variant));
+        ASSERT_TRUE(peer->SendFrame(AnnounceBlock{variant}));
+    }
+    peer->SendFrame(Ping{7});
+    ASSERT_TRUE(peer->Expect<Pong>(milliseconds(20'000)).has_value());
+    for (const std::string& hash : {hashes.front(), hashes.back()})
+        EXPECT_EQ(m_target->Get("/blocks/" + hash).status, 404) << "variant " << hash << " kept";
+    EXPECT_EQ(m_target->Tip(), BlockHash(real));
+    // Not relayed either: the honest peer never heard of them.
+    EXPECT_EQ(m_honest->Get("/blocks/" + hashes.back()).status, 404);
+    ExpectHealthy();
+    // Sending them costs: a sustained stream of variants from one peer ends in a ban.
+    std::string id = RandomNodeId();
+    auto flooder = Handshake(id);
+    for (int i = 0; i < 1'000 && !IsClosed(*flooder); ++i) {
+        Block variant = real;
+        variant.timestamp += 100.0 + i;
+        flooder->SendFrame(AnnounceBlock{variant});
+    }
+    ExpectKicked(*flooder);
+    ExpectBanned(id);
+}
+
 /** A target whose mempool holds 200 transactions, so a flood of a few thousand fills it. */
 class HostileSmallMempool : public Hostile {
 protected:

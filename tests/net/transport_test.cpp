@@ -37,6 +37,9 @@ struct Recorder : ConnectionHandler {
     std::vector<std::string> frames;
     std::string data;
     std::vector<std::string> reasons;
+    std::vector<CloseReason> codes;
+    /** What IsIdle answers (the HTTP server says so between requests). */
+    bool idle = false;
     Connection* conn = nullptr;
     std::function<void(Connection&)> on_open;
     std::function<void(Connection&, std::string_view)> on_frame;
@@ -60,6 +63,7 @@ struct Recorder : ConnectionHandler {
         if (on_data)
             on_data(c, bytes);
     }
+    bool IsIdle(const Connection&) const override { return idle; }
     void OnWritable(Connection& c) override {
         ++writable_calls;
         if (on_writable)
@@ -68,6 +72,7 @@ struct Recorder : ConnectionHandler {
     void OnClose(Connection& c, std::string_view reason) override {
         ++closes;
         reasons.emplace_back(reason);
+        codes.push_back(c.CloseCode());
         if (conn == &c)
             conn = nullptr;
     }
@@ -376,15 +381,86 @@ TEST_F(TransportTest, SilentInboundConnectionIsClosedBySniffTimeout) {
               0);
 }
 
-TEST_F(TransportTest, InboundBeyondCapIsClosedAtOnce) {
+TEST_F(TransportTest, InboundBeyondCapIsClosedAtOnceWhenNoneIsIdle) {
     TransportOptions options;
     options.max_connections = 1;
     Transport& server = Server(options);
     RawClient first(server.Port());
-    ASSERT_TRUE(RunUntil([&] { return server.ConnectionCount() == 1; }));
+    ASSERT_TRUE(first.Send(Magic()));
+    ASSERT_TRUE(RunUntil([&] { return server_gossip.opens == 1; }));
     RawClient second(server.Port());
     ASSERT_TRUE(RunUntil([&] { return second.PollClosed(); }));
     EXPECT_FALSE(first.PollClosed());
+    EXPECT_EQ(server.ConnectionCount(), 1u);
+    EXPECT_EQ(server.Evictions(), 0u);
+}
+
+TEST_F(TransportTest, AtTheCapANewcomerTakesTheIdleConnectionsPlace) {
+    // Connections that never say anything, or HTTP clients between requests, hold nothing: a
+    // newcomer gets the place of the one silent longest instead of being shut out.
+    TransportOptions options;
+    options.max_connections = 3;
+    Transport& server = Server(options);
+    server_http.idle = true;
+    RawClient silent(server.Port());
+    ASSERT_TRUE(RunUntil([&] { return server.ConnectionCount() == 1; }));
+    RawClient http(server.Port());
+    ASSERT_TRUE(http.Send("GET / HTTP/1.1\r\n"));
+    RawClient gossip(server.Port());
+    ASSERT_TRUE(gossip.Send(Magic()));
+    ASSERT_TRUE(RunUntil([&] { return server_http.opens == 1 && server_gossip.opens == 1; }));
+    RawClient newcomer(server.Port());
+    ASSERT_TRUE(RunUntil([&] { return silent.PollClosed(); }));
+    ASSERT_TRUE(newcomer.Send("GET / HTTP/1.1\r\n"));
+    ASSERT_TRUE(RunUntil([&] { return server_http.opens == 2; }));
+    EXPECT_EQ(server.Evictions(), 1u);
+    // Next the idle HTTP client makes room; the gossip link is never the transport's to evict.
+    RawClient another(server.Port());
+    ASSERT_TRUE(RunUntil([&] { return server_http.closes == 1; }));
+    EXPECT_EQ(server_http.codes, std::vector<CloseReason>{CloseReason::Evicted});
+    EXPECT_FALSE(gossip.PollClosed());
+    EXPECT_EQ(server_gossip.closes, 0);
+    EXPECT_EQ(server.Evictions(), 2u);
+}
+
+TEST_F(TransportTest, OneAddressCannotTakeEveryPlace) {
+    TransportOptions options;
+    options.max_connections = 8;
+    options.max_connections_per_ip = 2;
+    Transport& server = Server(options);
+    RawClient a1(server.Port(), 0, "127.0.0.2");
+    RawClient a2(server.Port(), 0, "127.0.0.2");
+    ASSERT_TRUE(a1.Send(Magic()) && a2.Send(Magic()));
+    ASSERT_TRUE(RunUntil([&] { return server_gossip.opens == 2; }));
+    RawClient a3(server.Port(), 0, "127.0.0.2");
+    ASSERT_TRUE(RunUntil([&] { return a3.PollClosed(); }));
+    // Another host still gets in.
+    RawClient b1(server.Port(), 0, "127.0.0.3");
+    ASSERT_TRUE(b1.Send(Magic()));
+    ASSERT_TRUE(RunUntil([&] { return server_gossip.opens == 3; }));
+    EXPECT_FALSE(a1.PollClosed());
+    EXPECT_FALSE(b1.PollClosed());
+}
+
+TEST_F(TransportTest, ClientsThatDoNotReadAreClosedWhenTheNodeWideWriteBudgetIsSpent) {
+    // Each client asks for 16 MiB and reads nothing; together they would hold 32 MiB, over the
+    // node-wide 24 MiB: the one with the most waiting is closed, the other keeps its answer.
+    TransportOptions options;
+    options.max_total_write_queue_bytes = 24u << 20;
+    Transport& server = Server(options);
+    server_http.on_data = [](Connection& c, std::string_view) {
+        c.SendRaw(std::string(16u << 20, 'x'));
+    };
+    RawClient first(server.Port(), 4096);
+    ASSERT_TRUE(first.Send("GET"));
+    ASSERT_TRUE(RunUntil([&] { return server.QueuedBytes() > (8u << 20); }));
+    RawClient second(server.Port(), 4096);
+    ASSERT_TRUE(second.Send("GET"));
+    ASSERT_TRUE(RunUntil([&] { return server_http.closes == 1; }));
+    EXPECT_EQ(server_http.codes, std::vector<CloseReason>{CloseReason::WriteQueueFull});
+    EXPECT_EQ(server_http.reasons, std::vector<std::string>{"node-wide write queue full"});
+    ASSERT_TRUE(RunUntil([&] { return first.PollClosed(); }));
+    EXPECT_LE(server.QueuedBytes(), options.max_total_write_queue_bytes);
     EXPECT_EQ(server.ConnectionCount(), 1u);
 }
 

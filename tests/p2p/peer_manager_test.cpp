@@ -431,19 +431,30 @@ TEST_F(PeerManagerTest, SimultaneousDialsEndWithExactlyOneLink) {
     EXPECT_EQ(b.peers.ReadyPeerCount(), 1u);
 }
 
-TEST_F(PeerManagerTest, InboundLinksBeyondTheCapAreRejected) {
+TEST_F(PeerManagerTest, InboundLinksBeyondTheCapTakeAnIdlePlaceOrAreRejected) {
     PeerManagerOptions options = FastOptions();
     options.max_inbound = 1;
     TestNode& node = AddNode(options);
     EvilPeer& first = AddEvil();
     HandshakeEvil(first, node, NodeId(98));
+    // The one place is held by a link that gave nothing: the newcomer takes it.
     EvilPeer& second = AddEvil();
     second.Connect(node.port);
-    ASSERT_TRUE(RunUntil([&] { return second.closes == 1; }));
-    EXPECT_TRUE(second.GotReject(RejectCode::TooManyPeers));
-    EXPECT_TRUE(second.Received<Hello>().empty());
+    ASSERT_TRUE(RunUntil([&] { return second.conn != nullptr; }));
+    second.Send(HelloFor(node.chain.Params(), NodeId(99)));
+    ASSERT_TRUE(RunUntil([&] { return first.closes == 1 && node.peers.ReadyPeerCount() == 1; }));
+    EXPECT_TRUE(first.GotReject(RejectCode::TooManyPeers));
+    EXPECT_EQ(second.closes, 0);
     EXPECT_EQ(node.peers.ReadyPeerCount(), 1u);
-    EXPECT_EQ(first.closes, 0);
+    // With no inbound place at all, a newcomer is refused before any Hello.
+    PeerManagerOptions none = FastOptions();
+    none.max_inbound = 0;
+    TestNode& closed = AddNode(none);
+    EvilPeer& third = AddEvil();
+    third.Connect(closed.port);
+    ASSERT_TRUE(RunUntil([&] { return third.closes == 1; }));
+    EXPECT_TRUE(third.GotReject(RejectCode::TooManyPeers));
+    EXPECT_TRUE(third.Received<Hello>().empty());
 }
 
 TEST_F(PeerManagerTest, SecondHelloCostsScoreButNotTheLink) {
@@ -642,11 +653,69 @@ TEST_F(PeerManagerTest, ForkedNodesConvergeOnTheLongerChain) {
     ASSERT_TRUE(RunUntil([&] { return a.chain.Tip().hash == b.chain.Tip().hash; }));
     EXPECT_EQ(a.chain.Height(), 2'101u);
     EXPECT_EQ(a.chain.Reorgs(), 1u);
-    // B asked for A's branch too and keeps it on the side.
-    ASSERT_TRUE(RunUntil([&] { return b.chain.BlockCount() == 2'101u + 5u; }));
+    // B asked for A's branch too, but a shorter branch cannot become its best chain: not kept.
+    ASSERT_TRUE(RunUntil([&] { return b.gossip.FramesIn(MessageType::Chain) >= 1; }));
+    EXPECT_EQ(b.chain.BlockCount(), 2'101u);
     EXPECT_EQ(b.chain.Tip().hash, a.chain.Tip().hash);
     // The abandoned branch's transactions are back in A's mempool.
     EXPECT_EQ(a.chain.GetMempool().Size(), 5u);
+}
+
+TEST_F(PeerManagerTest, ASplitAtTheTipHealsWhenOneSideMinesTheNextBlock) {
+    // Both mined a block at height 2 at once; each announces its own and the other's is not
+    // kept (it is no higher than the tip). B's next block is an orphan to A, and the sync it
+    // triggers brings B's height-2 block along: A reorganises onto B's chain.
+    TestNode& a = AddNode();
+    TestNode& b = AddNode();
+    Link(a, b);
+    Grow(a, 1, 1'000);
+    Grow(b, 1, 2'000);
+    a.peers.BroadcastBlock(a.chain.Tip());
+    b.peers.BroadcastBlock(b.chain.Tip());
+    ASSERT_TRUE(RunUntil([&] {
+        return a.gossip.FramesIn(MessageType::AnnounceBlock) == 1 &&
+               b.gossip.FramesIn(MessageType::AnnounceBlock) == 1;
+    }));
+    EXPECT_EQ(a.chain.BlockCount(), 2u);
+    EXPECT_EQ(b.chain.BlockCount(), 2u);
+    Grow(b, 1, 3'000);
+    b.peers.BroadcastBlock(b.chain.Tip());
+    ASSERT_TRUE(RunUntil([&] { return a.chain.Tip().hash == b.chain.Tip().hash; }));
+    EXPECT_EQ(a.chain.Height(), 3u);
+    EXPECT_EQ(a.chain.Reorgs(), 1u);
+    // A's abandoned transaction is pending again, ready for the winning chain.
+    EXPECT_EQ(a.chain.GetMempool().Size(), 1u);
+}
+
+TEST_F(PeerManagerTest, FullInboundSlotsEvictTheLeastUsefulLinkForANewcomer) {
+    // Eight idle inbound links fill the slots; the newest of them gave us a transaction we
+    // lacked. An honest newcomer still gets in: the newest link that gave nothing makes room.
+    PeerManagerOptions options = FastOptions();
+    options.max_inbound = 8;
+    TestNode& node = AddNode(options);
+    std::vector<EvilPeer*> idle;
+    for (unsigned i = 0; i < 8; ++i) {
+        EvilPeer& evil = AddEvil();
+        evil.answer_pings = true;
+        HandshakeEvil(evil, node, NodeId(100 + i));
+        idle.push_back(&evil);
+    }
+    idle[7]->Send(NewTransactions{{test::MakeTx(1)}});
+    ASSERT_TRUE(RunUntil([&] { return node.chain.GetMempool().Size() == 1; }));
+    TestNode& newcomer = AddNode();
+    newcomer.peers.AddAddress(node.Address(), true);
+    ASSERT_TRUE(
+        RunUntil([&] { return newcomer.peers.ReadyPeerCount() == 1 && idle[6]->closes == 1; }));
+    bool rejected = false;
+    for (const Message& message : idle[6]->received) {
+        if (const auto* reject = std::get_if<Reject>(&message))
+            rejected = reject->code == static_cast<std::uint32_t>(RejectCode::TooManyPeers);
+    }
+    EXPECT_TRUE(rejected);
+    for (unsigned i = 0; i < 8; ++i)
+        EXPECT_EQ(idle[i]->closes, i == 6 ? 1 : 0) << "link " << i;
+    EXPECT_EQ(node.peers.Metrics().inbound_evictions, 1u);
+    EXPECT_EQ(node.peers.ReadyPeerCount(), 8u);
 }
 
 TEST_F(PeerManagerTest, OrphanAnnouncementTriggersRequestChain) {

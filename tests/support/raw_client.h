@@ -17,10 +17,18 @@ namespace gossipchain::test {
 /** A plain blocking socket for playing a peer the transport does not control. */
 class RawClient {
 public:
-    explicit RawClient(uint16_t port, int receive_buffer = 0) {
+    /** `source_ip`, when given, is a loopback address (127.0.0.2, ...) the socket connects from,
+     * so one test can play several hosts. */
+    explicit RawClient(uint16_t port, int receive_buffer = 0, const char* source_ip = nullptr) {
         m_fd = socket(AF_INET, SOCK_STREAM, 0);
         if (receive_buffer > 0) {
             setsockopt(m_fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof(receive_buffer));
+        }
+        if (source_ip != nullptr) {
+            sockaddr_in source{};
+            source.sin_family = AF_INET;
+            inet_pton(AF_INET, source_ip, &source.sin_addr);
+            bind(m_fd, reinterpret_cast<sockaddr*>(&source), sizeof(source));
         }
         sockaddr_in addr{};
         addr.sin_family = AF_INET;
