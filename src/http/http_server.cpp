@@ -22,13 +22,19 @@ void HttpServer::OnOpen(net::Connection& conn) {
     // The session outlives no connection: OnClose destroys it, and a destroyed session turns
     // responders still held by slow handlers (/mine, /nodes/resolve) into no-ops.
     Client client;
+    HttpSession::Options options;
+    options.may_dispatch = [raw] {
+        return raw->QueuedBytes() < DEFAULT_HTTP_ANSWER_LOW_WATER_BYTES;
+    };
     client.session = std::make_unique<HttpSession>(
-        m_router, [raw, metrics](std::string bytes, bool close_after) {
+        m_router,
+        [raw, metrics](std::string bytes, bool close_after) {
             CountResponse(*metrics, bytes);
             raw->SendRaw(std::move(bytes));
             if (close_after)
                 raw->CloseAfterWrites("http connection close");
-        });
+        },
+        options);
     client.request_timer = std::make_unique<net::Timer>(m_loop);
     m_sessions.emplace(conn.Id(), std::move(client));
 }
@@ -39,6 +45,10 @@ void HttpServer::OnData(net::Connection& conn, std::string_view bytes) {
         return;
     Client& client = found->second;
     client.session->OnData(bytes);
+    // Requests wait for the client to read its answers: read no more of them meanwhile (the idle
+    // timeout keeps running, so a client that never reads is closed in the end).
+    if (client.session->WaitingRequests() > 0)
+        conn.PauseReading(/*count_idle=*/true);
     // A slow-drip client gets m_request_timeout_ms from the first byte of a request to its end.
     const bool in_request = client.session->InRequest();
     if (in_request && !client.timing) {
@@ -51,12 +61,22 @@ void HttpServer::OnData(net::Connection& conn, std::string_view bytes) {
     }
 }
 
+void HttpServer::OnWritable(net::Connection& conn) {
+    auto found = m_sessions.find(conn.Id());
+    if (found == m_sessions.end() || found->second.session->WaitingRequests() == 0)
+        return;
+    found->second.session->Resume();
+    if (m_sessions.count(conn.Id()) != 0 && found->second.session->WaitingRequests() == 0)
+        conn.ResumeReading();
+}
+
 bool HttpServer::IsIdle(const net::Connection& conn) const {
     auto found = m_sessions.find(conn.Id());
     if (found == m_sessions.end())
         return false;
     const HttpSession& session = *found->second.session;
-    return !session.InRequest() && session.PendingResponses() == 0 && !session.Closing();
+    return !session.InRequest() && session.PendingResponses() == 0 &&
+           session.WaitingRequests() == 0 && !session.Closing();
 }
 
 void HttpServer::OnClose(net::Connection& conn, std::string_view) {

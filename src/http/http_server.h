@@ -15,6 +15,10 @@
 
 namespace gossipchain {
 
+/** A pipelined request is handled only while less than this waits to be sent to its client
+ * (1 MiB): one that does not read its answers gets one answer queued, not one per request. */
+inline constexpr std::size_t DEFAULT_HTTP_ANSWER_LOW_WATER_BYTES = 1u << 20;
+
 /** Time a client has to finish a request once it began sending it, in milliseconds. */
 inline constexpr std::uint64_t DEFAULT_HTTP_REQUEST_TIMEOUT_MS = 10'000;
 
@@ -30,6 +34,8 @@ public:
 
     void OnOpen(net::Connection& conn) override;
     void OnData(net::Connection& conn, std::string_view bytes) override;
+    /** Answers were read: held-back requests go on. */
+    void OnWritable(net::Connection& conn) override;
     void OnClose(net::Connection& conn, std::string_view reason) override;
     /** A keep-alive connection between requests: no request arriving, no answer owed. */
     bool IsIdle(const net::Connection& conn) const override;

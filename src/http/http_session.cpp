@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <memory>
 #include <optional>
 #include <utility>
 
@@ -24,7 +25,7 @@ struct Slot {
 
 // Shared with every Responder through a weak_ptr, so an answer arriving after the connection
 // is gone finds no state and does nothing.
-struct HttpSession::State {
+struct HttpSession::State : std::enable_shared_from_this<HttpSession::State> {
     State(const Router& r, Output o, Options opts)
         : router(r), output(std::move(o)), options(opts), parser(opts.parser) {}
 
@@ -35,6 +36,11 @@ struct HttpSession::State {
      * `head` when it answers a HEAD request, so it goes without its body.
      */
     void QueueFinal(const HttpResponse& response, bool head);
+    /** QueueFinal once the held-back requests before it have been dispatched. */
+    void QueueFinalAfterWaiting(const HttpResponse& response, bool head);
+    /** Dispatches held-back requests in order while may_dispatch allows. */
+    void DispatchWaiting();
+    void Dispatch(HttpRequest& request);
 
     const Router& router;
     Output output;
@@ -44,7 +50,11 @@ struct HttpSession::State {
     /** Slots for sequence numbers first_seq, first_seq + 1, ...; the front is written next. */
     std::deque<Slot> slots;
     std::uint64_t first_seq = 0;
-    /** Set when a close_after slot is queued: nothing after it will be read or written. */
+    /** Parsed requests not yet dispatched (held back by may_dispatch), in order. */
+    std::deque<HttpRequest> waiting;
+    /** A final error answer that goes after the waiting requests. */
+    std::optional<std::pair<HttpResponse, bool>> waiting_final;
+    /** Set when a close_after request or slot is queued: nothing after it will be read. */
     bool input_done = false;
     /** Set when the close_after bytes went out, or the session was destroyed. */
     bool output_done = false;
@@ -82,7 +92,7 @@ void HttpSession::TimeOut() {
     std::shared_ptr<State> state = m_state;
     if (state->input_done || state->output_done)
         return;
-    state->QueueFinal(
+    state->QueueFinalAfterWaiting(
         JsonErrorResponse(408, "request timeout: the request was not completed in time"),
         state->parser.InHeadRequest());
     state->Flush();
@@ -90,6 +100,37 @@ void HttpSession::TimeOut() {
 
 std::size_t HttpSession::PendingResponses() const {
     return m_state->slots.size();
+}
+
+std::size_t HttpSession::WaitingRequests() const {
+    return m_state->waiting.size();
+}
+
+void HttpSession::Resume() {
+    std::shared_ptr<State> state = m_state;
+    state->DispatchWaiting();
+    state->Flush();
+}
+
+void HttpSession::State::QueueFinalAfterWaiting(const HttpResponse& response, bool head) {
+    input_done = true;
+    if (waiting.empty())
+        QueueFinal(response, head);
+    else
+        waiting_final.emplace(response, head);
+}
+
+void HttpSession::State::DispatchWaiting() {
+    while (!output_done && !waiting.empty() && (!options.may_dispatch || options.may_dispatch())) {
+        HttpRequest request = std::move(waiting.front());
+        waiting.pop_front();
+        Dispatch(request);
+    }
+    if (waiting.empty() && waiting_final && !output_done) {
+        auto [response, head] = std::move(*waiting_final);
+        waiting_final.reset();
+        QueueFinal(response, head);
+    }
 }
 
 void HttpSession::State::QueueFinal(const HttpResponse& response, bool head) {
@@ -116,64 +157,72 @@ void HttpSession::State::Flush() {
     }
 }
 
+void HttpSession::State::Dispatch(HttpRequest& request) {
+    const bool head = request.method == "HEAD";
+    const std::uint64_t seq = first_seq + slots.size();
+    const bool close_after = !request.keep_alive;
+    slots.emplace_back();
+    auto answered = std::make_shared<bool>(false);
+    std::weak_ptr<State> weak = shared_from_this();
+    Responder respond = [weak, seq, close_after, head, answered](HttpResponse response) {
+        std::shared_ptr<State> s = weak.lock();
+        if (*answered || !s || s->output_done || seq < s->first_seq ||
+            seq - s->first_seq >= s->slots.size()) {
+            return;
+        }
+        *answered = true;
+        Slot& slot = s->slots[seq - s->first_seq];
+        slot.ready = true;
+        slot.close_after = close_after;
+        slot.bytes =
+            SerializeResponse(response, !close_after, DateSeconds(s->options.date_header), head);
+        s->Flush();
+    };
+    // Handlers are C++ code called from a libuv callback; no exception may escape to it.
+    try {
+        router.Dispatch(request, respond);
+    } catch (const std::exception& e) {
+        LOG_ERROR("http handler for %s %s threw: %s", request.method.c_str(), request.path.c_str(),
+                  e.what());
+        respond(JsonErrorResponse(500, "internal error"));
+    } catch (...) {
+        LOG_ERROR("http handler for %s %s threw", request.method.c_str(), request.path.c_str());
+        respond(JsonErrorResponse(500, "internal error"));
+    }
+}
+
 void HttpSession::OnData(std::string_view bytes) {
     std::shared_ptr<State> state = m_state;
     if (state->input_done || state->output_done)
         return;
     HttpFeedResult fed = state->parser.Feed(bytes);
-
     for (HttpRequest& request : fed.requests) {
-        if (state->input_done || state->output_done)
-            return;
-        const bool head = request.method == "HEAD";
-        if (state->slots.size() >= state->options.max_pipeline_depth) {
-            state->QueueFinal(JsonErrorResponse(503, "too many pipelined requests"), head);
+        if (state->slots.size() + state->waiting.size() >= state->options.max_pipeline_depth) {
+            state->QueueFinalAfterWaiting(JsonErrorResponse(503, "too many pipelined requests"),
+                                          request.method == "HEAD");
             break;
         }
-        const std::uint64_t seq = state->first_seq + state->slots.size();
         const bool close_after = !request.keep_alive;
-        if (close_after)
+        state->waiting.push_back(std::move(request));
+        if (close_after) {
             state->input_done = true;
-        state->slots.emplace_back();
-
-        auto answered = std::make_shared<bool>(false);
-        std::weak_ptr<State> weak = state;
-        Responder respond = [weak, seq, close_after, head, answered](HttpResponse response) {
-            std::shared_ptr<State> s = weak.lock();
-            if (*answered || !s || s->output_done || seq < s->first_seq ||
-                seq - s->first_seq >= s->slots.size()) {
-                return;
-            }
-            *answered = true;
-            Slot& slot = s->slots[seq - s->first_seq];
-            slot.ready = true;
-            slot.close_after = close_after;
-            slot.bytes = SerializeResponse(response, !close_after,
-                                           DateSeconds(s->options.date_header), head);
-            s->Flush();
-        };
-        // Handlers are C++ code called from a libuv callback; no exception may escape to it.
-        try {
-            state->router.Dispatch(request, respond);
-        } catch (const std::exception& e) {
-            LOG_ERROR("http handler for %s %s threw: %s", request.method.c_str(),
-                      request.path.c_str(), e.what());
-            respond(JsonErrorResponse(500, "internal error"));
-        } catch (...) {
-            LOG_ERROR("http handler for %s %s threw", request.method.c_str(), request.path.c_str());
-            respond(JsonErrorResponse(500, "internal error"));
+            break;
         }
     }
+    state->DispatchWaiting();
+    if (state->output_done)
+        return;
     // "100 Continue" is an interim response outside the ordering of final ones, so it is only
     // sent when nothing is queued ahead of it; otherwise the client's own timeout sends the body.
-    if (fed.expect_continue && state->slots.empty() && !state->input_done && !state->output_done) {
+    if (fed.expect_continue && state->slots.empty() && state->waiting.empty() &&
+        !state->input_done && !state->output_done) {
         state->output("HTTP/1.1 100 Continue\r\n\r\n", false);
         if (state->output_done)
             return;
     }
     if (fed.error && !state->input_done && !state->output_done) {
-        state->QueueFinal(JsonErrorResponse(fed.error->status, fed.error->message),
-                          fed.error->head);
+        state->QueueFinalAfterWaiting(JsonErrorResponse(fed.error->status, fed.error->message),
+                                      fed.error->head);
     }
     state->Flush();
 }

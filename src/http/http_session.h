@@ -35,6 +35,13 @@ public:
         RequestParser::Options parser;
         std::size_t max_pipeline_depth = MAX_HTTP_PIPELINE_DEPTH;
         /**
+         * Asked before each request is handed to the router: false holds the request (and the
+         * ones pipelined after it) until Resume(). The server says false while the client has
+         * not read what it was already sent, so a client that pipelines and never reads cannot
+         * make the node build answer after answer in memory.
+         */
+        std::function<bool()> may_dispatch;
+        /**
          * Adds a Date header read from the wall clock, as RFC 9110 section 6.6.1 requires of an
          * origin server with a clock; tests turn it off for byte-exact output.
          */
@@ -65,6 +72,10 @@ public:
 
     /** Requests dispatched whose responses have not been emitted yet. */
     std::size_t PendingResponses() const;
+    /** Requests parsed but held back by Options::may_dispatch. */
+    std::size_t WaitingRequests() const;
+    /** Hands held-back requests to the router while Options::may_dispatch allows. */
+    void Resume();
 
 private:
     struct State;

@@ -469,13 +469,13 @@ void Connection::SetIdleTimeout(uint64_t ms) {
     RestartIdleTimer();
 }
 
-void Connection::PauseReading() {
+void Connection::PauseReading(bool count_idle) {
     if (m_closing || m_paused || m_tcp == nullptr)
         return;
     m_paused = true;
     uv_read_stop(m_tcp->Stream());
-    // A paused link is waiting on us, not on the peer, so it must not count as idle.
-    if (m_kind != ConnectionKind::Pending && m_timer != nullptr)
+    // A paused link is usually waiting on us, not on the peer, so it must not count as idle.
+    if (!count_idle && m_kind != ConnectionKind::Pending && m_timer != nullptr)
         uv_timer_stop(m_timer->Get());
 }
 

@@ -410,5 +410,41 @@ TEST_F(SessionTest, OptionsAnswersAllowWithoutContent) {
     EXPECT_EQ(Statuses()[2], 200);
 }
 
+TEST_F(SessionTest, RequestsWaitWhileTheClientHasNotReadItsAnswers) {
+    // The server says "not now" while the client has unread answers queued: pipelined requests
+    // are held, in order, and a parse error after them is answered after them.
+    bool may = false;
+    HttpSession::Options options = Exact();
+    options.may_dispatch = [&may] { return may; };
+    auto session = MakeSession(options);
+    session->OnData(
+        "GET /chain HTTP/1.1\r\n\r\nGET /blocks/7 HTTP/1.1\r\n\r\nGARBAGE\r\n\r\n");
+    EXPECT_TRUE(m_written.empty());
+    EXPECT_EQ(session->WaitingRequests(), 2u);
+    EXPECT_EQ(session->PendingResponses(), 0u);
+    may = true;
+    session->Resume();
+    EXPECT_EQ(Statuses(), (std::vector<int>{200, 200, 400}));
+    EXPECT_NE(m_written[1].bytes.find("\"block\":\"7\""), std::string::npos);
+    EXPECT_TRUE(m_written.back().close_after);
+    EXPECT_EQ(session->WaitingRequests(), 0u);
+}
+
+TEST_F(SessionTest, HeldRequestsCountTowardsThePipelineDepth) {
+    HttpSession::Options options = Exact();
+    options.max_pipeline_depth = 3;
+    options.may_dispatch = [] { return false; };
+    auto session = MakeSession(options);
+    std::string four;
+    for (int i = 0; i < 4; ++i)
+        four += "GET /chain HTTP/1.1\r\n\r\n";
+    session->OnData(four);
+    EXPECT_EQ(session->WaitingRequests(), 3u);
+    EXPECT_TRUE(session->Closing());
+    // More input is not read: the 503 that ends the connection is already owed.
+    session->OnData("GET /chain HTTP/1.1\r\n\r\n");
+    EXPECT_EQ(session->WaitingRequests(), 3u);
+}
+
 }  // namespace
 }  // namespace gossipchain

@@ -617,6 +617,71 @@ TEST_F(Hostile, FreeVariantsOfABlockAreNeitherKeptNorRelayed) {
     ExpectBanned(id);
 }
 
+TEST_F(Hostile, HttpClientsThatPipelineAndNeverReadHoldOneAnswerEach) {
+    // 20,000 pending transactions make GET /transactions/pending a 2.3 MB answer. Six clients
+    // pipeline 50 of them each and read nothing: the node must not build 300 answers.
+    std::vector<std::string> frames;
+    for (std::uint64_t batch = 0; batch < 20; ++batch) {
+        NewTransactions txs;
+        for (std::uint64_t i = 0; i < MAX_TXS_PER_MESSAGE; ++i)
+            txs.transactions.push_back(MakeTx(batch * MAX_TXS_PER_MESSAGE + i + 1));
+        frames.push_back(FrameOf(txs));
+    }
+    Flood(frames);
+    ASSERT_TRUE(WaitUntil([&] { return m_target->Status().value("mempool", 0) == 20'000; }));
+    StartMeasuring();
+    std::string fifty;
+    for (int i = 0; i < 50; ++i)
+        fifty += "GET /transactions/pending HTTP/1.1\r\nHost: x\r\n\r\n";
+    std::vector<std::unique_ptr<HostilePeer>> leeches;
+    for (int i = 0; i < 6; ++i) {
+        leeches.push_back(std::make_unique<HostilePeer>(m_target->Port()));
+        ASSERT_TRUE(leeches.back()->Send(fifty));
+    }
+    // Everyone else is still served meanwhile.
+    for (int i = 0; i < 5; ++i)
+        ASSERT_TRUE(m_target->Status().is_object()) << m_target->Log();
+    std::uint64_t peak = PeakResidentKiB(m_pid);
+    RecordProperty("rss_peak_during_kib", std::to_string(peak));
+    EXPECT_LT(peak, m_rss_before + MAX_RSS_GROWTH_KIB)
+        << "RSS " << m_rss_before << " KiB, peak " << peak << " KiB while six clients did not read";
+    leeches.clear();
+    ExpectHealthy();
+}
+
+TEST_F(Hostile, IdleKeepAliveHttpConnectionsDoNotLockOutNewClients) {
+    // 1,030 clients each make one request, keep the connection open and go quiet: more than the
+    // node's 1,024 places. A new client must still be answered.
+    std::vector<std::unique_ptr<HostilePeer>> idle;
+    for (int i = 0; i < 1'030; ++i) {
+        idle.push_back(std::make_unique<HostilePeer>(m_target->Port()));
+        idle.back()->Send("GET /status HTTP/1.1\r\nHost: x\r\n\r\n");
+    }
+    std::size_t answered = 0;
+    for (auto& client : idle)
+        answered += client->ReadRawUntil("\r\n\r\n", milliseconds(2'000)) ? 1 : 0;
+    EXPECT_GE(answered, 1'000u);
+    for (int i = 0; i < 20; ++i)
+        ASSERT_TRUE(m_target->Status().is_object()) << "a new client was shut out";
+    ExpectConverges();
+    idle.clear();
+    ExpectHealthy();
+}
+
+TEST_F(Hostile, IdleGossipLinksDoNotLockOutAnHonestNewcomer) {
+    // 125 polite links fill every inbound place and then say nothing. An honest node that starts
+    // afterwards must still link and get the chain.
+    std::vector<std::unique_ptr<HostilePeer>> idle;
+    for (int i = 0; i < static_cast<int>(DEFAULT_MAX_INBOUND); ++i)
+        idle.push_back(Handshake());
+    ASSERT_TRUE(m_honest->Mine().has_value());
+    GossipNode newcomer(m_dir, "newcomer", NodeConfig().Peer(m_target->Port()));
+    ASSERT_EQ(newcomer.Start(), "");
+    EXPECT_TRUE(WaitUntil([&] { return newcomer.Tip() == m_target->Tip(); })) << "newcomer log:\n"
+                                                                              << newcomer.Log();
+    ExpectHealthy();
+}
+
 /** A target whose mempool holds 200 transactions, so a flood of a few thousand fills it. */
 class HostileSmallMempool : public Hostile {
 protected:

@@ -181,6 +181,17 @@ public:
         }
     }
 
+    /** Reads raw bytes until they contain `needle`, the connection ends or `timeout` passes. */
+    bool ReadRawUntil(std::string_view needle, milliseconds timeout) {
+        m_keep_raw = true;
+        auto deadline = Clock::now() + timeout;
+        while (m_raw.find(needle) == std::string::npos) {
+            if (!ReadSome(deadline))
+                return false;
+        }
+        return true;
+    }
+
 private:
     /** One read within the deadline; false on timeout or end of stream. */
     bool ReadSome(Clock::time_point deadline) {
