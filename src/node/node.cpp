@@ -640,6 +640,13 @@ std::string Node::MetricsText() const {
             p2p.flood_drops);
     counter("gossipchain_txs_relay_skipped_total",
             "Transactions not relayed to a peer: relay budget to it spent.", p2p.txs_relay_skipped);
+    counter("gossipchain_inbound_evictions_total",
+            "Inbound gossip links closed to make room for a new peer.", p2p.inbound_evictions);
+    counter("gossipchain_connection_evictions_total",
+            "Idle inbound connections closed to make room at a connection cap.",
+            m_transport.Evictions());
+    gauge("gossipchain_write_queue_bytes", "Bytes waiting for the kernel on all connections.",
+          static_cast<double>(m_transport.QueuedBytes()));
     // Every family gets HELP and TYPE even while it has no sample yet, so `promtool check
     // metrics` stays quiet on a fresh node and on a busy one alike.
     out +=
