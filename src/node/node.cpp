@@ -2,8 +2,6 @@
 
 #include "crypto/random.h"
 #include "http/admin_api.h"
-#include "http/http_fetch.h"
-#include "primitives/json_reader.h"
 #include "util/clock.h"
 #include "util/hex.h"
 #include "util/log.h"
@@ -120,8 +118,10 @@ std::string Node::Start() {
     }
     // The peer manager was built before the stored id and the bound port were known.
     m_peers.SetIdentity(m_node_id, m_options.port);
-    for (const PeerAddress& peer : m_options.peers)
+    for (const PeerAddress& peer : m_options.peers) {
         m_peers.AddAddress(peer, true);
+        m_peers.MarkGossipCapable(peer);
+    }
     m_peers.Start(m_transport);
     m_sigint = std::make_unique<net::SignalWatcher>(m_loop, SIGINT, [this] { Shutdown(); });
     m_sigterm = std::make_unique<net::SignalWatcher>(m_loop, SIGTERM, [this] { Shutdown(); });
@@ -156,6 +156,8 @@ void Node::Shutdown() {
     m_events.Traffic(m_peers.Metrics());
     LOG_INFO("shutting down: closing %zu connections", m_transport.ConnectionCount());
     m_peers.Stop();
+    if (m_resolver)
+        m_resolver->Stop();
     m_miner.CancelAll();
     m_mine_waiters.clear();
     m_transport.CloseAll("node shutting down");
@@ -493,112 +495,17 @@ std::vector<std::string> Node::RegisterNodes(const std::vector<PeerAddress>& add
 }
 
 void Node::Resolve(std::function<void(ResolveOutcome)> done) {
-    auto outcome = std::make_shared<ResolveOutcome>();
-    auto pending = std::make_shared<int>(2);
-    std::string before = m_chain.Tip().hash;
-    auto finish_one = [this, outcome, pending, before, done] {
-        if (--*pending > 0)
-            return;
-        outcome->replaced = m_chain.Tip().hash != before;
-        LOG_INFO("resolve: %s",
-                 outcome->replaced ? "our chain was replaced" : "our chain is authoritative");
-        done(*outcome);
-    };
-    // Gossip peers first; then, over HTTP like the tutorial's resolve_conflicts, every registered
-    // address that did not become a gossip link (plain tutorial nodes).
-    m_peers.SyncAll([this, outcome, finish_one] {
-        finish_one();
-        FetchTutorialChains(outcome, finish_one);
-    });
-}
-
-void Node::FetchTutorialChains(std::shared_ptr<ResolveOutcome> outcome,
-                               std::function<void()> done) {
-    std::vector<PeerAddress> targets = m_peers.UnlinkedAddresses();
-    if (targets.empty())
-        return done();
-    struct Fetched {
-        std::string label;
-        PeerAddress address;
-        bool answered = false;
-        std::vector<Block> blocks;
-        std::string error;
-    };
-    auto alive = m_alive;
-    ConsensusParams params = m_options.params;
-    m_fetchers.emplace_back([this, alive, targets, params, outcome, done] {
-        auto results = std::make_shared<std::vector<Fetched>>();
-        for (const PeerAddress& target : targets) {
-            Fetched fetched;
-            fetched.label = FormatHostPort(target);
-            FetchResult response = HttpGet(target.host, target.port, "/chain");
-            nlohmann::json body;
-            std::string error;
-            fetched.address = target;
-            fetched.answered = response.status == 200;
-            if (response.status != 200) {
-                fetched.error = response.status
-                                    ? "GET /chain answered " + std::to_string(response.status)
-                                    : response.error;
-            } else if (!ParseJson(response.body, body, error, 16) || !body.is_object() ||
-                       !body.contains("chain") || !body["chain"].is_array()) {
-                fetched.error =
-                    "GET /chain did not return a chain" + (error.empty() ? "" : ": " + error);
-            } else {
-                for (const auto& item : body["chain"]) {
-                    Block block;
-                    if (!BlockFromJson(item, block, error)) {
-                        fetched.error =
-                            "block " + std::to_string(fetched.blocks.size() + 1) + ": " + error;
-                        break;
-                    }
-                    fetched.blocks.push_back(std::move(block));
-                }
-                if (fetched.error.empty()) {
-                    ValidationResult links = CheckChainLinks(fetched.blocks, params);
-                    if (!links.Ok())
-                        fetched.error = links.ToString();
-                }
-            }
-            results->push_back(std::move(fetched));
-        }
-        if (!alive->load())
-            return;
-        m_loop.Post([this, alive, results, outcome, done] {
-            if (!alive->load())
-                return;
-            for (Fetched& fetched : *results) {
-                if (fetched.answered)
-                    m_peers.MarkHttpOnlyIfUnlinked(fetched.address);
-                if (!fetched.error.empty()) {
-                    outcome->notes.push_back(fetched.label + ": skipped: " + fetched.error);
-                    continue;
-                }
-                if (fetched.blocks.size() <= m_chain.Height()) {
-                    outcome->notes.push_back(fetched.label + ": its chain is not longer than ours");
-                    continue;
-                }
-                double now = WallSeconds();
-                for (Block& block : fetched.blocks) {
-                    BlockResult result = m_chain.ProcessBlock(std::move(block), now);
-                    if (result.status == BlockStatus::Invalid) {
-                        outcome->notes.push_back(fetched.label + ": skipped: block " +
-                                                 Short(result.hash) + " " +
-                                                 result.validation.ToString());
-                        break;
-                    }
-                    for (const BlockEntry* entry : result.connected) {
-                        LOG_INFO("block %llu %s accepted from tutorial node %s",
-                                 static_cast<unsigned long long>(entry->Height()),
-                                 Short(entry->hash).c_str(), fetched.label.c_str());
-                    }
-                }
-            }
+    if (m_shutting_down)
+        return;
+    if (!m_resolver) {
+        Resolver::Options options;
+        options.params = m_options.params;
+        m_resolver = std::make_unique<Resolver>(m_loop, m_chain, m_peers, options, [this] {
             RelayWhenStored(m_chain.Tip());
             OnTipChanged();
-            done();
         });
-    });
+    }
+    m_resolver->Resolve(std::move(done));
 }
 
 std::string Node::MetricsText() const {

@@ -15,6 +15,7 @@
 #include "net/timer.h"
 #include "net/transport.h"
 #include "node/events.h"
+#include "node/resolver.h"
 #include "p2p/peer_manager.h"
 #include "store/store.h"
 
@@ -24,7 +25,6 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace gossipchain {
@@ -129,7 +129,6 @@ private:
     void SavePeers();
     /** Writes every running ban (called when a peer is banned). */
     void SaveBans();
-    void FetchTutorialChains(std::shared_ptr<ResolveOutcome> outcome, std::function<void()> done);
 
     NodeOptions m_options;
     std::string m_node_id;
@@ -182,7 +181,8 @@ private:
     Block m_template;
     std::uint64_t m_blocks_mined = 0;
 
-    std::deque<std::jthread> m_fetchers;
+    /** /nodes/resolve, made on its first call; last, so it goes (joining its threads) first. */
+    std::unique_ptr<Resolver> m_resolver;
 };
 
 }  // namespace gossipchain

@@ -440,9 +440,14 @@ void PeerManager::OnClose(net::Connection& conn, std::string_view reason) {
         if (found != m_addresses.end()) {
             KnownAddress& entry = found->second;
             entry.dialing = false;
-            // An HTTP answer says what serves the port now; a port that spoke gossip before
-            // (or --peer) is only retried sooner.
-            if (conn.CloseCode() == net::CloseReason::PeerSpeaksHttp && !entry.gossip_capable) {
+            // An HTTP server answers our magic with a status line, or, as Python's http.server
+            // (the tutorial's Flask) does, with a bare HTML page read as an oversized frame.
+            // That says what serves the port now; a port that spoke gossip before (or --peer)
+            // is only retried sooner.
+            const bool answered_http =
+                !peer->ready && (conn.CloseCode() == net::CloseReason::PeerSpeaksHttp ||
+                                 conn.CloseCode() == net::CloseReason::FrameTooLarge);
+            if (answered_http && !entry.gossip_capable) {
                 if (!entry.http_only) {
                     LOG_INFO("peer %s is a plain HTTP node; /nodes/resolve will fetch its /chain",
                              peer->address_key.c_str());
