@@ -11,6 +11,11 @@ write it. Differences from the tutorial, all opt-in or needed to run it under te
   --difficulty N         leading zeros required (the tutorial's '0000' is N=4)
   --genesis-timestamp T  genesis uses T instead of time(), so it can equal gossipchain's genesis
   requests.get has a timeout, so a dead neighbour cannot hang /nodes/resolve forever.
+  --junk-chain KIND      test-only: GET /chain answers --junk-bytes of junk of this kind instead
+                         of the chain (a hostile "tutorial node" for /nodes/resolve); KIND is
+                         numbers ({"chain":[1,1,...]}, tiny JSON values), nested ([[[...]]]),
+                         text (not JSON), blocks (copies of one block), or string ({"chain":"xxx..."})
+  --junk-stream          with --junk-chain: send the junk without Content-Length (chunked)
 """
 
 import argparse
@@ -21,7 +26,7 @@ from urllib.parse import urlparse
 from uuid import uuid4
 
 import requests
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, request
 
 
 class Blockchain(object):
@@ -246,8 +251,40 @@ def new_transaction():
     return jsonify(response), 201
 
 
+# Test-only: the junk GET /chain answers with (--junk-chain), built once at start.
+junk_chain = None
+junk_stream = False
+
+
+def make_junk(kind, size):
+    """About `size` bytes of junk of one kind, as bytes."""
+    if kind == 'numbers':
+        count = max(1, (size - 30) // 2)
+        return b'{"chain":[' + b','.join([b'1'] * count) + b'],"length":1}'
+    if kind == 'nested':
+        depth = size // 2
+        return b'[' * depth + b']' * depth
+    if kind == 'text':
+        return b'<html>' + b'x' * max(0, size - 6)
+    if kind == 'string':
+        return b'{"chain":"' + b'x' * max(0, size - 30) + b'","length":1}'
+    if kind == 'blocks':
+        block = json.dumps({'index': 2, 'previous_hash': '0' * 64, 'proof': 1,
+                            'timestamp': 1700000001.5, 'transactions': []}).encode()
+        count = max(1, size // (len(block) + 1))
+        return (b'{"chain":[' + b','.join([block] * count) + b'],"length":' +
+                str(count).encode() + b'}')
+    raise ValueError(kind)
+
+
 @app.route('/chain', methods=['GET'])
 def full_chain():
+    if junk_chain is not None:
+        if junk_stream:
+            step = 1 << 16
+            pieces = (junk_chain[i:i + step] for i in range(0, len(junk_chain), step))
+            return Response(pieces, mimetype='application/json')
+        return Response(junk_chain, mimetype='application/json')
     response = {
         'chain': blockchain.chain,
         'length': len(blockchain.chain),
@@ -292,7 +329,7 @@ def consensus():
 
 
 def main():
-    global blockchain
+    global blockchain, junk_chain, junk_stream
     parser = argparse.ArgumentParser(description="The tutorial's Flask blockchain node")
     parser.add_argument('-p', '--port', default=5000, type=int, help='port to listen on')
     parser.add_argument('--host', default='127.0.0.1', help='address to listen on')
@@ -302,7 +339,17 @@ def main():
                         help='leading zero hex digits a proof hash needs')
     parser.add_argument('--genesis-timestamp', default=None, type=float,
                         help="genesis block timestamp (default: time(), as the tutorial)")
+    parser.add_argument('--junk-chain', default=None,
+                        choices=['numbers', 'nested', 'text', 'blocks', 'string'],
+                        help='test-only: answer GET /chain with junk of this kind')
+    parser.add_argument('--junk-bytes', default=50_000_000, type=int,
+                        help='size of the --junk-chain answer in bytes')
+    parser.add_argument('--junk-stream', action='store_true',
+                        help='send the --junk-chain answer without Content-Length')
     args = parser.parse_args()
+    if args.junk_chain:
+        junk_chain = make_junk(args.junk_chain, args.junk_bytes)
+        junk_stream = args.junk_stream
 
     blockchain = Blockchain(pow_rule=args.pow, difficulty=args.difficulty,
                             genesis_timestamp=args.genesis_timestamp)

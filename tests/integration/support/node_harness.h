@@ -228,10 +228,13 @@ private:
 /** The tutorial's Flask node (tests/integration/tutorial_node.py) on a free port. */
 class TutorialNode : public HttpEndpoint {
 public:
-    TutorialNode(const TempDir& root, std::string pow, int difficulty)
+    /** `extra_args` go after the others (argparse keeps the last of a repeated flag). */
+    TutorialNode(const TempDir& root, std::string pow, int difficulty,
+                 std::vector<std::string> extra_args = {}, const std::string& name = "tutorial")
         : m_pow(std::move(pow)),
           m_difficulty(difficulty),
-          m_log_path(root.Path() + "/tutorial.log") {}
+          m_extra_args(std::move(extra_args)),
+          m_log_path(root.Path() + "/" + name + ".log") {}
 
     static std::string Script() {
         return std::string(GOSSIPCHAIN_SOURCE_DIR) + "/tests/integration/tutorial_node.py";
@@ -245,16 +248,26 @@ public:
         return {};
     }
 
-    /** Starts the node and waits until it answers /chain; an error text, empty on success. */
-    std::string Start() {
+    /**
+     * Starts the node on `port` (0: a free one) and waits until it answers /chain; an error
+     * text, empty on success.
+     */
+    std::string Start(int port = 0) {
         // Flask cannot report a port it picked, so take one that is free now; a collision is
         // possible but rare and shows up as a failed start, not as a wrong answer.
-        m_port = FindFreePort();
-        m_process = std::make_unique<ChildProcess>(
-            std::vector<std::string>{"python3", Script(), "--port", std::to_string(m_port), "--pow",
-                                     m_pow, "--difficulty", std::to_string(m_difficulty),
-                                     "--genesis-timestamp", "1700000000.0"},
-            m_log_path);
+        m_port = port != 0 ? port : FindFreePort();
+        std::vector<std::string> argv = {"python3",
+                                         Script(),
+                                         "--port",
+                                         std::to_string(m_port),
+                                         "--pow",
+                                         m_pow,
+                                         "--difficulty",
+                                         std::to_string(m_difficulty),
+                                         "--genesis-timestamp",
+                                         "1700000000.0"};
+        argv.insert(argv.end(), m_extra_args.begin(), m_extra_args.end());
+        m_process = std::make_unique<ChildProcess>(argv, m_log_path);
         if (!m_process->Started())
             return "tutorial node: " + m_process->Error();
         bool up = WaitUntil([&] { return !m_process->Running() || Get("/chain").status == 200; },
@@ -264,9 +277,13 @@ public:
         return {};
     }
 
+    /** SIGKILL; the port is free again once this returns. */
+    void Kill() { m_process.reset(); }
+
 private:
     std::string m_pow;
     int m_difficulty;
+    std::vector<std::string> m_extra_args;
     std::string m_log_path;
     std::unique_ptr<ChildProcess> m_process;
 };
