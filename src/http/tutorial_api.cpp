@@ -150,15 +150,14 @@ void Mine(NodeControl& node, const Responder& respond) {
 
 void Resolve(NodeControl& node, const Responder& respond) {
     node.Resolve([&node, respond](ResolveOutcome outcome) {
-        std::string prefix = outcome.replaced ? "\"message\":\"Our chain was replaced\","
-                                              : "\"message\":\"Our chain is authoritative\",";
+        // The tutorial's two shapes; our notes, when there are any, come before them.
+        std::string prefix;
         if (!outcome.notes.empty()) {
             prefix = "\"notes\":" + FlaskJsonBody(Json(outcome.notes));
-            prefix.pop_back();  // FlaskJsonBody's trailing newline.
-            prefix +=
-                "," + std::string(outcome.replaced ? "\"message\":\"Our chain was replaced\","
-                                                   : "\"message\":\"Our chain is authoritative\",");
+            prefix.back() = ',';  // FlaskJsonBody's trailing newline.
         }
+        prefix += outcome.replaced ? "\"message\":\"Our chain was replaced\","
+                                   : "\"message\":\"Our chain is authoritative\",";
         respond(RawJson(200, ChainResponseBody(node.Chain(),
                                                outcome.replaced ? "new_chain" : "chain", prefix)));
     });
