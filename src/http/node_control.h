@@ -20,6 +20,12 @@ struct ResolveOutcome {
     std::vector<std::string> notes;
 };
 
+/** What POST /nodes/register did: every address known (on success), or why none was added. */
+struct RegisterOutcome {
+    std::vector<std::string> total;
+    std::string error;
+};
+
 class NodeControl {
 public:
     virtual ~NodeControl() = default;
@@ -47,9 +53,11 @@ public:
      * the block once it is on the main chain and gossiped, or an error text.
      */
     virtual void MineOne(std::function<void(const BlockEntry* block, std::string error)> done) = 0;
-    /** Opens persistent links to the addresses; returns every address the node knows, "host:port".
+    /**
+     * Opens persistent links to the addresses, all of them or (when the peer table has no room
+     * for all) none: `error` says why, and `total` is every address the node knows, "host:port".
      */
-    virtual std::vector<std::string> RegisterNodes(const std::vector<PeerAddress>& addresses) = 0;
+    virtual RegisterOutcome RegisterNodes(const std::vector<PeerAddress>& addresses) = 0;
     /** Syncs with every known peer now (gossip peers and plain tutorial HTTP nodes). */
     virtual void Resolve(std::function<void(ResolveOutcome)> done) = 0;
     virtual std::vector<PeerView> Peers() const = 0;

@@ -114,6 +114,11 @@ void RegisterNodes(NodeControl& node, const HttpRequest& request, const Responde
     if (!body.contains("nodes") || !body["nodes"].is_array()) {
         return respond(TextResponse(400, INVALID_LIST));
     }
+    if (body["nodes"].size() > MAX_REGISTER_NODES) {
+        return respond(JsonErrorResponse(400, "at most " + std::to_string(MAX_REGISTER_NODES) +
+                                                  " nodes per request, got " +
+                                                  std::to_string(body["nodes"].size())));
+    }
     std::vector<PeerAddress> addresses;
     for (const Json& item : body["nodes"]) {
         PeerAddress address;
@@ -124,9 +129,12 @@ void RegisterNodes(NodeControl& node, const HttpRequest& request, const Responde
         }
         addresses.push_back(std::move(address));
     }
-    std::vector<std::string> total = node.RegisterNodes(addresses);
-    respond(
-        JsonResponse(201, Json{{"message", "New nodes have been added"}, {"total_nodes", total}}));
+    // Only an answer that added them all says so; a full table adds none and says why.
+    RegisterOutcome outcome = node.RegisterNodes(addresses);
+    if (!outcome.error.empty())
+        return respond(JsonErrorResponse(503, outcome.error));
+    respond(JsonResponse(
+        201, Json{{"message", "New nodes have been added"}, {"total_nodes", outcome.total}}));
 }
 
 Json BlockSummary(const BlockEntry& entry) {
@@ -229,8 +237,9 @@ void Pending(NodeControl& node, const Responder& respond) {
 
 void Metrics(NodeControl& node, const HttpMetrics& metrics, const Responder& respond) {
     std::string text = node.MetricsText();
-    text += "# HELP gossipchain_http_responses_total HTTP responses sent, by status code.\n"
-            "# TYPE gossipchain_http_responses_total counter\n";
+    text +=
+        "# HELP gossipchain_http_responses_total HTTP responses sent, by status code.\n"
+        "# TYPE gossipchain_http_responses_total counter\n";
     for (const auto& [status, count] : metrics.responses_by_status) {
         text += "gossipchain_http_responses_total{code=\"" + std::to_string(status) + "\"} " +
                 std::to_string(count) + "\n";

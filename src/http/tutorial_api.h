@@ -6,11 +6,15 @@
 #include "http/node_control.h"
 #include "http/router.h"
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
 
 namespace gossipchain {
+
+/** Addresses one POST /nodes/register may name (the tutorial's classroom registers a few). */
+inline constexpr std::size_t MAX_REGISTER_NODES = 64;
 
 /** HTTP responses sent, by status code (errors from the parser and router included). */
 struct HttpMetrics {

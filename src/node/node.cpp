@@ -119,7 +119,11 @@ std::string Node::Start() {
     // The peer manager was built before the stored id and the bound port were known.
     m_peers.SetIdentity(m_node_id, m_options.port);
     for (const PeerAddress& peer : m_options.peers) {
-        m_peers.AddAddress(peer, true);
+        // The operator's places are only full of registered addresses, never of learned ones.
+        if (m_peers.AddAddress(peer, AddressOrigin::Seed) == AddressBook::AddResult::Full) {
+            LOG_WARN("--peer %s not added: %zu registered addresses fill the peer table",
+                     FormatHostPort(peer).c_str(), MAX_OPERATOR_ADDRESSES);
+        }
         m_peers.MarkGossipCapable(peer);
     }
     m_peers.Start(m_transport);
@@ -219,15 +223,21 @@ std::string Node::OpenStore() {
     if (!opened.Ok())
         return opened.Message();
     m_node_id = m_store.NodeId();
-    std::vector<std::string> peers;
+    std::vector<StoredPeer> peers;
     StoreLoadStats stats;
     Status loaded = m_store.LoadInto(m_chain, peers, stats);
     if (!loaded.Ok())
         return loaded.Message();
-    for (const std::string& text : peers) {
+    for (const StoredPeer& stored : peers) {
         PeerAddress address;
-        if (ParseHostPort(text, address))
-            m_peers.AddAddress(address, false);
+        if (!ParseHostPort(stored.address, address))
+            continue;
+        // Learned ones come back under one source: who told us is not stored.
+        m_peers.AddAddress(address,
+                           stored.origin == StoredPeerOrigin::Registered ? AddressOrigin::Registered
+                                                                         : AddressOrigin::Learned,
+                           "store");
+        m_peers.SetLastSeen(stored.address, stored.last_seen_s);
     }
     std::int64_t now_ms = WallMs();
     Result<std::vector<StoredBan>> bans = m_store.LoadBans(now_ms);
@@ -379,15 +389,12 @@ void Node::RetryStorage() {
 void Node::SavePeers() {
     if (!m_store.IsOpen() || !m_store_error.empty())
         return;
-    auto now = static_cast<std::int64_t>(WallSeconds());
-    std::vector<std::string> ready;
-    for (const PeerView& peer : m_peers.Peers()) {
-        if (peer.state == "ready" && !peer.inbound)
-            ready.push_back(peer.address);
-    }
-    for (const std::string& address : m_peers.KnownAddresses()) {
-        bool seen = std::find(ready.begin(), ready.end(), address) != ready.end();
-        m_store.PutPeer(address, seen ? now : 0);
+    // The table is written anew: addresses it dropped (dead, evicted) are dropped on disk too.
+    m_store.ClearPeers();
+    for (const PeerManager::StoredAddress& entry : m_peers.StoredAddresses()) {
+        m_store.PutPeer(entry.address, entry.last_seen_s,
+                        entry.origin == AddressOrigin::Learned ? StoredPeerOrigin::Learned
+                                                               : StoredPeerOrigin::Registered);
     }
     ScheduleCommit();
 }
@@ -485,13 +492,24 @@ void Node::OnTipChanged() {
         m_miner.CancelAll();
 }
 
-std::vector<std::string> Node::RegisterNodes(const std::vector<PeerAddress>& addresses) {
+RegisterOutcome Node::RegisterNodes(const std::vector<PeerAddress>& addresses) {
+    RegisterOutcome outcome;
+    // All or nothing: first make sure every new one has a place.
+    std::size_t fresh = m_peers.NewOperatorAddresses(addresses);
+    if (fresh > m_peers.OperatorRoom()) {
+        outcome.error = "the peer table has room for " + std::to_string(m_peers.OperatorRoom()) +
+                        " more registered nodes (at most " +
+                        std::to_string(MAX_OPERATOR_ADDRESSES) + "); none of these " +
+                        std::to_string(fresh) + " was added";
+        return outcome;
+    }
     for (const PeerAddress& address : addresses) {
         LOG_INFO("registered node %s", FormatHostPort(address).c_str());
-        m_peers.AddAddress(address, true);
+        m_peers.AddAddress(address, AddressOrigin::Registered);
     }
     SavePeers();
-    return m_peers.KnownAddresses();
+    outcome.total = m_peers.KnownAddresses();
+    return outcome;
 }
 
 void Node::Resolve(std::function<void(ResolveOutcome)> done) {

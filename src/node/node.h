@@ -96,7 +96,7 @@ public:
     void SubmitTransactionDurably(const Transaction& tx,
                                   std::function<void(TxResult, std::string)> done) override;
     void MineOne(std::function<void(const BlockEntry*, std::string)> done) override;
-    std::vector<std::string> RegisterNodes(const std::vector<PeerAddress>& addresses) override;
+    RegisterOutcome RegisterNodes(const std::vector<PeerAddress>& addresses) override;
     void Resolve(std::function<void(ResolveOutcome)> done) override;
     std::vector<PeerView> Peers() const override { return m_peers.Peers(); }
     std::string MetricsText() const override;

@@ -135,33 +135,49 @@ void PeerManager::Stop() {
     }
 }
 
-void PeerManager::AddAddress(const PeerAddress& address, bool persistent) {
-    std::string key = AddressKey(address.host, address.port);
-    auto found = m_addresses.find(key);
-    if (found != m_addresses.end()) {
-        if (persistent && !found->second.persistent) {
-            found->second.persistent = true;
-            found->second.next_try_ms = 0;
-        }
-        return;
+AddressBook::AddResult PeerManager::AddAddress(const PeerAddress& address, AddressOrigin origin,
+                                               const std::string& source) {
+    AddressBook::AddResult result = m_book.Add(address, origin, source);
+    if (origin == AddressOrigin::Seed) {
+        if (AddressEntry* entry = m_book.Find(AddressKey(address.host, address.port)))
+            entry->gossip_capable = true;
     }
-    if (m_addresses.size() >= MAX_KNOWN_ADDRESSES)
-        return;
-    KnownAddress entry;
-    entry.host = address.host;
-    entry.port = address.port;
-    entry.persistent = persistent;
-    m_addresses.emplace(key, entry);
-    m_address_order.push_back(key);
+    return result;
 }
 
 std::vector<std::string> PeerManager::KnownAddresses() const {
     std::vector<std::string> out;
-    for (const std::string& key : m_address_order) {
-        if (!m_addresses.at(key).self)
+    for (const std::string& key : m_book.Keys()) {
+        if (!m_book.Find(key)->self)
             out.push_back(key);
     }
     return out;
+}
+
+std::vector<PeerManager::StoredAddress> PeerManager::StoredAddresses() const {
+    std::vector<StoredAddress> out;
+    for (const std::string& key : m_book.Keys()) {
+        const AddressEntry& entry = *m_book.Find(key);
+        if (!entry.self)
+            out.push_back(StoredAddress{key, entry.origin, entry.last_seen_s});
+    }
+    return out;
+}
+
+std::size_t PeerManager::NewOperatorAddresses(const std::vector<PeerAddress>& addresses) const {
+    std::unordered_set<std::string> fresh;
+    for (const PeerAddress& address : addresses) {
+        std::string key = AddressKey(address.host, address.port);
+        const AddressEntry* entry = m_book.Find(key);
+        if (entry == nullptr || !entry->Operator())
+            fresh.insert(std::move(key));
+    }
+    return fresh.size();
+}
+
+void PeerManager::SetLastSeen(const std::string& address, std::int64_t last_seen_s) {
+    if (AddressEntry* entry = m_book.Find(address))
+        entry->last_seen_s = last_seen_s;
 }
 
 std::vector<PeerAddress> PeerManager::UnlinkedAddresses() const {
@@ -171,10 +187,10 @@ std::vector<PeerAddress> PeerManager::UnlinkedAddresses() const {
             linked.insert(peer->address_key);
     }
     std::vector<PeerAddress> out;
-    for (const std::string& key : m_address_order) {
-        const KnownAddress& entry = m_addresses.at(key);
+    for (const std::string& key : m_book.Keys()) {
+        const AddressEntry& entry = *m_book.Find(key);
         // Link shaping (netsim partitions) holds for this HTTP path too.
-        if (entry.persistent && !entry.self && !linked.count(key) && !IsBlocked(key)) {
+        if (entry.Operator() && !entry.self && !linked.count(key) && !IsBlocked(key)) {
             out.push_back(PeerAddress{entry.host, entry.port});
         }
     }
@@ -182,11 +198,11 @@ std::vector<PeerAddress> PeerManager::UnlinkedAddresses() const {
 }
 
 void PeerManager::MarkGossipCapable(const PeerAddress& address) {
-    auto found = m_addresses.find(AddressKey(address.host, address.port));
-    if (found == m_addresses.end())
+    AddressEntry* entry = m_book.Find(AddressKey(address.host, address.port));
+    if (entry == nullptr)
         return;
-    found->second.gossip_capable = true;
-    found->second.http_only = false;
+    entry->gossip_capable = true;
+    entry->http_only = false;
 }
 
 PeerManager::Peer* PeerManager::PeerOf(net::Connection& conn) const {
@@ -223,8 +239,8 @@ void PeerManager::Tick() {
     }
 
     std::size_t outbound = 0;
-    for (const auto& [key, entry] : m_addresses) {
-        if (entry.dialing)
+    for (const std::string& key : m_book.Keys()) {
+        if (m_book.Find(key)->dialing)
             ++outbound;
     }
     std::unordered_set<std::string> linked;
@@ -232,13 +248,14 @@ void PeerManager::Tick() {
         if (!peer->address_key.empty())
             linked.insert(peer->address_key);
     }
-    for (const std::string& key : m_address_order) {
-        KnownAddress& entry = m_addresses.at(key);
+    // Dial never calls back before it returns, so no key goes away during this loop.
+    for (const std::string& key : m_book.Keys()) {
+        AddressEntry& entry = *m_book.Find(key);
         if (entry.dialing || entry.self || linked.count(key))
             continue;
         if (entry.next_try_ms > now || IsBanned(key) || IsBlocked(key))
             continue;
-        if (!entry.persistent && outbound >= m_options.target_outbound)
+        if (!entry.Operator() && outbound >= m_options.target_outbound)
             continue;
         Dial(key);
         ++outbound;
@@ -246,20 +263,27 @@ void PeerManager::Tick() {
 }
 
 void PeerManager::Dial(const std::string& key) {
-    KnownAddress& entry = m_addresses.at(key);
+    AddressEntry& entry = *m_book.Find(key);
     entry.dialing = true;
     LOG_DEBUG("dialing %s", key.c_str());
     m_transport->Connect(entry.host, entry.port, [this, key](net::Connection* conn, int status) {
-        KnownAddress& dialed = m_addresses.at(key);
+        // Entries being dialled are never evicted, so it is still there.
+        AddressEntry* dialed = m_book.Find(key);
         if (!conn) {
-            dialed.dialing = false;
-            if (dialed.failures == 0 || LogEnabled(LogLevel::Debug)) {
+            if (dialed == nullptr)
+                return;
+            dialed->dialing = false;
+            if (dialed->failures == 0 || LogEnabled(LogLevel::Debug)) {
                 LOG_INFO("peer %s unreachable: %s", key.c_str(),
                          net::Transport::ErrorName(status).c_str());
             }
-            ScheduleRetry(dialed, false);
+            ScheduleRetry(*dialed, false);
+            if (m_book.OnDialFailed(key, m_loop.NowMs()))
+                LOG_INFO("peer %s forgotten: it has not answered for too long", key.c_str());
             return;
         }
+        if (dialed != nullptr)
+            m_book.OnAnswered(key);
         auto peer = std::make_unique<Peer>();
         peer->conn = conn;
         peer->outbound = true;
@@ -270,7 +294,7 @@ void PeerManager::Dial(const std::string& key) {
     });
 }
 
-void PeerManager::ScheduleRetry(KnownAddress& address, bool was_ready) {
+void PeerManager::ScheduleRetry(AddressEntry& address, bool was_ready) {
     address.failures = was_ready ? 0 : address.failures + 1;
     std::uint64_t delay = m_options.reconnect_min_ms;
     for (std::uint32_t i = 1; i < address.failures && delay < m_options.reconnect_max_ms; ++i) {
@@ -436,9 +460,8 @@ void PeerManager::OnClose(net::Connection& conn, std::string_view reason) {
     if (conn.CloseCode() == net::CloseReason::FrameTooLarge && (!peer->outbound || peer->ready))
         Misbehave(*peer, BAN_SCORE, "frame over MAX_FRAME_BYTES");
     if (peer->outbound) {
-        auto found = m_addresses.find(peer->address_key);
-        if (found != m_addresses.end()) {
-            KnownAddress& entry = found->second;
+        if (AddressEntry* found = m_book.Find(peer->address_key)) {
+            AddressEntry& entry = *found;
             entry.dialing = false;
             // An HTTP server answers our magic with a status line, or, as Python's http.server
             // (the tutorial's Flask) does, with a bare HTML page read as an oversized frame.
@@ -457,6 +480,10 @@ void PeerManager::OnClose(net::Connection& conn, std::string_view reason) {
             ScheduleRetry(entry, peer->ready);
             if (entry.http_only)
                 entry.next_try_ms = m_loop.NowMs() + m_options.http_only_redial_ms;
+            // Connected but never a peer (another network, refused, silent): that is no better
+            // than unreachable for keeping the address. A tutorial node stays: it answered.
+            if (!peer->ready && !entry.http_only)
+                m_book.OnDialFailed(peer->address_key, m_loop.NowMs());
         }
     }
     FinishResolve(*peer);
@@ -487,10 +514,10 @@ void PeerManager::SetLinkShaping(LinkShaping shaping) {
     m_jitter_ms = std::min(shaping.jitter_ms, shaping.delay_ms);
     std::unordered_set<std::string> blocked(shaping.blocked.begin(), shaping.blocked.end());
     for (const std::string& key : m_blocked) {
-        auto found = m_addresses.find(key);
+        AddressEntry* found = m_book.Find(key);
         // A healed address is dialled on the next tick, not after its backoff.
-        if (!blocked.count(key) && found != m_addresses.end())
-            found->second.next_try_ms = 0;
+        if (!blocked.count(key) && found != nullptr)
+            found->next_try_ms = 0;
     }
     m_blocked = std::move(blocked);
     for (auto& [id, peer] : m_peers) {
@@ -647,7 +674,8 @@ void PeerManager::OnFrame(net::Connection& conn, std::string_view payload) {
                 if (body.port == 0)
                     return;
                 std::string host = body.host.empty() ? HostOf(conn.RemoteAddress()) : body.host;
-                AddAddress(PeerAddress{host, body.port}, false);
+                AddAddress(PeerAddress{host, body.port}, AddressOrigin::Learned,
+                           HostOf(conn.RemoteAddress()));
                 if (!peer->outbound)
                     peer->address_key = AddressKey(host, body.port);
             } else if constexpr (std::is_same_v<T, gossipchain::Peers>) {
@@ -682,9 +710,8 @@ void PeerManager::HandleHello(Peer& peer, const Hello& hello) {
     }
     if (hello.node_id == m_options.node_id) {
         if (peer.outbound) {
-            auto found = m_addresses.find(peer.address_key);
-            if (found != m_addresses.end())
-                found->second.self = true;
+            if (AddressEntry* found = m_book.Find(peer.address_key))
+                found->self = true;
         }
         peer.conn->Close("connected to ourselves");
         return;
@@ -718,14 +745,16 @@ void PeerManager::HandleHello(Peer& peer, const Hello& hello) {
     peer.last_ping_ms = m_loop.NowMs();
     if (!peer.outbound && hello.listen_port != 0) {
         std::string host = HostOf(peer.conn->RemoteAddress());
-        AddAddress(PeerAddress{host, hello.listen_port}, false);
+        AddAddress(PeerAddress{host, hello.listen_port}, AddressOrigin::Learned, host);
         peer.address_key = AddressKey(host, hello.listen_port);
     }
     if (peer.outbound) {
-        KnownAddress& entry = m_addresses.at(peer.address_key);
-        entry.failures = 0;
-        entry.gossip_capable = true;
-        entry.http_only = false;
+        if (AddressEntry* entry = m_book.Find(peer.address_key)) {
+            entry->last_seen_s = static_cast<std::int64_t>(WallSeconds());
+            entry->failures = 0;
+            entry->gossip_capable = true;
+            entry->http_only = false;
+        }
     }
     LOG_INFO("peer %s connected (%s, node %s, height %llu)", peer.Label().c_str(),
              peer.outbound ? "outbound" : "inbound", ShortHash(hello.node_id).c_str(),
@@ -735,10 +764,10 @@ void PeerManager::HandleHello(Peer& peer, const Hello& hello) {
     if (m_options.listen_port != 0)
         Send(peer, RegisterPeer{"", m_options.listen_port});
     gossipchain::Peers share;
-    for (const std::string& key : m_address_order) {
+    for (const std::string& key : m_book.Keys()) {
         if (share.addresses.size() >= PEERS_TO_SHARE)
             break;
-        if (key != peer.address_key && !m_addresses.at(key).self)
+        if (key != peer.address_key && !m_book.Find(key)->self)
             share.addresses.push_back(key);
     }
     if (!share.addresses.empty())
@@ -979,11 +1008,11 @@ void PeerManager::HandleTransactions(Peer& peer, const std::vector<Transaction>&
 }
 
 void PeerManager::HandlePeers(Peer& peer, const std::vector<std::string>& addresses) {
-    (void)peer;
+    std::string source = HostOf(peer.conn->RemoteAddress());
     for (const std::string& text : addresses) {
         PeerAddress address;
         if (ParseHostPort(text, address))
-            AddAddress(address, false);
+            AddAddress(address, AddressOrigin::Learned, source);
     }
 }
 
@@ -1053,7 +1082,8 @@ void PeerManager::SyncAll(std::function<void()> done) {
     round.deadline_ms = m_loop.NowMs() + m_options.resolve_settle_ms;
     // Plain HTTP nodes are asked for gossip again now: a gossipchain node may have taken the port
     // over since their last dial.
-    for (auto& [key, entry] : m_addresses) {
+    for (const std::string& key : m_book.Keys()) {
+        AddressEntry& entry = *m_book.Find(key);
         if (entry.http_only && !entry.dialing)
             entry.next_try_ms = 0;
     }
@@ -1071,8 +1101,8 @@ bool PeerManager::LinksUnsettled() const {
         if (!peer->address_key.empty())
             linked.insert(peer->address_key);
     }
-    for (const auto& [key, entry] : m_addresses) {
-        if (entry.dialing && !linked.count(key))
+    for (const std::string& key : m_book.Keys()) {
+        if (m_book.Find(key)->dialing && !linked.count(key))
             return true;
     }
     return false;
@@ -1142,8 +1172,8 @@ std::vector<PeerView> PeerManager::Peers() const {
             linked.insert(peer->address_key);
         out.push_back(std::move(view));
     }
-    for (const std::string& key : m_address_order) {
-        const KnownAddress& entry = m_addresses.at(key);
+    for (const std::string& key : m_book.Keys()) {
+        const AddressEntry& entry = *m_book.Find(key);
         if (linked.count(key) || entry.self)
             continue;
         PeerView view;

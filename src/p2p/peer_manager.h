@@ -12,6 +12,7 @@
 #include "net/event_loop.h"
 #include "net/timer.h"
 #include "net/transport.h"
+#include "p2p/address_book.h"
 #include "p2p/codec.h"
 #include "p2p/flood_guard.h"
 #include "p2p/messages.h"
@@ -60,8 +61,6 @@ inline constexpr int BAN_SCORE = 100;
 inline constexpr std::uint64_t DEFAULT_BAN_MS = 10 * 60 * 1000;
 /** Most ban entries kept (each ban adds up to three keys: address, IP or node id). */
 inline constexpr std::size_t MAX_BANS = 4096;
-/** Most addresses kept in the peer table. */
-inline constexpr std::size_t MAX_KNOWN_ADDRESSES = 4096;
 /** Most block and transaction hashes remembered per peer as already known to it. */
 inline constexpr std::size_t MAX_KNOWN_INVENTORY = 16384;
 /** Most addresses sent in one Peers message. */
@@ -200,8 +199,27 @@ public:
     /** Stops timers and dialing; the transport closes the links. */
     void Stop();
 
-    /** Adds an address to the peer table; persistent ones are redialled forever. */
-    void AddAddress(const PeerAddress& address, bool persistent);
+    /**
+     * Adds an address to the peer table (AddressBook): the operator's (Seed, Registered) are
+     * dialled whatever target_outbound says; `source` is the IP of the peer that told us of a
+     * Learned one. Full when the table has no place for it (it was not added).
+     */
+    AddressBook::AddResult AddAddress(const PeerAddress& address, AddressOrigin origin,
+                                      const std::string& source = {});
+    /** How many of `addresses` are not the operator's yet (each would take a place). */
+    std::size_t NewOperatorAddresses(const std::vector<PeerAddress>& addresses) const;
+    /** Places left for operator addresses (POST /nodes/register checks before adding). */
+    std::size_t OperatorRoom() const { return m_book.OperatorRoom(); }
+    /** An address of the table with where it came from, for the store. */
+    struct StoredAddress {
+        std::string address;
+        AddressOrigin origin;
+        std::int64_t last_seen_s = 0;
+    };
+    /** Sets when `address` last completed a gossip handshake (a stored one, after a restart). */
+    void SetLastSeen(const std::string& address, std::int64_t last_seen_s);
+    /** Every address but ourselves, in insertion order, with its origin. */
+    std::vector<StoredAddress> StoredAddresses() const;
     /** Every address in the table, "host:port", in insertion order. */
     std::vector<std::string> KnownAddresses() const;
     /**
@@ -249,23 +267,6 @@ public:
 
 private:
     struct Peer;
-    struct KnownAddress {
-        std::string host;
-        std::uint16_t port = 0;
-        bool persistent = false;
-        /** An outbound link to it is open or being opened. */
-        bool dialing = false;
-        /** It turned out to be ourselves: never dialled again. */
-        bool self = false;
-        /** Its last gossip dial was answered in HTTP (a tutorial node): dialled again only every
-         * http_only_redial_ms, and at once by /nodes/resolve, since a gossipchain node may take
-         * the port over. */
-        bool http_only = false;
-        /** --peer, or a gossip handshake with it completed once: never marked http_only. */
-        bool gossip_capable = false;
-        std::uint32_t failures = 0;
-        std::uint64_t next_try_ms = 0;
-    };
     struct ResolveRound {
         std::size_t pending = 0;
         std::function<void()> done;
@@ -279,7 +280,7 @@ private:
     Peer* PeerOf(net::Connection& conn) const;
     void Tick();
     void Dial(const std::string& key);
-    void ScheduleRetry(KnownAddress& address, bool was_ready);
+    void ScheduleRetry(AddressEntry& address, bool was_ready);
     std::string BanKey(const Peer& peer) const;
     bool IsBanned(const std::string& key);
     /** Makes room for one more ban entry: ended bans go first, then the one ending soonest. */
@@ -336,8 +337,7 @@ private:
     net::Transport* m_transport = nullptr;
     std::unique_ptr<net::Timer> m_tick;
     std::unordered_map<std::uint64_t, std::unique_ptr<Peer>> m_peers;
-    std::map<std::string, KnownAddress> m_addresses;
-    std::vector<std::string> m_address_order;
+    AddressBook m_book{AddressBook::Options{}};
     std::unordered_map<std::string, std::uint64_t> m_bans;
     std::map<std::uint64_t, ResolveRound> m_resolves;
     std::uint64_t m_next_resolve = 1;

@@ -31,7 +31,8 @@ CREATE TABLE blocks(seq INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, parent T
 CREATE TABLE main_chain(height INTEGER PRIMARY KEY, hash TEXT NOT NULL);
 CREATE TABLE mempool(seq INTEGER PRIMARY KEY, txid TEXT NOT NULL UNIQUE, json BLOB NOT NULL,
                      origin INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE peers(address TEXT PRIMARY KEY, last_seen INTEGER NOT NULL);
+CREATE TABLE peers(address TEXT PRIMARY KEY, last_seen INTEGER NOT NULL,
+                   origin INTEGER NOT NULL DEFAULT 2);
 CREATE TABLE bans(key TEXT PRIMARY KEY, until_ms INTEGER NOT NULL);
 )";
 
@@ -45,6 +46,16 @@ ALTER TABLE mempool ADD COLUMN origin INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE peers DROP COLUMN banned_until;
 CREATE TABLE bans(key TEXT PRIMARY KEY, until_ms INTEGER NOT NULL);
 UPDATE meta SET value = '2' WHERE key = 'schema_version';
+)";
+
+/**
+ * Schema 2 to 3: a peer address remembers whether the operator named it (--peer, /nodes/register)
+ * or gossip told it (StoredPeerOrigin); rows of schema 2 were all reloaded as learned, so they
+ * stay learned.
+ */
+const char* const MIGRATE_2_TO_3_SQL = R"(
+ALTER TABLE peers ADD COLUMN origin INTEGER NOT NULL DEFAULT 2;
+UPDATE meta SET value = '3' WHERE key = 'schema_version';
 )";
 
 /**
@@ -358,16 +369,19 @@ struct Store::Statements {
                  "DO UPDATE SET origin = min(origin, excluded.origin)"),
           drop_tx(db, "DELETE FROM mempool WHERE txid = ?1"),
           put_peer(db,
-                   "INSERT INTO peers(address, last_seen) VALUES(?1,?2) ON CONFLICT(address) "
-                   "DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)"),
+                   "INSERT INTO peers(address, last_seen, origin) VALUES(?1,?2,?3) "
+                   "ON CONFLICT(address) DO UPDATE SET last_seen = max(last_seen, "
+                   "excluded.last_seen), origin = min(origin, excluded.origin)"),
           put_ban(db,
                   "INSERT INTO bans(key, until_ms) VALUES(?1,?2) ON CONFLICT(key) "
                   "DO UPDATE SET until_ms = max(until_ms, excluded.until_ms)"),
-          drop_ban(db, "DELETE FROM bans WHERE key = ?1") {}
+          drop_ban(db, "DELETE FROM bans WHERE key = ?1"),
+          clear_peers(db, "DELETE FROM peers") {}
 
     bool Valid() const {
         return put_block.Valid() && put_main.Valid() && drop_main.Valid() && put_tx.Valid() &&
-               drop_tx.Valid() && put_peer.Valid() && put_ban.Valid() && drop_ban.Valid();
+               drop_tx.Valid() && put_peer.Valid() && put_ban.Valid() && drop_ban.Valid() &&
+               clear_peers.Valid();
     }
 
     Statement put_block;
@@ -378,6 +392,7 @@ struct Store::Statements {
     Statement put_peer;
     Statement put_ban;
     Statement drop_ban;
+    Statement clear_peers;
 };
 
 Store::~Store() {
@@ -502,13 +517,20 @@ Status Store::OpenChecked(const StoreOptions& options) {
         return Fail(StatusCode::Failed, failed);
     if (options.max_pages > 0)
         SetMaxPages(options.max_pages);
-    if (version == 1) {
-        failed = Exec((std::string("BEGIN;") + MIGRATE_1_TO_2_SQL + "COMMIT;").c_str());
+    if (version < STORE_SCHEMA_VERSION) {
+        // One transaction for every step, so a failed upgrade leaves the old schema whole.
+        std::string steps = "BEGIN;";
+        if (version <= 1)
+            steps += MIGRATE_1_TO_2_SQL;
+        steps += MIGRATE_2_TO_3_SQL;
+        failed = Exec((steps + "COMMIT;").c_str());
         if (!failed.empty()) {
             Exec("ROLLBACK");
-            return Fail(StatusCode::Failed, "cannot upgrade the schema from version 1: " + failed);
+            return Fail(StatusCode::Failed, "cannot upgrade the schema from version " +
+                                                std::to_string(version) + ": " + failed);
         }
-        LOG_INFO("store: %s upgraded from schema 1 to %d", path.c_str(), STORE_SCHEMA_VERSION);
+        LOG_INFO("store: %s upgraded from schema %d to %d", path.c_str(), version,
+                 STORE_SCHEMA_VERSION);
     }
     m_statements = new Statements(m_db);
     if (!m_statements->Valid())
@@ -580,9 +602,9 @@ Status Store::CheckMeta(const StoreOptions& options, int& version_out) {
         else if (key == "node_id")
             m_node_id = read.Text(1);
     }
-    // Schema 1 is upgraded in place after every other check passed.
-    if (version == "1") {
-        version_out = 1;
+    // Schemas 1 and 2 are upgraded in place after every other check passed.
+    if (version == "1" || version == "2") {
+        version_out = version[0] - '0';
     } else if (version == std::to_string(STORE_SCHEMA_VERSION)) {
         version_out = STORE_SCHEMA_VERSION;
     } else {
@@ -630,7 +652,7 @@ void Store::Close() {
     m_lock_fd = -1;
 }
 
-Status Store::LoadInto(ChainState& chain, std::vector<std::string>& peers, StoreLoadStats& stats) {
+Status Store::LoadInto(ChainState& chain, std::vector<StoredPeer>& peers, StoreLoadStats& stats) {
     std::uint64_t started = MonotonicNs();
     // A stored row that does not read back is damage; failing to read at all is not.
     std::vector<TrustedBlock> blocks;
@@ -705,11 +727,18 @@ Status Store::LoadInto(ChainState& chain, std::vector<std::string>& peers, Store
         }
     }
     {
-        Statement read(m_db, "SELECT address FROM peers ORDER BY last_seen DESC");
+        // The operator's first, so a table that filled up with learned ones still takes them.
+        Statement read(m_db,
+                       "SELECT address, origin, last_seen FROM peers "
+                       "ORDER BY origin, last_seen DESC");
         if (!read.Valid())
             return Fail(StatusCode::Failed, Error("cannot read peers"));
-        while (read.Step())
-            peers.push_back(read.Text(0));
+        while (read.Step()) {
+            StoredPeerOrigin origin = read.Int(1) == static_cast<int>(StoredPeerOrigin::Registered)
+                                          ? StoredPeerOrigin::Registered
+                                          : StoredPeerOrigin::Learned;
+            peers.push_back(StoredPeer{read.Text(0), origin, read.Int(2)});
+        }
         stats.peers = peers.size();
     }
     stats.seconds = static_cast<double>(MonotonicNs() - started) / 1e9;
@@ -758,8 +787,13 @@ void Store::DropTransaction(const std::string& txid) {
     m_ops.push_back(Op{OpKind::DropTransaction, txid, {}, {}, 0, false});
 }
 
-void Store::PutPeer(const std::string& address, std::int64_t last_seen_s) {
-    m_ops.push_back(Op{OpKind::Peer, address, {}, {}, last_seen_s, false});
+void Store::ClearPeers() {
+    m_ops.push_back(Op{OpKind::ClearPeers, {}, {}, {}, 0, false});
+}
+
+void Store::PutPeer(const std::string& address, std::int64_t last_seen_s, StoredPeerOrigin origin) {
+    m_ops.push_back(
+        Op{OpKind::Peer, address, {}, {}, last_seen_s, false, static_cast<std::int64_t>(origin)});
 }
 
 void Store::PutBan(const std::string& key, std::int64_t until_ms) {
@@ -806,13 +840,16 @@ std::string Store::Apply(const Op& op) {
             rc = s.drop_tx.Bind(1, op.key).Run();
             break;
         case OpKind::Peer:
-            rc = s.put_peer.Bind(1, op.key).Bind(2, op.number).Run();
+            rc = s.put_peer.Bind(1, op.key).Bind(2, op.number).Bind(3, op.origin).Run();
             break;
         case OpKind::Ban:
             rc = s.put_ban.Bind(1, op.key).Bind(2, op.number).Run();
             break;
         case OpKind::DropBan:
             rc = s.drop_ban.Bind(1, op.key).Run();
+            break;
+        case OpKind::ClearPeers:
+            rc = s.clear_peers.Run();
             break;
     }
     return rc == SQLITE_OK ? std::string() : sqlite3_errmsg(m_db);

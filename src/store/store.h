@@ -51,7 +51,7 @@ struct sqlite3;
 namespace gossipchain {
 
 /** Schema version this build reads and writes; any other is refused. */
-inline constexpr int STORE_SCHEMA_VERSION = 2;
+inline constexpr int STORE_SCHEMA_VERSION = 3;
 /** Name of the database file inside the data directory. */
 inline constexpr const char* STORE_FILE_NAME = "chain.sqlite";
 /** Name of the lock file inside the data directory (it holds the owner's pid). */
@@ -82,6 +82,21 @@ struct StoreOptions {
 struct StoredBan {
     std::string key;
     std::int64_t until_ms = 0;
+};
+
+/**
+ * Where a stored peer address came from (schema 3). The store keeps what the operator named
+ * apart from what gossip told, so a restart neither forgets a registered address nor lets
+ * learned ones take its place. `--peer` addresses are stored as Registered: the flag re-adds
+ * them as seeds at every start, and one dropped from the command line is not dialled for ever.
+ */
+enum class StoredPeerOrigin : int { Registered = 1, Learned = 2 };
+
+struct StoredPeer {
+    std::string address;
+    StoredPeerOrigin origin = StoredPeerOrigin::Learned;
+    /** Wall clock (s) of its last gossip handshake, 0 for never. */
+    std::int64_t last_seen_s = 0;
 };
 
 /** What LoadInto restored. */
@@ -118,7 +133,7 @@ public:
      * does not take back are deleted with the next commit. Corrupt, naming the directory, when
      * a stored row is damaged.
      */
-    Status LoadInto(ChainState& chain, std::vector<std::string>& peers, StoreLoadStats& stats);
+    Status LoadInto(ChainState& chain, std::vector<StoredPeer>& peers, StoreLoadStats& stats);
     /** The bans still running at `now_ms` (wall clock); ended ones are deleted. */
     Result<std::vector<StoredBan>> LoadBans(std::int64_t now_ms);
 
@@ -134,7 +149,12 @@ public:
     void PutTransaction(const std::string& txid, const Transaction& tx, TxOrigin origin);
     /** Queues the removal of a pending transaction's row: the mempool evicted it. */
     void DropTransaction(const std::string& txid);
-    void PutPeer(const std::string& address, std::int64_t last_seen_s);
+    /** Queues the removal of every stored peer address (the node then writes its table anew,
+     * so addresses it forgot are forgotten on disk too). */
+    void ClearPeers();
+    /** Queues a peer address; written twice, the row keeps the operator's origin. */
+    void PutPeer(const std::string& address, std::int64_t last_seen_s,
+                 StoredPeerOrigin origin = StoredPeerOrigin::Learned);
     /** Queues a ban of `key` until `until_ms` (wall clock); a longer stored ban is kept. */
     void PutBan(const std::string& key, std::int64_t until_ms);
 
@@ -181,7 +201,8 @@ private:
         DropTransaction,
         Peer,
         Ban,
-        DropBan
+        DropBan,
+        ClearPeers
     };
     struct Op {
         OpKind kind;
@@ -191,6 +212,8 @@ private:
         std::int64_t number = 0;
         /** Kept for a retry when a commit fails. */
         bool keep = true;
+        /** Peer rows: the StoredPeerOrigin. */
+        std::int64_t origin = 0;
     };
 
     Status OpenChecked(const StoreOptions& options);

@@ -35,11 +35,11 @@ public:
     void MineOne(std::function<void(const BlockEntry*, std::string)> done) override {
         done(nullptr, "mining is off in the fuzzer");
     }
-    std::vector<std::string> RegisterNodes(const std::vector<PeerAddress>& addresses) override {
-        std::vector<std::string> known;
+    RegisterOutcome RegisterNodes(const std::vector<PeerAddress>& addresses) override {
+        RegisterOutcome outcome;
         for (const PeerAddress& address : addresses)
-            known.push_back(FormatHostPort(address));
-        return known;
+            outcome.total.push_back(FormatHostPort(address));
+        return outcome;
     }
     void Resolve(std::function<void(ResolveOutcome)> done) override { done(ResolveOutcome{}); }
     std::vector<PeerView> Peers() const override { return {}; }

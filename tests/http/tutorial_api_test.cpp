@@ -24,7 +24,7 @@ public:
     void MineOne(std::function<void(const BlockEntry*, std::string)> done) override {
         done(nullptr, "no mining here");
     }
-    std::vector<std::string> RegisterNodes(const std::vector<PeerAddress>&) override { return {}; }
+    RegisterOutcome RegisterNodes(const std::vector<PeerAddress>&) override { return {}; }
     void Resolve(std::function<void(ResolveOutcome)> done) override { done(outcome); }
     std::vector<PeerView> Peers() const override { return {}; }
     std::string MetricsText() const override { return {}; }

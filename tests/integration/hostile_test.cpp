@@ -484,9 +484,10 @@ TEST_F(Hostile, TransactionAndPeerFloods) {
     Flood(frames);
     Json status = m_target->Status();
     EXPECT_LE(status.value("mempool", DEFAULT_MEMPOOL_MAX_TXS + 1), DEFAULT_MEMPOOL_MAX_TXS);
-    // The peer table keeps MAX_KNOWN_ADDRESSES of the 100,000; the rest of known_peers are links.
+    // All 100,000 came from one host: the peer table keeps that source's share of them
+    // (MAX_LEARNED_PER_SOURCE); the rest of known_peers are links.
     constexpr std::size_t MAX_LINKS = DEFAULT_MAX_INBOUND + DEFAULT_TARGET_OUTBOUND + 1;
-    EXPECT_LE(status.value("known_peers", std::size_t{0}), MAX_KNOWN_ADDRESSES + MAX_LINKS);
+    EXPECT_LE(status.value("known_peers", std::size_t{0}), MAX_LEARNED_PER_SOURCE + MAX_LINKS);
     ExpectHealthy(DEFAULT_MEMPOOL_MAX_BYTES / 1024);
 }
 
@@ -680,6 +681,61 @@ TEST_F(Hostile, IdleGossipLinksDoNotLockOutAnHonestNewcomer) {
     EXPECT_TRUE(WaitUntil([&] { return newcomer.Tip() == m_target->Tip(); })) << "newcomer log:\n"
                                                                               << newcomer.Log();
     ExpectHealthy();
+}
+
+TEST_F(Hostile, PeerTableFloodLeavesTheOperatorsPlaces) {
+    // A node with a --peer that is down for now. Five links tell it 900 addresses each.
+    GossipNode late(m_dir, "late", NodeConfig());
+    int late_port = FindFreePort();
+    GossipNode table(m_dir, "table", NodeConfig().Peer(late_port));
+    ASSERT_EQ(table.Start(), "");
+    for (int link = 0; link < 5; ++link) {
+        HostilePeer peer(table.Port());
+        ASSERT_TRUE(peer.Handshake().has_value());
+        std::string frames;
+        for (int i = 0; i < 900; ++i) {
+            frames += FrameOf(
+                RegisterPeer{"127.1." + std::to_string(link) + "." + std::to_string(i % 250 + 1),
+                             static_cast<std::uint16_t>(20'000 + i)});
+        }
+        ASSERT_TRUE(peer.Send(frames));
+        peer.SendFrame(Ping{1});
+        ASSERT_TRUE(peer.Expect<Pong>(milliseconds(20'000)).has_value());
+    }
+    // Registering still works, and the answer is true.
+    int registered_port = FindFreePort();
+    std::string registered = "127.0.0.1:" + std::to_string(registered_port);
+    HttpClientResponse answer =
+        table.Post("/nodes/register", Json{{"nodes", Json::array({"http://" + registered})}});
+    ASSERT_EQ(answer.status, 201) << answer.body;
+    Json total = JsonOf(answer).value("total_nodes", Json::array());
+    EXPECT_NE(std::find(total.begin(), total.end(), registered), total.end());
+    // One request may not name thousands; a full operator table adds none and says so.
+    Json many = Json::array();
+    for (int i = 0; i < 5'000; ++i)
+        many.push_back("127.2." + std::to_string(i / 250) + "." + std::to_string(i % 250) + ":9");
+    EXPECT_EQ(table.Post("/nodes/register", Json{{"nodes", many}}).status, 400);
+    int refused = 0;
+    for (int batch = 0; batch < 6; ++batch) {
+        Json some = Json::array();
+        for (int i = 0; i < 64; ++i)
+            some.push_back("127.3." + std::to_string(batch) + "." + std::to_string(i + 1) + ":9");
+        HttpClientResponse reply = table.Post("/nodes/register", Json{{"nodes", some}});
+        if (reply.status == 503) {
+            ++refused;
+            EXPECT_NE(reply.body.find("none of these"), std::string::npos) << reply.body;
+        } else {
+            EXPECT_EQ(reply.status, 201) << reply.body;
+        }
+    }
+    EXPECT_GE(refused, 2);
+    // After a restart the --peer is still dialled: the late peer comes up and is linked.
+    table.Kill();
+    ASSERT_EQ(table.Restart(), "");
+    ASSERT_EQ(late.StartOn(late_port), "");
+    EXPECT_TRUE(WaitUntil([&] { return late.ReadyPeers() >= 1; }))
+        << "the --peer was not dialled after the flood and a restart; log:\n"
+        << table.Log();
 }
 
 /** A target whose mempool holds 200 transactions, so a flood of a few thousand fills it. */

@@ -96,7 +96,9 @@ protected:
             std::make_unique<Resolver>(loop, chain, peers, options, [this] { ++chain_changes; });
     }
 
-    void Register(std::uint16_t port) { peers.AddAddress(PeerAddress{"127.0.0.1", port}, true); }
+    void Register(std::uint16_t port) {
+        peers.AddAddress(PeerAddress{"127.0.0.1", port}, AddressOrigin::Seed);
+    }
 
     /** Runs one resolve to its answer. */
     std::optional<ResolveOutcome> ResolveOnce() {

@@ -134,7 +134,7 @@ protected:
     }
     /** A dials B persistently and both count the link ready. */
     void LinkAToB() {
-        m_a->peers.AddAddress(m_b->Address(), true);
+        m_a->peers.AddAddress(m_b->Address(), AddressOrigin::Seed);
         ASSERT_TRUE(RunUntil([&] { return BothReady(); }));
     }
     /** Relays transaction `n` from A, one NewTransactions frame per call; its id. */
@@ -205,7 +205,7 @@ TEST_F(LinkShapingTest, BlockingClosesTheLinkAndTheAddressIsNotRedialled) {
 TEST_F(LinkShapingTest, BlockedPeerDiallingInIsRefusedAtItsHello) {
     StartNodes();
     m_a->peers.SetLinkShaping(LinkShaping{0, 0, {m_b->Key()}});
-    m_b->peers.AddAddress(m_a->Address(), true);
+    m_b->peers.AddAddress(m_a->Address(), AddressOrigin::Seed);
     // B keeps redialling (it is not shaped); A closes each link once B's Hello names it.
     ASSERT_TRUE(RunUntil([&] { return m_a->recorder.closes >= 2; }));
     EXPECT_EQ(m_a->peers.ReadyPeerCount(), 0u);

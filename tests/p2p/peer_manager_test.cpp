@@ -227,7 +227,7 @@ protected:
     void Link(TestNode& from, TestNode& to) {
         std::size_t from_ready = from.peers.ReadyPeerCount();
         std::size_t to_ready = to.peers.ReadyPeerCount();
-        from.peers.AddAddress(to.Address(), true);
+        from.peers.AddAddress(to.Address(), AddressOrigin::Seed);
         ASSERT_TRUE(RunUntil([&] {
             return from.peers.ReadyPeerCount() == from_ready + 1 &&
                    to.peers.ReadyPeerCount() == to_ready + 1;
@@ -253,7 +253,7 @@ protected:
     /** Links two nodes whose networks differ and checks that neither ever counts the other ready.
      */
     void ExpectNetworksRefuseEachOther(TestNode& a, TestNode& b) {
-        a.peers.AddAddress(b.Address(), true);
+        a.peers.AddAddress(b.Address(), AddressOrigin::Seed);
         ASSERT_TRUE(RunUntil([&] { return a.gossip.closes == 1 && b.gossip.closes == 1; }));
         EXPECT_EQ(a.peers.ReadyPeerCount(), 0u);
         EXPECT_EQ(b.peers.ReadyPeerCount(), 0u);
@@ -392,7 +392,7 @@ TEST_F(PeerManagerTest, WrongProtocolVersionGetsReject) {
 
 TEST_F(PeerManagerTest, DialingOurselvesIsClosedAndNeverRedialled) {
     TestNode& node = AddNode();
-    node.peers.AddAddress(node.Address(), true);
+    node.peers.AddAddress(node.Address(), AddressOrigin::Seed);
     // One outbound and one inbound end of the same link, both closed once the ids match.
     ASSERT_TRUE(RunUntil([&] { return node.gossip.opens == 2 && node.gossip.closes == 2; }));
     EXPECT_EQ(node.peers.ReadyPeerCount(), 0u);
@@ -406,8 +406,8 @@ TEST_F(PeerManagerTest, DialingOurselvesIsClosedAndNeverRedialled) {
 TEST_F(PeerManagerTest, SimultaneousDialsEndWithExactlyOneLink) {
     TestNode& a = AddNode(FastOptions(), false);
     TestNode& b = AddNode(FastOptions(), false);
-    a.peers.AddAddress(b.Address(), true);
-    b.peers.AddAddress(a.Address(), true);
+    a.peers.AddAddress(b.Address(), AddressOrigin::Seed);
+    b.peers.AddAddress(a.Address(), AddressOrigin::Seed);
     // Both first ticks run in the same loop turn, so both dials are in flight before either
     // Hello arrives: two links form and one must go.
     a.peers.Start(*a.transport);
@@ -703,7 +703,7 @@ TEST_F(PeerManagerTest, FullInboundSlotsEvictTheLeastUsefulLinkForANewcomer) {
     idle[7]->Send(NewTransactions{{test::MakeTx(1)}});
     ASSERT_TRUE(RunUntil([&] { return node.chain.GetMempool().Size() == 1; }));
     TestNode& newcomer = AddNode();
-    newcomer.peers.AddAddress(node.Address(), true);
+    newcomer.peers.AddAddress(node.Address(), AddressOrigin::Seed);
     ASSERT_TRUE(
         RunUntil([&] { return newcomer.peers.ReadyPeerCount() == 1 && idle[6]->closes == 1; }));
     bool rejected = false;
@@ -788,7 +788,7 @@ TEST_F(PeerManagerTest, BannedOutboundPeerIsNotRedialled) {
     EvilPeer& evil = AddEvil();
     ASSERT_EQ(evil.transport.Listen(), 0);
     evil.hello_on_open = HelloFor(node.chain.Params(), NodeId(99));
-    node.peers.AddAddress(PeerAddress{"127.0.0.1", evil.transport.Port()}, true);
+    node.peers.AddAddress(PeerAddress{"127.0.0.1", evil.transport.Port()}, AddressOrigin::Seed);
     ASSERT_TRUE(RunUntil([&] { return node.peers.ReadyPeerCount() == 1; }));
 
     const ConsensusParams& params = node.chain.Params();

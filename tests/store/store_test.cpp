@@ -148,14 +148,14 @@ private:
 
 /** Opens `store` on `dir` and loads it into `chain`. */
 Status OpenAndLoad(Store& store, const std::string& dir, ChainState& chain,
-                   std::vector<std::string>& peers, StoreLoadStats& stats) {
+                   std::vector<StoredPeer>& peers, StoreLoadStats& stats) {
     Status opened = store.Open(OptionsFor(dir));
     return opened.Ok() ? store.LoadInto(chain, peers, stats) : opened;
 }
 
 Status Reload(const std::string& dir, ChainState& chain, StoreLoadStats& stats) {
     Store store;
-    std::vector<std::string> peers;
+    std::vector<StoredPeer> peers;
     return OpenAndLoad(store, dir, chain, peers, stats);
 }
 
@@ -510,14 +510,40 @@ TEST(Store, PeersRoundTrip) {
         ASSERT_TRUE(Succeeded(store.Open(OptionsFor(dir.Path()))));
         store.PutPeer("127.0.0.1:5001", 10);
         store.PutPeer("127.0.0.1:5002", 20);
+        store.PutPeer("127.0.0.1:5003", 5, StoredPeerOrigin::Registered);
+        // Written again as learned (gossip repeats it): it stays the operator's.
+        store.PutPeer("127.0.0.1:5003", 6, StoredPeerOrigin::Learned);
+        ASSERT_EQ(store.Commit(), "");
+    }
+    auto addresses = [](const std::vector<StoredPeer>& peers) {
+        std::vector<std::string> out;
+        for (const StoredPeer& peer : peers)
+            out.push_back(peer.address);
+        return out;
+    };
+    {
+        Store store;
+        ChainState chain(Options());
+        std::vector<StoredPeer> peers;
+        StoreLoadStats stats;
+        ASSERT_TRUE(Succeeded(OpenAndLoad(store, dir.Path(), chain, peers, stats)));
+        // The operator's first, then the freshest.
+        EXPECT_EQ(addresses(peers),
+                  (std::vector<std::string>{"127.0.0.1:5003", "127.0.0.1:5002", "127.0.0.1:5001"}));
+        EXPECT_EQ(peers[0].origin, StoredPeerOrigin::Registered);
+        EXPECT_EQ(peers[0].last_seen_s, 6);
+        EXPECT_EQ(peers[1].origin, StoredPeerOrigin::Learned);
+        // Written anew, the table loses what the node forgot.
+        store.ClearPeers();
+        store.PutPeer("127.0.0.1:5002", 30);
         ASSERT_EQ(store.Commit(), "");
     }
     Store store;
     ChainState chain(Options());
-    std::vector<std::string> peers;
+    std::vector<StoredPeer> peers;
     StoreLoadStats stats;
     ASSERT_TRUE(Succeeded(OpenAndLoad(store, dir.Path(), chain, peers, stats)));
-    EXPECT_EQ(peers, (std::vector<std::string>{"127.0.0.1:5002", "127.0.0.1:5001"}));
+    EXPECT_EQ(addresses(peers), std::vector<std::string>{"127.0.0.1:5002"});
 }
 
 TEST(Store, FullDiskRefusesThenRecoversKeepingBlocks) {
@@ -625,19 +651,21 @@ TEST(Store, UpgradesSchemaOneInPlace) {
             "');INSERT INTO peers VALUES('127.0.0.1:5001', 7, 0);"));
     Store store;
     ChainState chain(Options());
-    std::vector<std::string> peers;
+    std::vector<StoredPeer> peers;
     StoreLoadStats stats;
     ASSERT_TRUE(Succeeded(OpenAndLoad(store, dir.Path(), chain, peers, stats)));
     EXPECT_EQ(store.NodeId(), NODE_ID);
     EXPECT_EQ(stats.mempool, 1u);
-    EXPECT_EQ(peers, std::vector<std::string>{"127.0.0.1:5001"});
+    ASSERT_EQ(peers.size(), 1u);
+    EXPECT_EQ(peers[0].address, "127.0.0.1:5001");
+    EXPECT_EQ(peers[0].origin, StoredPeerOrigin::Learned);
     store.PutBan("node:" + NODE_ID, 1);
     store.PutTransaction(TxId(MakeTx(2)), MakeTx(2), TxOrigin::Relay);
     EXPECT_EQ(store.Commit(), "");
     store.Close();
     EXPECT_TRUE(ExecOn(dir.Path(),
                        "SELECT 1 FROM meta WHERE key = 'schema_version' AND value = "
-                       "'2'"));
+                       "'3'"));
     EXPECT_EQ(StoredMempool(dir.Path()).size(), 2u);
 }
 
@@ -742,7 +770,7 @@ TEST(Store, StoredMempoolEqualsMemoryAfterReorgAndReload) {
                                        "','" + json + "')"));
     Store store;
     ChainState chain(Options());
-    std::vector<std::string> peers;
+    std::vector<StoredPeer> peers;
     StoreLoadStats stats;
     ASSERT_TRUE(Succeeded(OpenAndLoad(store, dir.Path(), chain, peers, stats)));
     EXPECT_EQ(TxIdsOf(chain.GetMempool().All()), before);

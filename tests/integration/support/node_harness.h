@@ -129,6 +129,8 @@ public:
 
     /** Starts the process and waits for its listening line; an error text, empty on success. */
     std::string Start() { return Launch(0); }
+    /** Starts on `port` (a free one the test picked, e.g. to name it in another's --peer). */
+    std::string StartOn(int port) { return Launch(port); }
     /** Starts again on the same port and data directory after Kill(). */
     std::string Restart() { return Launch(m_port); }
     /** SIGKILL, as `kill -9` would; the data directory stays. */

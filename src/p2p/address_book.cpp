@@ -1,0 +1,140 @@
+#include "p2p/address_book.h"
+
+#include <algorithm>
+#include <tuple>
+
+namespace gossipchain {
+
+std::string AddressBook::Key(const std::string& host, std::uint16_t port) {
+    return FormatHostPort(PeerAddress{host, port});
+}
+
+AddressBook::AddResult AddressBook::Add(const PeerAddress& address, AddressOrigin origin,
+                                        const std::string& source) {
+    std::string key = Key(address.host, address.port);
+    if (AddressEntry* known = Find(key)) {
+        // The operator's word outranks gossip: a learned address the operator names becomes
+        // theirs (if there is a place), and a registered one given with --peer a seed.
+        if (origin == AddressOrigin::Learned || !(origin < known->origin))
+            return AddResult::Known;
+        if (!known->Operator()) {
+            if (m_operator >= m_options.max_operator)
+                return AddResult::Full;
+            --m_learned;
+            if (auto bucket = m_per_source.find(known->source);
+                bucket != m_per_source.end() && --bucket->second == 0)
+                m_per_source.erase(bucket);
+            ++m_operator;
+        }
+        known->origin = origin;
+        known->next_try_ms = 0;
+        return AddResult::Known;
+    }
+    if (origin == AddressOrigin::Learned) {
+        if (m_per_source[source] >= m_options.max_per_source && !EvictLearned(&source))
+            return AddResult::Full;
+        if (m_learned >= m_options.max_learned && !EvictLearned(nullptr))
+            return AddResult::Full;
+        ++m_per_source[source];
+        ++m_learned;
+    } else {
+        if (m_operator >= m_options.max_operator)
+            return AddResult::Full;
+        ++m_operator;
+    }
+    AddressEntry entry;
+    entry.host = address.host;
+    entry.port = address.port;
+    entry.origin = origin;
+    if (origin == AddressOrigin::Learned)
+        entry.source = source;
+    m_entries.emplace(key, std::move(entry));
+    m_order.push_back(std::move(key));
+    return AddResult::Added;
+}
+
+std::size_t AddressBook::OperatorRoom() const {
+    return m_options.max_operator - std::min(m_operator, m_options.max_operator);
+}
+
+AddressEntry* AddressBook::Find(const std::string& key) {
+    auto found = m_entries.find(key);
+    return found == m_entries.end() ? nullptr : &found->second;
+}
+
+const AddressEntry* AddressBook::Find(const std::string& key) const {
+    auto found = m_entries.find(key);
+    return found == m_entries.end() ? nullptr : &found->second;
+}
+
+void AddressBook::OnAnswered(const std::string& key) {
+    if (AddressEntry* entry = Find(key)) {
+        entry->ever_connected = true;
+        entry->failing_since_ms = 0;
+    }
+}
+
+bool AddressBook::OnDialFailed(const std::string& key, std::uint64_t now_ms) {
+    AddressEntry* entry = Find(key);
+    if (entry == nullptr)
+        return false;
+    if (entry->failing_since_ms == 0)
+        entry->failing_since_ms = now_ms;
+    bool dead = false;
+    switch (entry->origin) {
+        case AddressOrigin::Seed:
+            break;
+        case AddressOrigin::Registered:
+            // A tutorial node answers in HTTP: that is alive, however its gossip dials end.
+            dead = !entry->http_only &&
+                   now_ms - entry->failing_since_ms >= m_options.registered_dead_ms;
+            break;
+        case AddressOrigin::Learned: {
+            std::uint32_t allowed =
+                m_options.learned_max_failures * (entry->ever_connected ? 10 : 1);
+            dead = entry->failures >= allowed;
+            break;
+        }
+    }
+    if (dead)
+        Erase(key);
+    return dead;
+}
+
+bool AddressBook::EvictLearned(const std::string* source) {
+    // The least promising goes: never answered before one that did, then the most failures,
+    // then the oldest.
+    const std::string* victim = nullptr;
+    auto rank = [](const AddressEntry& e) {
+        return std::make_tuple(!e.ever_connected, e.failures);
+    };
+    for (const std::string& key : m_order) {
+        const AddressEntry& entry = m_entries.at(key);
+        if (entry.Operator() || entry.dialing || (source && entry.source != *source))
+            continue;
+        if (victim == nullptr || rank(entry) > rank(m_entries.at(*victim)))
+            victim = &key;
+    }
+    if (victim == nullptr)
+        return false;
+    Erase(std::string(*victim));
+    return true;
+}
+
+void AddressBook::Erase(const std::string& key) {
+    auto found = m_entries.find(key);
+    if (found == m_entries.end())
+        return;
+    if (found->second.Operator()) {
+        --m_operator;
+    } else {
+        --m_learned;
+        auto bucket = m_per_source.find(found->second.source);
+        if (bucket != m_per_source.end() && --bucket->second == 0)
+            m_per_source.erase(bucket);
+    }
+    m_entries.erase(found);
+    m_order.erase(std::find(m_order.begin(), m_order.end(), key));
+}
+
+}  // namespace gossipchain

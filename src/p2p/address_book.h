@@ -1,0 +1,133 @@
+// The peer table: every address the node may dial, where it came from, and how dialling it went.
+// Socket-free; PeerManager asks it what to dial and tells it how each dial went.
+//
+// Addresses come from two kinds of source, kept apart so one cannot crowd out the other (Bitcoin
+// Core's addrman is the model, in small):
+// - the operator: `--peer` (Seed, redialled for ever) and `POST /nodes/register` (Registered).
+//   They have their own places (`max_operator`); gossip never evicts them, and an operator add
+//   that finds no place says so (AddResult::Full) instead of being dropped in silence.
+// - gossip: addresses peers told us (Peers, RegisterPeer, the listen port of a Hello), Learned.
+//   Each source (the telling peer's IP) fills at most `max_per_source` places, so one peer, or
+//   many links from one host, cannot take the whole table; at that bound, or at `max_learned`,
+//   the least promising learned address goes (never one being dialled or linked).
+// Dead addresses age out: a learned one that never connected is dropped after
+// `learned_max_failures` failed dials in a row (one that did connect once, after ten times that);
+// a registered one after `registered_dead_ms` of failed dials since it last connected (so an
+// operator's typo does not get redialled for ever); a seed never.
+//
+// Not thread-safe: the loop thread only.
+#pragma once
+
+#include "p2p/peer_address.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace gossipchain {
+
+/** Operator addresses (--peer and /nodes/register) kept at most. */
+inline constexpr std::size_t MAX_OPERATOR_ADDRESSES = 256;
+/** Addresses learned from peers kept at most. */
+inline constexpr std::size_t MAX_LEARNED_ADDRESSES = 4096;
+/** Learned addresses one source (the IP of the peer that told us) may fill. */
+inline constexpr std::size_t MAX_LEARNED_PER_SOURCE = 256;
+/** Failed dials in a row after which a learned address that never connected is dropped. */
+inline constexpr std::uint32_t DEFAULT_LEARNED_MAX_FAILURES = 3;
+/** Time a registered address may fail every dial before it is dropped, in milliseconds (1 h). */
+inline constexpr std::uint64_t DEFAULT_REGISTERED_DEAD_MS = 60 * 60 * 1000;
+
+enum class AddressOrigin {
+    /** --peer: dialled for ever. */
+    Seed,
+    /** POST /nodes/register: dialled until it is dead for registered_dead_ms. */
+    Registered,
+    /** Told by a peer. */
+    Learned,
+};
+
+struct AddressEntry {
+    std::string host;
+    std::uint16_t port = 0;
+    AddressOrigin origin = AddressOrigin::Learned;
+    /** For learned ones: the IP of the peer that told us first. */
+    std::string source;
+    /** An outbound link to it is open or being opened. */
+    bool dialing = false;
+    /** It turned out to be ourselves: never dialled again. */
+    bool self = false;
+    /** Its last gossip dial was answered in HTTP (a tutorial node). */
+    bool http_only = false;
+    /** --peer, or a gossip handshake with it completed once: never marked http_only. */
+    bool gossip_capable = false;
+    /** It answered a dial (gossip or HTTP) at least once. */
+    bool ever_connected = false;
+    std::uint32_t failures = 0;
+    std::uint64_t next_try_ms = 0;
+    /** Loop time of the first failed dial since it last answered; 0 while it answers. */
+    std::uint64_t failing_since_ms = 0;
+    /** Wall clock (s) of its last completed gossip handshake, 0 for never: the store keeps the
+     * freshest first. */
+    std::int64_t last_seen_s = 0;
+
+    bool Operator() const { return origin != AddressOrigin::Learned; }
+};
+
+class AddressBook {
+public:
+    struct Options {
+        std::size_t max_operator = MAX_OPERATOR_ADDRESSES;
+        std::size_t max_learned = MAX_LEARNED_ADDRESSES;
+        std::size_t max_per_source = MAX_LEARNED_PER_SOURCE;
+        std::uint32_t learned_max_failures = DEFAULT_LEARNED_MAX_FAILURES;
+        std::uint64_t registered_dead_ms = DEFAULT_REGISTERED_DEAD_MS;
+    };
+    enum class AddResult {
+        Added,
+        /** Already there (an operator add of a learned one makes it the operator's). */
+        Known,
+        /** No place: the operator's places are all taken, or every learned one is in use. */
+        Full,
+    };
+
+    explicit AddressBook(Options options) : m_options(options) {}
+
+    static std::string Key(const std::string& host, std::uint16_t port);
+
+    /** Adds `address`; `source` names the peer that told us (learned ones only). */
+    AddResult Add(const PeerAddress& address, AddressOrigin origin, const std::string& source = {});
+    /** Places left for operator addresses. */
+    std::size_t OperatorRoom() const;
+
+    AddressEntry* Find(const std::string& key);
+    const AddressEntry* Find(const std::string& key) const;
+    /** Every key, in the order the addresses were added. */
+    const std::vector<std::string>& Keys() const { return m_order; }
+    std::size_t Size() const { return m_entries.size(); }
+    std::size_t LearnedCount() const { return m_learned; }
+
+    /** The dial answered (gossip or HTTP): it lives. */
+    void OnAnswered(const std::string& key);
+    /**
+     * A dial failed (refused, timed out, unreachable) at loop time `now_ms`. True when the
+     * address was dead by the rules above and is gone now (the key is no longer valid).
+     */
+    bool OnDialFailed(const std::string& key, std::uint64_t now_ms);
+
+private:
+    /** Drops a learned address to make room, preferring `source`'s own when given; never one
+     * being dialled or linked (`dialing`). False when none can go. */
+    bool EvictLearned(const std::string* source);
+    void Erase(const std::string& key);
+
+    Options m_options;
+    std::map<std::string, AddressEntry> m_entries;
+    std::vector<std::string> m_order;
+    std::map<std::string, std::size_t> m_per_source;
+    std::size_t m_operator = 0;
+    std::size_t m_learned = 0;
+};
+
+}  // namespace gossipchain
