@@ -49,9 +49,14 @@ inline constexpr std::size_t DEFAULT_RESOLVE_FETCH_THREADS = 2;
  * Peak memory of a fetch is about twice the bytes read while the chain can be adopted.
  */
 inline constexpr std::size_t MAX_RESOLVE_CHAIN_BYTES = 32u << 20;
-/** How long the HTTP part of one resolve may take, in milliseconds; fetches get at most what is
- * left of it, and addresses not asked by then are noted. */
-inline constexpr std::uint64_t DEFAULT_RESOLVE_HTTP_TIMEOUT_MS = 20'000;
+/**
+ * How long the HTTP part of one resolve may take, in milliseconds; fetches get at most what is
+ * left of it, and addresses not asked by then are noted. With the gossip part (at most
+ * DEFAULT_RESOLVE_SETTLE_MS + DEFAULT_RESOLVE_TIMEOUT_MS) a round takes at most 14 s, so a caller
+ * that waits for the round after the running one is answered within 28 s, before the HTTP idle
+ * timeout (30 s) closes its connection.
+ */
+inline constexpr std::uint64_t DEFAULT_RESOLVE_HTTP_TIMEOUT_MS = 8'000;
 
 class Resolver {
 public:
