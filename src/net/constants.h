@@ -83,8 +83,8 @@ inline constexpr size_t DEFAULT_MAX_CONNECTIONS = 1024;
 inline constexpr size_t DEFAULT_MAX_CONNECTIONS_PER_IP = 256;
 
 /** Bytes waiting for the kernel on all connections together (512 MiB). A write that would go
- * over it first closes the HTTP connections with the most queued (clients that do not read their
- * answers), largest first; a gossip write that still does not fit closes its link. */
+ * over it first closes the connections with the most queued (clients and peers that do not read
+ * what they asked for), largest first; when the writer itself has the most, it is closed. */
 inline constexpr size_t DEFAULT_MAX_TOTAL_WRITE_QUEUE_BYTES = 512u * 1024 * 1024;
 
 /** Size of the one read buffer a transport shares between its connections, in bytes (64 KiB). */

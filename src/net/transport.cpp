@@ -214,7 +214,7 @@ bool Transport::MakeRoomForWrite(Connection& writer, size_t bytes) {
         Connection& conn = *owned;
         if (conn.IsClosing())
             doomed += conn.QueuedBytes();
-        else if (conn.m_kind == ConnectionKind::Http && conn.QueuedBytes() > 0)
+        else if (conn.QueuedBytes() > 0)
             hogs.push_back(&conn);
     }
     std::sort(hogs.begin(), hogs.end(), [](const Connection* a, const Connection* b) {
@@ -227,8 +227,8 @@ bool Transport::MakeRoomForWrite(Connection& writer, size_t bytes) {
             return false;
         doomed += hog->QueuedBytes();
         LOG_WARN(
-            "net: %zu bytes wait for the kernel node-wide; closing %s, which does not read "
-            "its answers (%zu bytes queued)",
+            "net: %zu bytes wait for the kernel node-wide; closing %s, which reads what it "
+            "asked for slowest (%zu bytes queued)",
             m_write_budget->queued, hog->RemoteAddress().c_str(), hog->QueuedBytes());
         hog->Close(CloseReason::WriteQueueFull, "node-wide write queue full");
     }

@@ -95,8 +95,9 @@ private:
     /** Closes the idle inbound connection read from longest ago, of `ip` only when given (else
      * of the IP with the most connections first); false when none is idle. */
     bool EvictIdle(const std::string* ip, const Connection& newcomer);
-    /** Makes the node-wide write budget fit `bytes` more for `writer`, closing HTTP connections
-     * whose answers are not read; false when it cannot (the writer must close). */
+    /** Makes the node-wide write budget fit `bytes` more for `writer`, closing the connections
+     * with the most unread bytes first; false when the writer itself has the most (it must
+     * close). */
     bool MakeRoomForWrite(Connection& writer, size_t bytes);
     bool IsIdle(const Connection& conn);
     ConnectionHandler& HandlerFor(ConnectionKind kind);

@@ -788,7 +788,8 @@ std::uint64_t PeerManager::ClaimedHeight(const Peer& peer, const std::vector<Blo
                                          bool from_chain, bool more) const {
     // An announced block claims nothing beyond itself: one no higher than our tip off the main
     // chain is not kept (the sender's next block, an orphan to us, brings it back by sync).
-    if (!from_chain)
+    // A Chain we did not ask for claims nothing either: whoever pushes one may only extend.
+    if (!from_chain || !peer.syncing)
         return 0;
     if (peer.unproven_side_bytes >= MAX_UNPROVEN_SIDE_BYTES_PER_PEER ||
         m_unproven_side_bytes >= MAX_UNPROVEN_SIDE_BYTES)

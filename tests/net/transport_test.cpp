@@ -464,6 +464,35 @@ TEST_F(TransportTest, ClientsThatDoNotReadAreClosedWhenTheNodeWideWriteBudgetIsS
     EXPECT_EQ(server.ConnectionCount(), 1u);
 }
 
+TEST_F(TransportTest, TheNodeWideWriteBudgetClosesTheSlowestReaderNotTheWriter) {
+    // A gossip peer that reads nothing holds 6 MiB; an honest one is sent 4 MiB: over the 8 MiB
+    // budget, the one that does not read goes, and the honest write is queued.
+    TransportOptions options;
+    options.max_total_write_queue_bytes = 8u << 20;
+    Transport& server = Server(options);
+    std::vector<Connection*> links;
+    server_gossip.on_open = [&](Connection& c) { links.push_back(&c); };
+    RawClient slow(server.Port(), 4096);
+    ASSERT_TRUE(slow.Send(Magic()));
+    ASSERT_TRUE(RunUntil([&] { return links.size() == 1; }));
+    ASSERT_TRUE(links[0]->SendFrame(std::string(6u << 20, 's')));
+    ASSERT_TRUE(RunUntil([&] { return server.QueuedBytes() > (3u << 20); }));
+    RawClient honest(server.Port());
+    ASSERT_TRUE(honest.Send(Magic()));
+    ASSERT_TRUE(RunUntil([&] { return links.size() == 2; }));
+    EXPECT_TRUE(links[1]->SendFrame(std::string(4u << 20, 'h')));
+    ASSERT_TRUE(RunUntil([&] { return server_gossip.closes == 1; }));
+    EXPECT_EQ(server_gossip.codes, std::vector<CloseReason>{CloseReason::WriteQueueFull});
+    ASSERT_TRUE(RunUntil([&] { return slow.PollClosed(); }));
+    std::size_t received = 0;
+    ASSERT_TRUE(RunUntil([&] {
+        honest.PollClosed();
+        received = honest.received.size();
+        return received >= (4u << 20) + FRAME_HEADER_BYTES;
+    }));
+    EXPECT_EQ(server.ConnectionCount(), 1u);
+}
+
 TEST_F(TransportTest, CloseAllClosesListenerAndLinksOnce) {
     Transport& server = Server();
     Transport& client = Client();
