@@ -120,8 +120,11 @@ protected:
 TEST_F(ResolverTest, ManyResolvesReuseAFixedSetOfFetchThreads) {
     MakeResolver();
     Register(DeadPort());
+    // The first resolve starts the workers; none may follow.
+    ASSERT_TRUE(ResolveOnce());
+    EXPECT_EQ(resolver->Workers(), DEFAULT_RESOLVE_FETCH_THREADS);
     const int threads_before = ThreadCount();
-    for (int i = 0; i < 300; ++i) {
+    for (int i = 1; i < 300; ++i) {
         std::optional<ResolveOutcome> outcome = ResolveOnce();
         ASSERT_TRUE(outcome) << "resolve " << i << " never answered";
         ASSERT_EQ(outcome->notes.size(), 1u);
@@ -129,7 +132,7 @@ TEST_F(ResolverTest, ManyResolvesReuseAFixedSetOfFetchThreads) {
     }
     EXPECT_EQ(resolver->Rounds(), 300u);
     EXPECT_LE(resolver->Workers(), DEFAULT_RESOLVE_FETCH_THREADS);
-    EXPECT_LE(ThreadCount(), threads_before + static_cast<int>(DEFAULT_RESOLVE_FETCH_THREADS));
+    EXPECT_LE(ThreadCount(), threads_before);
 }
 
 TEST_F(ResolverTest, CallersDuringARoundShareTheNextRound) {
