@@ -28,6 +28,22 @@ std::string RuleName(PowRule rule) {
     return std::string(PowRuleName(rule));
 }
 
+/**
+ * `text` cut to MAX_RESOLVE_REASON_BYTES, with every byte that is not printable ASCII shown as
+ * '?': parser messages quote the input, which may hold control bytes or invalid UTF-8.
+ */
+std::string Printable(std::string text) {
+    if (text.size() > MAX_RESOLVE_REASON_BYTES) {
+        text.resize(MAX_RESOLVE_REASON_BYTES - 3);
+        text += "...";
+    }
+    for (char& c : text) {
+        if (c < 0x20 || c > 0x7e)
+            c = '?';
+    }
+    return text;
+}
+
 /** The median of `times` (not empty), as ChainState::MedianTimePast takes it. */
 double Median(std::deque<double> times) {
     std::sort(times.begin(), times.end());
@@ -185,6 +201,7 @@ void FetchedChain::Reason(std::uint64_t block, std::string text) {
     // A chain with any reason against it is not adopted: its blocks need not be kept.
     m_blocks.clear();
     m_blocks.shrink_to_fit();
+    text = Printable(std::move(text));
     for (Group& group : m_groups) {
         if (group.text == text && (group.first == 0) == (block == 0)) {
             ++group.count;

@@ -37,6 +37,8 @@ namespace gossipchain {
 /** Most distinct reasons listed for one peer's chain in the notes of /nodes/resolve; further
  * ones are counted ("and 3 more problems"). */
 inline constexpr std::size_t MAX_RESOLVE_REASONS_PER_PEER = 8;
+/** Longest text of one reason, in bytes: a parser's message can quote the input at length. */
+inline constexpr std::size_t MAX_RESOLVE_REASON_BYTES = 256;
 
 class FetchedChain : public FetchSink {
 public:

@@ -157,12 +157,33 @@ def canonical_seeds():
     return seeds + CANONICAL_EDGE_SEEDS
 
 
+def fetched_chain_seeds():
+    """/chain answers: gossipchain's chain (adoptable on its network), the tutorial's own chains,
+    and the shapes the reader refuses early."""
+    ours = [case["block"] for case in vectors("gossipchain_chain.json")["blocks"]]
+    seeds = []
+    for chunk in (0, 7):
+        answer = json.dumps({"chain": ours, "length": len(ours)}, separators=(",", ":"))
+        seeds.append((f"gossipchain_chain_{chunk}", bytes([chunk]) + answer.encode()))
+    for i, case in enumerate(vectors("tutorial_chain.json")["chains"]):
+        answer = json.dumps({"chain": case["chain"], "length": len(case["chain"])})
+        seeds.append((f"tutorial_chain_{i}", b"\x05" + answer.encode()))
+    seeds += [
+        ("html", b"\x00<html>not a chain</html>"),
+        ("numbers", b"\x03" + b'{"chain":[' + b",".join([b"1"] * 64) + b'],"length":1}'),
+        ("nested", b"\x00" + b'{"chain":[{"a":[[[[1]]]]}]}'),
+        ("length_first", b"\x01" + b'{"length": 0, "chain": []}'),
+    ]
+    return seeds
+
+
 def main():
     write("frame_codec_fuzz", frame_codec_seeds())
     write("block_validation_fuzz", block_validation_seeds())
     write("http_session_fuzz", http_seeds())
     write("json_body_fuzz", json_seeds())
     write("canonical_json_fuzz", canonical_seeds())
+    write("fetched_chain_fuzz", fetched_chain_seeds())
 
 
 if __name__ == "__main__":

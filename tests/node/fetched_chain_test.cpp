@@ -191,6 +191,20 @@ TEST(FetchedChain, FailedFetchesAndOtherStatusesAreReasons) {
     EXPECT_EQ(AllReasons(refused), "not fetched: Connection refused\n");
 }
 
+TEST(FetchedChain, AReasonIsShortAndPrintable) {
+    // The parser's message quotes the bad token, here a long string with control bytes in it.
+    std::string block = "{\"a\": \"" + std::string(100'000, 'x') + "\x01\xff\"}";
+    FetchedChain chain(test::EasyParams(), NOW);
+    Read(chain, Answer({BlockJson(MakeGenesis(test::EasyParams())), block}, 2));
+    std::vector<std::string> reasons = chain.Reasons();
+    ASSERT_FALSE(reasons.empty());
+    for (const std::string& reason : reasons) {
+        EXPECT_LE(reason.size(), MAX_RESOLVE_REASON_BYTES + 32) << reason.substr(0, 300);
+        for (char c : reason)
+            EXPECT_TRUE(c >= 0x20 && c <= 0x7e) << static_cast<int>(c);
+    }
+}
+
 TEST(FetchedChain, ReasonsAreCapped) {
     ConsensusParams params = test::EasyParams();
     std::vector<std::string> texts = {BlockJson(MakeGenesis(params))};
