@@ -7,7 +7,7 @@
 namespace gossipchain {
 namespace {
 
-/** Bytes of the answer quoted in an error, to show what came instead of the tutorial's shape. */
+/** Longest text quoted in an error (an unexpected key), in bytes. */
 constexpr std::size_t SNIPPET_BYTES = 24;
 /** Longest key read at the top level: longer than "length" cannot be one of ours. */
 constexpr std::size_t KEY_BYTES = 8;
@@ -29,8 +29,9 @@ ChainReader::ChainReader(BlockHandler on_block) : m_on_block(std::move(on_block)
 bool ChainReader::Fail(std::string why, std::string_view near) {
     m_state = State::Failed;
     m_error = "not a tutorial /chain answer: " + std::move(why);
+    // What is quoted is the same however the body was split: the offending byte, or the key.
     if (!near.empty()) {
-        m_error += " at byte " + std::to_string(m_offset) + ", near ";
+        m_error += " at byte " + std::to_string(m_offset) + ": ";
         AppendJsonString(m_error, near.substr(0, SNIPPET_BYTES));
     }
     m_block.clear();
@@ -44,7 +45,7 @@ bool ChainReader::Feed(std::string_view bytes) {
         if (m_state == State::Failed)
             return false;
         if (m_state == State::Done && !IsSpace(bytes[i]))
-            return Fail("more data after the answer", bytes.substr(i));
+            return Fail("more data after the answer", bytes.substr(i, 1));
         if (m_state != State::InBlock) {
             if (!Step(bytes.substr(i)))
                 return false;
@@ -127,7 +128,7 @@ bool ChainReader::Step(std::string_view rest) {
     switch (m_state) {
         case State::Start:
             if (c != '{')
-                return Fail("it does not start with '{'", rest);
+                return Fail("it does not start with '{'", rest.substr(0, 1));
             m_state = State::KeyOrClose;
             return true;
         case State::KeyOrClose:
@@ -138,7 +139,7 @@ bool ChainReader::Step(std::string_view rest) {
             [[fallthrough]];
         case State::Key:
             if (c != '"')
-                return Fail("expected a key", rest);
+                return Fail("expected a key", rest.substr(0, 1));
             m_key.clear();
             m_state = State::KeyText;
             return true;
@@ -148,12 +149,12 @@ bool ChainReader::Step(std::string_view rest) {
                 return true;
             }
             if (c == '\\' || m_key.size() == KEY_BYTES)
-                return Fail("a key other than \"chain\" and \"length\"", rest);
+                return Fail("a key other than \"chain\" and \"length\"", m_key + c);
             m_key += c;
             return true;
         case State::Colon:
             if (c != ':')
-                return Fail("expected ':'", rest);
+                return Fail("expected ':'", rest.substr(0, 1));
             if (m_key == "chain" && !m_seen_chain) {
                 m_seen_chain = true;
                 m_state = State::ChainOpen;
@@ -169,7 +170,7 @@ bool ChainReader::Step(std::string_view rest) {
             return true;
         case State::ChainOpen:
             if (c != '[')
-                return Fail("\"chain\" is not an array", rest);
+                return Fail("\"chain\" is not an array", rest.substr(0, 1));
             m_state = State::FirstBlock;
             return true;
         case State::FirstBlock:
@@ -180,7 +181,8 @@ bool ChainReader::Step(std::string_view rest) {
             [[fallthrough]];
         case State::NextBlock:
             if (c != '{') {
-                return Fail("chain[" + std::to_string(m_blocks) + "] is not a block object", rest);
+                return Fail("chain[" + std::to_string(m_blocks) + "] is not a block object",
+                            rest.substr(0, 1));
             }
             m_state = State::InBlock;
             m_depth = 1;
@@ -195,18 +197,19 @@ bool ChainReader::Step(std::string_view rest) {
             } else if (c == ']') {
                 m_state = State::AfterValue;
             } else {
-                return Fail("expected ',' or ']' after block " + std::to_string(m_blocks), rest);
+                return Fail("expected ',' or ']' after block " + std::to_string(m_blocks),
+                            rest.substr(0, 1));
             }
             return true;
         case State::LengthDigits:
             if (IsDigit(c)) {
                 if (m_digits.size() == LENGTH_DIGITS)
-                    return Fail("\"length\" is too large", rest);
+                    return Fail("\"length\" is too large", rest.substr(0, 1));
                 m_digits += c;
                 return true;
             }
             if (!EndLength())
-                return Fail("\"length\" is not a non-negative integer", rest);
+                return Fail("\"length\" is not a non-negative integer", rest.substr(0, 1));
             m_state = State::AfterValue;
             return IsSpace(c) || Step(rest);
         case State::AfterValue:
@@ -215,7 +218,7 @@ bool ChainReader::Step(std::string_view rest) {
             } else if (c == '}') {
                 m_state = State::Done;
             } else {
-                return Fail("expected ',' or '}'", rest);
+                return Fail("expected ',' or '}'", rest.substr(0, 1));
             }
             return true;
         case State::InBlock:
