@@ -3,29 +3,26 @@
 #include "http/router.h"
 #include "primitives/json_reader.h"
 
+#include <utility>
+
 namespace gossipchain {
 
-bool ParseJsonObjectBody(std::string_view body, nlohmann::json& out, std::string& error) {
-    nlohmann::json value;
-    std::string parse_error;
-    if (!ParseJson(body, value, parse_error, MAX_JSON_DEPTH)) {
-        error = "invalid JSON body: " + parse_error;
-        return false;
-    }
-    if (!value.is_object()) {
-        error = "JSON body must be an object";
-        return false;
-    }
-    out = std::move(value);
-    return true;
+Result<nlohmann::json> ParseJsonObjectBody(std::string_view body) {
+    Result<nlohmann::json> value = ParseJson(body, MAX_JSON_DEPTH);
+    if (!value.Ok())
+        return Status::Error("invalid JSON body: " + value.Message());
+    if (!value->is_object())
+        return Status::Error("JSON body must be an object");
+    return value;
 }
 
 std::optional<HttpResponse> ReadJsonObjectBody(const HttpRequest& request, nlohmann::json& out) {
     if (auto rejected = CheckJsonContentType(request))
         return rejected;
-    std::string error;
-    if (!ParseJsonObjectBody(request.body, out, error))
-        return JsonErrorResponse(400, error);
+    Result<nlohmann::json> body = ParseJsonObjectBody(request.body);
+    if (!body.Ok())
+        return JsonErrorResponse(400, body.Message());
+    out = std::move(body).Value();
     return std::nullopt;
 }
 

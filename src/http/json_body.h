@@ -6,6 +6,7 @@
 #include "http/request_parser.h"
 #include "http/response.h"
 #include "primitives/json_reader.h"
+#include "util/result.h"
 
 #include <nlohmann/json.hpp>
 
@@ -16,10 +17,10 @@
 namespace gossipchain {
 
 /**
- * Parses `body` as one JSON object, nested at most MAX_JSON_DEPTH levels. On failure returns
- * false and sets `error` to a message for the client.
+ * Parses `body` as one JSON object, nested at most MAX_JSON_DEPTH levels: the object, or a
+ * message for the client saying why not.
  */
-bool ParseJsonObjectBody(std::string_view body, nlohmann::json& out, std::string& error);
+Result<nlohmann::json> ParseJsonObjectBody(std::string_view body);
 
 /**
  * The whole check a JSON POST endpoint starts with: nullopt with `out` set when the request is

@@ -27,12 +27,12 @@ std::optional<HttpResponse> ReadJsonObject(const HttpRequest& request, Json& bod
     }
     if (auto refused = CheckJsonContentType(request))
         return refused;
-    std::string error;
-    if (!ParseJson(request.body, body, error)) {
-        return JsonErrorResponse(400, "malformed JSON: " + error);
-    }
-    if (!body.is_object())
+    Result<Json> parsed = ParseJson(request.body);
+    if (!parsed.Ok())
+        return JsonErrorResponse(400, "malformed JSON: " + parsed.Message());
+    if (!parsed->is_object())
         return JsonErrorResponse(400, "the body must be a JSON object");
+    body = std::move(parsed).Value();
     return std::nullopt;
 }
 
@@ -171,7 +171,7 @@ void Resolve(NodeControl& node, const Responder& respond) {
     });
 }
 
-void Status(NodeControl& node, const Responder& respond) {
+void NodeStatus(NodeControl& node, const Responder& respond) {
     const ChainState& chain = node.Chain();
     std::size_t ready = 0;
     auto peers = node.Peers();
@@ -290,7 +290,7 @@ void RegisterTutorialRoutes(Router& router, NodeControl& node, HttpMetrics& metr
     add("GET", "/nodes/resolve",
         [&node](const HttpRequest&, Responder respond) { Resolve(node, respond); });
     add("GET", "/status",
-        [&node](const HttpRequest&, Responder respond) { Status(node, respond); });
+        [&node](const HttpRequest&, Responder respond) { NodeStatus(node, respond); });
     add("GET", "/nodes", [&node](const HttpRequest&, Responder respond) { Nodes(node, respond); });
     add("GET", "/transactions/pending",
         [&node](const HttpRequest&, Responder respond) { Pending(node, respond); });

@@ -97,15 +97,15 @@ void FetchedChain::Finish(const FetchResult& fetch) {
 
 bool FetchedChain::OnBlock(std::string_view text) {
     ++m_position;
-    Json json;
-    std::string error;
-    if (!ParseJson(text, json, error, MAX_CHAIN_BLOCK_DEPTH)) {
-        Reason(m_position, "not JSON: " + error);
+    Result<Json> parsed = ParseJson(text, MAX_CHAIN_BLOCK_DEPTH);
+    if (!parsed.Ok()) {
+        Reason(m_position, "not JSON: " + parsed.Message());
         m_prev_hash.clear();
         m_prev_proof.reset();
         m_times.clear();
         return true;
     }
+    const Json& json = parsed.Value();
     // What Python's hash(block) gives, whatever the block holds (a transaction without "id"
     // included), so the next block's link can be checked like valid_chain does.
     std::string canonical = CanonicalJson(json);
@@ -116,24 +116,23 @@ bool FetchedChain::OnBlock(std::string_view text) {
         found->get<std::uint64_t>() <= MAX_PROOF)
         proof = found->get<std::uint64_t>();
     bool tutorial_ok = CheckLikeTheTutorial(hash, proof, json);
-    Block block;
-    bool typed = BlockFromJson(json, block, error);
-    if (typed) {
-        CheckOurRules(block, canonical.size(), tutorial_ok);
+    Result<Block> block = BlockFromJson(json);
+    if (block.Ok()) {
+        CheckOurRules(block.Value(), canonical.size(), tutorial_ok);
     } else {
-        Reason(m_position, error);
+        Reason(m_position, block.Message());
     }
     m_prev_hash = std::move(hash);
     m_prev_proof = proof;
-    if (!typed) {
+    if (!block.Ok()) {
         m_times.clear();
         return true;
     }
-    m_times.push_back(block.timestamp);
+    m_times.push_back(block->timestamp);
     if (m_times.size() > MEDIAN_TIME_SPAN)
         m_times.pop_front();
     if (m_groups.empty() && m_more == 0)
-        m_blocks.push_back(std::move(block));
+        m_blocks.push_back(std::move(block).Value());
     return true;
 }
 

@@ -133,18 +133,14 @@ private:
 
 // Finds exactly `names` in `json`, in that order, or names the first missing or extra key.
 template <std::size_t N>
-bool FindExactKeys(const Json& json, const std::array<const char*, N>& names, const char* what,
-                   std::array<const Json*, N>& values, std::string& error) {
-    if (!json.is_object()) {
-        error = std::string(what) + " must be a JSON object, got " + json.type_name();
-        return false;
-    }
+Status FindExactKeys(const Json& json, const std::array<const char*, N>& names, const char* what,
+                     std::array<const Json*, N>& values) {
+    if (!json.is_object())
+        return Status::Error(std::string(what) + " must be a JSON object, got " + json.type_name());
     for (std::size_t i = 0; i < N; ++i) {
         auto it = json.find(names[i]);
-        if (it == json.end()) {
-            error = std::string(what) + ": missing key \"" + names[i] + "\"";
-            return false;
-        }
+        if (it == json.end())
+            return Status::Error(std::string(what) + ": missing key \"" + names[i] + "\"");
         values[i] = &*it;
     }
     if (json.size() != N) {
@@ -153,13 +149,11 @@ bool FindExactKeys(const Json& json, const std::array<const char*, N>& names, co
             bool known = false;
             for (const char* name : names)
                 known = known || key == name;
-            if (!known) {
-                error = std::string(what) + ": unexpected key " + Quote(key);
-                return false;
-            }
+            if (!known)
+                return Status::Error(std::string(what) + ": unexpected key " + Quote(key));
         }
     }
-    return true;
+    return {};
 }
 
 std::string Describe(const Json& value) {
@@ -173,187 +167,164 @@ std::string Describe(const Json& value) {
     return value.type_name();
 }
 
-bool ReadString(const Json& value, const char* key, std::string& out, std::string& error) {
-    if (!value.is_string()) {
-        error = std::string("\"") + key + "\" must be a string, got " + Describe(value);
-        return false;
-    }
+// The readers below write into a field of the value being built (no copy of it on success) and
+// say why not otherwise.
+
+Status ReadString(const Json& value, const char* key, std::string& out) {
+    if (!value.is_string())
+        return Status::Error(std::string("\"") + key + "\" must be a string, got " +
+                             Describe(value));
     const auto& text = value.get_ref<const std::string&>();
-    if (!IsValidUtf8(text)) {
-        error = std::string("\"") + key + "\" is not valid UTF-8";
-        return false;
-    }
+    if (!IsValidUtf8(text))
+        return Status::Error(std::string("\"") + key + "\" is not valid UTF-8");
     out = text;
-    return true;
+    return {};
 }
 
-bool ReadUint(const Json& value, const char* key, std::uint64_t& out, std::string& error) {
+Status ReadUint(const Json& value, const char* key, std::uint64_t& out) {
     if (value.is_number_unsigned()) {
         out = value.get<std::uint64_t>();
-        return true;
+        return {};
     }
     if (value.is_number_integer()) {
         auto signed_value = value.get<std::int64_t>();
         if (signed_value >= 0) {
             out = static_cast<std::uint64_t>(signed_value);
-            return true;
+            return {};
         }
-        error = std::string("\"") + key + "\" must be a non-negative integer, got " +
-                std::to_string(signed_value);
-        return false;
+        return Status::Error(std::string("\"") + key + "\" must be a non-negative integer, got " +
+                             std::to_string(signed_value));
     }
-    error = std::string("\"") + key + "\" must be an integer, got " + Describe(value);
-    return false;
+    return Status::Error(std::string("\"") + key + "\" must be an integer, got " + Describe(value));
 }
 
-bool ReadInt(const Json& value, const char* key, std::int64_t& out, std::string& error) {
+Status ReadInt(const Json& value, const char* key, std::int64_t& out) {
     if (value.is_number_integer() && !value.is_number_unsigned()) {
         out = value.get<std::int64_t>();
-        return true;
+        return {};
     }
     if (value.is_number_unsigned()) {
         auto unsigned_value = value.get<std::uint64_t>();
         if (unsigned_value <=
             static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
             out = static_cast<std::int64_t>(unsigned_value);
-            return true;
+            return {};
         }
-        error = std::string("\"") + key + "\" is out of range: " + std::to_string(unsigned_value);
-        return false;
+        return Status::Error(std::string("\"") + key +
+                             "\" is out of range: " + std::to_string(unsigned_value));
     }
-    error = std::string("\"") + key + "\" must be an integer, got " + Describe(value);
-    return false;
+    return Status::Error(std::string("\"") + key + "\" must be an integer, got " + Describe(value));
 }
 
-bool ReadTimestamp(const Json& value, double& out, std::string& error) {
+Status ReadTimestamp(const Json& value, double& out) {
     if (value.is_number_float()) {
         out = value.get<double>();
         if (std::isfinite(out))
-            return true;
-        error = "\"timestamp\" must be finite";
-        return false;
+            return {};
+        return Status::Error("\"timestamp\" must be finite");
     }
     if (value.is_number()) {
         // Python's time() always returns a float, which json.dumps writes with a ".0" or a
         // fraction; 1700000000 and 1700000000.0 hash differently, so guessing would fork.
-        error = "\"timestamp\" must be a JSON float such as " + value.dump() +
-                ".0 (Python's time() is a float), got integer " + value.dump();
-        return false;
+        return Status::Error("\"timestamp\" must be a JSON float such as " + value.dump() +
+                             ".0 (Python's time() is a float), got integer " + value.dump());
     }
-    error = "\"timestamp\" must be a float, got " + Describe(value);
-    return false;
+    return Status::Error("\"timestamp\" must be a float, got " + Describe(value));
 }
 
-bool ReadPreviousHash(const Json& value, PreviousHash& out, std::string& error) {
+Status ReadPreviousHash(const Json& value, PreviousHash& out) {
     if (value.is_string()) {
         std::string hash;
-        if (!ReadString(value, "previous_hash", hash, error))
-            return false;
+        if (Status read = ReadString(value, "previous_hash", hash); !read.Ok())
+            return read;
         out = std::move(hash);
-        return true;
+        return {};
     }
     if (value.is_number_integer()) {
         std::int64_t link = 0;
-        if (!ReadInt(value, "previous_hash", link, error))
-            return false;
+        if (Status read = ReadInt(value, "previous_hash", link); !read.Ok())
+            return read;
         out = link;
-        return true;
+        return {};
     }
-    error = "\"previous_hash\" must be a string or an integer, got " + Describe(value);
-    return false;
+    return Status::Error("\"previous_hash\" must be a string or an integer, got " +
+                         Describe(value));
 }
 
-bool ReadTransaction(const Json& json, Transaction& out, std::string& error) {
+Status ReadTransaction(const Json& json, Transaction& tx) {
     static constexpr std::array<const char*, 4> KEYS = {"sender", "recipient", "amount", "id"};
     std::array<const Json*, 4> values{};
-    if (!FindExactKeys(json, KEYS, "transaction", values, error))
-        return false;
-    Transaction tx;
-    if (!ReadString(*values[0], KEYS[0], tx.sender, error))
-        return false;
-    if (!ReadString(*values[1], KEYS[1], tx.recipient, error))
-        return false;
-    if (!ReadInt(*values[2], KEYS[2], tx.amount, error))
-        return false;
-    if (!ReadString(*values[3], KEYS[3], tx.id, error))
-        return false;
-    out = std::move(tx);
-    return true;
+    if (Status found = FindExactKeys(json, KEYS, "transaction", values); !found.Ok())
+        return found;
+    if (Status read = ReadString(*values[0], KEYS[0], tx.sender); !read.Ok())
+        return read;
+    if (Status read = ReadString(*values[1], KEYS[1], tx.recipient); !read.Ok())
+        return read;
+    if (Status read = ReadInt(*values[2], KEYS[2], tx.amount); !read.Ok())
+        return read;
+    return ReadString(*values[3], KEYS[3], tx.id);
 }
 
-bool ReadBlock(const Json& json, Block& out, std::string& error) {
+Status ReadBlock(const Json& json, Block& block) {
     static constexpr std::array<const char*, 5> KEYS = {"index", "timestamp", "transactions",
                                                         "proof", "previous_hash"};
     std::array<const Json*, 5> values{};
-    if (!FindExactKeys(json, KEYS, "block", values, error))
-        return false;
-    Block block;
-    if (!ReadUint(*values[0], KEYS[0], block.index, error))
-        return false;
-    if (!ReadTimestamp(*values[1], block.timestamp, error))
-        return false;
+    if (Status found = FindExactKeys(json, KEYS, "block", values); !found.Ok())
+        return found;
+    if (Status read = ReadUint(*values[0], KEYS[0], block.index); !read.Ok())
+        return read;
+    if (Status read = ReadTimestamp(*values[1], block.timestamp); !read.Ok())
+        return read;
     const Json& transactions = *values[2];
-    if (!transactions.is_array()) {
-        error = "\"transactions\" must be an array, got " + Describe(transactions);
-        return false;
-    }
-    block.transactions.reserve(transactions.size());
+    if (!transactions.is_array())
+        return Status::Error("\"transactions\" must be an array, got " + Describe(transactions));
+    block.transactions.resize(transactions.size());
     for (std::size_t i = 0; i < transactions.size(); ++i) {
-        Transaction tx;
-        if (!ReadTransaction(transactions[i], tx, error)) {
-            error = "transactions[" + std::to_string(i) + "]: " + error;
-            return false;
-        }
-        block.transactions.push_back(std::move(tx));
+        if (Status read = ReadTransaction(transactions[i], block.transactions[i]); !read.Ok())
+            return Status::Error("transactions[" + std::to_string(i) + "]: " + read.Message());
     }
-    if (!ReadUint(*values[3], KEYS[3], block.proof, error))
-        return false;
-    if (!ReadPreviousHash(*values[4], block.previous_hash, error))
-        return false;
-    out = std::move(block);
-    return true;
+    if (Status read = ReadUint(*values[3], KEYS[3], block.proof); !read.Ok())
+        return read;
+    return ReadPreviousHash(*values[4], block.previous_hash);
 }
 
 }  // namespace
 
-bool ParseJson(std::string_view text, nlohmann::json& out, std::string& error,
-               std::size_t max_depth) {
+Result<nlohmann::json> ParseJson(std::string_view text, std::size_t max_depth) {
     // nlohmann's lexer takes a NUL byte for the end of the input (as in a C string), so
     // "{}\0<anything>" would pass. No JSON text holds a raw NUL (strings spell it \u0000).
-    if (std::size_t nul = text.find('\0'); nul != std::string_view::npos) {
-        error = "NUL byte at offset " + std::to_string(nul) + " of the JSON text";
-        return false;
-    }
+    if (std::size_t nul = text.find('\0'); nul != std::string_view::npos)
+        return Status::Error("NUL byte at offset " + std::to_string(nul) + " of the JSON text");
     try {
         Json root;
         BoundedDomBuilder builder(root, max_depth);
-        if (!Json::sax_parse(text.begin(), text.end(), &builder)) {
-            error = builder.Error().empty() ? "invalid JSON" : builder.Error();
-            return false;
-        }
-        out = std::move(root);
-        return true;
+        if (!Json::sax_parse(text.begin(), text.end(), &builder))
+            return Status::Error(builder.Error().empty() ? "invalid JSON" : builder.Error());
+        return root;
     } catch (const std::exception& ex) {
-        error = std::string("cannot parse JSON: ") + ex.what();
-        return false;
+        return Status::Error(std::string("cannot parse JSON: ") + ex.what());
     }
 }
 
-bool TransactionFromJson(const nlohmann::json& json, Transaction& out, std::string& error) {
+Result<Transaction> TransactionFromJson(const nlohmann::json& json) {
     try {
-        return ReadTransaction(json, out, error);
+        Transaction tx;
+        if (Status read = ReadTransaction(json, tx); !read.Ok())
+            return read;
+        return tx;
     } catch (const std::exception& ex) {
-        error = std::string("cannot read transaction: ") + ex.what();
-        return false;
+        return Status::Error(std::string("cannot read transaction: ") + ex.what());
     }
 }
 
-bool BlockFromJson(const nlohmann::json& json, Block& out, std::string& error) {
+Result<Block> BlockFromJson(const nlohmann::json& json) {
     try {
-        return ReadBlock(json, out, error);
+        Block block;
+        if (Status read = ReadBlock(json, block); !read.Ok())
+            return read;
+        return block;
     } catch (const std::exception& ex) {
-        error = std::string("cannot read block: ") + ex.what();
-        return false;
+        return Status::Error(std::string("cannot read block: ") + ex.what());
     }
 }
 

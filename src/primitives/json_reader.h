@@ -8,6 +8,7 @@
 
 #include "primitives/block.h"
 #include "primitives/transaction.h"
+#include "util/result.h"
 
 #include <nlohmann/json.hpp>
 
@@ -24,24 +25,23 @@ inline constexpr std::size_t MAX_JSON_DEPTH = 64;
 /**
  * Parses `text` as one JSON value (nothing but whitespace may follow, not even after a NUL byte).
  * Rejects nesting deeper than `max_depth` levels, duplicate object keys, invalid UTF-8, integers
- * beyond 64 bits and numbers that overflow a double. Never throws: on failure returns false and
- * sets `error`.
+ * beyond 64 bits and numbers that overflow a double. Never throws: the value, or why `text` is
+ * not one.
  */
-bool ParseJson(std::string_view text, nlohmann::json& out, std::string& error,
-               std::size_t max_depth = MAX_JSON_DEPTH);
+Result<nlohmann::json> ParseJson(std::string_view text, std::size_t max_depth = MAX_JSON_DEPTH);
 
 /**
  * Reads {"sender", "recipient", "amount", "id"}: exactly these keys, strings of valid UTF-8 and
  * an integer amount. Value rules (positive amount, id format) belong to consensus. Never throws.
  */
-bool TransactionFromJson(const nlohmann::json& json, Transaction& out, std::string& error);
+Result<Transaction> TransactionFromJson(const nlohmann::json& json);
 
 /**
  * Reads {"index", "timestamp", "transactions", "proof", "previous_hash"}: exactly these keys,
  * index and proof non-negative integers, timestamp a JSON float, previous_hash an integer or a
  * string, and every transaction as TransactionFromJson reads it. Never throws.
  */
-bool BlockFromJson(const nlohmann::json& json, Block& out, std::string& error);
+Result<Block> BlockFromJson(const nlohmann::json& json);
 
 /** The transaction as a JSON value; CanonicalJson() of it equals its canonical text. */
 nlohmann::json TransactionToJson(const Transaction& tx);

@@ -350,11 +350,22 @@ private:
 };
 
 /** Parses stored canonical block bytes: the fast reader, else the general JSON reader. */
-bool ParseStoredBlock(const std::string& json, Block& block, std::string& error) {
+Result<Block> ParseStoredBlock(const std::string& json) {
+    Block block;
     if (CanonicalBlockReader(json).Read(block) && BlockJson(block) == json)
-        return true;
-    nlohmann::json value;
-    return ParseJson(json, value, error) && BlockFromJson(value, block, error);
+        return block;
+    Result<nlohmann::json> value = ParseJson(json);
+    if (!value.Ok())
+        return value.GetStatus();
+    return BlockFromJson(value.Value());
+}
+
+/** Parses a stored transaction's JSON. */
+Result<Transaction> ParseStoredTransaction(const std::string& json) {
+    Result<nlohmann::json> value = ParseJson(json);
+    if (!value.Ok())
+        return value.GetStatus();
+    return TransactionFromJson(value.Value());
 }
 }  // namespace
 
@@ -663,7 +674,6 @@ Status Store::LoadInto(ChainState& chain, std::vector<StoredPeer>& peers, StoreL
         Statement read(m_db, "SELECT hash, json FROM blocks ORDER BY seq");
         if (!read.Valid())
             return Fail(StatusCode::Failed, Error("cannot read blocks"));
-        std::string error;
         while (read.Step()) {
             TrustedBlock stored;
             stored.hash = read.Text(0);
@@ -673,10 +683,12 @@ Status Store::LoadInto(ChainState& chain, std::vector<StoredPeer>& peers, StoreL
             if (Sha256Hex(stored.json) != stored.hash)
                 return Fail(StatusCode::Corrupt,
                             "stored block " + stored.hash + " does not hash to its key");
-            if (!ParseStoredBlock(stored.json, stored.block, error)) {
+            Result<Block> block = ParseStoredBlock(stored.json);
+            if (!block.Ok()) {
                 return Fail(StatusCode::Corrupt,
-                            "stored block " + stored.hash + " does not parse: " + error);
+                            "stored block " + stored.hash + " does not parse: " + block.Message());
             }
+            stored.block = std::move(block).Value();
             blocks.push_back(std::move(stored));
         }
     }
@@ -703,19 +715,18 @@ Status Store::LoadInto(ChainState& chain, std::vector<StoredPeer>& peers, StoreL
         Statement read(m_db, "SELECT txid, json, origin FROM mempool ORDER BY seq");
         if (!read.Valid())
             return Fail(StatusCode::Failed, Error("cannot read the mempool"));
-        nlohmann::json value;
-        std::string error;
         std::vector<std::string> stored;
         while (read.Step()) {
-            Transaction tx;
-            if (!ParseJson(read.Text(1), value, error) || !TransactionFromJson(value, tx, error))
-                return Fail(StatusCode::Corrupt, "stored transaction does not parse: " + error);
+            Result<Transaction> tx = ParseStoredTransaction(read.Text(1));
+            if (!tx.Ok())
+                return Fail(StatusCode::Corrupt,
+                            "stored transaction does not parse: " + tx.Message());
             std::optional<TxOrigin> origin = OriginOf(read.Int(2));
             if (!origin)
                 return Fail(StatusCode::Corrupt,
                             "stored transaction has unknown origin " + std::to_string(read.Int(2)));
             stored.push_back(read.Text(0));
-            chain.SubmitTransaction(tx, *origin);
+            chain.SubmitTransaction(tx.Value(), *origin);
         }
         // Rows the mempool did not take back (confirmed meanwhile, evicted by a smaller bound)
         // are deleted with the next commit, so the stored mempool is the one in memory.

@@ -49,17 +49,16 @@ int main(int argc, char** argv) {
             status = 1;
             continue;
         }
-        nlohmann::json json;
-        std::string error;
         line.clear();
-        if (ParseJson(text, json, error)) {
+        Result<nlohmann::json> json = ParseJson(text);
+        if (json.Ok()) {
             line += "ok\t";
-            line += CanonicalJson(json);
+            line += CanonicalJson(json.Value());
             line += '\t';
-            line += CompactJson(json);
+            line += CompactJson(json.Value());
         } else {
             line += "error\t";
-            AppendJsonString(line, error);
+            AppendJsonString(line, json.Message());
         }
         line += '\n';
         std::fwrite(line.data(), 1, line.size(), stdout);

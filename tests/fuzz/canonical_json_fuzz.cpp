@@ -17,19 +17,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     using namespace gossipchain;
     using gossipchain::fuzz::Check;
     std::string_view text(reinterpret_cast<const char*>(data), size);
-    nlohmann::json json;
-    std::string error;
-    if (!ParseJson(text, json, error))
+    Result<nlohmann::json> json = ParseJson(text);
+    if (!json.Ok())
         return 0;
-    std::string canonical = CanonicalJson(json);
-    nlohmann::json again;
-    Check(ParseJson(canonical, again, error), "canonical output parses");
-    Check(CanonicalJson(again) == canonical, "canonical output is a fixed point");
+    std::string canonical = CanonicalJson(json.Value());
+    Result<nlohmann::json> again = ParseJson(canonical);
+    Check(again.Ok(), "canonical output parses");
+    Check(CanonicalJson(again.Value()) == canonical, "canonical output is a fixed point");
     for (char c : canonical)
         Check(static_cast<unsigned char>(c) < 0x80, "canonical output is ASCII (ensure_ascii)");
-    std::string compact = CompactJson(json);
-    nlohmann::json from_compact;
-    Check(ParseJson(compact, from_compact, error), "compact output parses");
-    Check(CanonicalJson(from_compact) == canonical, "compact and canonical agree");
+    std::string compact = CompactJson(json.Value());
+    Result<nlohmann::json> from_compact = ParseJson(compact);
+    Check(from_compact.Ok(), "compact output parses");
+    Check(CanonicalJson(from_compact.Value()) == canonical, "compact and canonical agree");
     return 0;
 }

@@ -19,45 +19,44 @@ using namespace gossipchain;
 using gossipchain::fuzz::Check;
 
 void CheckTransaction(const nlohmann::json& json) {
-    Transaction tx;
-    std::string error;
-    if (!TransactionFromJson(json, tx, error))
+    Result<Transaction> tx = TransactionFromJson(json);
+    if (!tx.Ok())
         return;
     std::string text;
-    AppendTransactionJson(text, tx);
-    Check(CanonicalJson(TransactionToJson(tx)) == text, "TransactionToJson matches the writer");
-    nlohmann::json again;
-    Check(ParseJson(text, again, error), "a written transaction parses");
-    Transaction reread;
-    Check(TransactionFromJson(again, reread, error), "a written transaction reads back");
-    Check(reread == tx, "a transaction survives write and read");
+    AppendTransactionJson(text, tx.Value());
+    Check(CanonicalJson(TransactionToJson(tx.Value())) == text,
+          "TransactionToJson matches the writer");
+    Result<nlohmann::json> again = ParseJson(text);
+    Check(again.Ok(), "a written transaction parses");
+    Result<Transaction> reread = TransactionFromJson(again.Value());
+    Check(reread.Ok(), "a written transaction reads back");
+    Check(reread.Value() == tx.Value(), "a transaction survives write and read");
 }
 
 void CheckBlock(const nlohmann::json& json) {
-    Block block;
-    std::string error;
-    if (!BlockFromJson(json, block, error))
+    Result<Block> block = BlockFromJson(json);
+    if (!block.Ok())
         return;
-    std::string text = BlockJson(block);
-    Check(CanonicalJson(BlockToJson(block)) == text, "BlockToJson matches the writer");
-    nlohmann::json again;
-    Check(ParseJson(text, again, error), "a written block parses");
-    Block reread;
-    Check(BlockFromJson(again, reread, error), "a written block reads back");
-    Check(BlockJson(reread) == text, "a block survives write and read");
+    std::string text = BlockJson(block.Value());
+    Check(CanonicalJson(BlockToJson(block.Value())) == text, "BlockToJson matches the writer");
+    Result<nlohmann::json> again = ParseJson(text);
+    Check(again.Ok(), "a written block parses");
+    Result<Block> reread = BlockFromJson(again.Value());
+    Check(reread.Ok(), "a written block reads back");
+    Check(BlockJson(reread.Value()) == text, "a block survives write and read");
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::string_view text(reinterpret_cast<const char*>(data), size);
-    nlohmann::json json;
-    std::string error;
-    bool object = ParseJsonObjectBody(text, json, error);
-    if (!ParseJson(text, json, error)) {
+    bool object = ParseJsonObjectBody(text).Ok();
+    Result<nlohmann::json> parsed = ParseJson(text);
+    if (!parsed.Ok()) {
         Check(!object, "the object reader accepts nothing ParseJson refuses");
         return 0;
     }
+    const nlohmann::json& json = parsed.Value();
     CheckTransaction(json);
     CheckBlock(json);
     // A /chain answer: the blocks of its "chain" array.

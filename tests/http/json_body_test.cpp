@@ -17,36 +17,31 @@ HttpRequest Post(std::string path) {
 }
 
 TEST(JsonBody, ParsesObjects) {
-    nlohmann::json out;
-    std::string error;
-    ASSERT_TRUE(ParseJsonObjectBody(R"({"nodes": ["http://127.0.0.1:5001"]})", out, error))
-        << error;
-    EXPECT_EQ(out["nodes"][0], "http://127.0.0.1:5001");
+    Result<nlohmann::json> out = ParseJsonObjectBody(R"({"nodes": ["http://127.0.0.1:5001"]})");
+    ASSERT_TRUE(out.Ok()) << out.Message();
+    EXPECT_EQ(out.Value()["nodes"][0], "http://127.0.0.1:5001");
 }
 
 TEST(JsonBody, RejectsNonObjectsAndGarbage) {
-    nlohmann::json out;
-    std::string error;
     for (const char* bad : {"[1]", "5", "\"s\"", "", "{", "{\"a\":1} x", "nul"}) {
-        error.clear();
-        EXPECT_FALSE(ParseJsonObjectBody(bad, out, error)) << bad;
-        EXPECT_FALSE(error.empty()) << bad;
+        Result<nlohmann::json> out = ParseJsonObjectBody(bad);
+        EXPECT_FALSE(out.Ok()) << bad;
+        EXPECT_FALSE(out.Message().empty()) << bad;
     }
 }
 
 TEST(JsonBody, EnforcesDepthLimit) {
-    nlohmann::json out;
-    std::string error;
     auto nested = [](std::size_t depth) {
         std::string inner(depth - 1, '[');
         inner += std::string(depth - 1, ']');
         return "{\"a\":" + inner + "}";
     };
-    EXPECT_TRUE(ParseJsonObjectBody(nested(MAX_JSON_DEPTH), out, error)) << error;
-    EXPECT_FALSE(ParseJsonObjectBody(nested(MAX_JSON_DEPTH + 1), out, error));
+    Result<nlohmann::json> out = ParseJsonObjectBody(nested(MAX_JSON_DEPTH));
+    EXPECT_TRUE(out.Ok()) << out.Message();
+    EXPECT_FALSE(ParseJsonObjectBody(nested(MAX_JSON_DEPTH + 1)).Ok());
     // Far deeper than any stack would allow if the parser recursed without a limit.
     std::string deep = "{\"a\":" + std::string(1000000, '[');
-    EXPECT_FALSE(ParseJsonObjectBody(deep, out, error));
+    EXPECT_FALSE(ParseJsonObjectBody(deep).Ok());
 }
 
 TEST(JsonBody, ReadJsonObjectBodyGives415Then400) {

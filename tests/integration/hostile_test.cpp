@@ -581,9 +581,9 @@ TEST_F(Hostile, FreeVariantsOfABlockAreNeitherKeptNorRelayed) {
     // timestamp and transactions, and send it again at no cost: 60 variants of about 1 MB each.
     ASSERT_TRUE(m_honest->Mine().has_value());
     ASSERT_TRUE(WaitUntil([&] { return m_target->Height() == 2; }));
-    Block real;
-    std::string error;
-    ASSERT_TRUE(BlockFromJson(m_target->Chain().at(1), real, error)) << error;
+    Result<Block> read = BlockFromJson(m_target->Chain().at(1));
+    ASSERT_TRUE(read.Ok()) << read.Message();
+    const Block real = std::move(read).Value();
     StartMeasuring();
     std::vector<Transaction> bulk;
     for (std::uint64_t i = 0; i < 2'800; ++i)

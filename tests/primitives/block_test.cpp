@@ -14,10 +14,9 @@ namespace gossipchain {
 namespace {
 
 Block ReadBlock(const nlohmann::json& json) {
-    Block block;
-    std::string error;
-    EXPECT_TRUE(BlockFromJson(json, block, error)) << error;
-    return block;
+    Result<Block> block = BlockFromJson(json);
+    EXPECT_TRUE(block.Ok()) << block.Message();
+    return block.Ok() ? std::move(block).Value() : Block();
 }
 
 TEST(Block, GossipchainChainMatchesPython) {
@@ -106,10 +105,9 @@ TEST(Block, JsonRoundTripThroughText) {
     nlohmann::json doc = test::LoadVectorFile("gossipchain_chain.json");
     for (const auto& vector : doc["blocks"]) {
         Block block = ReadBlock(vector["block"]);
-        nlohmann::json reparsed;
-        std::string error;
-        ASSERT_TRUE(ParseJson(BlockJson(block), reparsed, error)) << error;
-        EXPECT_EQ(ReadBlock(reparsed), block);
+        Result<nlohmann::json> reparsed = ParseJson(BlockJson(block));
+        ASSERT_TRUE(reparsed.Ok()) << reparsed.Message();
+        EXPECT_EQ(ReadBlock(reparsed.Value()), block);
     }
 }
 

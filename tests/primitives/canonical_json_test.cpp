@@ -97,11 +97,10 @@ TEST(CanonicalJson, EveryPythonVectorMatches) {
         const auto& name = c["name"].get_ref<const std::string&>();
         const auto& input = c["input"].get_ref<const std::string&>();
         const auto& expected = c["canonical"].get_ref<const std::string&>();
-        nlohmann::json value;
-        std::string error;
-        ASSERT_TRUE(ParseJson(input, value, error)) << name << ": " << error;
-        EXPECT_EQ(value, nlohmann::json::parse(input)) << name;
-        std::string written = CanonicalJson(value);
+        Result<nlohmann::json> value = ParseJson(input);
+        ASSERT_TRUE(value.Ok()) << name << ": " << value.Message();
+        EXPECT_EQ(value.Value(), nlohmann::json::parse(input)) << name;
+        std::string written = CanonicalJson(value.Value());
         EXPECT_EQ(written, expected) << name << " input " << input;
         EXPECT_EQ(Sha256Hex(written), c["sha256"].get<std::string>()) << name;
         ++checked;

@@ -19,10 +19,9 @@ inline nlohmann::json LoadVectorFile(const std::string& name) {
     EXPECT_TRUE(file.good()) << "cannot open " << path;
     std::stringstream text;
     text << file.rdbuf();
-    nlohmann::json doc;
-    std::string error;
-    EXPECT_TRUE(ParseJson(text.str(), doc, error)) << path << ": " << error;
-    return doc;
+    Result<nlohmann::json> doc = ParseJson(text.str());
+    EXPECT_TRUE(doc.Ok()) << path << ": " << doc.Message();
+    return doc.Ok() ? std::move(doc).Value() : nlohmann::json();
 }
 
 }  // namespace gossipchain::test

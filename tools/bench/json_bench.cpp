@@ -62,10 +62,8 @@ BENCHMARK(BM_BlockHash)->Arg(1)->Arg(100);
 void BM_ReadBlockJson(benchmark::State& state) {
     std::string text = BlockJson(RealisticBlock(static_cast<std::size_t>(state.range(0))));
     for (auto _ : state) {
-        nlohmann::json json;
-        Block block;
-        std::string error;
-        bool ok = ParseJson(text, json, error) && BlockFromJson(json, block, error);
+        Result<nlohmann::json> json = ParseJson(text);
+        bool ok = json.Ok() && BlockFromJson(json.Value()).Ok();
         benchmark::DoNotOptimize(ok);
     }
     state.SetBytesProcessed(static_cast<std::int64_t>(text.size() * state.iterations()));
