@@ -70,6 +70,18 @@ std::string RawFrame(const std::string& payload) {
     return FrameHeader(static_cast<std::uint32_t>(payload.size())) + payload;
 }
 
+/** `batches` NewTransactions frames of MAX_TXS_PER_MESSAGE distinct transactions each. */
+std::vector<std::string> FullTransactionFrames(std::uint64_t batches) {
+    std::vector<std::string> frames;
+    for (std::uint64_t batch = 0; batch < batches; ++batch) {
+        NewTransactions txs;
+        for (std::uint64_t i = 0; i < MAX_TXS_PER_MESSAGE; ++i)
+            txs.transactions.push_back(MakeTx(batch * MAX_TXS_PER_MESSAGE + i + 1));
+        frames.push_back(FrameOf(txs));
+    }
+    return frames;
+}
+
 /** A Hello that `params`' network accepts, from `node_id`, claiming only the genesis block. */
 Hello HonestHello(const ConsensusParams& params, std::string node_id) {
     Hello hello;
@@ -465,13 +477,7 @@ TEST_F(Hostile, SameBlockTenThousandTimes) {
 TEST_F(Hostile, TransactionAndPeerFloods) {
     // 100,000 transactions in 100 full messages, then 100,000 addresses in 100 full Peers
     // messages; the mempool and the peer table keep what their bounds allow.
-    std::vector<std::string> frames;
-    for (std::uint64_t batch = 0; batch < 100; ++batch) {
-        NewTransactions txs;
-        for (std::uint64_t i = 0; i < MAX_TXS_PER_MESSAGE; ++i)
-            txs.transactions.push_back(MakeTx(batch * MAX_TXS_PER_MESSAGE + i + 1));
-        frames.push_back(FrameOf(txs));
-    }
+    std::vector<std::string> frames = FullTransactionFrames(100);
     for (int batch = 0; batch < 100; ++batch) {
         Peers peers;
         for (int i = 0; i < static_cast<int>(MAX_PEERS_PER_MESSAGE); ++i)
@@ -621,14 +627,7 @@ TEST_F(Hostile, FreeVariantsOfABlockAreNeitherKeptNorRelayed) {
 TEST_F(Hostile, HttpClientsThatPipelineAndNeverReadHoldOneAnswerEach) {
     // 20,000 pending transactions make GET /transactions/pending a 2.3 MB answer. Six clients
     // pipeline 50 of them each and read nothing: the node must not build 300 answers.
-    std::vector<std::string> frames;
-    for (std::uint64_t batch = 0; batch < 20; ++batch) {
-        NewTransactions txs;
-        for (std::uint64_t i = 0; i < MAX_TXS_PER_MESSAGE; ++i)
-            txs.transactions.push_back(MakeTx(batch * MAX_TXS_PER_MESSAGE + i + 1));
-        frames.push_back(FrameOf(txs));
-    }
-    Flood(frames);
+    Flood(FullTransactionFrames(20));
     ASSERT_TRUE(WaitUntil([&] { return m_target->Status().value("mempool", 0) == 20'000; }));
     StartMeasuring();
     std::string fifty;
