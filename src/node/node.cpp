@@ -66,7 +66,7 @@ Node::Node(NodeOptions options)
                                      [this](const Transaction& tx) {
                                          // Relayed transactions are kept too, but were not
                                          // acknowledged here: nothing waits for this commit.
-                                         if (m_store.IsOpen() && m_store_error.empty()) {
+                                         if (m_store.IsOpen() && m_store_status.Ok()) {
                                              m_store.PutTransaction(TxId(tx), tx, TxOrigin::Relay);
                                              ScheduleCommit();
                                          }
@@ -199,10 +199,10 @@ void Node::SubmitTransactionDurably(const Transaction& tx,
     TxResult result = m_chain.SubmitTransaction(tx, TxOrigin::Local);
     if (result.status != TxStatus::Accepted && result.status != TxStatus::Duplicate)
         return done(result, {});
-    if (!m_store_error.empty()) {
+    if (!m_store_status.Ok()) {
         if (result.status == TxStatus::Accepted)
             m_chain.ForgetTransaction(result.txid);
-        return done(result, m_store_error);
+        return done(result, m_store_status.Message());
     }
     // A duplicate may still sit in the uncommitted batch: it is answered after that commit too,
     // and written again (a no-op for a stored row) in case it came by relay and that write was
@@ -298,18 +298,18 @@ void Node::ScheduleCommit() {
 void Node::CommitStore() {
     auto waiters = std::make_shared<CommitWaiters>(std::exchange(m_waiting, {}));
     m_store.CommitAsync(
-        [this, waiters](const std::string& error) { FinishCommit(*waiters, error); });
+        [this, waiters](const Status& committed) { FinishCommit(*waiters, committed); });
 }
 
-void Node::FinishCommit(CommitWaiters& waiters, const std::string& error) {
-    if (!error.empty())
-        OnStorageFailed(error);
+void Node::FinishCommit(CommitWaiters& waiters, const Status& committed) {
+    if (!committed.Ok())
+        OnStorageFailed(committed);
     std::vector<Transaction> relay;
     for (PendingTx& waiting : waiters.txs) {
-        if (!error.empty()) {
+        if (!committed.Ok()) {
             if (waiting.result.status == TxStatus::Accepted)
                 m_chain.ForgetTransaction(waiting.result.txid);
-            waiting.done(waiting.result, error);
+            waiting.done(waiting.result, committed.Message());
             continue;
         }
         if (waiting.result.status == TxStatus::Accepted) {
@@ -328,7 +328,7 @@ void Node::FinishCommit(CommitWaiters& waiters, const std::string& error) {
     }
     // A block whose commit failed stays queued for the next one and is not relayed: peers get
     // it by sync once it is stored.
-    if (error.empty() && !m_shutting_down) {
+    if (committed.Ok() && !m_shutting_down) {
         if (!relay.empty())
             m_peers.BroadcastTransactions(relay);
         for (const std::string& hash : waiters.blocks) {
@@ -338,10 +338,10 @@ void Node::FinishCommit(CommitWaiters& waiters, const std::string& error) {
     }
     for (auto& [hash, waiter] : waiters.mined) {
         const BlockEntry* entry = m_chain.Find(hash);
-        if (error.empty() && entry)
+        if (committed.Ok() && entry)
             waiter(entry, {});
         else
-            waiter(nullptr, "storage unavailable: " + error);
+            waiter(nullptr, "storage unavailable: " + committed.Message());
     }
 }
 
@@ -352,42 +352,43 @@ void Node::RelayWhenStored(const BlockEntry& entry) {
     ScheduleCommit();
 }
 
-void Node::OnStorageFailed(const std::string& error) {
-    if (m_store_error.empty()) {
-        LOG_ERROR("storage failed, refusing writes until it recovers: %s", error.c_str());
+void Node::OnStorageFailed(const Status& failed) {
+    if (m_store_status.Ok()) {
+        LOG_ERROR("storage failed, refusing writes until it recovers: %s",
+                  failed.Message().c_str());
         // Gone after Shutdown(): nothing is retried while the node stops.
         if (m_store_timer)
             m_store_timer->Start(DEFAULT_STORE_RETRY_MS, DEFAULT_STORE_RETRY_MS,
                                  [this] { RetryStorage(); });
     }
-    m_store_error = error;
+    m_store_status = failed;
     std::deque<MineCallback> waiters = std::move(m_mine_waiters);
     m_mine_waiters.clear();
     for (MineCallback& waiter : waiters)
-        waiter(nullptr, "storage unavailable: " + error);
+        waiter(nullptr, "storage unavailable: " + failed.Message());
 }
 
 void Node::RetryStorage() {
     if (m_probing)
         return;
     m_probing = true;
-    m_store.ProbeAsync([this](const std::string& error) {
+    m_store.ProbeAsync([this](const Status& probed) {
         m_probing = false;
-        if (!error.empty()) {
-            m_store_error = error;
+        if (!probed.Ok()) {
+            m_store_status = probed;
             return;
         }
-        if (m_store_error.empty() || m_shutting_down)
+        if (m_store_status.Ok() || m_shutting_down)
             return;
         LOG_INFO("storage recovered: accepting writes again");
-        m_store_error.clear();
+        m_store_status = Status();
         m_store_timer->Stop();
         StartMining();
     });
 }
 
 void Node::SavePeers() {
-    if (!m_store.IsOpen() || !m_store_error.empty())
+    if (!m_store.IsOpen() || !m_store_status.Ok())
         return;
     // The table is written anew: addresses it dropped (dead, evicted) are dropped on disk too.
     m_store.ClearPeers();
@@ -406,22 +407,22 @@ void Node::SaveBans() {
     for (const PeerManager::Ban& ban : m_peers.Bans())
         m_store.PutBan(ban.key, now_ms + static_cast<std::int64_t>(ban.remaining_ms));
     // Ban writes stay queued while storage fails; the retry that finds it working commits them.
-    if (m_store_error.empty())
+    if (m_store_status.Ok())
         ScheduleCommit();
 }
 
 void Node::MineOne(MineCallback done) {
     if (m_shutting_down)
         return done(nullptr, "the node is shutting down");
-    if (!m_store_error.empty())
-        return done(nullptr, "storage unavailable: " + m_store_error);
+    if (!m_store_status.Ok())
+        return done(nullptr, "storage unavailable: " + m_store_status.Message());
     m_mine_waiters.push_back(std::move(done));
     StartMining();
 }
 
 void Node::StartMining() {
     // A mined block must be stored before it is relayed: no mining while storage fails.
-    if (m_mining_job != 0 || m_shutting_down || !m_store_error.empty())
+    if (m_mining_job != 0 || m_shutting_down || !m_store_status.Ok())
         return;
     if (m_mine_waiters.empty() && !m_options.mine)
         return;
@@ -548,7 +549,7 @@ std::string Node::MetricsText() const {
           static_cast<double>(m_chain.Orphans().Size()));
     gauge("gossipchain_uptime_seconds", "Seconds since start.", UptimeSeconds());
     gauge("gossipchain_store_ok", "1 while storage takes writes, 0 while it fails.",
-          m_store_error.empty() ? 1.0 : 0.0);
+          m_store_status.Ok() ? 1.0 : 0.0);
     counter("gossipchain_store_commits_total", "SQLite commits.", m_store.Commits());
     counter("gossipchain_blocks_received_total", "Blocks received from peers.",
             p2p.blocks_received);

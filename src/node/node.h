@@ -120,11 +120,11 @@ private:
      */
     void ScheduleCommit();
     struct CommitWaiters;
-    /** Answers, or relays, what waited for a commit that ended with `error` (empty: stored). */
-    void FinishCommit(CommitWaiters& waiters, const std::string& error);
+    /** Answers, or relays, what waited for a commit that ended `committed`. */
+    void FinishCommit(CommitWaiters& waiters, const Status& committed);
     /** Relays a block once the commit holding it succeeded (at once without a store). */
     void RelayWhenStored(const BlockEntry& entry);
-    void OnStorageFailed(const std::string& error);
+    void OnStorageFailed(const Status& failed);
     void RetryStorage();
     void SavePeers();
     /** Writes every running ban (called when a peer is banned). */
@@ -168,8 +168,8 @@ private:
     Store m_store;
     CommitWaiters m_waiting;
     bool m_commit_scheduled = false;
-    /** Why the last commit failed; empty while storage works. Writes are refused meanwhile. */
-    std::string m_store_error;
+    /** Ok while storage works; else why the last commit failed, and writes are refused. */
+    Status m_store_status;
     std::unique_ptr<net::Timer> m_store_timer;
     /** A ProbeAsync is in flight (RetryStorage sends one at a time). */
     bool m_probing = false;

@@ -176,7 +176,7 @@ std::string NotRegular(const std::string& path, const std::string& problem) {
 }
 
 /** Refuses when any file the store opens in `dir` exists and is not a regular file. */
-std::string CheckFileTypes(const std::string& dir) {
+Status CheckFileTypes(const std::string& dir) {
     std::vector<std::string> names = {STORE_FILE_NAME, LEGACY_NODE_ID_NAME};
     for (const char* suffix : SQLITE_SIDE_SUFFIXES)
         names.push_back(std::string(STORE_FILE_NAME) + suffix);
@@ -184,7 +184,7 @@ std::string CheckFileTypes(const std::string& dir) {
         std::string path = dir + "/" + name;
         PathState state = Inspect(path);
         if (!state.problem.empty())
-            return NotRegular(path, state.problem);
+            return Status::Error(NotRegular(path, state.problem));
     }
     return {};
 }
@@ -235,8 +235,7 @@ void SyncDirectory(const std::string& dir) {
  * start interrupted here leaves the temporary file, which the next start replaces, and an empty
  * or schema-less database file is always damage, never a start that did not finish.
  */
-std::string CreateDatabase(const std::string& dir, const std::string& path,
-                           const std::string& sql) {
+Status CreateDatabase(const std::string& dir, const std::string& path, const std::string& sql) {
     std::string temp = path + CREATING_SUFFIX;
     std::error_code ec;
     std::filesystem::remove(temp, ec);
@@ -263,7 +262,7 @@ std::string CreateDatabase(const std::string& dir, const std::string& path,
     if (!error.empty()) {
         std::filesystem::remove(temp, ec);
         std::filesystem::remove(temp + "-journal", ec);
-        return error;
+        return Status::Error(error);
     }
     SyncDirectory(dir);
     return {};
@@ -418,15 +417,25 @@ Status Store::Fail(StatusCode code, const std::string& what) const {
     return Status::Error("data directory " + m_dir + ": " + what, code);
 }
 
-std::string Store::Exec(const char* sql) {
+Status Store::Fail(const Status& failed) const {
+    return Fail(failed.Code(), failed.Message());
+}
+
+Status Store::Exec(const char* sql) {
     char* message = nullptr;
     int rc = sqlite3_exec(m_db, sql, nullptr, nullptr, &message);
-    std::string error;
-    if (rc != SQLITE_OK) {
-        error = message ? message : sqlite3_errstr(rc);
-        sqlite3_free(message);
-    }
-    return error;
+    if (rc == SQLITE_OK)
+        return {};
+    Status failed = Status::Error(message ? message : sqlite3_errstr(rc));
+    sqlite3_free(message);
+    return failed;
+}
+
+void Store::RollBack() {
+    // What failed is already reported; a rollback that fails too has nothing to add (SQLite
+    // has then ended the transaction itself).
+    if (!sqlite3_get_autocommit(m_db))
+        (void)Exec("ROLLBACK");
 }
 
 Status Store::Open(const StoreOptions& options) {
@@ -472,10 +481,10 @@ Status Store::OpenChecked(const StoreOptions& options) {
     std::uintmax_t lock_size = 0;
     Status status = Lock(m_dir + "/" + STORE_LOCK_NAME, lock_size);
     if (!status.Ok())
-        return Fail(status.Code(), status.Message());
-    std::string failed = CheckFileTypes(m_dir);
-    if (!failed.empty())
-        return Fail(StatusCode::Failed, failed);
+        return Fail(status);
+    status = CheckFileTypes(m_dir);
+    if (!status.Ok())
+        return Fail(status);
 
     PathState database = Inspect(path);
     if (!database.exists) {
@@ -483,11 +492,11 @@ Status Store::OpenChecked(const StoreOptions& options) {
         if (!evidence.empty())
             return held("missing", evidence);
         std::string id = ReadLegacyNodeId(m_dir);
-        failed =
+        status =
             CreateDatabase(real_dir, real_dir + "/" + STORE_FILE_NAME,
                            SchemaSql(options.network_id, id.empty() ? options.new_node_id : id));
-        if (!failed.empty())
-            return Fail(StatusCode::Failed, failed);
+        if (!status.Ok())
+            return Fail(status);
     } else if (database.size == 0) {
         // SQLite would take an empty file for a new database.
         return held("empty (0 bytes)", "a new one is never left empty");
@@ -517,15 +526,15 @@ Status Store::OpenChecked(const StoreOptions& options) {
     int version = 0;
     status = CheckMeta(options, version);
     if (!status.Ok())
-        return Fail(status.Code(), status.Message());
+        return Fail(status);
     // Only now that every check passed is anything written (the journal mode is in the header).
-    failed = Exec("PRAGMA journal_mode=WAL");
-    if (!failed.empty())
-        return damaged(failed);
-    failed = Exec(options.durability == Durability::Full ? "PRAGMA synchronous=FULL"
+    status = Exec("PRAGMA journal_mode=WAL");
+    if (!status.Ok())
+        return damaged(status.Message());
+    status = Exec(options.durability == Durability::Full ? "PRAGMA synchronous=FULL"
                                                          : "PRAGMA synchronous=NORMAL");
-    if (!failed.empty())
-        return Fail(StatusCode::Failed, failed);
+    if (!status.Ok())
+        return Fail(status);
     if (options.max_pages > 0)
         SetMaxPages(options.max_pages);
     if (version < STORE_SCHEMA_VERSION) {
@@ -534,11 +543,11 @@ Status Store::OpenChecked(const StoreOptions& options) {
         if (version <= 1)
             steps += MIGRATE_1_TO_2_SQL;
         steps += MIGRATE_2_TO_3_SQL;
-        failed = Exec((steps + "COMMIT;").c_str());
-        if (!failed.empty()) {
-            Exec("ROLLBACK");
+        status = Exec((steps + "COMMIT;").c_str());
+        if (!status.Ok()) {
+            RollBack();
             return Fail(StatusCode::Failed, "cannot upgrade the schema from version " +
-                                                std::to_string(version) + ": " + failed);
+                                                std::to_string(version) + ": " + status.Message());
         }
         LOG_INFO("store: %s upgraded from schema %d to %d", path.c_str(), version,
                  STORE_SCHEMA_VERSION);
@@ -649,9 +658,9 @@ void Store::Close() {
         m_post = nullptr;
     }
     if (m_db && PendingWrites() > 0) {
-        std::string error = Commit();
-        if (!error.empty())
-            LOG_ERROR("store: last commit failed: %s", error.c_str());
+        Status committed = Commit();
+        if (!committed.Ok())
+            LOG_ERROR("store: last commit failed: %s", committed.Message().c_str());
     }
     delete m_statements;
     m_statements = nullptr;
@@ -827,7 +836,7 @@ Result<std::vector<StoredBan>> Store::LoadBans(std::int64_t now_ms) {
     return bans;
 }
 
-std::string Store::Apply(const Op& op) {
+Status Store::Apply(const Op& op) {
     Statements& s = *m_statements;
     int rc = SQLITE_OK;
     switch (op.kind) {
@@ -863,16 +872,16 @@ std::string Store::Apply(const Op& op) {
             rc = s.clear_peers.Run();
             break;
     }
-    return rc == SQLITE_OK ? std::string() : sqlite3_errmsg(m_db);
+    return rc == SQLITE_OK ? Status() : Status::Error(sqlite3_errmsg(m_db));
 }
 
-std::string Store::Commit() {
+Status Store::Commit() {
     if (!m_db)
-        return "the store is closed";
+        return Status::Error("the store is closed");
     return Write(std::exchange(m_ops, {}));
 }
 
-std::string Store::Write(std::vector<Op> ops) {
+Status Store::Write(std::vector<Op> ops) {
     // Writes kept from a failed commit are older than anything queued since: they go first.
     if (!m_retry.empty()) {
         ops.insert(ops.begin(), std::make_move_iterator(m_retry.begin()),
@@ -881,46 +890,46 @@ std::string Store::Write(std::vector<Op> ops) {
     }
     if (ops.empty())
         return {};
-    std::string error = Exec("BEGIN IMMEDIATE");
-    for (std::size_t i = 0; error.empty() && i < ops.size(); ++i)
-        error = Apply(ops[i]);
-    if (error.empty())
-        error = Exec("COMMIT");
-    if (error.empty()) {
+    Status written = Exec("BEGIN IMMEDIATE");
+    for (std::size_t i = 0; written.Ok() && i < ops.size(); ++i)
+        written = Apply(ops[i]);
+    if (written.Ok())
+        written = Exec("COMMIT");
+    if (written.Ok()) {
         m_commits.fetch_add(1, std::memory_order_relaxed);
         return {};
     }
-    if (!sqlite3_get_autocommit(m_db))
-        Exec("ROLLBACK");
+    RollBack();
     for (Op& op : ops) {
         if (op.keep)
             m_retry.push_back(std::move(op));
     }
-    return error;
+    return written;
 }
 
 void Store::SetMaxPages(std::int64_t pages) {
     std::string sql = "PRAGMA max_page_count=" + std::to_string(pages);
-    Exec(sql.c_str());
+    // Test-only (acting out a full disk): a cap that does not take fails that test, nothing else.
+    (void)Exec(sql.c_str());
 }
 
-std::string Store::Probe() {
+Status Store::Probe() {
     if (!m_db)
-        return "the store is closed";
+        return Status::Error("the store is closed");
     if (PendingWrites() > 0)
         return Commit();
     return ProbeWrite();
 }
 
-std::string Store::ProbeWrite() {
+Status Store::ProbeWrite() {
     // A write that needs fresh pages, as the next transaction would: rewriting an existing row
     // could succeed in place while the disk is still full.
-    std::string error = Exec(
+    Status written = Exec(
         "BEGIN IMMEDIATE; INSERT OR REPLACE INTO meta VALUES('probe', zeroblob(16384)); "
         "DELETE FROM meta WHERE key = 'probe'; COMMIT;");
-    if (!error.empty() && !sqlite3_get_autocommit(m_db))
-        Exec("ROLLBACK");
-    return error;
+    if (!written.Ok())
+        RollBack();
+    return written;
 }
 
 void Store::StartWriter(Poster post) {
@@ -966,16 +975,16 @@ void Store::WriterLoop() {
             probe = probe || request.probe;
         }
         bool writes = !ops.empty() || !m_retry.empty();
-        std::string error = Write(std::move(ops));
-        if (error.empty() && probe && !writes)
-            error = ProbeWrite();
+        Status committed = Write(std::move(ops));
+        if (committed.Ok() && probe && !writes)
+            committed = ProbeWrite();
         std::vector<CommitDone> dones;
         dones.reserve(batch.size());
         for (Request& request : batch)
             dones.push_back(std::move(request.done));
-        m_post([dones = std::move(dones), error] {
+        m_post([dones = std::move(dones), committed] {
             for (const CommitDone& done : dones)
-                done(error);
+                done(committed);
         });
     }
 }

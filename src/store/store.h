@@ -158,18 +158,18 @@ public:
     /** Queues a ban of `key` until `until_ms` (wall clock); a longer stored ban is kept. */
     void PutBan(const std::string& key, std::int64_t until_ms);
 
-    /** Told how a commit ended: empty when what it carried is durable, else why not. */
-    using CommitDone = std::function<void(const std::string& error)>;
+    /** Told how a commit ended: Ok when what it carried is durable, else why not. */
+    using CommitDone = std::function<void(const Status& committed)>;
     /** Runs a completion on the owner's thread (the node posts it to its loop). */
     using Poster = std::function<void(std::function<void()>)>;
 
     /**
-     * Applies every queued write in one transaction; empty on success, else why not. Like
-     * Probe(), only while no writer runs (before StartWriter, in tests).
+     * Applies every queued write in one transaction; Ok, or why not. Like Probe(), only while
+     * no writer runs (before StartWriter, in tests).
      */
-    std::string Commit();
-    /** Commits what is queued, or tests that the database takes a write; empty when it does. */
-    std::string Probe();
+    Status Commit();
+    /** Commits what is queued, or tests that the database takes a write; Ok when it does. */
+    Status Probe();
     /** Writes queued or kept from a failed commit; owner thread, not while a writer runs. */
     std::size_t PendingWrites() const { return m_ops.size() + m_retry.size(); }
     /** Successful commits so far (any thread). */
@@ -226,12 +226,17 @@ private:
     std::string Error(const std::string& what) const;
     /** A failure of kind `code` whose message names the data directory, then `what`. */
     Status Fail(StatusCode code, const std::string& what) const;
-    std::string Exec(const char* sql);
-    std::string Apply(const Op& op);
+    /** `failed` with the data directory named first. */
+    Status Fail(const Status& failed) const;
+    /** Runs `sql`; Ok, or SQLite's message. */
+    Status Exec(const char* sql);
+    /** Ends the transaction a failed write left open, if SQLite has not ended it already. */
+    void RollBack();
+    Status Apply(const Op& op);
     /** Applies m_retry then `ops` in one transaction; on failure keeps what is kept in m_retry. */
-    std::string Write(std::vector<Op> ops);
-    /** A throwaway write that needs fresh pages; empty when the database took it. */
-    std::string ProbeWrite();
+    Status Write(std::vector<Op> ops);
+    /** A throwaway write that needs fresh pages; Ok when the database took it. */
+    Status ProbeWrite();
     void Submit(CommitDone done, bool probe);
     void WriterLoop();
 

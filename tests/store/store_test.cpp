@@ -58,12 +58,19 @@ StoreOptions OptionsFor(const std::string& dir) {
     return options;
 }
 
+/** Passes when `status` is a success, else fails with its message. */
+::testing::AssertionResult Succeeded(const Status& status) {
+    if (status.Ok())
+        return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << status.Message();
+}
+
 /** Wires the chain to the store as the node does: every block is committed when it is added. */
 void Attach(ChainState& chain, Store& store) {
     chain.SetHooks(ChainHooks{
         [&store](const BlockEntry& entry) {
             store.PutBlock(entry);
-            ASSERT_EQ(store.Commit(), "");
+            ASSERT_TRUE(Succeeded(store.Commit()));
         },
         [&store](const BlockEntry& entry, bool connected) { store.MoveTip(entry, connected); }});
 }
@@ -138,13 +145,6 @@ private:
     std::size_t m_posts = 0;
     bool m_holding;
 };
-
-/** Passes when `status` is a success, else fails with its message. */
-::testing::AssertionResult Succeeded(const Status& status) {
-    if (status.Ok())
-        return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << status.Message();
-}
 
 /** Opens `store` on `dir` and loads it into `chain`. */
 Status OpenAndLoad(Store& store, const std::string& dir, ChainState& chain,
@@ -485,7 +485,7 @@ TEST(Store, MempoolRoundTripDropsConfirmed) {
             ASSERT_EQ(result.status, TxStatus::Accepted);
             store.PutTransaction(result.txid, MakeTx(n), TxOrigin::Local);
         }
-        ASSERT_EQ(store.Commit(), "");
+        ASSERT_TRUE(Succeeded(store.Commit()));
         // A block confirms two of them.
         chain.ProcessBlock(MakeChild(chain.Params(), chain.Tip().block, {MakeTx(2), MakeTx(4)}),
                            NOW);
@@ -513,7 +513,7 @@ TEST(Store, PeersRoundTrip) {
         store.PutPeer("127.0.0.1:5003", 5, StoredPeerOrigin::Registered);
         // Written again as learned (gossip repeats it): it stays the operator's.
         store.PutPeer("127.0.0.1:5003", 6, StoredPeerOrigin::Learned);
-        ASSERT_EQ(store.Commit(), "");
+        ASSERT_TRUE(Succeeded(store.Commit()));
     }
     auto addresses = [](const std::vector<StoredPeer>& peers) {
         std::vector<std::string> out;
@@ -536,7 +536,7 @@ TEST(Store, PeersRoundTrip) {
         // Written anew, the table loses what the node forgot.
         store.ClearPeers();
         store.PutPeer("127.0.0.1:5002", 30);
-        ASSERT_EQ(store.Commit(), "");
+        ASSERT_TRUE(Succeeded(store.Commit()));
     }
     Store store;
     ChainState chain(Options());
@@ -559,9 +559,9 @@ TEST(Store, FullDiskRefusesThenRecoversKeepingBlocks) {
         chain.SetHooks(ChainHooks{
             [&](const BlockEntry& entry) {
                 store.PutBlock(entry);
-                std::string failed = store.Commit();
-                if (!failed.empty())
-                    error = failed;
+                Status committed = store.Commit();
+                if (!committed.Ok())
+                    error = committed.Message();
             },
             [&](const BlockEntry& entry, bool connected) { store.MoveTip(entry, connected); }});
         for (const Block& block : MakeBranch(chain.Params(), chain.Tip().block, 80, 1))
@@ -571,11 +571,11 @@ TEST(Store, FullDiskRefusesThenRecoversKeepingBlocks) {
         // A transaction write fails too and is dropped (its client is told), not retried.
         std::size_t kept = store.PendingWrites();
         store.PutTransaction(TxId(MakeTx(999)), MakeTx(999), TxOrigin::Local);
-        EXPECT_NE(store.Commit(), "");
+        EXPECT_FALSE(store.Commit().Ok());
         EXPECT_EQ(store.PendingWrites(), kept);
         // Space returns: the blocks kept in memory reach the disk with the next commit.
         store.SetMaxPages(100000);
-        EXPECT_EQ(store.Probe(), "");
+        EXPECT_TRUE(Succeeded(store.Probe()));
         EXPECT_EQ(store.PendingWrites(), 0u);
         tip = chain.Tip().hash;
     }
@@ -617,16 +617,16 @@ TEST(Store, ProbeNeedsRealSpace) {
     options.max_pages = 16;
     Store store;
     ASSERT_TRUE(Succeeded(store.Open(options)));
-    std::string error;
-    for (std::uint64_t n = 1; n < 10000 && error.empty(); ++n) {
+    Status committed;
+    for (std::uint64_t n = 1; n < 10000 && committed.Ok(); ++n) {
         store.PutTransaction(TxId(MakeTx(n)), MakeTx(n), TxOrigin::Local);
-        error = store.Commit();
+        committed = store.Commit();
     }
-    ASSERT_NE(error, "");
+    ASSERT_FALSE(committed.Ok());
     EXPECT_EQ(store.PendingWrites(), 0u);
-    EXPECT_NE(store.Probe(), "");
+    EXPECT_FALSE(store.Probe().Ok());
     store.SetMaxPages(100000);
-    EXPECT_EQ(store.Probe(), "");
+    EXPECT_TRUE(Succeeded(store.Probe()));
 }
 
 TEST(Store, UpgradesSchemaOneInPlace) {
@@ -661,7 +661,7 @@ TEST(Store, UpgradesSchemaOneInPlace) {
     EXPECT_EQ(peers[0].origin, StoredPeerOrigin::Learned);
     store.PutBan("node:" + NODE_ID, 1);
     store.PutTransaction(TxId(MakeTx(2)), MakeTx(2), TxOrigin::Relay);
-    EXPECT_EQ(store.Commit(), "");
+    EXPECT_TRUE(Succeeded(store.Commit()));
     store.Close();
     EXPECT_TRUE(ExecOn(dir.Path(),
                        "SELECT 1 FROM meta WHERE key = 'schema_version' AND value = "
@@ -680,7 +680,7 @@ TEST(Store, BansRoundTripKeepingOnlyRunningOnes) {
         store.PutBan("node:" + std::string(32, 'e'), NOW_MS + 1'000);
         store.PutBan("192.0.2.7", NOW_MS + 5'000);
         store.PutBan("127.0.0.1:5009", NOW_MS - 1);
-        ASSERT_EQ(store.Commit(), "");
+        ASSERT_TRUE(Succeeded(store.Commit()));
     }
     {
         Store store;
@@ -694,7 +694,7 @@ TEST(Store, BansRoundTripKeepingOnlyRunningOnes) {
         EXPECT_EQ(bans[1].key, "node:" + std::string(32, 'e'));
         EXPECT_EQ(bans[1].until_ms, NOW_MS + 60'000);
         // The ended ban is deleted with the next commit.
-        ASSERT_EQ(store.Commit(), "");
+        ASSERT_TRUE(Succeeded(store.Commit()));
     }
     Store store;
     ASSERT_TRUE(Succeeded(store.Open(OptionsFor(dir.Path()))));
@@ -715,7 +715,7 @@ TEST(Store, MempoolOriginSurvivesRestart) {
         store.PutTransaction(TxId(MakeTx(3)), MakeTx(3), TxOrigin::Relay);
         // Relayed to us first, then submitted here: acknowledged, so protected.
         store.PutTransaction(TxId(MakeTx(3)), MakeTx(3), TxOrigin::Local);
-        ASSERT_EQ(store.Commit(), "");
+        ASSERT_TRUE(Succeeded(store.Commit()));
     }
     ChainState::Options options = Options();
     options.mempool.max_txs = 3;
@@ -743,7 +743,7 @@ TEST(Store, StoredMempoolEqualsMemoryAfterReorgAndReload) {
             TxResult result = chain.SubmitTransaction(MakeTx(n), TxOrigin::Local);
             store.PutTransaction(result.txid, MakeTx(n), TxOrigin::Local);
         }
-        ASSERT_EQ(store.Commit(), "");
+        ASSERT_TRUE(Succeeded(store.Commit()));
         // Blocks 2 and 3 confirm transactions 1..4; a longer branch from genesis confirms
         // none of them, so the reorg returns all four; then a block mines 2 and 3 again.
         Block b2 = MakeChild(params, chain.Tip().block, {MakeTx(1), MakeTx(2)});
@@ -759,7 +759,7 @@ TEST(Store, StoredMempoolEqualsMemoryAfterReorgAndReload) {
         before = TxIdsOf(chain.GetMempool().All());
         // Returned newest block first: 3 and 4, then 1 and 2.
         ASSERT_EQ(before, (std::vector<std::string>{TxId(MakeTx(4)), TxId(MakeTx(1))}));
-        ASSERT_EQ(store.Commit(), "");
+        ASSERT_TRUE(Succeeded(store.Commit()));
         EXPECT_EQ(StoredMempool(dir.Path()), before);
     }
     // A row that should not be there (written by an older build, or a mined transaction whose
@@ -775,7 +775,7 @@ TEST(Store, StoredMempoolEqualsMemoryAfterReorgAndReload) {
     ASSERT_TRUE(Succeeded(OpenAndLoad(store, dir.Path(), chain, peers, stats)));
     EXPECT_EQ(TxIdsOf(chain.GetMempool().All()), before);
     EXPECT_EQ(stats.mempool, 2u);
-    ASSERT_EQ(store.Commit(), "");
+    ASSERT_TRUE(Succeeded(store.Commit()));
     EXPECT_EQ(StoredMempool(dir.Path()), before);
 }
 
@@ -783,19 +783,19 @@ TEST(Store, WriterGroupsWhatArrivesDuringACommitAndAnswersInOrder) {
     Dir dir;
     constexpr std::size_t LATER = 20;
     FakeLoop loop(true);
-    std::vector<std::pair<std::size_t, std::string>> answered;
+    std::vector<std::pair<std::size_t, Status>> answered;
     {
         Store store;
         ASSERT_TRUE(Succeeded(store.Open(OptionsFor(dir.Path()))));
         store.StartWriter(loop.Poster());
         store.PutTransaction(TxId(MakeTx(1)), MakeTx(1), TxOrigin::Local);
-        store.CommitAsync([&](const std::string& error) { answered.emplace_back(0, error); });
+        store.CommitAsync([&](const Status& committed) { answered.emplace_back(0, committed); });
         // The first commit is done and its writer is held; these queue behind it.
         ASSERT_TRUE(loop.WaitPosts(1));
         for (std::size_t i = 1; i <= LATER; ++i) {
             store.PutTransaction(TxId(MakeTx(100 + i)), MakeTx(100 + i), TxOrigin::Local);
             store.CommitAsync(
-                [&, i](const std::string& error) { answered.emplace_back(i, error); });
+                [&, i](const Status& committed) { answered.emplace_back(i, committed); });
         }
         EXPECT_TRUE(answered.empty()) << "a completion ran on the writer thread";
         loop.Release();
@@ -806,7 +806,7 @@ TEST(Store, WriterGroupsWhatArrivesDuringACommitAndAnswersInOrder) {
     ASSERT_EQ(answered.size(), LATER + 1);
     for (std::size_t i = 0; i < answered.size(); ++i) {
         EXPECT_EQ(answered[i].first, i);
-        EXPECT_EQ(answered[i].second, "");
+        EXPECT_TRUE(Succeeded(answered[i].second));
     }
     EXPECT_EQ(StoredMempool(dir.Path()).size(), LATER + 1);
 }
@@ -835,9 +835,9 @@ TEST(Store, WriterKeepsUpWithConcurrentSubmissions) {
                 store.PutTransaction(TxId(MakeTx(n)), MakeTx(n), TxOrigin::Local);
             if (r % 10 == 0)
                 chain.ProcessBlock(blocks[r / 10], NOW);
-            store.CommitAsync([&, r](const std::string& error) {
+            store.CommitAsync([&, r](const Status& committed) {
                 answered.push_back(r);
-                failed += !error.empty();
+                failed += !committed.Ok();
             });
             // The owner keeps running completions as a loop would, while the writer commits.
             loop.RunPosted();
