@@ -40,11 +40,10 @@ EventLog::~EventLog() {
         ::close(m_fd);
 }
 
-std::string EventLog::Open(const std::string& path, const std::string& node_id,
-                           std::uint16_t port) {
+Status EventLog::Open(const std::string& path, const std::string& node_id, std::uint16_t port) {
     m_fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (m_fd < 0)
-        return "cannot open event log " + path + ": " + std::strerror(errno);
+        return Status::Error("cannot open event log " + path + ": " + std::strerror(errno));
     Write("start", Field("node_id", node_id) + Field("port", port) +
                        Field("pid", static_cast<long long>(::getpid())));
     return {};

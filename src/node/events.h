@@ -7,6 +7,7 @@
 #pragma once
 
 #include "p2p/peer_manager.h"
+#include "util/result.h"
 
 #include <cstdint>
 #include <string>
@@ -24,8 +25,8 @@ public:
     EventLog(const EventLog&) = delete;
     EventLog& operator=(const EventLog&) = delete;
 
-    /** Opens `path` for appending and writes a "start" event; an error text, or empty. */
-    std::string Open(const std::string& path, const std::string& node_id, std::uint16_t port);
+    /** Opens `path` for appending and writes a "start" event; Ok, or why it cannot. */
+    Status Open(const std::string& path, const std::string& node_id, std::uint16_t port);
     bool Enabled() const { return m_fd >= 0; }
 
     // Each call is a no-op while the log is closed.

@@ -119,9 +119,9 @@ int NodeMain(int argc, char** argv) {
     // kills the node; the write's EPIPE already closes that one link.
     std::signal(SIGPIPE, SIG_IGN);
     Node node(options);
-    std::string error = node.Start();
-    if (!error.empty()) {
-        LOG_ERROR("%s", error.c_str());
+    Status started = node.Start();
+    if (!started.Ok()) {
+        LOG_ERROR("%s", started.Message().c_str());
         return 1;
     }
     node.Run();

@@ -90,28 +90,28 @@ Node::~Node() {
     m_alive->store(false);
 }
 
-std::string Node::Start() {
+Status Node::Start() {
     if (sodium_init() < 0)
-        return "libsodium failed to initialise";
+        return Status::Error("libsodium failed to initialise");
     // Bound before the store is opened, so the default data directory can be named after the
     // port (nothing is accepted until the loop runs).
     int rc = m_transport.Listen();
     if (rc != 0) {
-        return "cannot listen on " + m_options.bind + ":" + std::to_string(m_options.port) + ": " +
-               net::Transport::ErrorName(rc);
+        return Status::Error("cannot listen on " + m_options.bind + ":" +
+                             std::to_string(m_options.port) + ": " + net::Transport::ErrorName(rc));
     }
     m_options.port = m_transport.Port();
     if (m_options.data_dir_by_port)
         m_options.data_dir = std::string(DEFAULT_DATA_ROOT) + "/" + std::to_string(m_options.port);
     if (!m_options.data_dir.empty()) {
-        std::string error = OpenStore();
-        if (!error.empty())
-            return error;
+        Status opened = OpenStore();
+        if (!opened.Ok())
+            return opened;
     }
     if (!m_options.events_path.empty()) {
-        std::string error = m_events.Open(m_options.events_path, m_node_id, m_options.port);
-        if (!error.empty())
-            return error;
+        Status opened = m_events.Open(m_options.events_path, m_node_id, m_options.port);
+        if (!opened.Ok())
+            return opened;
         m_traffic_timer = std::make_unique<net::Timer>(m_loop);
         m_traffic_timer->Start(DEFAULT_TRAFFIC_EVENT_MS, DEFAULT_TRAFFIC_EVENT_MS,
                                [this] { m_events.Traffic(m_peers.Metrics()); });
@@ -212,7 +212,7 @@ void Node::SubmitTransactionDurably(const Transaction& tx,
     ScheduleCommit();
 }
 
-std::string Node::OpenStore() {
+Status Node::OpenStore() {
     StoreOptions options;
     options.dir = m_options.data_dir;
     options.network_id = NetworkId(m_options.params);
@@ -221,13 +221,13 @@ std::string Node::OpenStore() {
     options.max_pages = m_options.store_max_pages;
     Status opened = m_store.Open(options);
     if (!opened.Ok())
-        return opened.Message();
+        return opened;
     m_node_id = m_store.NodeId();
     std::vector<StoredPeer> peers;
     StoreLoadStats stats;
     Status loaded = m_store.LoadInto(m_chain, peers, stats);
     if (!loaded.Ok())
-        return loaded.Message();
+        return loaded;
     for (const StoredPeer& stored : peers) {
         PeerAddress address;
         if (!ParseHostPort(stored.address, address))
@@ -242,7 +242,7 @@ std::string Node::OpenStore() {
     std::int64_t now_ms = WallMs();
     Result<std::vector<StoredBan>> bans = m_store.LoadBans(now_ms);
     if (!bans.Ok())
-        return bans.Message();
+        return bans.GetStatus();
     for (const StoredBan& ban : bans.Value())
         m_peers.RestoreBan(ban.key, static_cast<std::uint64_t>(ban.until_ms - now_ms));
     if (!bans->empty())

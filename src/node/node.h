@@ -80,8 +80,8 @@ public:
     Node(const Node&) = delete;
     Node& operator=(const Node&) = delete;
 
-    /** Opens the data directory and the listener; an error text, or empty on success. */
-    std::string Start();
+    /** Opens the data directory and the listener; Ok, or why the node cannot run. */
+    Status Start();
     /** Runs the loop until a signal or Shutdown(). */
     void Run();
     /** Closes links and stops the loop (loop thread only). */
@@ -108,7 +108,7 @@ private:
     void OnMined(std::uint64_t job_id, std::optional<std::uint64_t> proof);
     void OnTipChanged();
     /** Opens the store and rebuilds chain, mempool, peers and node id from it. */
-    std::string OpenStore();
+    Status OpenStore();
     /**
      * Hands queued writes to the store's writer thread; FinishCommit answers and relays what
      * waited for them once the commit is done.

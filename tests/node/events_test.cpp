@@ -74,7 +74,7 @@ TEST_F(EventLogTest, OpenWritesAStartEvent) {
     EventLog log;
     EXPECT_FALSE(log.Enabled());
     std::uint64_t before = NowNs();
-    ASSERT_EQ(log.Open(Path(), NODE_ID, 5001), "");
+    ASSERT_TRUE(log.Open(Path(), NODE_ID, 5001).Ok());
     EXPECT_TRUE(log.Enabled());
 
     std::vector<Json> lines = Lines();
@@ -92,7 +92,7 @@ TEST_F(EventLogTest, OpenWritesAStartEvent) {
 
 TEST_F(EventLogTest, EachEventIsOneLineWithItsDocumentedFields) {
     EventLog log;
-    ASSERT_EQ(log.Open(Path(), NODE_ID, 5001), "");
+    ASSERT_TRUE(log.Open(Path(), NODE_ID, 5001).Ok());
     log.BlockSeen(HASH, 7, "127.0.0.1:5002");
     log.BlockMined(HASH, 7, 3);
     log.TxSeen(OTHER_HASH, "self");
@@ -149,7 +149,7 @@ TEST_F(EventLogTest, EachEventIsOneLineWithItsDocumentedFields) {
 
 TEST_F(EventLogTest, PeerTextCannotBreakALine) {
     EventLog log;
-    ASSERT_EQ(log.Open(Path(), NODE_ID, 5001), "");
+    ASSERT_TRUE(log.Open(Path(), NODE_ID, 5001).Ok());
     // A reject reason and an address come from peers: quotes, newlines and bytes that are not
     // UTF-8 must stay inside one line of valid JSON.
     log.PeerLink("1.2.3.4:5\n{\"ev\":\"forged\"}", false, "bad \"reason\"\r\n\xff\xfe end");
@@ -166,11 +166,11 @@ TEST_F(EventLogTest, PeerTextCannotBreakALine) {
 TEST_F(EventLogTest, OpenAppendsToAnExistingLog) {
     {
         EventLog first;
-        ASSERT_EQ(first.Open(Path(), NODE_ID, 5001), "");
+        ASSERT_TRUE(first.Open(Path(), NODE_ID, 5001).Ok());
         first.BlockMined(HASH, 2, 1);
     }
     EventLog second;
-    ASSERT_EQ(second.Open(Path(), NODE_ID, 5001), "");
+    ASSERT_TRUE(second.Open(Path(), NODE_ID, 5001).Ok());
     std::vector<Json> lines = Lines();
     ASSERT_EQ(lines.size(), 3u);
     EXPECT_EQ(lines[0]["ev"], "start");
@@ -180,8 +180,10 @@ TEST_F(EventLogTest, OpenAppendsToAnExistingLog) {
 
 TEST_F(EventLogTest, OpenFailureNamesThePathAndLeavesTheLogOff) {
     EventLog log;
-    std::string error = log.Open(m_dir.Path() + "/missing/dir/events.ndjson", NODE_ID, 5001);
-    EXPECT_NE(error.find("missing/dir/events.ndjson"), std::string::npos) << error;
+    Status opened = log.Open(m_dir.Path() + "/missing/dir/events.ndjson", NODE_ID, 5001);
+    EXPECT_FALSE(opened.Ok());
+    EXPECT_NE(opened.Message().find("missing/dir/events.ndjson"), std::string::npos)
+        << opened.Message();
     EXPECT_FALSE(log.Enabled());
     log.BlockMined(HASH, 2, 1);  // a no-op, not a crash
 }
@@ -195,7 +197,7 @@ TEST_F(EventLogTest, NothingIsWrittenWhileClosed) {
 
 TEST_F(EventLogTest, ObserversReportToTheLog) {
     EventLog log;
-    ASSERT_EQ(log.Open(Path(), NODE_ID, 5001), "");
+    ASSERT_TRUE(log.Open(Path(), NODE_ID, 5001).Ok());
     PeerManager::Observers observers = ObserversFor(log);
     ASSERT_TRUE(observers.on_block_seen && observers.on_tx_seen && observers.on_reorg &&
                 observers.on_peer_link);
