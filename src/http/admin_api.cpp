@@ -2,6 +2,7 @@
 
 #include "http/json_body.h"
 #include "p2p/peer_address.h"
+#include "util/result.h"
 
 #include <memory>
 #include <optional>
@@ -12,31 +13,32 @@ namespace {
 
 using Json = nlohmann::json;
 
-/** Reads an optional millisecond field into `out`; an error message, or empty. */
-std::string ReadMs(const Json& body, const char* key, std::uint64_t& out) {
+/** Reads an optional millisecond field into `out` (left as it is when absent); Ok, or why not. */
+Status ReadMs(const Json& body, const char* key, std::uint64_t& out) {
     if (!body.contains(key))
         return {};
     const Json& value = body[key];
     if (!value.is_number_unsigned() || value.get<std::uint64_t>() > MAX_ADMIN_DELAY_MS) {
-        return std::string(key) + " must be an integer from 0 to " +
-               std::to_string(MAX_ADMIN_DELAY_MS);
+        return Status::Error(std::string(key) + " must be an integer from 0 to " +
+                             std::to_string(MAX_ADMIN_DELAY_MS));
     }
     out = value.get<std::uint64_t>();
     return {};
 }
 
-/** Reads "blocked" into `out` as canonical host:port keys; an error message, or empty. */
-std::string ReadBlocked(const Json& body, std::vector<std::string>& out) {
+/** Reads "blocked" into `out` as canonical host:port keys (left as it is when absent); Ok, or
+ * why not. */
+Status ReadBlocked(const Json& body, std::vector<std::string>& out) {
     if (!body.contains("blocked"))
         return {};
     const Json& list = body["blocked"];
     if (!list.is_array())
-        return "blocked must be a list of \"host:port\" strings";
+        return Status::Error("blocked must be a list of \"host:port\" strings");
     std::vector<std::string> keys;
     for (const Json& item : list) {
         PeerAddress address;
         if (!item.is_string() || !ParseHostPort(item.get_ref<const std::string&>(), address))
-            return "blocked must be a list of \"host:port\" strings";
+            return Status::Error("blocked must be a list of \"host:port\" strings");
         keys.push_back(FormatHostPort(address));
     }
     out = std::move(keys);
@@ -57,11 +59,11 @@ void SetLinks(PeerManager& peers, LinkShaping& current, const HttpRequest& reque
     }
     // Validate everything before applying anything.
     LinkShaping next = current;
-    for (const std::string& error :
+    for (const Status& read :
          {ReadMs(body, "delay_ms", next.delay_ms), ReadMs(body, "jitter_ms", next.jitter_ms),
           ReadBlocked(body, next.blocked)}) {
-        if (!error.empty())
-            return respond(JsonErrorResponse(400, error));
+        if (!read.Ok())
+            return respond(JsonErrorResponse(400, read.Message()));
     }
     if (next.jitter_ms > next.delay_ms)
         return respond(JsonErrorResponse(400, "jitter_ms must not exceed delay_ms"));

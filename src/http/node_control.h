@@ -5,6 +5,7 @@
 
 #include "chain/chain_state.h"
 #include "p2p/peer_address.h"
+#include "util/result.h"
 
 #include <cstdint>
 #include <functional>
@@ -18,12 +19,6 @@ struct ResolveOutcome {
     bool replaced = false;
     /** One line per peer that was skipped or failed, e.g. "127.0.0.1:6000: not on our genesis". */
     std::vector<std::string> notes;
-};
-
-/** What POST /nodes/register did: every address known (on success), or why none was added. */
-struct RegisterOutcome {
-    std::vector<std::string> total;
-    std::string error;
 };
 
 class NodeControl {
@@ -40,24 +35,24 @@ public:
     virtual TxResult SubmitTransaction(const Transaction& tx) = 0;
     /**
      * Admits a client's transaction and calls `done` once it is durable (POST /transactions/new
-     * answers 201 only then). A non-empty `storage_error` means it could not be stored and was
-     * not admitted. The default, for nodes without storage, admits synchronously.
+     * answers 201 only then) with the mempool's verdict, or with why it could not be stored (it
+     * was then not admitted). The default, for nodes without storage, admits synchronously.
      */
-    virtual void SubmitTransactionDurably(
-        const Transaction& tx,
-        std::function<void(TxResult result, std::string storage_error)> done) {
-        done(SubmitTransaction(tx), {});
+    virtual void SubmitTransactionDurably(const Transaction& tx,
+                                          std::function<void(Result<TxResult> admitted)> done) {
+        done(SubmitTransaction(tx));
     }
     /**
      * Mines one block on the miner threads: the pending transactions plus the reward. `done` gets
-     * the block once it is on the main chain and gossiped, or an error text.
+     * the block (never null) once it is on the main chain and gossiped, or why there is none.
      */
-    virtual void MineOne(std::function<void(const BlockEntry* block, std::string error)> done) = 0;
+    virtual void MineOne(std::function<void(Result<const BlockEntry*> mined)> done) = 0;
     /**
      * Opens persistent links to the addresses, all of them or (when the peer table has no room
-     * for all) none: `error` says why, and `total` is every address the node knows, "host:port".
+     * for all) none: every address the node knows then, "host:port", or why none was added.
      */
-    virtual RegisterOutcome RegisterNodes(const std::vector<PeerAddress>& addresses) = 0;
+    virtual Result<std::vector<std::string>> RegisterNodes(
+        const std::vector<PeerAddress>& addresses) = 0;
     /** Syncs with every known peer now (gossip peers and plain tutorial HTTP nodes). */
     virtual void Resolve(std::function<void(ResolveOutcome)> done) = 0;
     virtual std::vector<PeerView> Peers() const = 0;

@@ -36,8 +36,8 @@ std::optional<HttpResponse> ReadJsonObject(const HttpRequest& request, Json& bod
     return std::nullopt;
 }
 
-void AnswerTransaction(NodeControl& node, const Transaction& tx, const TxResult& result,
-                       const std::string& storage_error, const Responder& respond);
+void AnswerTransaction(NodeControl& node, const Transaction& tx, const Result<TxResult>& admitted,
+                       const Responder& respond);
 
 void NewTransaction(NodeControl& node, const HttpRequest& request, const Responder& respond) {
     Json body;
@@ -73,17 +73,18 @@ void NewTransaction(NodeControl& node, const HttpRequest& request, const Respond
     } else {
         tx.id = RandomHex(16);
     }
-    node.SubmitTransactionDurably(tx, [&node, tx, respond](TxResult result, std::string error) {
-        AnswerTransaction(node, tx, result, error, respond);
+    node.SubmitTransactionDurably(tx, [&node, tx, respond](Result<TxResult> admitted) {
+        AnswerTransaction(node, tx, admitted, respond);
     });
 }
 
-void AnswerTransaction(NodeControl& node, const Transaction& tx, const TxResult& result,
-                       const std::string& storage_error, const Responder& respond) {
-    if (!storage_error.empty()) {
-        return respond(JsonErrorResponse(
-            503, "the transaction could not be stored (" + storage_error + "); try again later"));
+void AnswerTransaction(NodeControl& node, const Transaction& tx, const Result<TxResult>& admitted,
+                       const Responder& respond) {
+    if (!admitted.Ok()) {
+        return respond(JsonErrorResponse(503, "the transaction could not be stored (" +
+                                                  admitted.Message() + "); try again later"));
     }
+    const TxResult& result = admitted.Value();
     std::uint64_t next = node.Chain().Height() + 1;
     switch (result.status) {
         case TxStatus::Accepted:
@@ -130,11 +131,11 @@ void RegisterNodes(NodeControl& node, const HttpRequest& request, const Responde
         addresses.push_back(std::move(address));
     }
     // Only an answer that added them all says so; a full table adds none and says why.
-    RegisterOutcome outcome = node.RegisterNodes(addresses);
-    if (!outcome.error.empty())
-        return respond(JsonErrorResponse(503, outcome.error));
+    Result<std::vector<std::string>> known = node.RegisterNodes(addresses);
+    if (!known.Ok())
+        return respond(JsonErrorResponse(503, known.Message()));
     respond(JsonResponse(
-        201, Json{{"message", "New nodes have been added"}, {"total_nodes", outcome.total}}));
+        201, Json{{"message", "New nodes have been added"}, {"total_nodes", known.Value()}}));
 }
 
 Json BlockSummary(const BlockEntry& entry) {
@@ -144,10 +145,10 @@ Json BlockSummary(const BlockEntry& entry) {
 }
 
 void Mine(NodeControl& node, const Responder& respond) {
-    node.MineOne([respond](const BlockEntry* entry, std::string error) {
-        if (!entry)
-            return respond(JsonErrorResponse(503, "mining failed: " + error));
-        const Block& block = entry->block;
+    node.MineOne([respond](Result<const BlockEntry*> mined) {
+        if (!mined.Ok())
+            return respond(JsonErrorResponse(503, "mining failed: " + mined.Message()));
+        const Block& block = mined.Value()->block;
         respond(JsonResponse(200, Json{{"message", "New Block Forged"},
                                        {"index", block.index},
                                        {"transactions", BlockToJson(block)["transactions"]},

@@ -20,6 +20,11 @@ std::string Short(const std::string& hash) {
     return hash.substr(0, 12);
 }
 
+/** Why a write (a transaction, a mined block) is refused while storage fails. */
+Status Unavailable(const Status& storage) {
+    return Status::Error("storage unavailable: " + storage.Message());
+}
+
 /** Wall clock in ms: stored bans must outlast a restart, which the loop's clock does not. */
 std::int64_t WallMs() {
     return static_cast<std::int64_t>(WallSeconds() * 1000.0);
@@ -193,16 +198,16 @@ TxResult Node::SubmitTransaction(const Transaction& tx) {
 }
 
 void Node::SubmitTransactionDurably(const Transaction& tx,
-                                    std::function<void(TxResult, std::string)> done) {
+                                    std::function<void(Result<TxResult>)> done) {
     if (!m_store.IsOpen())
-        return done(SubmitTransaction(tx), {});
+        return done(SubmitTransaction(tx));
     TxResult result = m_chain.SubmitTransaction(tx, TxOrigin::Local);
     if (result.status != TxStatus::Accepted && result.status != TxStatus::Duplicate)
-        return done(result, {});
+        return done(result);
     if (!m_store_status.Ok()) {
         if (result.status == TxStatus::Accepted)
             m_chain.ForgetTransaction(result.txid);
-        return done(result, m_store_status.Message());
+        return done(m_store_status);
     }
     // A duplicate may still sit in the uncommitted batch: it is answered after that commit too,
     // and written again (a no-op for a stored row) in case it came by relay and that write was
@@ -309,7 +314,7 @@ void Node::FinishCommit(CommitWaiters& waiters, const Status& committed) {
         if (!committed.Ok()) {
             if (waiting.result.status == TxStatus::Accepted)
                 m_chain.ForgetTransaction(waiting.result.txid);
-            waiting.done(waiting.result, committed.Message());
+            waiting.done(committed);
             continue;
         }
         if (waiting.result.status == TxStatus::Accepted) {
@@ -324,7 +329,7 @@ void Node::FinishCommit(CommitWaiters& waiters, const Status& committed) {
             // this commit stored it again, so it is pending after all.
             m_chain.SubmitTransaction(waiting.tx, TxOrigin::Local);
         }
-        waiting.done(waiting.result, {});
+        waiting.done(waiting.result);
     }
     // A block whose commit failed stays queued for the next one and is not relayed: peers get
     // it by sync once it is stored.
@@ -339,9 +344,9 @@ void Node::FinishCommit(CommitWaiters& waiters, const Status& committed) {
     for (auto& [hash, waiter] : waiters.mined) {
         const BlockEntry* entry = m_chain.Find(hash);
         if (committed.Ok() && entry)
-            waiter(entry, {});
+            waiter(entry);
         else
-            waiter(nullptr, "storage unavailable: " + committed.Message());
+            waiter(Unavailable(committed));
     }
 }
 
@@ -365,7 +370,7 @@ void Node::OnStorageFailed(const Status& failed) {
     std::deque<MineCallback> waiters = std::move(m_mine_waiters);
     m_mine_waiters.clear();
     for (MineCallback& waiter : waiters)
-        waiter(nullptr, "storage unavailable: " + failed.Message());
+        waiter(Unavailable(failed));
 }
 
 void Node::RetryStorage() {
@@ -413,9 +418,9 @@ void Node::SaveBans() {
 
 void Node::MineOne(MineCallback done) {
     if (m_shutting_down)
-        return done(nullptr, "the node is shutting down");
+        return done(Status::Error("the node is shutting down"));
     if (!m_store_status.Ok())
-        return done(nullptr, "storage unavailable: " + m_store_status.Message());
+        return done(Unavailable(m_store_status));
     m_mine_waiters.push_back(std::move(done));
     StartMining();
 }
@@ -477,7 +482,7 @@ void Node::OnMined(std::uint64_t job_id, std::optional<std::uint64_t> proof) {
             if (m_store.IsOpen())
                 m_waiting.mined.emplace_back(entry->hash, std::move(waiter));
             else
-                waiter(entry, {});
+                waiter(entry);
         }
     } else {
         LOG_WARN("mined block %s not connected: %s %s", Short(result.hash).c_str(),
@@ -493,24 +498,21 @@ void Node::OnTipChanged() {
         m_miner.CancelAll();
 }
 
-RegisterOutcome Node::RegisterNodes(const std::vector<PeerAddress>& addresses) {
-    RegisterOutcome outcome;
+Result<std::vector<std::string>> Node::RegisterNodes(const std::vector<PeerAddress>& addresses) {
     // All or nothing: first make sure every new one has a place.
     std::size_t fresh = m_peers.NewOperatorAddresses(addresses);
     if (fresh > m_peers.OperatorRoom()) {
-        outcome.error = "the peer table has room for " + std::to_string(m_peers.OperatorRoom()) +
-                        " more registered nodes (at most " +
-                        std::to_string(MAX_OPERATOR_ADDRESSES) + "); none of these " +
-                        std::to_string(fresh) + " was added";
-        return outcome;
+        return Status::Error(
+            "the peer table has room for " + std::to_string(m_peers.OperatorRoom()) +
+            " more registered nodes (at most " + std::to_string(MAX_OPERATOR_ADDRESSES) +
+            "); none of these " + std::to_string(fresh) + " was added");
     }
     for (const PeerAddress& address : addresses) {
         LOG_INFO("registered node %s", FormatHostPort(address).c_str());
         m_peers.AddAddress(address, AddressOrigin::Registered);
     }
     SavePeers();
-    outcome.total = m_peers.KnownAddresses();
-    return outcome;
+    return m_peers.KnownAddresses();
 }
 
 void Node::Resolve(std::function<void(ResolveOutcome)> done) {

@@ -94,15 +94,16 @@ public:
     double UptimeSeconds() const override;
     TxResult SubmitTransaction(const Transaction& tx) override;
     void SubmitTransactionDurably(const Transaction& tx,
-                                  std::function<void(TxResult, std::string)> done) override;
-    void MineOne(std::function<void(const BlockEntry*, std::string)> done) override;
-    RegisterOutcome RegisterNodes(const std::vector<PeerAddress>& addresses) override;
+                                  std::function<void(Result<TxResult>)> done) override;
+    void MineOne(std::function<void(Result<const BlockEntry*>)> done) override;
+    Result<std::vector<std::string>> RegisterNodes(
+        const std::vector<PeerAddress>& addresses) override;
     void Resolve(std::function<void(ResolveOutcome)> done) override;
     std::vector<PeerView> Peers() const override { return m_peers.Peers(); }
     std::string MetricsText() const override;
 
 private:
-    using MineCallback = std::function<void(const BlockEntry*, std::string)>;
+    using MineCallback = std::function<void(Result<const BlockEntry*>)>;
 
     void StartMining();
     void OnMined(std::uint64_t job_id, std::optional<std::uint64_t> proof);
@@ -155,7 +156,7 @@ private:
     struct PendingTx {
         Transaction tx;
         TxResult result;
-        std::function<void(TxResult, std::string)> done;
+        std::function<void(Result<TxResult>)> done;
     };
     /** What waits for the next commit: told, or relayed, only once that commit is durable. */
     struct CommitWaiters {

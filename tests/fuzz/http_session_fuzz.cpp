@@ -32,14 +32,15 @@ public:
     TxResult SubmitTransaction(const Transaction& tx) override {
         return m_chain.SubmitTransaction(tx, TxOrigin::Local);
     }
-    void MineOne(std::function<void(const BlockEntry*, std::string)> done) override {
-        done(nullptr, "mining is off in the fuzzer");
+    void MineOne(std::function<void(Result<const BlockEntry*>)> done) override {
+        done(Status::Error("mining is off in the fuzzer"));
     }
-    RegisterOutcome RegisterNodes(const std::vector<PeerAddress>& addresses) override {
-        RegisterOutcome outcome;
+    Result<std::vector<std::string>> RegisterNodes(
+        const std::vector<PeerAddress>& addresses) override {
+        std::vector<std::string> known;
         for (const PeerAddress& address : addresses)
-            outcome.total.push_back(FormatHostPort(address));
-        return outcome;
+            known.push_back(FormatHostPort(address));
+        return known;
     }
     void Resolve(std::function<void(ResolveOutcome)> done) override { done(ResolveOutcome{}); }
     std::vector<PeerView> Peers() const override { return {}; }

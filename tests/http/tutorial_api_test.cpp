@@ -21,10 +21,12 @@ public:
     TxResult SubmitTransaction(const Transaction& tx) override {
         return m_chain.SubmitTransaction(tx, TxOrigin::Local);
     }
-    void MineOne(std::function<void(const BlockEntry*, std::string)> done) override {
-        done(nullptr, "no mining here");
+    void MineOne(std::function<void(Result<const BlockEntry*>)> done) override {
+        done(Status::Error("no mining here"));
     }
-    RegisterOutcome RegisterNodes(const std::vector<PeerAddress>&) override { return {}; }
+    Result<std::vector<std::string>> RegisterNodes(const std::vector<PeerAddress>&) override {
+        return std::vector<std::string>{};
+    }
     void Resolve(std::function<void(ResolveOutcome)> done) override { done(outcome); }
     std::vector<PeerView> Peers() const override { return {}; }
     std::string MetricsText() const override { return {}; }
