@@ -44,7 +44,7 @@ enum class ValidationReason {
 
 std::string_view ValidationReasonName(ValidationReason reason);
 
-struct ValidationResult {
+struct [[nodiscard]] ValidationResult {
     ValidationReason reason = ValidationReason::Ok;
     std::string detail;
 

@@ -35,7 +35,7 @@ struct DecodeError {
 };
 
 /** Either a decoded message or the reason there is none. */
-class DecodeResult {
+class [[nodiscard]] DecodeResult {
 public:
     DecodeResult(Message message) : m_value(std::move(message)) {}
     DecodeResult(DecodeError error) : m_value(std::move(error)) {}
