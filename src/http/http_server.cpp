@@ -28,11 +28,13 @@ void HttpServer::OnOpen(net::Connection& conn) {
     };
     client.session = std::make_unique<HttpSession>(
         m_router,
-        [raw, metrics](std::string bytes, bool close_after) {
+        [this, raw, metrics](std::string bytes, bool close_after) {
             CountResponse(*metrics, bytes);
             raw->SendRaw(std::move(bytes));
             if (close_after)
                 raw->CloseAfterWrites("http connection close");
+            else
+                RearmIdleTimeout(*raw);
         },
         options);
     client.request_timer = std::make_unique<net::Timer>(m_loop);
@@ -45,6 +47,13 @@ void HttpServer::OnData(net::Connection& conn, std::string_view bytes) {
         return;
     Client& client = found->second;
     client.session->OnData(bytes);
+    // While a handler works on an answer (/mine, /nodes/resolve) the client waits on us, not we
+    // on it: the idle timeout stops until the answers owed are out.
+    if (client.session->PendingResponses() > 0 && !client.idle_suspended) {
+        client.idle_suspended = true;
+        client.idle_timeout_ms = conn.IdleTimeoutMs();
+        conn.SetIdleTimeout(0);
+    }
     // Requests wait for the client to read its answers: read no more of them meanwhile (the idle
     // timeout keeps running, so a client that never reads is closed in the end).
     if (client.session->WaitingRequests() > 0)
@@ -58,6 +67,17 @@ void HttpServer::OnData(net::Connection& conn, std::string_view bytes) {
     } else if (!in_request && client.timing) {
         client.timing = false;
         client.request_timer->Stop();
+    }
+}
+
+void HttpServer::RearmIdleTimeout(net::Connection& conn) {
+    auto found = m_sessions.find(conn.Id());
+    if (found == m_sessions.end())
+        return;
+    Client& client = found->second;
+    if (client.idle_suspended && client.session->PendingResponses() == 0) {
+        client.idle_suspended = false;
+        conn.SetIdleTimeout(client.idle_timeout_ms);
     }
 }
 

@@ -48,7 +48,11 @@ private:
         /** Runs while a request is incomplete; fires the 408. */
         std::unique_ptr<net::Timer> request_timer;
         bool timing = false;
+        /** The idle timeout is off while answers are owed; this is what it was. */
+        bool idle_suspended = false;
+        std::uint64_t idle_timeout_ms = 0;
     };
+    void RearmIdleTimeout(net::Connection& conn);
 
     net::EventLoop& m_loop;
     const Router& m_router;

@@ -97,6 +97,7 @@ public:
      * reading is paused. Gossip starts with TransportOptions::idle_timeout_ms, HTTP with
      * http_idle_timeout_ms. */
     void SetIdleTimeout(uint64_t ms);
+    uint64_t IdleTimeoutMs() const { return m_idle_timeout_ms; }
     /** Backpressure: stop/restart reading from the socket (bytes already read are still
      * delivered). Paused, the idle timeout does not run (the link waits on us), unless
      * `count_idle`: then it waits on the peer (to read what we sent) and may time out. */

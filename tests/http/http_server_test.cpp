@@ -1,9 +1,12 @@
 #include "http/http_server.h"
 
+#include "net/timer.h"
 #include "net/transport.h"
 #include "support/raw_client.h"
 
 #include <gtest/gtest.h>
+
+#include <vector>
 
 namespace gossipchain {
 namespace {
@@ -79,6 +82,43 @@ TEST_F(HttpServerTest, IdleKeepAliveConnectionIsNotAnswered408) {
     loop.RunUntil([&] { return loop.NowMs() >= until; }, DEADLINE_MS);
     EXPECT_FALSE(client.PollClosed());
     EXPECT_EQ(client.received.find("408"), std::string::npos);
+}
+
+TEST(HttpServerIdle, AnAnswerAHandlerIsStillWorkingOnIsNotCutOffByTheIdleTimeout) {
+    // /slow answers after 600 ms, like /mine or /nodes/resolve; the idle timeout is 200 ms. The
+    // client waits on the node meanwhile: it gets its answer, and only then the idle clock runs.
+    net::EventLoop loop;
+    Router router;
+    std::vector<Responder> owed;
+    router.Add("GET", "/slow", [&owed](const HttpRequest&, Responder respond) {
+        owed.push_back(std::move(respond));
+    });
+    HttpMetrics metrics;
+    HttpServer server{loop, router, metrics};
+    net::ConnectionHandler no_gossip;
+    net::TransportOptions options;
+    options.http_idle_timeout_ms = 200;
+    net::Transport transport{loop, options, no_gossip, server};
+    ASSERT_EQ(transport.Listen(), 0);
+    net::Timer later(loop);
+    RawClient client(transport.Port());
+    ASSERT_TRUE(client.Send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"));
+    ASSERT_TRUE(loop.RunUntil([&] { return owed.size() == 1; }, DEADLINE_MS));
+    later.Start(600, 0, [&] { owed.front()(JsonErrorResponse(200, "done")); });
+    bool closed = false;
+    ASSERT_TRUE(loop.RunUntil(
+        [&] {
+            closed = client.PollClosed();
+            return closed || client.received.find("done") != std::string::npos;
+        },
+        DEADLINE_MS));
+    EXPECT_NE(client.received.find("done"), std::string::npos) << "cut off before its answer";
+    // Answered and quiet again: the idle timeout closes the connection.
+    EXPECT_TRUE(loop.RunUntil([&] { return client.PollClosed(); }, DEADLINE_MS));
+    transport.CloseAll("test over");
+    loop.RunUntil([&] { return transport.ConnectionCount() == 0; }, DEADLINE_MS);
+    later.Stop();
+    EXPECT_EQ(server.OpenSessions(), 0u);
 }
 
 }  // namespace
