@@ -278,9 +278,12 @@ Status ReadBlock(const Json& json, Block& block) {
     const Json& transactions = *values[2];
     if (!transactions.is_array())
         return Status::Error("\"transactions\" must be an array, got " + Describe(transactions));
-    block.transactions.resize(transactions.size());
+    // Reserved, not resized: a hostile array of many small items touches memory only as far as
+    // it reads well.
+    block.transactions.reserve(transactions.size());
     for (std::size_t i = 0; i < transactions.size(); ++i) {
-        if (Status read = ReadTransaction(transactions[i], block.transactions[i]); !read.Ok())
+        if (Status read = ReadTransaction(transactions[i], block.transactions.emplace_back());
+            !read.Ok())
             return Status::Error("transactions[" + std::to_string(i) + "]: " + read.Message());
     }
     if (Status read = ReadUint(*values[3], KEYS[3], block.proof); !read.Ok())
