@@ -187,7 +187,11 @@ bool Transport::Admit(Connection& conn) {
         }
         return n;
     };
-    if (from_ip > m_options.max_connections_per_ip &&
+    // Every local tool, node and netsim on this machine connects from 127.0.0.1 (or ::1): a cap on
+    // that one address would shut the operator out along with an attacker. Other addresses,
+    // 127.0.0.2 and up included, are capped (tests and netsim's --netns mode use them as hosts).
+    const bool shared_loopback = ip == "127.0.0.1" || ip == "::1";
+    if (!shared_loopback && from_ip > m_options.max_connections_per_ip &&
         live(&ip) > m_options.max_connections_per_ip) {
         if (!EvictIdle(&ip, conn)) {
             LOG_WARN("net: %zu connections from %s, refusing another", from_ip - 1, ip.c_str());

@@ -440,6 +440,13 @@ TEST_F(TransportTest, OneAddressCannotTakeEveryPlace) {
     ASSERT_TRUE(RunUntil([&] { return server_gossip.opens == 3; }));
     EXPECT_FALSE(a1.PollClosed());
     EXPECT_FALSE(b1.PollClosed());
+    // 127.0.0.1, which every local tool and node shares, is not capped.
+    RawClient l1(server.Port(), 0, "127.0.0.1");
+    RawClient l2(server.Port(), 0, "127.0.0.1");
+    RawClient l3(server.Port(), 0, "127.0.0.1");
+    ASSERT_TRUE(l1.Send(Magic()) && l2.Send(Magic()) && l3.Send(Magic()));
+    ASSERT_TRUE(RunUntil([&] { return server_gossip.opens == 6; }));
+    EXPECT_FALSE(l3.PollClosed());
 }
 
 TEST_F(TransportTest, ClientsThatDoNotReadAreClosedWhenTheNodeWideWriteBudgetIsSpent) {
