@@ -4,6 +4,7 @@
 // never answers.
 #include "http/http_fetch.h"
 
+#include "support/free_port.h"
 #include "support/scripted_server.h"
 
 #include <gtest/gtest.h>
@@ -138,16 +139,9 @@ TEST(HttpFetch, ReportsNonHttpAnswersAndRefusedConnections) {
     FetchResult result = HttpGet("127.0.0.1", junk.Port(), "/", sink, WithCap(100));
     EXPECT_EQ(result.error, FetchError::BadResponse) << result.detail;
 
-    // A port nobody listens on: bound, then closed.
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    socklen_t len = sizeof(addr);
-    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    close(fd);
-    result = HttpGet("127.0.0.1", ntohs(addr.sin_port), "/", sink, WithCap(100));
+    // A port nobody listens on: free a moment ago, and nothing was started on it.
+    result = HttpGet("127.0.0.1", static_cast<std::uint16_t>(test::FindFreePort()), "/", sink,
+                     WithCap(100));
     EXPECT_EQ(result.error, FetchError::Connect) << result.detail;
     EXPECT_FALSE(result.detail.empty());
 }

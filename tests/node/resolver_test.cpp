@@ -7,6 +7,7 @@
 #include "net/transport.h"
 #include "primitives/canonical_json.h"
 #include "support/chain_builder.h"
+#include "support/free_port.h"
 #include "support/scripted_server.h"
 
 #include <gtest/gtest.h>
@@ -41,17 +42,9 @@ int ThreadCount() {
     return -1;
 }
 
-/** A loopback port nobody listens on. */
+/** A loopback port nobody listens on: free a moment ago, and nothing was started on it. */
 std::uint16_t DeadPort() {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    socklen_t len = sizeof(addr);
-    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    close(fd);
-    return ntohs(addr.sin_port);
+    return static_cast<std::uint16_t>(test::FindFreePort());
 }
 
 std::string ChainAnswer(const std::vector<Block>& blocks) {
