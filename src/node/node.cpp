@@ -124,11 +124,8 @@ Status Node::Start() {
     // The peer manager was built before the stored id and the bound port were known.
     m_peers.SetIdentity(m_node_id, m_options.port);
     for (const PeerAddress& peer : m_options.peers) {
-        // The operator's places are only full of registered addresses, never of learned ones.
-        if (m_peers.AddAddress(peer, AddressOrigin::Seed) == AddressBook::AddResult::Full) {
-            LOG_WARN("--peer %s not added: %zu registered addresses fill the peer table",
-                     FormatHostPort(peer).c_str(), MAX_OPERATOR_ADDRESSES);
-        }
+        // A seed always gets its place: neither learned nor registered addresses can take it.
+        static_cast<void>(m_peers.AddAddress(peer, AddressOrigin::Seed));
         m_peers.MarkGossipCapable(peer);
     }
     m_peers.Start(m_transport);

@@ -9,24 +9,39 @@ std::string AddressBook::Key(const std::string& host, std::uint16_t port) {
     return FormatHostPort(PeerAddress{host, port});
 }
 
+void AddressBook::Count(const AddressEntry& entry, int delta) {
+    switch (entry.origin) {
+        case AddressOrigin::Seed:
+            // Bounded by the command line: a --peer always gets its place.
+            break;
+        case AddressOrigin::Registered:
+            m_registered += static_cast<std::size_t>(delta);
+            break;
+        case AddressOrigin::Learned: {
+            m_learned += static_cast<std::size_t>(delta);
+            std::size_t& bucket = m_per_source[entry.source];
+            bucket += static_cast<std::size_t>(delta);
+            if (bucket == 0)
+                m_per_source.erase(entry.source);
+            break;
+        }
+    }
+}
+
 AddressBook::AddResult AddressBook::Add(const PeerAddress& address, AddressOrigin origin,
                                         const std::string& source) {
     std::string key = Key(address.host, address.port);
     if (AddressEntry* known = Find(key)) {
-        // The operator's word outranks gossip: a learned address the operator names becomes
-        // theirs (if there is a place), and a registered one given with --peer a seed.
+        // The operator's word outranks gossip: a learned address the operator registers becomes
+        // theirs (if there is a place), and any address given with --peer a seed.
         if (origin == AddressOrigin::Learned || !(origin < known->origin))
             return AddResult::Known;
-        if (!known->Operator()) {
-            if (m_operator >= m_options.max_operator)
-                return AddResult::Full;
-            --m_learned;
-            if (auto bucket = m_per_source.find(known->source);
-                bucket != m_per_source.end() && --bucket->second == 0)
-                m_per_source.erase(bucket);
-            ++m_operator;
-        }
+        if (origin == AddressOrigin::Registered && m_registered >= m_options.max_operator)
+            return AddResult::Full;
+        Count(*known, -1);
         known->origin = origin;
+        known->source.clear();
+        Count(*known, +1);
         known->next_try_ms = 0;
         return AddResult::Known;
     }
@@ -35,12 +50,8 @@ AddressBook::AddResult AddressBook::Add(const PeerAddress& address, AddressOrigi
             return AddResult::Full;
         if (m_learned >= m_options.max_learned && !EvictLearned(nullptr))
             return AddResult::Full;
-        ++m_per_source[source];
-        ++m_learned;
-    } else {
-        if (m_operator >= m_options.max_operator)
-            return AddResult::Full;
-        ++m_operator;
+    } else if (origin == AddressOrigin::Registered && m_registered >= m_options.max_operator) {
+        return AddResult::Full;
     }
     AddressEntry entry;
     entry.host = address.host;
@@ -48,13 +59,14 @@ AddressBook::AddResult AddressBook::Add(const PeerAddress& address, AddressOrigi
     entry.origin = origin;
     if (origin == AddressOrigin::Learned)
         entry.source = source;
+    Count(entry, +1);
     m_entries.emplace(key, std::move(entry));
     m_order.push_back(std::move(key));
     return AddResult::Added;
 }
 
 std::size_t AddressBook::OperatorRoom() const {
-    return m_options.max_operator - std::min(m_operator, m_options.max_operator);
+    return m_options.max_operator - std::min(m_registered, m_options.max_operator);
 }
 
 AddressEntry* AddressBook::Find(const std::string& key) {
@@ -125,14 +137,7 @@ void AddressBook::Erase(const std::string& key) {
     auto found = m_entries.find(key);
     if (found == m_entries.end())
         return;
-    if (found->second.Operator()) {
-        --m_operator;
-    } else {
-        --m_learned;
-        auto bucket = m_per_source.find(found->second.source);
-        if (bucket != m_per_source.end() && --bucket->second == 0)
-            m_per_source.erase(bucket);
-    }
+    Count(found->second, -1);
     m_entries.erase(found);
     m_order.erase(std::find(m_order.begin(), m_order.end(), key));
 }

@@ -4,8 +4,9 @@
 // Addresses come from two kinds of source, kept apart so one cannot crowd out the other (Bitcoin
 // Core's addrman is the model, in small):
 // - the operator: `--peer` (Seed, redialled for ever) and `POST /nodes/register` (Registered).
-//   They have their own places (`max_operator`); gossip never evicts them, and an operator add
-//   that finds no place says so (AddResult::Full) instead of being dropped in silence.
+//   Registered ones have their own places (`max_operator`); a seed always gets one (the command
+//   line bounds them). Gossip never evicts them, and a registration that finds no place says so
+//   (AddResult::Full) instead of being dropped in silence.
 // - gossip: addresses peers told us (Peers, RegisterPeer, the listen port of a Hello), Learned.
 //   Each source (the telling peer's IP) fills at most `max_per_source` places, so one peer, or
 //   many links from one host, cannot take the whole table; at that bound, or at `max_learned`,
@@ -28,7 +29,7 @@
 
 namespace gossipchain {
 
-/** Operator addresses (--peer and /nodes/register) kept at most. */
+/** Registered addresses (/nodes/register) kept at most; --peer ones come on top. */
 inline constexpr std::size_t MAX_OPERATOR_ADDRESSES = 256;
 /** Addresses learned from peers kept at most. */
 inline constexpr std::size_t MAX_LEARNED_ADDRESSES = 4096;
@@ -121,12 +122,15 @@ private:
      * being dialled or linked (`dialing`). False when none can go. */
     bool EvictLearned(const std::string* source);
     void Erase(const std::string& key);
+    /** Adds (+1) or removes (-1) `entry` from the counts of its origin. */
+    void Count(const AddressEntry& entry, int delta);
 
     Options m_options;
     std::map<std::string, AddressEntry> m_entries;
     std::vector<std::string> m_order;
     std::map<std::string, std::size_t> m_per_source;
-    std::size_t m_operator = 0;
+    /** Registered addresses (seeds are not counted: the command line bounds them). */
+    std::size_t m_registered = 0;
     std::size_t m_learned = 0;
 };
 

@@ -24,13 +24,17 @@ TEST(AddressBook, GossipNeverCrowdsOutTheOperatorsAddresses) {
     }
     EXPECT_EQ(book.LearnedCount(), 8u);
     // The operator still has its places: registering works and is not a silent drop.
-    EXPECT_EQ(book.Add(At(0, 2), AddressOrigin::Registered), Result::Added);
-    EXPECT_EQ(book.Add(At(0, 3), AddressOrigin::Registered), Result::Added);
-    EXPECT_EQ(book.Add(At(0, 4), AddressOrigin::Registered), Result::Added);
+    for (int i = 2; i <= 5; ++i)
+        EXPECT_EQ(book.Add(At(0, i), AddressOrigin::Registered), Result::Added);
     EXPECT_EQ(book.OperatorRoom(), 0u);
-    EXPECT_EQ(book.Add(At(0, 5), AddressOrigin::Registered), Result::Full);
-    EXPECT_EQ(book.Find(AddressBook::Key("10.0.5.1", 5000)), nullptr);
+    EXPECT_EQ(book.Add(At(0, 6), AddressOrigin::Registered), Result::Full);
+    EXPECT_EQ(book.Find(AddressBook::Key("10.0.6.1", 5000)), nullptr);
     EXPECT_NE(book.Find(AddressBook::Key("10.0.1.1", 5000)), nullptr);
+    // A --peer always gets its place, even with every registered place taken; naming a
+    // registered one with --peer frees its registered place.
+    EXPECT_EQ(book.Add(At(0, 7), AddressOrigin::Seed), Result::Added);
+    EXPECT_EQ(book.Add(At(0, 2), AddressOrigin::Seed), Result::Known);
+    EXPECT_EQ(book.OperatorRoom(), 1u);
 }
 
 TEST(AddressBook, OneSourceFillsAtMostItsShare) {
@@ -105,7 +109,7 @@ TEST(AddressBook, DeadAddressesAgeOutButSeedsStay) {
     EXPECT_FALSE(book.OnDialFailed(seed, 1'000'000));
     EXPECT_FALSE(book.OnDialFailed(tutorial, 1'000'000));
     EXPECT_EQ(book.Size(), 2u);
-    EXPECT_EQ(book.OperatorRoom(), 6u);
+    EXPECT_EQ(book.OperatorRoom(), 7u);
 }
 
 }  // namespace
