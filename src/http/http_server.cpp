@@ -23,8 +23,17 @@ void HttpServer::OnOpen(net::Connection& conn) {
     // responders still held by slow handlers (/mine, /nodes/resolve) into no-ops.
     Client client;
     HttpSession::Options options;
+    // An answer is built only while this client has little unread and, if it has anything
+    // unread at all, all clients together are under half the node-wide budget: many clients that
+    // do not read wait instead of having answers built only for the budget to throw them away,
+    // and a client that has read everything (a /status probe) is always answered.
     options.may_dispatch = [raw] {
-        return raw->QueuedBytes() < DEFAULT_HTTP_ANSWER_LOW_WATER_BYTES;
+        // Counted until each write completes: bytes the kernel took at once still hold memory here
+        // until then, and a loop of sync answers must not see 0 after every write.
+        const std::size_t own = raw->PendingWriteBytes();
+        const std::size_t limit = raw->TransportQueueLimit();
+        return own < DEFAULT_HTTP_ANSWER_LOW_WATER_BYTES &&
+               raw->TransportQueuedBytes() < (own == 0 ? limit : limit / 2);
     };
     client.session = std::make_unique<HttpSession>(
         m_router,
@@ -38,6 +47,7 @@ void HttpServer::OnOpen(net::Connection& conn) {
         },
         options);
     client.request_timer = std::make_unique<net::Timer>(m_loop);
+    client.conn = raw;
     m_sessions.emplace(conn.Id(), std::move(client));
 }
 
@@ -56,8 +66,10 @@ void HttpServer::OnData(net::Connection& conn, std::string_view bytes) {
     }
     // Requests wait for the client to read its answers: read no more of them meanwhile (the idle
     // timeout keeps running, so a client that never reads is closed in the end).
-    if (client.session->WaitingRequests() > 0)
+    if (client.session->WaitingRequests() > 0) {
         conn.PauseReading(/*count_idle=*/true);
+        WatchHeldRequests();
+    }
     // A slow-drip client gets m_request_timeout_ms from the first byte of a request to its end.
     const bool in_request = client.session->InRequest();
     if (in_request && !client.timing) {
@@ -81,13 +93,55 @@ void HttpServer::RearmIdleTimeout(net::Connection& conn) {
     }
 }
 
+HttpServer::~HttpServer() = default;
+
 void HttpServer::OnWritable(net::Connection& conn) {
-    auto found = m_sessions.find(conn.Id());
+    ResumeHeld(conn.Id());
+}
+
+void HttpServer::ResumeHeld(std::uint64_t id) {
+    auto found = m_sessions.find(id);
     if (found == m_sessions.end() || found->second.session->WaitingRequests() == 0)
         return;
     found->second.session->Resume();
-    if (m_sessions.count(conn.Id()) != 0 && found->second.session->WaitingRequests() == 0)
-        conn.ResumeReading();
+    found = m_sessions.find(id);
+    if (found != m_sessions.end() && found->second.session->WaitingRequests() == 0)
+        found->second.conn->ResumeReading();
+}
+
+void HttpServer::WatchHeldRequests() {
+    // A client held back by the node-wide budget hears no OnWritable of its own when others'
+    // writes drain it: look at the held ones every HTTP_HELD_RECHECK_MS while there are any.
+    if (!m_held_timer)
+        m_held_timer = std::make_unique<net::Timer>(m_loop);
+    if (m_held_timer_running)
+        return;
+    m_held_timer_running = true;
+    m_held_timer->Start(HTTP_HELD_RECHECK_MS, HTTP_HELD_RECHECK_MS, [this] {
+        std::vector<std::uint64_t> held;
+        for (const auto& [id, client] : m_sessions) {
+            if (client.session->WaitingRequests() > 0)
+                held.push_back(id);
+        }
+        for (std::uint64_t id : held) {
+            ResumeHeld(id);
+            // One that has read everything waits only because the node-wide budget is spent:
+            // the clients that read least make room for it (they are closed).
+            auto found = m_sessions.find(id);
+            if (found != m_sessions.end() && found->second.session->WaitingRequests() > 0 &&
+                found->second.conn->PendingWriteBytes() == 0) {
+                found->second.conn->FreeTransportWriteBudget(
+                    found->second.conn->TransportQueueLimit() / 2);
+            }
+        }
+        bool any = false;
+        for (const auto& [id, client] : m_sessions)
+            any = any || client.session->WaitingRequests() > 0;
+        if (!any) {
+            m_held_timer_running = false;
+            m_held_timer->Stop();
+        }
+    });
 }
 
 bool HttpServer::IsIdle(const net::Connection& conn) const {

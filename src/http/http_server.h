@@ -19,6 +19,9 @@ namespace gossipchain {
  * (1 MiB): one that does not read its answers gets one answer queued, not one per request. */
 inline constexpr std::size_t DEFAULT_HTTP_ANSWER_LOW_WATER_BYTES = 1u << 20;
 
+/** How often requests held back by the node-wide write budget are looked at again, in ms. */
+inline constexpr std::uint64_t HTTP_HELD_RECHECK_MS = 10;
+
 /** Time a client has to finish a request once it began sending it, in milliseconds. */
 inline constexpr std::uint64_t DEFAULT_HTTP_REQUEST_TIMEOUT_MS = 10'000;
 
@@ -36,6 +39,7 @@ public:
     void OnData(net::Connection& conn, std::string_view bytes) override;
     /** Answers were read: held-back requests go on. */
     void OnWritable(net::Connection& conn) override;
+    ~HttpServer() override;
     void OnClose(net::Connection& conn, std::string_view reason) override;
     /** A keep-alive connection between requests: no request arriving, no answer owed. */
     bool IsIdle(const net::Connection& conn) const override;
@@ -48,17 +52,24 @@ private:
         /** Runs while a request is incomplete; fires the 408. */
         std::unique_ptr<net::Timer> request_timer;
         bool timing = false;
+        net::Connection* conn = nullptr;
         /** The idle timeout is off while answers are owed; this is what it was. */
         bool idle_suspended = false;
         std::uint64_t idle_timeout_ms = 0;
     };
     void RearmIdleTimeout(net::Connection& conn);
+    /** Dispatches a client's held requests if it may now; resumes reading when none is left. */
+    void ResumeHeld(std::uint64_t id);
+    /** Starts the recheck of held clients, unless it runs. */
+    void WatchHeldRequests();
 
     net::EventLoop& m_loop;
     const Router& m_router;
     HttpMetrics& m_metrics;
     std::uint64_t m_request_timeout_ms;
     std::unordered_map<std::uint64_t, Client> m_sessions;
+    std::unique_ptr<net::Timer> m_held_timer;
+    bool m_held_timer_running = false;
 };
 
 }  // namespace gossipchain

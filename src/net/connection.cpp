@@ -375,8 +375,10 @@ bool Connection::Write(std::string bytes) {
         uv_buf_init(req->bytes.data(), static_cast<unsigned int>(req->bytes.size()));
     req->budget = m_transport.m_write_budget;
     req->budget->queued += req->bytes.size();
+    m_pending_write_bytes += req->bytes.size();
     const int rc = uv_write(&req->req, m_tcp->Stream(), &buf, 1, &Connection::OnWrite);
     if (rc != 0) {
+        m_pending_write_bytes -= req->bytes.size();
         Close(CloseReason::WriteError, "write failed: " + Transport::ErrorName(rc));
         return false;
     }
@@ -389,6 +391,7 @@ void Connection::OnWrite(uv_write_s* req, int status) {
     auto* self = UvHandleBase::OwnerOf<Connection>(req->handle);
     if (self == nullptr)
         return;
+    self->m_pending_write_bytes -= write->bytes.size();
     if (status == 0) {
         self->m_bytes_out += write->bytes.size();
         if (!self->IsClosing() && self->m_handler)
@@ -398,6 +401,18 @@ void Connection::OnWrite(uv_write_s* req, int status) {
             self->Close(CloseReason::WriteError, "write error: " + Transport::ErrorName(status));
         });
     }
+}
+
+size_t Connection::TransportQueuedBytes() const {
+    return m_transport.QueuedBytes();
+}
+
+size_t Connection::TransportQueueLimit() const {
+    return m_transport.Options().max_total_write_queue_bytes;
+}
+
+void Connection::FreeTransportWriteBudget(size_t target) {
+    m_transport.FreeWriteBudget(target, this);
 }
 
 size_t Connection::QueuedBytes() const {

@@ -109,6 +109,15 @@ public:
     uint64_t BytesOut() const { return m_bytes_out; }
     /** Bytes queued in user space, waiting for the kernel to take them. */
     size_t QueuedBytes() const;
+    /** Bytes handed to writes that have not completed yet (the kernel may hold part of them):
+     * what this connection's answers keep allocated. */
+    size_t PendingWriteBytes() const { return m_pending_write_bytes; }
+    /** Bytes waiting for the kernel on all of the transport's connections together, and the
+     * node-wide bound on them (TransportOptions::max_total_write_queue_bytes). */
+    size_t TransportQueuedBytes() const;
+    size_t TransportQueueLimit() const;
+    /** Transport::FreeWriteBudget down to `target`, never closing this connection. */
+    void FreeTransportWriteBudget(size_t target);
     /** True once Close or CloseAfterWrites was called: no further frame is delivered. */
     bool IsClosing() const { return m_closing || m_shutting_down; }
 
@@ -168,6 +177,7 @@ private:
     std::string m_close_reason;
     CloseReason m_close_code = CloseReason::ByHandler;
     uint64_t m_last_read_ms = 0;
+    size_t m_pending_write_bytes = 0;
     /** Counted in Transport's per-IP table (inbound, accepted). */
     bool m_counted_ip = false;
     std::string m_shutdown_reason;

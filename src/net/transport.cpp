@@ -211,32 +211,40 @@ bool Transport::MakeRoomForWrite(Connection& writer, size_t bytes) {
     const size_t cap = m_options.max_total_write_queue_bytes;
     if (m_write_budget->queued + bytes <= cap)
         return true;
-    // Bytes of connections already closing are freed when their close completes.
+    return FreeWriteBudget(cap - std::min(cap, bytes), &writer);
+}
+
+bool Transport::FreeWriteBudget(size_t target, const Connection* writer) {
+    // Counted as a connection's pending writes: what its unfinished writes keep allocated (the
+    // kernel may hold part of them). Bytes of connections already closing go when they close.
     size_t doomed = 0;
     std::vector<Connection*> hogs;
     for (auto& [id, owned] : m_connections) {
         Connection& conn = *owned;
         if (conn.IsClosing())
-            doomed += conn.QueuedBytes();
-        else if (conn.QueuedBytes() > 0)
+            doomed += conn.PendingWriteBytes();
+        else if (conn.PendingWriteBytes() > 0)
             hogs.push_back(&conn);
     }
     std::sort(hogs.begin(), hogs.end(), [](const Connection* a, const Connection* b) {
-        return a->QueuedBytes() > b->QueuedBytes();
+        return a->PendingWriteBytes() > b->PendingWriteBytes();
     });
+    auto fits = [&] {
+        return m_write_budget->queued - std::min(doomed, m_write_budget->queued) <= target;
+    };
     for (Connection* hog : hogs) {
-        if (m_write_budget->queued - std::min(doomed, m_write_budget->queued) + bytes <= cap)
+        if (fits())
             return true;
-        if (hog == &writer)
+        if (hog == writer)
             return false;
-        doomed += hog->QueuedBytes();
+        doomed += hog->PendingWriteBytes();
         LOG_WARN(
             "net: %zu bytes wait for the kernel node-wide; closing %s, which reads what it "
-            "asked for slowest (%zu bytes queued)",
-            m_write_budget->queued, hog->RemoteAddress().c_str(), hog->QueuedBytes());
+            "asked for slowest (%zu bytes unread)",
+            m_write_budget->queued, hog->RemoteAddress().c_str(), hog->PendingWriteBytes());
         hog->Close(CloseReason::WriteQueueFull, "node-wide write queue full");
     }
-    return m_write_budget->queued - std::min(doomed, m_write_budget->queued) + bytes <= cap;
+    return fits();
 }
 
 std::string Transport::ErrorName(int status) {

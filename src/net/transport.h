@@ -77,6 +77,11 @@ public:
     size_t ConnectionCount() const { return m_connections.size(); }
     /** Bytes waiting for the kernel on all connections together. */
     size_t QueuedBytes() const { return m_write_budget->queued; }
+    /**
+     * Closes the connections with the most unread bytes, largest first, until the node-wide
+     * write budget holds at most `target`; stops (false) when `writer` would be next.
+     */
+    bool FreeWriteBudget(size_t target, const Connection* writer = nullptr);
     /** Inbound connections closed to make room for newcomers (SPEC §13). */
     uint64_t Evictions() const { return m_evictions; }
 

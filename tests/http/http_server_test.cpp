@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <memory>
+#include <string>
 #include <vector>
 
 namespace gossipchain {
@@ -118,6 +121,67 @@ TEST(HttpServerIdle, AnAnswerAHandlerIsStillWorkingOnIsNotCutOffByTheIdleTimeout
     transport.CloseAll("test over");
     loop.RunUntil([&] { return transport.ConnectionCount() == 0; }, DEADLINE_MS);
     later.Stop();
+    EXPECT_EQ(server.OpenSessions(), 0u);
+}
+
+TEST(HttpServerBudget, ManyClientsThatDoNotReadWaitInsteadOfFillingTheWriteBudget) {
+    // Six clients pipeline five 1.5 MB answers each and do not read. Each gets one answer (a
+    // client with nothing unread is always answered); more are built only while all together hold
+    // under half the node-wide budget (16 MiB here): the other 24 requests wait instead of being
+    // answered into memory and closed by the budget. When the clients read, every answer arrives.
+    net::EventLoop loop;
+    Router router;
+    const std::string big(1'500'000, 'b');
+    router.Add("GET", "/big", [&big](const HttpRequest&, Responder respond) {
+        HttpResponse response;
+        response.status = 200;
+        response.body = big;
+        respond(std::move(response));
+    });
+    HttpMetrics metrics;
+    HttpServer server{loop, router, metrics};
+    net::ConnectionHandler no_gossip;
+    net::TransportOptions options;
+    options.max_total_write_queue_bytes = 16u << 20;
+    net::Transport transport{loop, options, no_gossip, server};
+    ASSERT_EQ(transport.Listen(), 0);
+    std::string five;
+    for (int i = 0; i < 5; ++i)
+        five += "GET /big HTTP/1.1\r\nHost: x\r\n\r\n";
+    std::vector<std::unique_ptr<RawClient>> clients;
+    for (int i = 0; i < 6; ++i) {
+        clients.push_back(std::make_unique<RawClient>(transport.Port(), 4096));
+        ASSERT_TRUE(clients.back()->Send(five));
+    }
+    std::size_t peak = 0;
+    std::uint64_t until = loop.NowMs() + 300;
+    loop.RunUntil(
+        [&] {
+            peak = std::max(peak, transport.QueuedBytes());
+            return loop.NowMs() >= until;
+        },
+        DEADLINE_MS);
+    EXPECT_LE(peak, 7 * big.size() + 4096) << "answers were built past the budget";
+    EXPECT_EQ(transport.ConnectionCount(), 6u) << "a client was closed instead of made to wait";
+    auto answers = [](const std::string& bytes) {
+        std::size_t n = 0;
+        for (std::size_t at = bytes.find("HTTP/1.1 200"); at != std::string::npos;
+             at = bytes.find("HTTP/1.1 200", at + 1))
+            ++n;
+        return n;
+    };
+    ASSERT_TRUE(loop.RunUntil(
+        [&] {
+            std::size_t done = 0;
+            for (auto& client : clients) {
+                client->PollClosed();
+                done += client->received.size() >= 5 * big.size() && answers(client->received) == 5;
+            }
+            return done == clients.size();
+        },
+        DEADLINE_MS));
+    transport.CloseAll("test over");
+    loop.RunUntil([&] { return transport.ConnectionCount() == 0; }, DEADLINE_MS);
     EXPECT_EQ(server.OpenSessions(), 0u);
 }
 
