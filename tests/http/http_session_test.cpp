@@ -417,8 +417,7 @@ TEST_F(SessionTest, RequestsWaitWhileTheClientHasNotReadItsAnswers) {
     HttpSession::Options options = Exact();
     options.may_dispatch = [&may] { return may; };
     auto session = MakeSession(options);
-    session->OnData(
-        "GET /chain HTTP/1.1\r\n\r\nGET /blocks/7 HTTP/1.1\r\n\r\nGARBAGE\r\n\r\n");
+    session->OnData("GET /chain HTTP/1.1\r\n\r\nGET /blocks/7 HTTP/1.1\r\n\r\nGARBAGE\r\n\r\n");
     EXPECT_TRUE(m_written.empty());
     EXPECT_EQ(session->WaitingRequests(), 2u);
     EXPECT_EQ(session->PendingResponses(), 0u);
