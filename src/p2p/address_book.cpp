@@ -54,14 +54,15 @@ AddressBook::AddResult AddressBook::Add(const PeerAddress& address, AddressOrigi
         return AddResult::Full;
     }
     AddressEntry entry;
+    entry.key = key;
     entry.host = address.host;
     entry.port = address.port;
     entry.origin = origin;
     if (origin == AddressOrigin::Learned)
         entry.source = source;
     Count(entry, +1);
-    m_entries.emplace(key, std::move(entry));
-    m_order.push_back(std::move(key));
+    auto [it, inserted] = m_entries.emplace(std::move(key), std::move(entry));
+    m_order.push_back(&it->second);
     return AddResult::Added;
 }
 
@@ -116,20 +117,19 @@ bool AddressBook::OnDialFailed(const std::string& key, std::uint64_t now_ms) {
 bool AddressBook::EvictLearned(const std::string* source) {
     // The least promising goes: never answered before one that did, then the most failures,
     // then the oldest.
-    const std::string* victim = nullptr;
+    const AddressEntry* victim = nullptr;
     auto rank = [](const AddressEntry& e) {
         return std::make_tuple(!e.ever_connected, e.failures);
     };
-    for (const std::string& key : m_order) {
-        const AddressEntry& entry = m_entries.at(key);
-        if (entry.Operator() || entry.dialing || (source && entry.source != *source))
+    for (const AddressEntry* entry : m_order) {
+        if (entry->Operator() || entry->dialing || (source && entry->source != *source))
             continue;
-        if (victim == nullptr || rank(entry) > rank(m_entries.at(*victim)))
-            victim = &key;
+        if (victim == nullptr || rank(*entry) > rank(*victim))
+            victim = entry;
     }
     if (victim == nullptr)
         return false;
-    Erase(std::string(*victim));
+    Erase(std::string(victim->key));
     return true;
 }
 
@@ -138,8 +138,8 @@ void AddressBook::Erase(const std::string& key) {
     if (found == m_entries.end())
         return;
     Count(found->second, -1);
+    m_order.erase(std::find(m_order.begin(), m_order.end(), &found->second));
     m_entries.erase(found);
-    m_order.erase(std::find(m_order.begin(), m_order.end(), key));
 }
 
 }  // namespace gossipchain

@@ -50,6 +50,8 @@ enum class AddressOrigin {
 };
 
 struct AddressEntry {
+    /** "host:port", as AddressBook::Key makes it. */
+    std::string key;
     std::string host;
     std::uint16_t port = 0;
     AddressOrigin origin = AddressOrigin::Learned;
@@ -104,8 +106,18 @@ public:
 
     AddressEntry* Find(const std::string& key);
     const AddressEntry* Find(const std::string& key) const;
-    /** Every key, in the order the addresses were added. */
-    const std::vector<std::string>& Keys() const { return m_order; }
+    /** Calls `visit(entry)` for every address, in the order they were added. `visit` must not
+     * add or remove addresses. */
+    template <typename Visit>
+    void ForEach(Visit&& visit) {
+        for (AddressEntry* entry : m_order)
+            visit(*entry);
+    }
+    template <typename Visit>
+    void ForEach(Visit&& visit) const {
+        for (const AddressEntry* entry : m_order)
+            visit(*entry);
+    }
     std::size_t Size() const { return m_entries.size(); }
     std::size_t LearnedCount() const { return m_learned; }
 
@@ -127,7 +139,8 @@ private:
 
     Options m_options;
     std::map<std::string, AddressEntry> m_entries;
-    std::vector<std::string> m_order;
+    /** The entries of m_entries (whose nodes never move) in the order they were added. */
+    std::vector<AddressEntry*> m_order;
     std::map<std::string, std::size_t> m_per_source;
     /** Registered addresses (seeds are not counted: the command line bounds them). */
     std::size_t m_registered = 0;

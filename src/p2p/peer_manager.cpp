@@ -147,20 +147,19 @@ AddressBook::AddResult PeerManager::AddAddress(const PeerAddress& address, Addre
 
 std::vector<std::string> PeerManager::KnownAddresses() const {
     std::vector<std::string> out;
-    for (const std::string& key : m_book.Keys()) {
-        if (!m_book.Find(key)->self)
-            out.push_back(key);
-    }
+    m_book.ForEach([&out](const AddressEntry& entry) {
+        if (!entry.self)
+            out.push_back(entry.key);
+    });
     return out;
 }
 
 std::vector<PeerManager::StoredAddress> PeerManager::StoredAddresses() const {
     std::vector<StoredAddress> out;
-    for (const std::string& key : m_book.Keys()) {
-        const AddressEntry& entry = *m_book.Find(key);
+    m_book.ForEach([&out](const AddressEntry& entry) {
         if (!entry.self)
-            out.push_back(StoredAddress{key, entry.origin, entry.last_seen_s});
-    }
+            out.push_back(StoredAddress{entry.key, entry.origin, entry.last_seen_s});
+    });
     return out;
 }
 
@@ -187,13 +186,11 @@ std::vector<PeerAddress> PeerManager::UnlinkedAddresses() const {
             linked.insert(peer->address_key);
     }
     std::vector<PeerAddress> out;
-    for (const std::string& key : m_book.Keys()) {
-        const AddressEntry& entry = *m_book.Find(key);
+    m_book.ForEach([&](const AddressEntry& entry) {
         // Link shaping (netsim partitions) holds for this HTTP path too.
-        if (entry.Operator() && !entry.self && !linked.count(key) && !IsBlocked(key)) {
+        if (entry.Operator() && !entry.self && !linked.count(entry.key) && !IsBlocked(entry.key))
             out.push_back(PeerAddress{entry.host, entry.port});
-        }
-    }
+    });
     return out;
 }
 
@@ -239,31 +236,27 @@ void PeerManager::Tick() {
     }
 
     std::size_t outbound = 0;
-    for (const std::string& key : m_book.Keys()) {
-        if (m_book.Find(key)->dialing)
-            ++outbound;
-    }
+    m_book.ForEach([&outbound](const AddressEntry& entry) { outbound += entry.dialing; });
     std::unordered_set<std::string> linked;
     for (const auto& [id, peer] : m_peers) {
         if (!peer->address_key.empty())
             linked.insert(peer->address_key);
     }
-    // Dial never calls back before it returns, so no key goes away during this loop.
-    for (const std::string& key : m_book.Keys()) {
-        AddressEntry& entry = *m_book.Find(key);
-        if (entry.dialing || entry.self || linked.count(key))
-            continue;
-        if (entry.next_try_ms > now || IsBanned(key) || IsBlocked(key))
-            continue;
+    // Dial never calls back before it returns, so no address goes away during this walk.
+    m_book.ForEach([&](AddressEntry& entry) {
+        if (entry.dialing || entry.self || linked.count(entry.key))
+            return;
+        if (entry.next_try_ms > now || IsBanned(entry.key) || IsBlocked(entry.key))
+            return;
         if (!entry.Operator() && outbound >= m_options.target_outbound)
-            continue;
-        Dial(key);
+            return;
+        Dial(entry);
         ++outbound;
-    }
+    });
 }
 
-void PeerManager::Dial(const std::string& key) {
-    AddressEntry& entry = *m_book.Find(key);
+void PeerManager::Dial(AddressEntry& entry) {
+    const std::string key = entry.key;
     entry.dialing = true;
     LOG_DEBUG("dialing %s", key.c_str());
     m_transport->Connect(entry.host, entry.port, [this, key](net::Connection* conn, int status) {
@@ -764,12 +757,10 @@ void PeerManager::HandleHello(Peer& peer, const Hello& hello) {
     if (m_options.listen_port != 0)
         Send(peer, RegisterPeer{"", m_options.listen_port});
     gossipchain::Peers share;
-    for (const std::string& key : m_book.Keys()) {
-        if (share.addresses.size() >= PEERS_TO_SHARE)
-            break;
-        if (key != peer.address_key && !m_book.Find(key)->self)
-            share.addresses.push_back(key);
-    }
+    m_book.ForEach([&](const AddressEntry& entry) {
+        if (share.addresses.size() < PEERS_TO_SHARE && entry.key != peer.address_key && !entry.self)
+            share.addresses.push_back(entry.key);
+    });
     if (!share.addresses.empty())
         Send(peer, share);
     if (!m_chain.Knows(hello.tip))
@@ -784,6 +775,11 @@ void PeerManager::RequestSync(Peer& peer) {
     Send(peer, RequestChain{m_chain.Locator(), MAX_CHAIN_REQUEST_BLOCKS});
 }
 
+bool PeerManager::UnprovenSideBudgetSpent(const Peer& peer) const {
+    return peer.unproven_side_bytes >= MAX_UNPROVEN_SIDE_BYTES_PER_PEER ||
+           m_unproven_side_bytes >= MAX_UNPROVEN_SIDE_BYTES;
+}
+
 std::uint64_t PeerManager::ClaimedHeight(const Peer& peer, const std::vector<Block>& blocks,
                                          bool from_chain, bool more) const {
     // An announced block claims nothing beyond itself: one no higher than our tip off the main
@@ -791,8 +787,7 @@ std::uint64_t PeerManager::ClaimedHeight(const Peer& peer, const std::vector<Blo
     // A Chain we did not ask for claims nothing either: whoever pushes one may only extend.
     if (!from_chain || !peer.syncing)
         return 0;
-    if (peer.unproven_side_bytes >= MAX_UNPROVEN_SIDE_BYTES_PER_PEER ||
-        m_unproven_side_bytes >= MAX_UNPROVEN_SIDE_BYTES)
+    if (UnprovenSideBudgetSpent(peer))
         return 0;
     // A sync answer claims the end of its batch, or, with more to come, the height the peer said
     // it has: a reorg deeper than one batch stores side blocks before its branch wins.
@@ -853,8 +848,7 @@ void PeerManager::HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from
                     peer.unproven_side_bytes += entry->json.size();
                     m_unproven_side_bytes += entry->json.size();
                 }
-                if (peer.unproven_side_bytes >= MAX_UNPROVEN_SIDE_BYTES_PER_PEER ||
-                    m_unproven_side_bytes >= MAX_UNPROVEN_SIDE_BYTES)
+                if (UnprovenSideBudgetSpent(peer))
                     claimed = 0;
                 if (m_observers.on_block_seen) {
                     const BlockEntry* entry = m_chain.Find(result.hash);
@@ -1083,11 +1077,10 @@ void PeerManager::SyncAll(std::function<void()> done) {
     round.deadline_ms = m_loop.NowMs() + m_options.resolve_settle_ms;
     // Plain HTTP nodes are asked for gossip again now: a gossipchain node may have taken the port
     // over since their last dial.
-    for (const std::string& key : m_book.Keys()) {
-        AddressEntry& entry = *m_book.Find(key);
+    m_book.ForEach([](AddressEntry& entry) {
         if (entry.http_only && !entry.dialing)
             entry.next_try_ms = 0;
-    }
+    });
     // Dial what was registered a moment ago, so the tutorial's register-then-resolve works.
     Tick();
     round.timer = std::make_unique<net::Timer>(m_loop);
@@ -1102,11 +1095,11 @@ bool PeerManager::LinksUnsettled() const {
         if (!peer->address_key.empty())
             linked.insert(peer->address_key);
     }
-    for (const std::string& key : m_book.Keys()) {
-        if (m_book.Find(key)->dialing && !linked.count(key))
-            return true;
-    }
-    return false;
+    bool dialing = false;
+    m_book.ForEach([&](const AddressEntry& entry) {
+        dialing = dialing || (entry.dialing && !linked.count(entry.key));
+    });
+    return dialing;
 }
 
 void PeerManager::StepResolve(std::uint64_t id) {
@@ -1173,15 +1166,14 @@ std::vector<PeerView> PeerManager::Peers() const {
             linked.insert(peer->address_key);
         out.push_back(std::move(view));
     }
-    for (const std::string& key : m_book.Keys()) {
-        const AddressEntry& entry = *m_book.Find(key);
-        if (linked.count(key) || entry.self)
-            continue;
+    m_book.ForEach([&](const AddressEntry& entry) {
+        if (linked.count(entry.key) || entry.self)
+            return;
         PeerView view;
-        view.address = key;
+        view.address = entry.key;
         view.state = entry.http_only ? "http-only" : entry.dialing ? "connecting" : "backoff";
         out.push_back(std::move(view));
-    }
+    });
     return out;
 }
 

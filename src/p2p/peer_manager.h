@@ -279,7 +279,7 @@ private:
     static std::string AddressKey(const std::string& host, std::uint16_t port);
     Peer* PeerOf(net::Connection& conn) const;
     void Tick();
-    void Dial(const std::string& key);
+    void Dial(AddressEntry& entry);
     void ScheduleRetry(AddressEntry& address, bool was_ready);
     std::string BanKey(const Peer& peer) const;
     bool IsBanned(const std::string& key);
@@ -304,6 +304,8 @@ private:
 
     void HandleHello(Peer& peer, const Hello& hello);
     void HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from_chain, bool more);
+    /** True when `peer`, or all peers together, stored as many unproven side blocks as allowed. */
+    bool UnprovenSideBudgetSpent(const Peer& peer) const;
     /** How high a batch of blocks from `peer` says its branch goes (ChainState::ProcessBlock). */
     std::uint64_t ClaimedHeight(const Peer& peer, const std::vector<Block>& blocks, bool from_chain,
                                 bool more) const;
