@@ -4,7 +4,7 @@
 // memory stayed within a generous bound of what it had before, the offender was disconnected
 // (and banned where the protocol says so), the honest node's next block still reaches the target,
 // and after a restart from its data directory the target has exactly the honest chain and the
-// mempool it had. docs/benchmarks.md ("Hostile peers") maps each catalogue case to its test.
+// mempool it had. tests/integration/hostile.md maps each catalogue case to its test.
 #include "chain/mempool.h"
 #include "integration/support/hostile_peer.h"
 #include "integration/support/node_harness.h"
