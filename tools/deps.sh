@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package gossipchain's build, tests, benchmarks and tools need
-# (prometheus for promtool, which checks /metrics in the integration tests).
+# (prometheus for promtool, which checks /metrics in the integration tests; chromium for the
+# browser test of /dashboard and the docs screenshots; python3-matplotlib for netsim's plots).
 # Fast no-op when all are present; otherwise one `apt-get update`, then one install.
 set -euo pipefail
 PACKAGES=(
@@ -8,7 +9,7 @@ PACKAGES=(
     libuv1-dev libmsgpack-cxx-dev libsodium-dev node-llhttp libsqlite3-dev
     nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
     python3 python3-flask python3-requests curl openssl wrk procps
-    prometheus
+    prometheus chromium fonts-dejavu-core python3-matplotlib
 )
 find_missing() {
     missing=()
