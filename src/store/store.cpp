@@ -1,362 +1,26 @@
 #include "store/store.h"
 
 #include "crypto/sha256.h"
+#include "primitives/canonical_block_reader.h"
 #include "primitives/canonical_json.h"
 #include "primitives/json_reader.h"
+#include "store/statement.h"
 #include "util/clock.h"
 #include "util/hex.h"
 #include "util/log.h"
 
-#include <fcntl.h>
 #include <sqlite3.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <charconv>
-#include <cstring>
 #include <filesystem>
-#include <iterator>
 #include <optional>
 #include <utility>
 
 namespace gossipchain {
 namespace {
 
-const char* const SCHEMA_SQL = R"(
-CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE blocks(seq INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, parent TEXT NOT NULL,
-                    height INTEGER NOT NULL, json BLOB NOT NULL);
-CREATE TABLE main_chain(height INTEGER PRIMARY KEY, hash TEXT NOT NULL);
-CREATE TABLE mempool(seq INTEGER PRIMARY KEY, txid TEXT NOT NULL UNIQUE, json BLOB NOT NULL,
-                     origin INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE peers(address TEXT PRIMARY KEY, last_seen INTEGER NOT NULL,
-                   origin INTEGER NOT NULL DEFAULT 2);
-CREATE TABLE bans(key TEXT PRIMARY KEY, until_ms INTEGER NOT NULL);
-)";
-
-/**
- * Schema 1 to 2: a pending transaction remembers where it came from (schema 1 reloaded every one
- * as acknowledged here, so relayed ones could never be evicted after a restart), and bans get a
- * table of their own (their keys are IPs and node ids, not peer addresses).
- */
-const char* const MIGRATE_1_TO_2_SQL = R"(
-ALTER TABLE mempool ADD COLUMN origin INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE peers DROP COLUMN banned_until;
-CREATE TABLE bans(key TEXT PRIMARY KEY, until_ms INTEGER NOT NULL);
-UPDATE meta SET value = '2' WHERE key = 'schema_version';
-)";
-
-/**
- * Schema 2 to 3: a peer address remembers whether the operator named it (--peer, /nodes/register)
- * or gossip told it (StoredPeerOrigin); rows of schema 2 were all reloaded as learned, so they
- * stay learned.
- */
-const char* const MIGRATE_2_TO_3_SQL = R"(
-ALTER TABLE peers ADD COLUMN origin INTEGER NOT NULL DEFAULT 2;
-UPDATE meta SET value = '3' WHERE key = 'schema_version';
-)";
-
-/**
- * How a transaction's origin is stored. The order matters: when one transaction is written twice
- * (relayed to us, then submitted here) the row keeps the smaller code, the origin the mempool
- * protects most (see Mempool: relayed transactions are evicted first).
- */
-std::int64_t OriginCode(TxOrigin origin) {
-    switch (origin) {
-        case TxOrigin::Local:
-            return 0;
-        case TxOrigin::Reorg:
-            return 1;
-        case TxOrigin::Relay:
-            return 2;
-    }
-    return 0;
-}
-
-std::optional<TxOrigin> OriginOf(std::int64_t code) {
-    for (TxOrigin origin : {TxOrigin::Local, TxOrigin::Reorg, TxOrigin::Relay}) {
-        if (OriginCode(origin) == code)
-            return origin;
-    }
-    return std::nullopt;
-}
-
-/** A prepared statement that resets itself after each use. */
-class Statement {
-public:
-    Statement(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &m_stmt, nullptr); }
-    ~Statement() { sqlite3_finalize(m_stmt); }
-    Statement(const Statement&) = delete;
-    Statement& operator=(const Statement&) = delete;
-
-    bool Valid() const { return m_stmt != nullptr; }
-    Statement& Bind(int index, const std::string& text) {
-        sqlite3_bind_text(m_stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
-        return *this;
-    }
-    Statement& Bind(int index, std::int64_t value) {
-        sqlite3_bind_int64(m_stmt, index, value);
-        return *this;
-    }
-    /** Runs a statement that returns no rows; the SQLite result code. */
-    int Run() {
-        int rc = sqlite3_step(m_stmt);
-        sqlite3_reset(m_stmt);
-        sqlite3_clear_bindings(m_stmt);
-        return rc == SQLITE_DONE ? SQLITE_OK : rc;
-    }
-    bool Step() { return sqlite3_step(m_stmt) == SQLITE_ROW; }
-    std::string Text(int column) const {
-        const auto* data = static_cast<const char*>(sqlite3_column_blob(m_stmt, column));
-        return std::string(data ? data : "",
-                           static_cast<std::size_t>(sqlite3_column_bytes(m_stmt, column)));
-    }
-    std::int64_t Int(int column) const { return sqlite3_column_int64(m_stmt, column); }
-
-private:
-    sqlite3_stmt* m_stmt = nullptr;
-};
-
-/** The node id file of versions before the database; read once when the database is created. */
-const char* const LEGACY_NODE_ID_NAME = "node_id";
-/** SQLite's own files next to the database: a write-ahead log, its index, a rollback journal. */
-const char* const SQLITE_SIDE_SUFFIXES[] = {"-wal", "-shm", "-journal"};
-/** A new database is built under this suffix and renamed into place once complete. */
-const char* const CREATING_SUFFIX = ".new";
-
-/**
- * What stands at `path`, looked at without following a symbolic link: whether anything does,
- * its size, and, when it is not a regular file, what it is instead ("a symbolic link").
- */
-struct PathState {
-    bool exists = false;
-    std::uintmax_t size = 0;
-    /** Empty when missing or a regular file. */
-    std::string problem;
-};
-
-/** What a file of mode `mode` is when it is not a regular file ("a FIFO"); empty when it is. */
-std::string KindProblem(mode_t mode) {
-    if (S_ISREG(mode))
-        return {};
-    return S_ISLNK(mode)    ? "a symbolic link"
-           : S_ISDIR(mode)  ? "a directory"
-           : S_ISFIFO(mode) ? "a FIFO"
-           : S_ISSOCK(mode) ? "a socket"
-                            : "a device or other special file";
-}
-
-PathState Inspect(const std::string& path) {
-    PathState state;
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) != 0) {
-        if (errno != ENOENT) {
-            state.exists = true;
-            state.problem = std::string("not readable (") + std::strerror(errno) + ")";
-        }
-        return state;
-    }
-    state.exists = true;
-    state.size = static_cast<std::uintmax_t>(st.st_size);
-    state.problem = KindProblem(st.st_mode);
-    return state;
-}
-
-/**
- * Every file of the store is opened only as a regular file: following a link would let whoever
- * placed it choose what the node truncates and overwrites (LOCK, SQLite's -wal), and a FIFO
- * would block the start. The data directory itself may be a link.
- */
-std::string NotRegular(const std::string& path, const std::string& problem) {
-    return path + " is " + problem +
-           "; refusing to start: the files in a data directory must be regular files (the "
-           "directory itself may be a symbolic link)";
-}
-
-/** Refuses when any file the store opens in `dir` exists and is not a regular file. */
-Status CheckFileTypes(const std::string& dir) {
-    std::vector<std::string> names = {STORE_FILE_NAME, LEGACY_NODE_ID_NAME};
-    for (const char* suffix : SQLITE_SIDE_SUFFIXES)
-        names.push_back(std::string(STORE_FILE_NAME) + suffix);
-    for (const std::string& name : names) {
-        std::string path = dir + "/" + name;
-        PathState state = Inspect(path);
-        if (!state.problem.empty())
-            return Status::Error(NotRegular(path, state.problem));
-    }
-    return {};
-}
-
-/**
- * With no database file in `dir`: why the directory has held a database before (so a new one
- * must not be created in it), or empty when it never has. Evidence is SQLite's own files of a
- * database, or a LOCK that names a process: the pid is written only once a database exists.
- */
-std::string EvidenceOfDatabase(const std::string& dir, std::uintmax_t lock_size) {
-    for (const char* suffix : SQLITE_SIDE_SUFFIXES) {
-        std::string name = std::string(STORE_FILE_NAME) + suffix;
-        if (Inspect(dir + "/" + name).exists)
-            return name + " is there";
-    }
-    if (lock_size > 0)
-        return std::string(STORE_LOCK_NAME) + " names the process that last ran on it";
-    return {};
-}
-
-/** The legacy node id in `dir`, or empty when there is none (or it is not 32 lowercase hex). */
-std::string ReadLegacyNodeId(const std::string& dir) {
-    int fd = ::open((dir + "/" + LEGACY_NODE_ID_NAME).c_str(),
-                    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
-        return {};
-    struct stat st {};
-    char buf[64] = {};
-    ssize_t n = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? ::read(fd, buf, sizeof(buf)) : 0;
-    ::close(fd);
-    std::string id(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
-    id = id.substr(0, id.find('\n'));
-    return IsLowerHex(id, 32) ? id : std::string();
-}
-
-/** fsync of a directory, so a rename in it survives power loss. */
-void SyncDirectory(const std::string& dir) {
-    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)::fsync(fd);
-        ::close(fd);
-    }
-}
-
-/**
- * Creates the database `path` holding what `sql` writes. It is built and synced under a
- * temporary name and then renamed into place, so a database file only ever exists complete: a
- * start interrupted here leaves the temporary file, which the next start replaces, and an empty
- * or schema-less database file is always damage, never a start that did not finish.
- */
-Status CreateDatabase(const std::string& dir, const std::string& path, const std::string& sql) {
-    std::string temp = path + CREATING_SUFFIX;
-    std::error_code ec;
-    std::filesystem::remove(temp, ec);
-    std::filesystem::remove(temp + "-journal", ec);
-    sqlite3* db = nullptr;
-    int rc =
-        sqlite3_open_v2(temp.c_str(), &db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW, nullptr);
-    char* message = nullptr;
-    if (rc == SQLITE_OK)
-        rc = sqlite3_exec(db, ("PRAGMA synchronous=FULL;" + sql).c_str(), nullptr, nullptr,
-                          &message);
-    std::string error;
-    if (rc != SQLITE_OK) {
-        error = "cannot create " + temp + ": " +
-                (message ? message
-                 : db    ? sqlite3_errmsg(db)
-                         : sqlite3_errstr(rc));
-    }
-    sqlite3_free(message);
-    sqlite3_close(db);
-    if (error.empty() && ::rename(temp.c_str(), path.c_str()) != 0)
-        error = "cannot rename " + temp + " to " + path + ": " + std::strerror(errno);
-    if (!error.empty()) {
-        std::filesystem::remove(temp, ec);
-        std::filesystem::remove(temp + "-journal", ec);
-        return Status::Error(error);
-    }
-    SyncDirectory(dir);
-    return {};
-}
-
-/** The statements that create the schema and meta of a new database, as one transaction. */
-std::string SchemaSql(const std::string& network_id, const std::string& node_id) {
-    return std::string("BEGIN;") + SCHEMA_SQL + "INSERT INTO meta VALUES('schema_version','" +
-           std::to_string(STORE_SCHEMA_VERSION) + "');" + "INSERT INTO meta VALUES('network_id','" +
-           network_id + "');" + "INSERT INTO meta VALUES('node_id','" + node_id + "');COMMIT;";
-}
-
-/**
- * A reader for exactly the bytes BlockJson writes (sorted keys, ", " and ": " separators) with no
- * string escapes: about ten times faster than building a JSON tree, which matters at 100k blocks
- * per start. Anything else returns false and goes through the general reader; the caller also
- * re-serialises the result and compares it with the stored bytes, so a mistake here can only cost
- * speed, never a different block.
- */
-class CanonicalBlockReader {
-public:
-    explicit CanonicalBlockReader(std::string_view text) : m_text(text) {}
-
-    bool Read(Block& block) {
-        std::string previous;
-        if (!Expect("{\"index\": ") || !Unsigned(block.index) || !Expect(", \"previous_hash\": ") ||
-            !String(previous) || !Expect(", \"proof\": ") || !Unsigned(block.proof) ||
-            !Expect(", \"timestamp\": ") || !Double(block.timestamp) ||
-            !Expect(", \"transactions\": ["))
-            return false;
-        block.previous_hash = std::move(previous);
-        block.transactions.clear();
-        if (Expect("]}"))
-            return m_pos == m_text.size();
-        while (true) {
-            Transaction tx;
-            if (!Expect("{\"amount\": ") || !Signed(tx.amount) || !Expect(", \"id\": ") ||
-                !String(tx.id) || !Expect(", \"recipient\": ") || !String(tx.recipient) ||
-                !Expect(", \"sender\": ") || !String(tx.sender) || !Expect("}"))
-                return false;
-            block.transactions.push_back(std::move(tx));
-            if (Expect("]}"))
-                return m_pos == m_text.size();
-            if (!Expect(", "))
-                return false;
-        }
-    }
-
-private:
-    bool Expect(std::string_view literal) {
-        if (m_text.substr(m_pos, literal.size()) != literal)
-            return false;
-        m_pos += literal.size();
-        return true;
-    }
-    bool String(std::string& out) {
-        if (!Expect("\""))
-            return false;
-        std::size_t end = m_text.find('"', m_pos);
-        if (end == std::string_view::npos)
-            return false;
-        std::string_view body = m_text.substr(m_pos, end - m_pos);
-        if (body.find('\\') != std::string_view::npos)
-            return false;
-        out.assign(body);
-        m_pos = end + 1;
-        return true;
-    }
-    template <typename T>
-    bool Number(T& out) {
-        const char* begin = m_text.data() + m_pos;
-        auto [ptr, ec] = std::from_chars(begin, m_text.data() + m_text.size(), out);
-        if (ec != std::errc() || ptr == begin)
-            return false;
-        m_pos += static_cast<std::size_t>(ptr - begin);
-        return true;
-    }
-    bool Unsigned(std::uint64_t& out) { return Number(out); }
-    bool Signed(std::int64_t& out) { return Number(out); }
-    bool Double(double& out) { return Number(out); }
-
-    std::string_view m_text;
-    std::size_t m_pos = 0;
-};
-
-/** Parses stored canonical block bytes: the fast reader, else the general JSON reader. */
-Result<Block> ParseStoredBlock(const std::string& json) {
-    Block block;
-    if (CanonicalBlockReader(json).Read(block) && BlockJson(block) == json)
-        return block;
-    Result<nlohmann::json> value = ParseJson(json);
-    if (!value.Ok())
-        return value.GetStatus();
-    return BlockFromJson(value.Value());
+/** Now on the wall clock, in ms: when a migration ran. */
+std::int64_t WallMs() {
+    return static_cast<std::int64_t>(WallSeconds() * 1000.0);
 }
 
 /** Parses a stored transaction's JSON. */
@@ -366,44 +30,8 @@ Result<Transaction> ParseStoredTransaction(const std::string& json) {
         return value.GetStatus();
     return TransactionFromJson(value.Value());
 }
+
 }  // namespace
-
-struct Store::Statements {
-    explicit Statements(sqlite3* db)
-        : put_block(db,
-                    "INSERT OR IGNORE INTO blocks(hash, parent, height, json) VALUES(?1,?2,?3,?4)"),
-          put_main(db, "INSERT OR REPLACE INTO main_chain(height, hash) VALUES(?1,?2)"),
-          drop_main(db, "DELETE FROM main_chain WHERE height = ?1"),
-          put_tx(db,
-                 "INSERT INTO mempool(txid, json, origin) VALUES(?1,?2,?3) ON CONFLICT(txid) "
-                 "DO UPDATE SET origin = min(origin, excluded.origin)"),
-          drop_tx(db, "DELETE FROM mempool WHERE txid = ?1"),
-          put_peer(db,
-                   "INSERT INTO peers(address, last_seen, origin) VALUES(?1,?2,?3) "
-                   "ON CONFLICT(address) DO UPDATE SET last_seen = max(last_seen, "
-                   "excluded.last_seen), origin = min(origin, excluded.origin)"),
-          put_ban(db,
-                  "INSERT INTO bans(key, until_ms) VALUES(?1,?2) ON CONFLICT(key) "
-                  "DO UPDATE SET until_ms = max(until_ms, excluded.until_ms)"),
-          drop_ban(db, "DELETE FROM bans WHERE key = ?1"),
-          clear_peers(db, "DELETE FROM peers") {}
-
-    bool Valid() const {
-        return put_block.Valid() && put_main.Valid() && drop_main.Valid() && put_tx.Valid() &&
-               drop_tx.Valid() && put_peer.Valid() && put_ban.Valid() && drop_ban.Valid() &&
-               clear_peers.Valid();
-    }
-
-    Statement put_block;
-    Statement put_main;
-    Statement drop_main;
-    Statement put_tx;
-    Statement drop_tx;
-    Statement put_peer;
-    Statement put_ban;
-    Statement drop_ban;
-    Statement clear_peers;
-};
 
 Store::~Store() {
     Close();
@@ -442,11 +70,9 @@ Status Store::Open(const StoreOptions& options) {
     Status status = OpenChecked(options);
     if (!status.Ok()) {
         // A refused start leaves the directory as it found it, without a LOCK of its own.
-        if (m_lock_created)
-            ::unlink((m_dir + "/" + STORE_LOCK_NAME).c_str());
+        m_lock.UnlockAndUndo();
         Close();
     }
-    m_lock_created = false;
     return status;
 }
 
@@ -478,23 +104,21 @@ Status Store::OpenChecked(const StoreOptions& options) {
                         "); refusing to start a new chain in it (restore the database from a "
                         "backup, or move the data directory away to start a new node)");
     };
-    std::uintmax_t lock_size = 0;
-    Status status = Lock(m_dir + "/" + STORE_LOCK_NAME, lock_size);
+    Status status = m_lock.Lock(m_dir);
     if (!status.Ok())
         return Fail(status);
-    status = CheckFileTypes(m_dir);
+    status = CheckStoreFileTypes(m_dir);
     if (!status.Ok())
         return Fail(status);
 
-    PathState database = Inspect(path);
+    PathState database = InspectPath(path);
     if (!database.exists) {
-        std::string evidence = EvidenceOfDatabase(m_dir, lock_size);
+        std::string evidence = EvidenceOfDatabase(m_dir, m_lock.SizeWhenLocked());
         if (!evidence.empty())
             return held("missing", evidence);
         std::string id = ReadLegacyNodeId(m_dir);
-        status =
-            CreateDatabase(real_dir, real_dir + "/" + STORE_FILE_NAME,
-                           SchemaSql(options.network_id, id.empty() ? options.new_node_id : id));
+        status = CreateDatabase(real_dir, real_dir + "/" + STORE_FILE_NAME, options.network_id,
+                                id.empty() ? options.new_node_id : id, WallMs());
         if (!status.Ok())
             return Fail(status);
     } else if (database.size == 0) {
@@ -538,73 +162,17 @@ Status Store::OpenChecked(const StoreOptions& options) {
     if (options.max_pages > 0)
         SetMaxPages(options.max_pages);
     if (version < STORE_SCHEMA_VERSION) {
-        // One transaction for every step, so a failed upgrade leaves the old schema whole.
-        std::string steps = "BEGIN;";
-        if (version <= 1)
-            steps += MIGRATE_1_TO_2_SQL;
-        steps += MIGRATE_2_TO_3_SQL;
-        status = Exec((steps + "COMMIT;").c_str());
-        if (!status.Ok()) {
-            RollBack();
-            return Fail(StatusCode::Failed, "cannot upgrade the schema from version " +
-                                                std::to_string(version) + ": " + status.Message());
-        }
+        status = Migrate(m_db, version, WallMs());
+        if (!status.Ok())
+            return Fail(status);
         LOG_INFO("store: %s upgraded from schema %d to %d", path.c_str(), version,
                  STORE_SCHEMA_VERSION);
     }
-    m_statements = new Statements(m_db);
-    if (!m_statements->Valid())
+    m_batch_writer = std::make_unique<BatchWriter>(m_db);
+    if (!m_batch_writer->Valid())
         return Fail(StatusCode::Failed, Error("cannot prepare statements"));
-    WritePid();
+    m_lock.WritePid();
     return {};
-}
-
-Status Store::Lock(const std::string& lock_path, std::uintmax_t& size) {
-    // Two nodes on one directory would interleave two chains in one file; the second refuses.
-    // O_NOFOLLOW: a link named LOCK is refused, never followed to a file the pid would then be
-    // written into; O_NONBLOCK: a FIFO named LOCK cannot hang the start.
-    // Created exclusively, to know whether a refusal must take it away again.
-    const int flags = O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
-    m_lock_fd = ::open(lock_path.c_str(), flags | O_CREAT | O_EXCL, 0644);
-    m_lock_created = m_lock_fd >= 0;
-    if (m_lock_fd < 0 && errno == EEXIST)
-        m_lock_fd = ::open(lock_path.c_str(), flags);
-    if (m_lock_fd < 0) {
-        int error = errno;
-        PathState state = Inspect(lock_path);
-        if (!state.problem.empty())
-            return Status::Error(NotRegular(lock_path, state.problem));
-        return Status::Error("cannot open " + lock_path + ": " + std::strerror(error));
-    }
-    struct stat st {};
-    if (::fstat(m_lock_fd, &st) != 0)
-        return Status::Error("cannot examine " + lock_path + ": " + std::strerror(errno));
-    std::string problem = KindProblem(st.st_mode);
-    if (!problem.empty())
-        return Status::Error(NotRegular(lock_path, problem));
-    if (::flock(m_lock_fd, LOCK_EX | LOCK_NB) != 0) {
-        char pid[32] = {};
-        ssize_t n = ::pread(m_lock_fd, pid, sizeof(pid) - 1, 0);
-        std::string holder = n > 0 ? std::string(pid, static_cast<std::size_t>(n)) : "unknown";
-        while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' '))
-            holder.pop_back();
-        return Status::Error("already in use by another gossipchain process (pid " + holder +
-                                 "); give each node its own --data-dir",
-                             StatusCode::InUse);
-    }
-    // Read again under the lock: a node that held it may have written its pid meanwhile.
-    if (::fstat(m_lock_fd, &st) != 0)
-        return Status::Error("cannot examine " + lock_path + ": " + std::strerror(errno));
-    size = static_cast<std::uintmax_t>(st.st_size);
-    return {};
-}
-
-void Store::WritePid() {
-    // Written over the old pid and then cut to its length, so LOCK never becomes empty once a
-    // database exists: a LOCK with content is what shows that one did (EvidenceOfDatabase).
-    std::string pid = std::to_string(::getpid()) + "\n";
-    if (::pwrite(m_lock_fd, pid.data(), pid.size(), 0) == static_cast<ssize_t>(pid.size()))
-        (void)!::ftruncate(m_lock_fd, static_cast<off_t>(pid.size()));
 }
 
 Status Store::CheckMeta(const StoreOptions& options, int& version_out) {
@@ -622,17 +190,11 @@ Status Store::CheckMeta(const StoreOptions& options, int& version_out) {
         else if (key == "node_id")
             m_node_id = read.Text(1);
     }
-    // Schemas 1 and 2 are upgraded in place after every other check passed.
-    if (version == "1" || version == "2") {
-        version_out = version[0] - '0';
-    } else if (version == std::to_string(STORE_SCHEMA_VERSION)) {
-        version_out = STORE_SCHEMA_VERSION;
-    } else {
-        return Status::Error("schema version " + (version.empty() ? "missing" : version) +
-                                 ", this build reads 1 to " + std::to_string(STORE_SCHEMA_VERSION) +
-                                 " (written by another gossipchain version)",
-                             StatusCode::Incompatible);
-    }
+    // Older schemas are upgraded in place after every other check passed.
+    Result<int> readable = ReadableSchemaVersion(version);
+    if (!readable.Ok())
+        return readable.GetStatus();
+    version_out = readable.Value();
     if (network != options.network_id) {
         return Status::Error("belongs to network " + network + ", this node runs network " +
                                  options.network_id +
@@ -662,14 +224,11 @@ void Store::Close() {
         if (!committed.Ok())
             LOG_ERROR("store: last commit failed: %s", committed.Message().c_str());
     }
-    delete m_statements;
-    m_statements = nullptr;
+    m_batch_writer.reset();
     if (m_db)
         sqlite3_close(m_db);
     m_db = nullptr;
-    if (m_lock_fd >= 0)
-        ::close(m_lock_fd);
-    m_lock_fd = -1;
+    m_lock.Unlock();
 }
 
 Status Store::LoadInto(ChainState& chain, std::vector<StoredPeer>& peers, StoreLoadStats& stats) {
@@ -692,7 +251,7 @@ Status Store::LoadInto(ChainState& chain, std::vector<StoredPeer>& peers, StoreL
             if (Sha256Hex(stored.json) != stored.hash)
                 return Fail(StatusCode::Corrupt,
                             "stored block " + stored.hash + " does not hash to its key");
-            Result<Block> block = ParseStoredBlock(stored.json);
+            Result<Block> block = ParseCanonicalBlock(stored.json);
             if (!block.Ok()) {
                 return Fail(StatusCode::Corrupt,
                             "stored block " + stored.hash + " does not parse: " + block.Message());
@@ -730,7 +289,7 @@ Status Store::LoadInto(ChainState& chain, std::vector<StoredPeer>& peers, StoreL
             if (!tx.Ok())
                 return Fail(StatusCode::Corrupt,
                             "stored transaction does not parse: " + tx.Message());
-            std::optional<TxOrigin> origin = OriginOf(read.Int(2));
+            std::optional<TxOrigin> origin = StoredOrigin(read.Int(2));
             if (!origin)
                 return Fail(StatusCode::Corrupt,
                             "stored transaction has unknown origin " + std::to_string(read.Int(2)));
@@ -743,7 +302,7 @@ Status Store::LoadInto(ChainState& chain, std::vector<StoredPeer>& peers, StoreL
             if (chain.GetMempool().Contains(txid))
                 ++stats.mempool;
             else
-                m_ops.push_back(Op{OpKind::DropTransaction, txid, {}, {}, 0, true});
+                m_batch.DropTransaction(txid, Retry::Keep);
         }
     }
     {
@@ -766,33 +325,25 @@ Status Store::LoadInto(ChainState& chain, std::vector<StoredPeer>& peers, StoreL
 }
 
 void Store::PutBlock(const BlockEntry& entry) {
-    m_ops.push_back(Op{OpKind::Block, entry.hash, entry.json, entry.block.ParentHash(),
-                       static_cast<std::int64_t>(entry.Height()), true});
+    m_batch.PutBlock(entry.hash, entry.block.ParentHash(), entry.Height(), entry.json);
 }
 
 void Store::MoveTip(const BlockEntry& entry, bool connected) {
-    m_ops.push_back(Op{connected ? OpKind::MainConnect : OpKind::MainDisconnect,
-                       entry.hash,
-                       {},
-                       {},
-                       static_cast<std::int64_t>(entry.Height()),
-                       true});
+    if (connected)
+        m_batch.ConnectMain(entry.Height(), entry.hash);
+    else
+        m_batch.DisconnectMain(entry.Height());
     // Confirmed transactions leave the stored mempool; those of a disconnected block return to
     // it (a reorg's new chain removes again what it confirms, in the same commit).
     for (const Transaction& tx : entry.block.transactions) {
         if (tx.IsReward())
             continue;
         if (connected) {
-            m_ops.push_back(Op{OpKind::DropTransaction, TxId(tx), {}, {}, 0, true});
+            m_batch.DropTransaction(TxId(tx), Retry::Keep);
         } else {
             std::string json;
             AppendTransactionJson(json, tx);
-            m_ops.push_back(Op{OpKind::Transaction,
-                               TxId(tx),
-                               std::move(json),
-                               {},
-                               OriginCode(TxOrigin::Reorg),
-                               true});
+            m_batch.PutTransaction(TxId(tx), std::move(json), TxOrigin::Reorg, Retry::Keep);
         }
     }
 }
@@ -800,25 +351,24 @@ void Store::MoveTip(const BlockEntry& entry, bool connected) {
 void Store::PutTransaction(const std::string& txid, const Transaction& tx, TxOrigin origin) {
     std::string json;
     AppendTransactionJson(json, tx);
-    m_ops.push_back(Op{OpKind::Transaction, txid, std::move(json), {}, OriginCode(origin), false});
+    m_batch.PutTransaction(txid, std::move(json), origin, Retry::Drop);
 }
 
 void Store::DropTransaction(const std::string& txid) {
-    m_ops.push_back(Op{OpKind::DropTransaction, txid, {}, {}, 0, false});
+    m_batch.DropTransaction(txid, Retry::Drop);
 }
 
 void Store::ClearPeers() {
-    m_ops.push_back(Op{OpKind::ClearPeers, {}, {}, {}, 0, false});
+    m_batch.ClearPeers();
 }
 
 void Store::PutPeer(const std::string& address, std::int64_t last_seen_s, StoredPeerOrigin origin) {
-    m_ops.push_back(
-        Op{OpKind::Peer, address, {}, {}, last_seen_s, false, static_cast<std::int64_t>(origin)});
+    m_batch.PutPeer(address, last_seen_s, origin);
 }
 
 void Store::PutBan(const std::string& key, std::int64_t until_ms) {
     // Kept across a failed commit: a ban written late is still worth having after a restart.
-    m_ops.push_back(Op{OpKind::Ban, key, {}, {}, until_ms, true});
+    m_batch.PutBan(key, until_ms);
 }
 
 Result<std::vector<StoredBan>> Store::LoadBans(std::int64_t now_ms) {
@@ -831,68 +381,26 @@ Result<std::vector<StoredBan>> Store::LoadBans(std::int64_t now_ms) {
         if (ban.until_ms > now_ms)
             bans.push_back(std::move(ban));
         else
-            m_ops.push_back(Op{OpKind::DropBan, ban.key, {}, {}, 0, true});
+            m_batch.DropBan(ban.key);
     }
     return bans;
-}
-
-Status Store::Apply(const Op& op) {
-    Statements& s = *m_statements;
-    int rc = SQLITE_OK;
-    switch (op.kind) {
-        case OpKind::Block:
-            rc = s.put_block.Bind(1, op.key)
-                     .Bind(2, op.parent)
-                     .Bind(3, op.number)
-                     .Bind(4, op.text)
-                     .Run();
-            break;
-        case OpKind::MainConnect:
-            rc = s.put_main.Bind(1, op.number).Bind(2, op.key).Run();
-            break;
-        case OpKind::MainDisconnect:
-            rc = s.drop_main.Bind(1, op.number).Run();
-            break;
-        case OpKind::Transaction:
-            rc = s.put_tx.Bind(1, op.key).Bind(2, op.text).Bind(3, op.number).Run();
-            break;
-        case OpKind::DropTransaction:
-            rc = s.drop_tx.Bind(1, op.key).Run();
-            break;
-        case OpKind::Peer:
-            rc = s.put_peer.Bind(1, op.key).Bind(2, op.number).Bind(3, op.origin).Run();
-            break;
-        case OpKind::Ban:
-            rc = s.put_ban.Bind(1, op.key).Bind(2, op.number).Run();
-            break;
-        case OpKind::DropBan:
-            rc = s.drop_ban.Bind(1, op.key).Run();
-            break;
-        case OpKind::ClearPeers:
-            rc = s.clear_peers.Run();
-            break;
-    }
-    return rc == SQLITE_OK ? Status() : Status::Error(sqlite3_errmsg(m_db));
 }
 
 Status Store::Commit() {
     if (!m_db)
         return Status::Error("the store is closed");
-    return Write(std::exchange(m_ops, {}));
+    return Write(std::exchange(m_batch, {}));
 }
 
-Status Store::Write(std::vector<Op> ops) {
+Status Store::Write(WriteBatch batch) {
     // Writes kept from a failed commit are older than anything queued since: they go first.
-    if (!m_retry.empty()) {
-        ops.insert(ops.begin(), std::make_move_iterator(m_retry.begin()),
-                   std::make_move_iterator(m_retry.end()));
-        m_retry.clear();
-    }
-    if (ops.empty())
+    WriteBatch writes = std::exchange(m_retry, {});
+    writes.Append(std::move(batch));
+    if (writes.Empty())
         return {};
     Status written = Exec("BEGIN IMMEDIATE");
-    for (std::size_t i = 0; written.Ok() && i < ops.size(); ++i)
-        written = Apply(ops[i]);
+    if (written.Ok())
+        written = m_batch_writer->Apply(writes);
     if (written.Ok())
         written = Exec("COMMIT");
     if (written.Ok()) {
@@ -900,10 +408,7 @@ Status Store::Write(std::vector<Op> ops) {
         return {};
     }
     RollBack();
-    for (Op& op : ops) {
-        if (op.keep)
-            m_retry.push_back(std::move(op));
-    }
+    writes.MoveKeptTo(m_retry);
     return written;
 }
 
@@ -952,7 +457,7 @@ void Store::Submit(CommitDone done, bool probe) {
     }
     {
         std::lock_guard<std::mutex> lock(m_mutex);
-        m_requests.push_back(Request{std::exchange(m_ops, {}), std::move(done), probe});
+        m_requests.push_back(Request{std::exchange(m_batch, {}), std::move(done), probe});
     }
     m_wake.notify_one();
 }
@@ -968,15 +473,15 @@ void Store::WriterLoop() {
             batch.swap(m_requests);
         }
         // Everything handed over while the last commit ran goes into this one: group commit.
-        std::vector<Op> ops;
+        WriteBatch writes;
         bool probe = false;
         for (Request& request : batch) {
-            std::move(request.ops.begin(), request.ops.end(), std::back_inserter(ops));
+            writes.Append(std::move(request.batch));
             probe = probe || request.probe;
         }
-        bool writes = !ops.empty() || !m_retry.empty();
-        Status committed = Write(std::move(ops));
-        if (committed.Ok() && probe && !writes)
+        bool any = !writes.Empty() || !m_retry.Empty();
+        Status committed = Write(std::move(writes));
+        if (committed.Ok() && probe && !any)
             committed = ProbeWrite();
         std::vector<CommitDone> dones;
         dones.reserve(batch.size());

@@ -19,8 +19,9 @@
 // was handed, then commits what is left on the calling thread.
 //
 // Open() refuses, before changing anything, a data directory held by another process (flock on
-// <dir>/LOCK), a database that fails quick_check, one with a newer schema version and one from
-// another network; a schema 1 database is upgraded in place.
+// <dir>/LOCK, DataDirLock), a database that fails quick_check, one with a newer schema version
+// and one from another network; a database of any older schema is upgraded in place (schema.h).
+// The writes of a commit are a WriteBatch (write_batch.h).
 //
 // A data directory that has held a database is never given a new one. A database file is only
 // ever created complete (built under chain.sqlite.new, then renamed), and LOCK gets the owner's
@@ -29,11 +30,13 @@
 // a directory that still has chain.sqlite-wal, -shm or -journal or a LOCK with content. Only a
 // directory with none of these is new (it may hold an empty LOCK, a leftover chain.sqlite.new,
 // the legacy node_id file, or files that are not the store's). Every file the store opens there
-// must be a regular file, never a link (it would choose what gets overwritten) nor a FIFO; the
-// data directory itself may be a link.
+// must be a regular file (data_dir.h); the data directory itself may be a link.
 #pragma once
 
 #include "chain/chain_state.h"
+#include "store/data_dir.h"
+#include "store/schema.h"
+#include "store/write_batch.h"
 #include "util/result.h"
 
 #include <atomic>
@@ -41,6 +44,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -50,12 +54,6 @@ struct sqlite3;
 
 namespace gossipchain {
 
-/** Schema version this build reads and writes; any other is refused. */
-inline constexpr int STORE_SCHEMA_VERSION = 3;
-/** Name of the database file inside the data directory. */
-inline constexpr const char* STORE_FILE_NAME = "chain.sqlite";
-/** Name of the lock file inside the data directory (it holds the owner's pid). */
-inline constexpr const char* STORE_LOCK_NAME = "LOCK";
 /** How long SQLite waits for a lock, in milliseconds (only this process opens the file, so a
  * wait means an outside reader such as the sqlite3 shell). */
 inline constexpr int DEFAULT_STORE_BUSY_TIMEOUT_MS = 1'000;
@@ -83,14 +81,6 @@ struct StoredBan {
     std::string key;
     std::int64_t until_ms = 0;
 };
-
-/**
- * Where a stored peer address came from (schema 3). The store keeps what the operator named
- * apart from what gossip told, so a restart neither forgets a registered address nor lets
- * learned ones take its place. `--peer` addresses are stored as Registered: the flag re-adds
- * them as seeds at every start, and one dropped from the command line is not dialled for ever.
- */
-enum class StoredPeerOrigin : int { Registered = 1, Learned = 2 };
 
 struct StoredPeer {
     std::string address;
@@ -171,7 +161,7 @@ public:
     /** Commits what is queued, or tests that the database takes a write; Ok when it does. */
     Status Probe();
     /** Writes queued or kept from a failed commit; owner thread, not while a writer runs. */
-    std::size_t PendingWrites() const { return m_ops.size() + m_retry.size(); }
+    std::size_t PendingWrites() const { return m_batch.Size() + m_retry.Size(); }
     /** Successful commits so far (any thread). */
     std::uint64_t Commits() const { return m_commits.load(std::memory_order_relaxed); }
     /** Changes the size cap (StoreOptions::max_pages); not while a writer runs. */
@@ -192,35 +182,7 @@ public:
     void ProbeAsync(CommitDone done);
 
 private:
-    struct Statements;
-    enum class OpKind {
-        Block,
-        MainConnect,
-        MainDisconnect,
-        Transaction,
-        DropTransaction,
-        Peer,
-        Ban,
-        DropBan,
-        ClearPeers
-    };
-    struct Op {
-        OpKind kind;
-        std::string key;
-        std::string text;
-        std::string parent;
-        std::int64_t number = 0;
-        /** Kept for a retry when a commit fails. */
-        bool keep = true;
-        /** Peer rows: the StoredPeerOrigin. */
-        std::int64_t origin = 0;
-    };
-
     Status OpenChecked(const StoreOptions& options);
-    /** Opens and flocks `lock_path` into m_lock_fd; `size` is its size before this open wrote. */
-    Status Lock(const std::string& lock_path, std::uintmax_t& size);
-    /** Puts this process's pid into LOCK (once the database exists: see the top of this file). */
-    void WritePid();
     /** Checks meta against `options`; `version` is the stored schema version when it passes. */
     Status CheckMeta(const StoreOptions& options, int& version);
     std::string Error(const std::string& what) const;
@@ -232,9 +194,9 @@ private:
     Status Exec(const char* sql);
     /** Ends the transaction a failed write left open, if SQLite has not ended it already. */
     void RollBack();
-    Status Apply(const Op& op);
-    /** Applies m_retry then `ops` in one transaction; on failure keeps what is kept in m_retry. */
-    Status Write(std::vector<Op> ops);
+    /** Applies m_retry then `batch` in one transaction; on failure keeps what is kept in m_retry.
+     */
+    Status Write(WriteBatch batch);
     /** A throwaway write that needs fresh pages; Ok when the database took it. */
     Status ProbeWrite();
     void Submit(CommitDone done, bool probe);
@@ -242,7 +204,7 @@ private:
 
     /** Writes handed to the writer by one CommitAsync or ProbeAsync call. */
     struct Request {
-        std::vector<Op> ops;
+        WriteBatch batch;
         CommitDone done;
         bool probe = false;
     };
@@ -250,14 +212,12 @@ private:
     std::string m_dir;
     std::string m_node_id;
     sqlite3* m_db = nullptr;
-    int m_lock_fd = -1;
-    /** LOCK was created by the Open() under way (so a refusal removes it). */
-    bool m_lock_created = false;
-    Statements* m_statements = nullptr;
+    DataDirLock m_lock;
+    std::unique_ptr<BatchWriter> m_batch_writer;
     /** Queued by the owner, not yet handed over. */
-    std::vector<Op> m_ops;
+    WriteBatch m_batch;
     /** Kept from a failed commit; the writer's own while it runs. */
-    std::vector<Op> m_retry;
+    WriteBatch m_retry;
     std::atomic<std::uint64_t> m_commits{0};
 
     std::thread m_writer;

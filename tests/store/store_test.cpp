@@ -663,9 +663,8 @@ TEST(Store, UpgradesSchemaOneInPlace) {
     store.PutTransaction(TxId(MakeTx(2)), MakeTx(2), TxOrigin::Relay);
     EXPECT_TRUE(Succeeded(store.Commit()));
     store.Close();
-    EXPECT_TRUE(ExecOn(dir.Path(),
-                       "SELECT 1 FROM meta WHERE key = 'schema_version' AND value = "
-                       "'3'"));
+    EXPECT_EQ(test::StoredColumn(dir.Path(), "SELECT value FROM meta WHERE key = 'schema_version'"),
+              std::vector<std::string>{std::to_string(STORE_SCHEMA_VERSION)});
     EXPECT_EQ(StoredMempool(dir.Path()).size(), 2u);
 }
 
