@@ -177,6 +177,32 @@ def fetched_chain_seeds():
     return seeds
 
 
+def canonical_block_reader_seeds():
+    """Blocks as BlockJson writes them (what the store keeps), and near misses of one: each must
+    be read as the general reader reads it."""
+    blocks = gossip_chain_blocks()
+    canonical = [json.dumps(b, sort_keys=True) for b in blocks]
+    block = canonical[-1]
+    seeds = [(f"block_{i}", text) for i, text in enumerate(canonical)]
+    seeds += [
+        ("escaped_string", json.dumps(blocks[3], sort_keys=True)),
+        ("non_ascii_raw", json.dumps(blocks[3], sort_keys=True, ensure_ascii=False)),
+        ("compact_separators", json.dumps(blocks[-1], sort_keys=True, separators=(",", ":"))),
+        ("unsorted_keys", json.dumps(blocks[-1])),
+        ("timestamp_nan", json.dumps(dict(blocks[-1], timestamp=float("nan")), sort_keys=True)),
+        ("timestamp_infinity", json.dumps(dict(blocks[-1], timestamp=float("inf")), sort_keys=True)),
+        ("timestamp_trailing_zero", block.replace(repr(blocks[-1]["timestamp"]),
+                                                  repr(blocks[-1]["timestamp"]) + "0", 1)),
+        ("timestamp_integer", json.dumps(dict(blocks[-1], timestamp=1700000001), sort_keys=True)),
+        ("renamed_key", block.replace('"transactions"', '"transactionz"', 1)),
+        ("leading_zero_index", block.replace('{"index": ', '{"index": 0', 1)),
+        ("trailing_space", block + " "),
+        ("truncated", block[:-2]),
+        ("empty_transactions", json.dumps(dict(blocks[-1], transactions=[]), sort_keys=True)),
+    ]
+    return seeds
+
+
 def main():
     write("frame_codec_fuzz", frame_codec_seeds())
     write("block_validation_fuzz", block_validation_seeds())
@@ -184,6 +210,7 @@ def main():
     write("json_body_fuzz", json_seeds())
     write("canonical_json_fuzz", canonical_seeds())
     write("fetched_chain_fuzz", fetched_chain_seeds())
+    write("canonical_block_reader_fuzz", canonical_block_reader_seeds())
 
 
 if __name__ == "__main__":
