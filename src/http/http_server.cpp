@@ -35,6 +35,7 @@ void HttpServer::OnOpen(net::Connection& conn) {
         return own < DEFAULT_HTTP_ANSWER_LOW_WATER_BYTES &&
                raw->TransportQueuedBytes() < (own == 0 ? limit : limit / 2);
     };
+    options.on_stream = [this, raw](HttpStreamHandler& handler) { StartStream(*raw, handler); };
     client.session = std::make_unique<HttpSession>(
         m_router,
         [this, raw, metrics](std::string bytes, bool close_after) {
@@ -93,7 +94,26 @@ void HttpServer::RearmIdleTimeout(net::Connection& conn) {
     }
 }
 
-HttpServer::~HttpServer() = default;
+void HttpServer::StartStream(net::Connection& conn, HttpStreamHandler& handler) {
+    auto found = m_sessions.find(conn.Id());
+    if (found == m_sessions.end())
+        return;
+    Client& client = found->second;
+    client.timing = false;
+    client.request_timer->Stop();
+    client.idle_suspended = false;
+    conn.SetIdleTimeout(0);
+    client.stream = std::make_unique<ConnectionStream>(conn);
+    client.stream_handler = &handler;
+    handler.OnStreamOpen(*client.stream);
+}
+
+HttpServer::~HttpServer() {
+    for (auto& [id, client] : m_sessions) {
+        if (client.stream_handler != nullptr)
+            client.stream_handler->OnStreamClosed(*client.stream);
+    }
+}
 
 void HttpServer::OnWritable(net::Connection& conn) {
     ResumeHeld(conn.Id());
@@ -154,6 +174,9 @@ bool HttpServer::IsIdle(const net::Connection& conn) const {
 }
 
 void HttpServer::OnClose(net::Connection& conn, std::string_view) {
+    auto found = m_sessions.find(conn.Id());
+    if (found != m_sessions.end() && found->second.stream_handler != nullptr)
+        found->second.stream_handler->OnStreamClosed(*found->second.stream);
     m_sessions.erase(conn.Id());
 }
 

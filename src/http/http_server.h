@@ -1,5 +1,8 @@
 // Glue between the transport and HttpSession: one session per HTTP connection the sniffer hands
-// over, response bytes written back in order, the connection closed when the session asks.
+// over, response bytes written back in order, the connection closed when the session asks. A
+// streamed response (GET /events) hands the connection to its HttpStreamHandler through a
+// ConnectionStream until it closes; the idle and request timeouts are off for it (the client
+// only reads), and its handler bounds what waits for it.
 #pragma once
 
 #include "http/http_session.h"
@@ -47,6 +50,18 @@ public:
     std::size_t OpenSessions() const { return m_sessions.size(); }
 
 private:
+    /** A streamed response's view of its connection. */
+    class ConnectionStream final : public HttpStream {
+    public:
+        explicit ConnectionStream(net::Connection& conn) : m_conn(conn) {}
+        std::size_t PendingBytes() const override { return m_conn.PendingWriteBytes(); }
+        bool Write(std::string bytes) override { return m_conn.SendRaw(std::move(bytes)); }
+        void Close(std::string_view reason) override { m_conn.Close(reason); }
+        const std::string& Peer() const override { return m_conn.RemoteAddress(); }
+
+    private:
+        net::Connection& m_conn;
+    };
     struct Client {
         std::unique_ptr<HttpSession> session;
         /** Runs while a request is incomplete; fires the 408. */
@@ -56,7 +71,12 @@ private:
         /** The idle timeout is off while answers are owed; this is what it was. */
         bool idle_suspended = false;
         std::uint64_t idle_timeout_ms = 0;
+        /** Set once a streamed response took the connection over. */
+        std::unique_ptr<ConnectionStream> stream;
+        HttpStreamHandler* stream_handler = nullptr;
     };
+    /** Hands `conn` to `handler` after a streamed response's header section. */
+    void StartStream(net::Connection& conn, HttpStreamHandler& handler);
     void RearmIdleTimeout(net::Connection& conn);
     /** Dispatches a client's held requests if it may now; resumes reading when none is left. */
     void ResumeHeld(std::uint64_t id);

@@ -19,6 +19,8 @@ struct Slot {
     bool ready = false;
     bool close_after = false;
     std::string bytes;
+    /** A streamed response: on_stream gets the connection after these bytes. */
+    HttpStreamHandler* stream = nullptr;
 };
 
 }  // namespace
@@ -147,13 +149,16 @@ void HttpSession::State::Flush() {
         Slot slot = std::move(slots.front());
         slots.pop_front();
         ++first_seq;
-        if (slot.close_after) {
+        if (slot.close_after || slot.stream != nullptr) {
             output_done = true;
+            input_done = true;
             slots.clear();
         }
         // The callback may destroy the session; the caller's shared_ptr keeps this State alive
         // and output_done (set by the destructor) stops the loop.
         output(std::move(slot.bytes), slot.close_after);
+        if (slot.stream != nullptr)
+            options.on_stream(*slot.stream);
     }
 }
 
@@ -173,9 +178,15 @@ void HttpSession::State::Dispatch(HttpRequest& request) {
         *answered = true;
         Slot& slot = s->slots[seq - s->first_seq];
         slot.ready = true;
-        slot.close_after = close_after;
-        slot.bytes =
-            SerializeResponse(response, !close_after, DateSeconds(s->options.date_header), head);
+        // A stream is the connection's last response: without a taker (or for HEAD) it is its
+        // header section, then the connection closes.
+        const bool streamed = response.stream != nullptr;
+        if (streamed && (head || !s->options.on_stream))
+            response.stream = nullptr;
+        slot.stream = response.stream;
+        slot.close_after = close_after || (streamed && slot.stream == nullptr);
+        slot.bytes = SerializeResponse(response, !close_after && slot.stream == nullptr,
+                                       DateSeconds(s->options.date_header), head);
         s->Flush();
     };
     // Handlers are C++ code called from a libuv callback; no exception may escape to it.

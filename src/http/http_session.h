@@ -5,7 +5,9 @@
 // pipelining requires responses in request order). An answer to HEAD, an error included, goes
 // out with the header section the same request with GET would get and no body, so the next
 // pipelined response follows right after it. It asks the transport to close after a response
-// to `Connection: close`, to HTTP/1.0 without keep-alive, and after a parse error.
+// to `Connection: close`, to HTTP/1.0 without keep-alive, and after a parse error. A streamed
+// response (GET /events) is the connection's last: once its header section is out the session
+// is done and Options::on_stream takes the connection over.
 // Everything here runs on the loop thread.
 #pragma once
 
@@ -46,6 +48,12 @@ public:
          * origin server with a clock; tests turn it off for byte-exact output.
          */
         bool date_header = true;
+        /**
+         * Called once a streamed response's header section was output (HttpResponse::stream):
+         * the session then reads and emits nothing more, and the caller hands the connection
+         * to `handler`. Without it a streamed response is sent as its header section and closed.
+         */
+        std::function<void(HttpStreamHandler& handler)> on_stream;
     };
 
     /** `router` must outlive the session. */

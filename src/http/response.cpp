@@ -121,8 +121,10 @@ std::string SerializeResponse(const HttpResponse& response, bool keep_alive,
         out += "\r\nContent-Type: ";
         out += response.content_type;
     }
-    out += "\r\nContent-Length: ";
-    out += std::to_string(response.body.size());
+    if (response.stream == nullptr) {
+        out += "\r\nContent-Length: ";
+        out += std::to_string(response.body.size());
+    }
     out += keep_alive ? "\r\nConnection: keep-alive" : "\r\nConnection: close";
     if (unix_seconds) {
         out += "\r\nDate: ";

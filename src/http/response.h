@@ -6,6 +6,8 @@
 // string, so clients written against the tutorial see the same Content-Type.
 #pragma once
 
+#include "http/http_stream.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -24,6 +26,12 @@ struct HttpResponse {
     /** Extra header fields such as Allow; Content-Type/Length and Connection are added. */
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
+    /**
+     * Set for a response that goes on after its header section (GET /events): no
+     * Content-Length, `Connection: close` (the stream ends with the connection), and the
+     * handler gets the connection once the header section and `body` are out.
+     */
+    HttpStreamHandler* stream = nullptr;
 };
 
 /** The RFC 9110 reason phrase for `status`, or "Unknown" for codes we never send. */
