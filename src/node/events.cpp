@@ -17,6 +17,10 @@ std::uint64_t RealtimeNs() {
         duration_cast<nanoseconds>(system_clock::now().time_since_epoch()).count());
 }
 
+double RealtimeSeconds() {
+    return static_cast<double>(RealtimeNs()) / 1e9;
+}
+
 /** `,"key":value` with the value JSON-escaped; addresses and reasons come from peers. */
 std::string Field(std::string_view key, const nlohmann::json& value) {
     std::string out = ",\"";
@@ -52,6 +56,8 @@ Status EventLog::Open(const std::string& path, const std::string& node_id, std::
 void EventLog::BlockSeen(const std::string& hash, std::uint64_t height, const std::string& from) {
     if (Enabled())
         Write("block_seen", Field("hash", hash) + Field("height", height) + Field("from", from));
+    if (from != "self")
+        m_hub.PublishBlock(RecentBlock{hash, height, from, RealtimeSeconds(), std::nullopt});
 }
 
 void EventLog::BlockMined(const std::string& hash, std::uint64_t height, std::size_t transactions) {
@@ -59,11 +65,16 @@ void EventLog::BlockMined(const std::string& hash, std::uint64_t height, std::si
         Write("block_mined",
               Field("hash", hash) + Field("height", height) + Field("txs", transactions));
     }
+    m_hub.PublishBlock(RecentBlock{hash, height, "self", RealtimeSeconds(), transactions});
 }
 
 void EventLog::TxSeen(const std::string& txid, const std::string& from) {
     if (Enabled())
         Write("tx_seen", Field("txid", txid) + Field("from", from));
+    if (m_hub.Listening()) {
+        m_hub.Publish(
+            "tx", nlohmann::json{{"txid", txid}, {"source", from}, {"time", RealtimeSeconds()}});
+    }
 }
 
 void EventLog::Reorg(std::size_t depth, const std::string& old_tip, const std::string& new_tip) {
@@ -71,15 +82,27 @@ void EventLog::Reorg(std::size_t depth, const std::string& old_tip, const std::s
         Write("reorg",
               Field("depth", depth) + Field("old_tip", old_tip) + Field("new_tip", new_tip));
     }
+    if (m_hub.Listening()) {
+        m_hub.Publish("reorg", nlohmann::json{{"depth", depth},
+                                              {"old_tip", old_tip},
+                                              {"new_tip", new_tip},
+                                              {"time", RealtimeSeconds()}});
+    }
 }
 
 void EventLog::PeerLink(const std::string& address, bool up, std::string_view reason) {
-    if (!Enabled())
-        return;
-    std::string fields = Field("peer", address);
-    if (!up)
-        fields += Field("reason", std::string(reason));
-    Write(up ? "peer_up" : "peer_down", fields);
+    if (Enabled()) {
+        std::string fields = Field("peer", address);
+        if (!up)
+            fields += Field("reason", std::string(reason));
+        Write(up ? "peer_up" : "peer_down", fields);
+    }
+    if (m_hub.Listening()) {
+        nlohmann::json data = {{"peer", address}, {"up", up}, {"time", RealtimeSeconds()}};
+        if (!up)
+            data["reason"] = std::string(reason);
+        m_hub.Publish("peer", data);
+    }
 }
 
 void EventLog::Traffic(const P2pMetrics& metrics) {

@@ -1,11 +1,15 @@
-// The node's event log, a test and measurement feature (--events PATH, read by tools/netsim): one
-// JSON object per line for each block seen or mined, transaction seen, reorg, peer link up or
-// down, and periodic bytes-by-message-type totals. Every line carries "t_ns", CLOCK_REALTIME in
-// nanoseconds: all nodes on one machine share that clock, so first-seen times of one block in
-// different nodes' logs subtract to exact propagation delays. Each line is one write(2) on an
-// O_APPEND descriptor, so a node killed with SIGKILL leaves only whole lines behind.
+// What the node tells about itself as it happens, to two readers: the live stream GET /events
+// (EventHub: blocks, transactions, reorgs and peer changes, always on, costing nothing while no
+// stream is open except the last few block events it keeps), and the event log, a test and
+// measurement feature (--events PATH, read by tools/netsim): one JSON object per line for each
+// block seen or mined, transaction seen, reorg, peer link up or down, and periodic
+// bytes-by-message-type totals. Every line carries "t_ns", CLOCK_REALTIME in nanoseconds: all nodes
+// on one machine share that clock, so first-seen times of one block in different nodes' logs
+// subtract to exact propagation delays. Each line is one write(2) on an O_APPEND descriptor, so a
+// node killed with SIGKILL leaves only whole lines behind.
 #pragma once
 
+#include "http/event_hub.h"
 #include "p2p/peer_manager.h"
 #include "util/result.h"
 
@@ -29,7 +33,12 @@ public:
     Status Open(const std::string& path, const std::string& node_id, std::uint16_t port);
     bool Enabled() const { return m_fd >= 0; }
 
-    // Each call is a no-op while the log is closed.
+    /** The live stream; the node serves it at GET /events. */
+    EventHub& Hub() { return m_hub; }
+    const EventHub& Hub() const { return m_hub; }
+
+    // Each call writes to the log while it is open and publishes to the hub. A block mined here
+    // is published by BlockMined (with its transaction count), not by its BlockSeen("self").
     void BlockSeen(const std::string& hash, std::uint64_t height, const std::string& from);
     void BlockMined(const std::string& hash, std::uint64_t height, std::size_t transactions);
     void TxSeen(const std::string& txid, const std::string& from);
@@ -42,6 +51,7 @@ private:
     void Write(std::string_view type, const std::string& fields);
 
     int m_fd = -1;
+    EventHub m_hub;
 };
 
 /** PeerManager observers that report to `log`, which must outlive them. */

@@ -2,6 +2,7 @@
 
 #include "crypto/random.h"
 #include "http/admin_api.h"
+#include "http/dashboard_api.h"
 #include "util/clock.h"
 #include "util/hex.h"
 #include "util/log.h"
@@ -84,9 +85,9 @@ Node::Node(NodeOptions options)
       m_transport(m_loop, TransportOptionsFor(m_options), m_peers, m_http),
       m_miner(Miner::Options{m_options.threads}) {
     RegisterTutorialRoutes(m_router, *this, m_http_metrics);
-    // Without --events the observers stay empty and cost nothing on the relay path.
-    if (!m_options.events_path.empty())
-        m_peers.SetObservers(ObserversFor(m_events));
+    RegisterDashboardRoutes(m_router, *this, m_events.Hub());
+    // Always: the /events stream listens even without --events (both cost little while idle).
+    m_peers.SetObservers(ObserversFor(m_events));
     if (m_options.admin)
         RegisterAdminRoutes(m_router, m_peers);
 }
@@ -588,6 +589,7 @@ std::string Node::MetricsText() const {
         out +=
             "gossipchain_bytes_out_total{message=\"" + type + "\"} " + std::to_string(bytes) + "\n";
     }
+    out += m_events.Hub().MetricsText();
     return out;
 }
 
