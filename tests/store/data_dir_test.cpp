@@ -1,6 +1,7 @@
 #include "store/data_dir.h"
 
 #include "store/stored_rows.h"
+#include "store/temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -13,23 +14,7 @@
 namespace gossipchain {
 namespace {
 
-class TempDir {
-public:
-    TempDir() {
-        std::string pattern =
-            std::filesystem::temp_directory_path().string() + "/data-dir-test-XXXXXX";
-        m_path = ::mkdtemp(pattern.data());
-    }
-    ~TempDir() { std::filesystem::remove_all(m_path); }
-    const std::string& Path() const { return m_path; }
-    std::string File(const std::string& name) const { return m_path + "/" + name; }
-    void Write(const std::string& name, const std::string& bytes) const {
-        std::ofstream(File(name), std::ios::binary) << bytes;
-    }
-
-private:
-    std::string m_path;
-};
+using test::TempDir;
 
 TEST(StoreDataDir, SecondLockIsRefusedNamingTheHolder) {
     TempDir dir;

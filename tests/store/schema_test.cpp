@@ -2,6 +2,7 @@
 
 #include "store/store.h"
 #include "store/stored_rows.h"
+#include "store/temp_dir.h"
 #include "support/chain_builder.h"
 
 #include <gtest/gtest.h>
@@ -16,20 +17,7 @@ namespace {
 
 using test::StoredColumn;
 
-class TempDir {
-public:
-    TempDir() {
-        std::string pattern =
-            std::filesystem::temp_directory_path().string() + "/schema-test-XXXXXX";
-        m_path = ::mkdtemp(pattern.data());
-    }
-    ~TempDir() { std::filesystem::remove_all(m_path); }
-    const std::string& Path() const { return m_path; }
-    std::string Database() const { return m_path + "/" + STORE_FILE_NAME; }
-
-private:
-    std::string m_path;
-};
+using test::TempDir;
 
 /** A database as the build of schema `version` wrote it (tests/store/data/make_old_databases.py:
  * three mined blocks, one pending transaction, one registered peer), copied into `dir`. */

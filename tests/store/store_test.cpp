@@ -2,6 +2,7 @@
 
 #include "primitives/canonical_json.h"
 #include "store/stored_rows.h"
+#include "store/temp_dir.h"
 #include "support/chain_builder.h"
 
 #include <gtest/gtest.h>
@@ -28,21 +29,7 @@ using test::MakeTx;
 constexpr double NOW = DEFAULT_GENESIS_TIMESTAMP + 1e6;
 const std::string NODE_ID = std::string(32, 'a');
 
-class Dir {
-public:
-    Dir() {
-        std::string pattern =
-            std::filesystem::temp_directory_path().string() + "/store-test-XXXXXX";
-        std::vector<char> buf(pattern.begin(), pattern.end());
-        buf.push_back('\0');
-        m_path = ::mkdtemp(buf.data());
-    }
-    ~Dir() { std::filesystem::remove_all(m_path); }
-    const std::string& Path() const { return m_path; }
-
-private:
-    std::string m_path;
-};
+using Dir = test::TempDir;
 
 ChainState::Options Options() {
     ChainState::Options options;

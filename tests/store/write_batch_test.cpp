@@ -1,8 +1,8 @@
 #include "store/write_batch.h"
 
-#include "store/data_dir.h"
 #include "store/schema.h"
 #include "store/stored_rows.h"
+#include "store/temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -20,17 +20,11 @@ using test::StoredColumn;
 class Database {
 public:
     Database() {
-        std::string pattern =
-            std::filesystem::temp_directory_path().string() + "/write-batch-test-XXXXXX";
-        m_dir = ::mkdtemp(pattern.data());
-        const std::string path = m_dir + "/" + STORE_FILE_NAME;
-        EXPECT_TRUE(CreateDatabase(m_dir, path, "net", std::string(32, 'a'), 0).Ok());
-        EXPECT_EQ(sqlite3_open(path.c_str(), &m_db), SQLITE_OK);
+        EXPECT_TRUE(
+            CreateDatabase(m_dir.Path(), m_dir.Database(), "net", std::string(32, 'a'), 0).Ok());
+        EXPECT_EQ(sqlite3_open(m_dir.Database().c_str(), &m_db), SQLITE_OK);
     }
-    ~Database() {
-        sqlite3_close(m_db);
-        std::filesystem::remove_all(m_dir);
-    }
+    ~Database() { sqlite3_close(m_db); }
     /** Applies `batch` in one transaction, as the store's writer does. */
     Status Apply(const WriteBatch& batch) {
         BatchWriter writer(m_db);
@@ -42,7 +36,7 @@ public:
             SQLITE_OK);
         return applied;
     }
-    std::vector<std::string> Rows(const char* sql) const { return StoredColumn(m_dir, sql); }
+    std::vector<std::string> Rows(const char* sql) const { return StoredColumn(m_dir.Path(), sql); }
     bool Exec(const char* sql) {
         return sqlite3_exec(m_db, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
     }
@@ -64,7 +58,7 @@ public:
     }
 
 private:
-    std::string m_dir;
+    test::TempDir m_dir;
     sqlite3* m_db = nullptr;
 };
 

@@ -40,13 +40,9 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from python_compare import CHAIN_DIFFICULTY  # noqa: E402
-from sync_bench import Nodes, free_port, status, time_tutorial_sync  # noqa: E402
+from sync_bench import Nodes, free_port, time_tutorial_sync, wait_height  # noqa: E402
 
 LOADED_RE = re.compile(r"(\d+) blocks, \d+ pending transactions, \d+ peers loaded in ([0-9.]+) s")
-# How often /status and /proc are polled, in seconds.
-POLL_INTERVAL_SECONDS = 0.005
-# How long a start-up or a sync may take before the run counts as failed, in seconds.
-DEADLINE_SECONDS = 300.0
 # Idle resident set is read this long after the first /status answer (http_bench.sh does so).
 IDLE_SETTLE_SECONDS = 3.0
 # Bytes read per call while timing GET /chain.
@@ -89,18 +85,6 @@ def make_chain(bench, data_dir, blocks):
     print(f"{out}\n  (wall {time.perf_counter() - start:.1f} s, database "
           f"{os.path.getsize(os.path.join(data_dir, 'chain.sqlite')) / 1e6:.0f} MB)")
     open(marker, "w").close()
-
-
-def wait_height(port, process, height, start):
-    """Seconds from `start` until the node's /status shows `height`."""
-    while time.perf_counter() - start < DEADLINE_SECONDS:
-        if process.poll() is not None:
-            raise RuntimeError(f"node on port {port} exited with {process.returncode}")
-        answer = status(port)
-        if answer is not None and answer["height"] == height:
-            return time.perf_counter() - start
-        time.sleep(POLL_INTERVAL_SECONDS)
-    raise RuntimeError(f"node on port {port} did not reach height {height}")
 
 
 def start_on(nodes, name, data_dir, height):

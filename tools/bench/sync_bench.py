@@ -10,7 +10,8 @@ spawned until B's GET /status reports A's height, polled every 10 ms. The tutori
 tutorial's loop, linked rule, difficulty 1, as A's network uses). The best run of each counts,
 because other processes on a shared machine only ever slow a run down; every run is printed.
 
-mine() is also used by http_bench.sh; mine(), status() and free_port() by store_bench.py.
+mine() is also used by http_bench.sh; mine(), status() and free_port() by store_bench.py;
+Nodes, wait_height() and time_tutorial_sync() by scale_bench.py.
 
 Usage: tools/bench/sync_bench.py [--node build-bench-rel/bin/gossipchain] [--blocks 100000]
                                  [--runs 3] [--log-level info]
@@ -115,6 +116,19 @@ class Nodes:
             self.stop(process)
 
 
+def wait_height(port: int, process: subprocess.Popen, height: int, start: float,
+                deadline: float = SYNC_DEADLINE_SECONDS) -> float:
+    """Seconds from `start` until the node's /status height equals `height`."""
+    while time.perf_counter() - start < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"node on port {port} exited with {process.returncode}")
+        answer = status(port)
+        if answer is not None and answer["height"] == height:
+            return time.perf_counter() - start
+        time.sleep(POLL_INTERVAL_SECONDS)
+    raise RuntimeError(f"node on port {port} did not reach height {height} in {deadline} s")
+
+
 def time_sync(nodes: Nodes, run: int, peer_port: int, height: int, log_level: str) -> float:
     """Seconds from spawning a fresh B until B's /status height equals `height`."""
     port = free_port()
@@ -122,14 +136,7 @@ def time_sync(nodes: Nodes, run: int, peer_port: int, height: int, log_level: st
     process = nodes.start(f"b{run}", port, ["--peer", f"127.0.0.1:{peer_port}",
                                             "--log-level", log_level])
     try:
-        while time.perf_counter() - start < SYNC_DEADLINE_SECONDS:
-            if process.poll() is not None:
-                raise RuntimeError(f"node B exited with {process.returncode}")
-            answer = status(port)
-            if answer is not None and answer["height"] == height:
-                return time.perf_counter() - start
-            time.sleep(POLL_INTERVAL_SECONDS)
-        raise RuntimeError(f"node B did not reach height {height} in {SYNC_DEADLINE_SECONDS} s")
+        return wait_height(port, process, height, start)
     finally:
         nodes.stop(process)
 
