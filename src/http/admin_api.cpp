@@ -45,8 +45,8 @@ Status ReadBlocked(const Json& body, std::vector<std::string>& out) {
     return {};
 }
 
-void SetLinks(PeerManager& peers, LinkShaping& current, const HttpRequest& request,
-              const Responder& respond) {
+void SetLinks(const std::function<void(const LinkShaping&)>& apply, LinkShaping& current,
+              const HttpRequest& request, const Responder& respond) {
     Json body;
     if (auto refused = ReadJsonObjectBody(request, body))
         return respond(std::move(*refused));
@@ -68,7 +68,7 @@ void SetLinks(PeerManager& peers, LinkShaping& current, const HttpRequest& reque
     if (next.jitter_ms > next.delay_ms)
         return respond(JsonErrorResponse(400, "jitter_ms must not exceed delay_ms"));
     current = next;
-    peers.SetLinkShaping(next);
+    apply(next);
     respond(JsonResponse(200, Json{{"delay_ms", next.delay_ms},
                                    {"jitter_ms", next.jitter_ms},
                                    {"blocked", next.blocked}}));
@@ -76,11 +76,11 @@ void SetLinks(PeerManager& peers, LinkShaping& current, const HttpRequest& reque
 
 }  // namespace
 
-void RegisterAdminRoutes(Router& router, PeerManager& peers) {
+void RegisterAdminRoutes(Router& router, std::function<void(const LinkShaping&)> apply) {
     auto current = std::make_shared<LinkShaping>();
     router.Add("POST", "/admin/links",
-               [&peers, current](const HttpRequest& request, Responder respond) {
-                   SetLinks(peers, *current, request, respond);
+               [apply = std::move(apply), current](const HttpRequest& request, Responder respond) {
+                   SetLinks(apply, *current, request, respond);
                });
 }
 

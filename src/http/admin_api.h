@@ -5,9 +5,10 @@
 #pragma once
 
 #include "http/router.h"
-#include "p2p/peer_manager.h"
+#include "p2p/link_shaper.h"
 
 #include <cstdint>
+#include <functional>
 
 namespace gossipchain {
 
@@ -17,9 +18,9 @@ inline constexpr std::uint64_t MAX_ADMIN_DELAY_MS = 60'000;
 /**
  * Adds POST /admin/links to `router`. The body {"delay_ms": D, "jitter_ms": J, "blocked":
  * ["127.0.0.1:PORT", ...]} replaces the fields it names and keeps the others, so {"blocked": []}
- * heals a partition without touching latency. Answers the shaping now in force. `peers` must
- * outlive the router.
+ * heals a partition without touching latency. Answers the shaping now in force. `apply` puts
+ * a validated shaping in force (the node: delays on its LinkShaper, blocks on its PeerManager).
  */
-void RegisterAdminRoutes(Router& router, PeerManager& peers);
+void RegisterAdminRoutes(Router& router, std::function<void(const LinkShaping&)> apply);
 
 }  // namespace gossipchain

@@ -128,21 +128,4 @@ void EventLog::Write(std::string_view type, const std::string& fields) {
     } while (written < 0 && errno == EINTR);
 }
 
-PeerManager::Observers ObserversFor(EventLog& log) {
-    PeerManager::Observers callbacks;
-    callbacks.on_block_seen = [&log](const std::string& hash, std::uint64_t height,
-                                     const std::string& from) {
-        log.BlockSeen(hash, height, from);
-    };
-    callbacks.on_tx_seen = [&log](const std::string& txid, const std::string& from) {
-        log.TxSeen(txid, from);
-    };
-    callbacks.on_reorg = [&log](std::size_t depth, const std::string& old_tip,
-                                const std::string& new_tip) { log.Reorg(depth, old_tip, new_tip); };
-    callbacks.on_peer_link = [&log](const std::string& address, bool up, std::string_view reason) {
-        log.PeerLink(address, up, reason);
-    };
-    return callbacks;
-}
-
 }  // namespace gossipchain

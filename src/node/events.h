@@ -54,7 +54,4 @@ private:
     EventHub m_hub;
 };
 
-/** PeerManager observers that report to `log`, which must outlive them. */
-PeerManager::Observers ObserversFor(EventLog& log);
-
 }  // namespace gossipchain

@@ -67,29 +67,60 @@ Node::Node(NodeOptions options)
       m_started_ns(MonotonicNs()),
       m_alive(std::make_shared<std::atomic<bool>>(true)),
       m_chain(ChainState::Options{m_options.params, {.max_txs = m_options.mempool_max_txs}, {}}),
-      m_peers(m_loop, m_chain, PeerOptions(m_options, m_node_id),
-              PeerManager::Callbacks{[this](const BlockResult&) { OnTipChanged(); },
-                                     [this](const Transaction& tx) {
-                                         // Relayed transactions are kept too, but were not
-                                         // acknowledged here: nothing waits for this commit.
-                                         if (m_store.IsOpen() && m_store_status.Ok()) {
-                                             m_store.PutTransaction(TxId(tx), tx, TxOrigin::Relay);
-                                             ScheduleCommit();
-                                         }
-                                     },
-                                     [this] { SaveBans(); },
-                                     [this](const BlockEntry& entry) { RelayWhenStored(entry); }}),
+      m_shaper(m_links, m_loop),
+      m_peers(m_shaper, m_chain, PeerOptions(m_options, m_node_id), *this),
       m_http(m_loop, m_router, m_http_metrics,
              m_options.test_timeout_ms != 0 ? m_options.test_timeout_ms
                                             : DEFAULT_HTTP_REQUEST_TIMEOUT_MS),
-      m_transport(m_loop, TransportOptionsFor(m_options), m_peers, m_http),
+      m_transport(m_loop, TransportOptionsFor(m_options), m_links, m_http),
       m_miner(Miner::Options{m_options.threads}) {
+    m_links.SetEvents(m_peers);
     RegisterTutorialRoutes(m_router, *this, m_http_metrics);
     RegisterDashboardRoutes(m_router, *this, m_events.Hub());
-    // Always: the /events stream listens even without --events (both cost little while idle).
-    m_peers.SetObservers(ObserversFor(m_events));
-    if (m_options.admin)
-        RegisterAdminRoutes(m_router, m_peers);
+    if (m_options.admin) {
+        RegisterAdminRoutes(m_router, [this](const LinkShaping& shaping) {
+            m_shaper.SetDelay(shaping.delay_ms, shaping.jitter_ms);
+            m_peers.SetBlocked(shaping.blocked, m_loop.NowMs());
+        });
+    }
+}
+
+void Node::OnTipChanged(const BlockResult& /*change*/) {
+    OnTipChanged();
+}
+
+void Node::OnTransaction(const Transaction& tx, const std::string& txid, const std::string& from) {
+    m_events.TxSeen(txid, from);
+    // Relayed transactions are kept too, but were not acknowledged here: nothing waits for this
+    // commit.
+    if (m_store.IsOpen() && m_store_status.Ok()) {
+        m_store.PutTransaction(txid, tx, TxOrigin::Relay);
+        ScheduleCommit();
+    }
+}
+
+bool Node::HoldRelayUntilStored(const BlockEntry& entry) {
+    if (!m_store.IsOpen())
+        return false;
+    RelayWhenStored(entry);
+    return true;
+}
+
+void Node::OnBlockSeen(const std::string& hash, std::uint64_t height, const std::string& from) {
+    m_events.BlockSeen(hash, height, from);
+}
+
+void Node::OnReorg(std::size_t depth, const std::string& old_tip, const std::string& new_tip) {
+    m_events.Reorg(depth, old_tip, new_tip);
+}
+
+void Node::OnPeerLink(const std::string& address, bool up, std::string_view reason) {
+    m_events.PeerLink(address, up, reason);
+}
+
+void Node::OnPeerSynced(LinkId link) {
+    if (m_resolver)
+        m_resolver->OnPeerSynced(link);
 }
 
 Node::~Node() {
@@ -129,7 +160,7 @@ Status Node::Start() {
         static_cast<void>(m_peers.AddAddress(peer, AddressOrigin::Seed));
         m_peers.MarkGossipCapable(peer);
     }
-    m_peers.Start(m_transport);
+    m_links.Start(m_transport, PEER_TICK_MS);
     m_sigint = std::make_unique<net::SignalWatcher>(m_loop, SIGINT, [this] { Shutdown(); });
     m_sigterm = std::make_unique<net::SignalWatcher>(m_loop, SIGTERM, [this] { Shutdown(); });
     LOG_INFO("gossipchain node %s listening on %s:%u (gossip and HTTP), network %s",
@@ -163,6 +194,7 @@ void Node::Shutdown() {
     m_events.Traffic(m_peers.Metrics());
     LOG_INFO("shutting down: closing %zu connections", m_transport.ConnectionCount());
     m_peers.Stop();
+    m_links.Stop();
     if (m_resolver)
         m_resolver->Stop();
     m_miner.CancelAll();
@@ -190,7 +222,7 @@ TxResult Node::SubmitTransaction(const Transaction& tx) {
         LOG_INFO("transaction %s accepted (%s -> %s, %lld)", Short(result.txid).c_str(),
                  tx.sender.c_str(), tx.recipient.c_str(), static_cast<long long>(tx.amount));
         m_events.TxSeen(result.txid, "self");
-        m_peers.BroadcastTransactions({tx});
+        m_peers.BroadcastTransactions({tx}, m_loop.NowMs());
     }
     return result;
 }
@@ -247,7 +279,8 @@ Status Node::OpenStore() {
     if (!bans.Ok())
         return bans.GetStatus();
     for (const StoredBan& ban : bans.Value())
-        m_peers.RestoreBan(ban.key, static_cast<std::uint64_t>(ban.until_ms - now_ms));
+        m_peers.RestoreBan(ban.key, static_cast<std::uint64_t>(ban.until_ms - now_ms),
+                           m_loop.NowMs());
     if (!bans->empty())
         LOG_INFO("store: %zu bans still running restored", bans->size());
     LOG_INFO(
@@ -333,10 +366,10 @@ void Node::FinishCommit(CommitWaiters& waiters, const Status& committed) {
     // it by sync once it is stored.
     if (committed.Ok() && !m_shutting_down) {
         if (!relay.empty())
-            m_peers.BroadcastTransactions(relay);
+            m_peers.BroadcastTransactions(relay, m_loop.NowMs());
         for (const std::string& hash : waiters.blocks) {
             if (const BlockEntry* entry = m_chain.Find(hash))
-                m_peers.BroadcastBlock(*entry);
+                m_peers.BroadcastBlock(*entry, m_loop.NowMs());
         }
     }
     for (auto& [hash, waiter] : waiters.mined) {
@@ -350,7 +383,7 @@ void Node::FinishCommit(CommitWaiters& waiters, const Status& committed) {
 
 void Node::RelayWhenStored(const BlockEntry& entry) {
     if (!m_store.IsOpen())
-        return m_peers.BroadcastBlock(entry);
+        return m_peers.BroadcastBlock(entry, m_loop.NowMs());
     m_waiting.blocks.push_back(entry.hash);
     ScheduleCommit();
 }
@@ -407,7 +440,7 @@ void Node::SaveBans() {
     if (!m_store.IsOpen())
         return;
     std::int64_t now_ms = WallMs();
-    for (const PeerManager::Ban& ban : m_peers.Bans())
+    for (const BanList::Ban& ban : m_peers.Bans(m_loop.NowMs()))
         m_store.PutBan(ban.key, now_ms + static_cast<std::int64_t>(ban.remaining_ms));
     // Ban writes stay queued while storage fails; the retry that finds it working commits them.
     if (m_store_status.Ok())

@@ -16,6 +16,9 @@
 #include "net/transport.h"
 #include "node/events.h"
 #include "node/resolver.h"
+#include "p2p/link_shaper.h"
+#include "p2p/net_links.h"
+#include "p2p/peer_events.h"
 #include "p2p/peer_manager.h"
 #include "store/store.h"
 
@@ -73,7 +76,7 @@ struct NodeOptions {
     bool admin = false;
 };
 
-class Node : public NodeControl {
+class Node : public NodeControl, private PeerEvents {
 public:
     explicit Node(NodeOptions options);
     ~Node() override;
@@ -104,6 +107,19 @@ public:
 
 private:
     using MineCallback = std::function<void(Result<const BlockEntry*>)>;
+
+    // PeerEvents
+    void OnTipChanged(const BlockResult& change) override;
+    void OnTransaction(const Transaction& tx, const std::string& txid,
+                       const std::string& from) override;
+    void OnBanned() override { SaveBans(); }
+    bool HoldRelayUntilStored(const BlockEntry& entry) override;
+    void OnBlockSeen(const std::string& hash, std::uint64_t height,
+                     const std::string& from) override;
+    void OnReorg(std::size_t depth, const std::string& old_tip,
+                 const std::string& new_tip) override;
+    void OnPeerLink(const std::string& address, bool up, std::string_view reason) override;
+    void OnPeerSynced(LinkId link) override;
 
     void StartMining();
     void OnMined(std::uint64_t job_id, std::optional<std::uint64_t> proof);
@@ -142,6 +158,9 @@ private:
     // Declaration order is destruction order reversed: the loop outlives everything on it.
     net::EventLoop m_loop;
     ChainState m_chain;
+    /** The gossip links over m_transport, and netsim's delays over them (test-only). */
+    NetLinks m_links{m_loop};
+    LinkShaper m_shaper;
     PeerManager m_peers;
     Router m_router;
     HttpMetrics m_http_metrics;

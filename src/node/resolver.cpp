@@ -37,6 +37,7 @@ Resolver::Resolver(net::EventLoop& loop, ChainState& chain, PeerManager& peers, 
       m_chain(chain),
       m_peers(peers),
       m_options(std::move(options)),
+      m_gossip(loop, peers, m_options.gossip),
       m_on_chain_changed(std::move(on_chain_changed)),
       m_alive(std::make_shared<bool>(true)) {
     m_options.fetch_threads = std::max<std::size_t>(1, m_options.fetch_threads);
@@ -56,6 +57,7 @@ Resolver::~Resolver() {
 
 void Resolver::Stop() {
     m_stopped = true;
+    m_gossip.Cancel();
     m_cancel.Cancel();
     m_next.clear();
     if (m_round)
@@ -79,8 +81,8 @@ void Resolver::StartRound(std::vector<Done> waiters) {
     m_round = std::make_unique<Round>();
     m_round->waiters = std::move(waiters);
     m_round->tip_before = m_chain.Tip().hash;
-    m_peers.SyncAll([this, alive = m_alive] {
-        if (*alive && !m_stopped)
+    m_gossip.Start([this] {
+        if (!m_stopped)
             OnGossipSynced();
     });
 }

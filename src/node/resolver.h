@@ -1,5 +1,5 @@
 // /nodes/resolve: sync with every known peer now and answer in the tutorial's two shapes. A round
-// first asks the gossip peers (PeerManager::SyncAll), then fetches GET /chain, like the
+// first asks the gossip peers (PeerSyncRound), then fetches GET /chain, like the
 // tutorial's resolve_conflicts, from every registered address without a gossip link (plain
 // tutorial nodes), and adopts a longer chain that passes every check (FetchedChain).
 //
@@ -22,6 +22,7 @@
 #include "http/http_fetch.h"
 #include "http/node_control.h"
 #include "net/event_loop.h"
+#include "node/peer_sync_round.h"
 #include "p2p/peer_manager.h"
 
 #include <condition_variable>
@@ -67,6 +68,8 @@ public:
         std::uint64_t fetch_timeout_ms = DEFAULT_FETCH_TIMEOUT_MS;
         std::uint64_t http_timeout_ms = DEFAULT_RESOLVE_HTTP_TIMEOUT_MS;
         std::size_t max_chain_bytes = MAX_RESOLVE_CHAIN_BYTES;
+        /** The gossip part of a round. */
+        PeerSyncRound::Options gossip;
     };
 
     /** `on_chain_changed` runs on the loop after a round moved the main chain's tip. */
@@ -81,6 +84,8 @@ public:
     void Resolve(std::function<void(ResolveOutcome)> done);
     /** Cancels running fetches and drops waiting callers; later calls are ignored. */
     void Stop();
+    /** A peer's sync ended (the node forwards PeerEvents::OnPeerSynced). */
+    void OnPeerSynced(LinkId link) { m_gossip.OnPeerSynced(link); }
 
     /** Rounds started so far (for tests and metrics). */
     std::uint64_t Rounds() const { return m_rounds; }
@@ -113,6 +118,7 @@ private:
     ChainState& m_chain;
     PeerManager& m_peers;
     Options m_options;
+    PeerSyncRound m_gossip;
     std::function<void()> m_on_chain_changed;
     /** Cleared in the destructor: results posted to the loop check it before touching this. */
     std::shared_ptr<bool> m_alive;

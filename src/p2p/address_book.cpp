@@ -142,4 +142,15 @@ void AddressBook::Erase(const std::string& key) {
     m_entries.erase(found);
 }
 
+void AddressBook::ScheduleRetry(AddressEntry& entry, bool was_ready, std::uint64_t now_ms,
+                                std::uint64_t random) const {
+    entry.failures = was_ready ? 0 : entry.failures + 1;
+    std::uint64_t delay = m_options.reconnect_min_ms;
+    for (std::uint32_t i = 1; i < entry.failures && delay < m_options.reconnect_max_ms; ++i)
+        delay *= 2;
+    delay = std::min(delay, m_options.reconnect_max_ms);
+    delay += random % (delay / 2 + 1);
+    entry.next_try_ms = now_ms + delay;
+}
+
 }  // namespace gossipchain

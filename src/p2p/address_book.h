@@ -15,6 +15,9 @@
 // `learned_max_failures` failed dials in a row (one that did connect once, after ten times that);
 // a registered one after `registered_dead_ms` of failed dials since it last connected (so an
 // operator's typo does not get redialled for ever); a seed never.
+// It also keeps when each address may be dialled again (exponential backoff with jitter) and
+// says which to dial now: every operator address that is due, learned ones up to the outbound
+// target.
 //
 // Not thread-safe: the loop thread only.
 #pragma once
@@ -39,6 +42,10 @@ inline constexpr std::size_t MAX_LEARNED_PER_SOURCE = 256;
 inline constexpr std::uint32_t DEFAULT_LEARNED_MAX_FAILURES = 3;
 /** Time a registered address may fail every dial before it is dropped, in milliseconds (1 h). */
 inline constexpr std::uint64_t DEFAULT_REGISTERED_DEAD_MS = 60 * 60 * 1000;
+/** First reconnect delay after a failure, in milliseconds; doubles per failure. */
+inline constexpr std::uint64_t DEFAULT_RECONNECT_MIN_MS = 250;
+/** Longest reconnect delay, in milliseconds. */
+inline constexpr std::uint64_t DEFAULT_RECONNECT_MAX_MS = 30'000;
 
 enum class AddressOrigin {
     /** --peer: dialled for ever. */
@@ -86,6 +93,8 @@ public:
         std::size_t max_per_source = MAX_LEARNED_PER_SOURCE;
         std::uint32_t learned_max_failures = DEFAULT_LEARNED_MAX_FAILURES;
         std::uint64_t registered_dead_ms = DEFAULT_REGISTERED_DEAD_MS;
+        std::uint64_t reconnect_min_ms = DEFAULT_RECONNECT_MIN_MS;
+        std::uint64_t reconnect_max_ms = DEFAULT_RECONNECT_MAX_MS;
     };
     enum class AddResult {
         Added,
@@ -128,6 +137,36 @@ public:
      * address was dead by the rules above and is gone now (the key is no longer valid).
      */
     bool OnDialFailed(const std::string& key, std::uint64_t now_ms);
+
+    /**
+     * Sets when `entry` may be dialled next: reconnect_min_ms after a link that was ready (the
+     * failure count starts again), else doubling per failure up to reconnect_max_ms; plus up to
+     * half of that from `random`, so nodes restarted together do not redial in lockstep.
+     */
+    void ScheduleRetry(AddressEntry& entry, bool was_ready, std::uint64_t now_ms,
+                       std::uint64_t random) const;
+    /**
+     * The addresses to dial at `now_ms`, in table order: every operator address that is due, and
+     * learned ones while fewer than `target_outbound` links are open or being dialled. Never one
+     * being dialled, ourselves, or one `skip` names (linked, banned, blocked).
+     */
+    template <typename Skip>
+    std::vector<AddressEntry*> DueForDial(std::uint64_t now_ms, std::size_t target_outbound,
+                                          Skip&& skip) {
+        std::size_t outbound = 0;
+        for (const AddressEntry* entry : m_order)
+            outbound += entry->dialing;
+        std::vector<AddressEntry*> due;
+        for (AddressEntry* entry : m_order) {
+            if (entry->dialing || entry->self || entry->next_try_ms > now_ms || skip(*entry))
+                continue;
+            if (!entry->Operator() && outbound >= target_outbound)
+                continue;
+            due.push_back(entry);
+            ++outbound;
+        }
+        return due;
+    }
 
 private:
     /** Drops a learned address to make room, preferring `source`'s own when given; never one

@@ -29,6 +29,8 @@ struct PeerView {
     std::string state;
     std::string node_id;
     std::uint64_t height = 0;
+    /** Round trip of the link's last answered ping, in ms; 0 before the first answer. */
+    std::uint64_t rtt_ms = 0;
 };
 
 }  // namespace gossipchain

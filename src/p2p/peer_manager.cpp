@@ -1,27 +1,19 @@
 #include "p2p/peer_manager.h"
 
 #include "util/clock.h"
-#include "util/hex.h"
 #include "util/log.h"
 
 #include <algorithm>
 
 namespace gossipchain {
 
-bool RecentSet::Insert(const std::string& key) {
-    if (!m_set.insert(key).second)
-        return false;
-    m_order.push_back(key);
-    if (m_order.size() > m_capacity) {
-        m_set.erase(m_order.front());
-        m_order.pop_front();
-    }
-    return true;
-}
-
 struct PeerManager::Peer {
-    net::Connection* conn = nullptr;
+    LinkId id = 0;
+    /** The remote end, "host:port". */
+    std::string remote;
     bool outbound = false;
+    /** We closed it; its OnLinkClosed is still to come, and nothing it sends counts. */
+    bool closing = false;
     /** Table key this link stands for: the dialled address, or the one an inbound peer
      * advertised in Hello/RegisterPeer. Empty when unknown. */
     std::string address_key;
@@ -34,36 +26,22 @@ struct PeerManager::Peer {
     std::uint64_t last_ping_ms = 0;
     std::uint64_t ping_nonce = 0;
     bool awaiting_pong = false;
-    bool syncing = false;
-    /** Blocks received for the outstanding RequestChain; its answer may span several batches. */
-    std::size_t sync_received = 0;
+    /** Round trip of the last answered ping, in ms; 0 before the first. */
+    std::uint64_t rtt_ms = 0;
     /** Loop time (ms) it last gave us a block or a transaction we did not have; 0: never. What
      * protects a useful inbound link from eviction when the inbound slots are full. */
     std::uint64_t last_block_ms = 0;
     std::uint64_t last_tx_ms = 0;
-    /** Bytes of side-branch blocks its sync answers made us store that have not yet become the
-     * main chain (SPEC §8); reset when its blocks move our tip. */
-    std::size_t unproven_side_bytes = 0;
-    /** Resolve rounds waiting for this peer's sync to finish. */
-    std::vector<std::uint64_t> resolves;
+    SyncState sync;
+    /** SyncEveryPeer asked it: the end of its sync is to be told (PeerEvents::OnPeerSynced). */
+    bool sync_watched = false;
     RecentSet known{MAX_KNOWN_INVENTORY};
     /** Blocks this peer announced to us, to tell a repeat from ordinary relay. */
     RecentSet announced{MAX_ANNOUNCED_REMEMBERED};
     /** Rate limits on what it sends us, and on what we relay to it (SPEC §12). */
     FloodGuard flood{0};
-    /** The answer to its last RequestChain still to be sent, paced by its reading (SPEC §9). */
-    struct ChainReply {
-        /** Blocks are never removed from ChainState, so the entries outlive the answer. */
-        std::vector<const BlockEntry*> blocks;
-        std::size_t next = 0;
-        /** Our chain goes on past the last block of the answer. */
-        bool continues = false;
-        bool active = false;
-    } reply;
-    /** Frames held back by link shaping, with the loop time (ms) each is due, in send order. */
-    std::deque<std::pair<std::uint64_t, std::string>> delayed;
 
-    std::string Label() const { return conn->RemoteAddress(); }
+    const std::string& Label() const { return remote; }
 };
 
 namespace {
@@ -105,13 +83,32 @@ bool IsLoopback(const std::string& host) {
 
 }  // namespace
 
-PeerManager::PeerManager(net::EventLoop& loop, ChainState& chain, PeerManagerOptions options,
-                         Callbacks callbacks)
-    : m_loop(loop),
+std::string_view DropReasonName(DropReason reason) {
+    switch (reason) {
+        case DropReason::Rejected:
+            return "rejected";
+        case DropReason::RejectedByPeer:
+            return "rejected by the peer";
+        case DropReason::Duplicate:
+            return "duplicate link";
+        case DropReason::Self:
+            return "connected to ourselves";
+        case DropReason::Blocked:
+            return "blocked by link shaping";
+    }
+    return "closed";
+}
+
+PeerManager::PeerManager(Links& links, ChainState& chain, PeerManagerOptions options,
+                         PeerEvents& events)
+    : m_links(links),
       m_chain(chain),
       m_options(std::move(options)),
-      m_callbacks(std::move(callbacks)),
-      m_rng(std::random_device{}()) {}
+      m_events(events),
+      m_book(AddressBook::Options{.reconnect_min_ms = m_options.reconnect_min_ms,
+                                  .reconnect_max_ms = m_options.reconnect_max_ms}),
+      m_sync(chain),
+      m_rng(m_options.seed != 0 ? m_options.seed : std::random_device{}()) {}
 
 PeerManager::~PeerManager() = default;
 
@@ -119,20 +116,8 @@ std::string PeerManager::AddressKey(const std::string& host, std::uint16_t port)
     return FormatHostPort(PeerAddress{host, port});
 }
 
-void PeerManager::Start(net::Transport& transport) {
-    m_transport = &transport;
-    m_tick = std::make_unique<net::Timer>(m_loop);
-    m_tick->Start(0, PEER_TICK_MS, [this] { Tick(); });
-}
-
-void PeerManager::Stop() {
-    m_stopped = true;
-    if (m_tick)
-        m_tick->Stop();
-    for (auto& [id, round] : m_resolves) {
-        if (round.timer)
-            round.timer->Stop();
-    }
+double PeerManager::WallNow() const {
+    return m_options.wall_clock ? m_options.wall_clock() : WallSeconds();
 }
 
 AddressBook::AddResult PeerManager::AddAddress(const PeerAddress& address, AddressOrigin origin,
@@ -202,8 +187,9 @@ void PeerManager::MarkGossipCapable(const PeerAddress& address) {
     entry->http_only = false;
 }
 
-PeerManager::Peer* PeerManager::PeerOf(net::Connection& conn) const {
-    return static_cast<Peer*>(conn.user_data);
+PeerManager::Peer* PeerManager::Find(LinkId link) const {
+    auto found = m_peers.find(link);
+    return found == m_peers.end() ? nullptr : found->second.get();
 }
 
 std::size_t PeerManager::ReadyPeerCount() const {
@@ -211,22 +197,25 @@ std::size_t PeerManager::ReadyPeerCount() const {
         m_peers.begin(), m_peers.end(), [](const auto& item) { return item.second->ready; }));
 }
 
-void PeerManager::Tick() {
+void PeerManager::Tick(std::uint64_t now_ms) {
+    m_now_ms = now_ms;
     if (m_stopped)
         return;
-    std::uint64_t now = m_loop.NowMs();
     std::vector<Peer*> to_close;
     for (auto& [id, peer] : m_peers) {
+        if (peer->closing)
+            continue;
         if (!peer->ready) {
-            if (now - peer->opened_ms > m_options.handshake_timeout_ms)
+            if (now_ms - peer->opened_ms > m_options.handshake_timeout_ms)
                 to_close.push_back(peer.get());
             continue;
         }
-        if (peer->awaiting_pong && now - peer->last_ping_ms > m_options.ping_timeout_ms) {
+        if (peer->awaiting_pong && now_ms - peer->last_ping_ms > m_options.ping_timeout_ms) {
             to_close.push_back(peer.get());
-        } else if (!peer->awaiting_pong && now - peer->last_ping_ms >= m_options.ping_interval_ms) {
+        } else if (!peer->awaiting_pong &&
+                   now_ms - peer->last_ping_ms >= m_options.ping_interval_ms) {
             peer->ping_nonce = m_rng();
-            peer->last_ping_ms = now;
+            peer->last_ping_ms = now_ms;
             peer->awaiting_pong = true;
             Send(*peer, Ping{peer->ping_nonce});
         }
@@ -235,141 +224,75 @@ void PeerManager::Tick() {
         Disconnect(*peer, RejectCode::Timeout, peer->ready ? "ping timeout" : "handshake timeout");
     }
 
-    std::size_t outbound = 0;
-    m_book.ForEach([&outbound](const AddressEntry& entry) { outbound += entry.dialing; });
     std::unordered_set<std::string> linked;
     for (const auto& [id, peer] : m_peers) {
         if (!peer->address_key.empty())
             linked.insert(peer->address_key);
     }
+    std::vector<AddressEntry*> due =
+        m_book.DueForDial(now_ms, m_options.target_outbound, [&](const AddressEntry& entry) {
+            return linked.count(entry.key) || IsBanned(entry.key) || IsBlocked(entry.key);
+        });
     // Dial never calls back before it returns, so no address goes away during this walk.
-    m_book.ForEach([&](AddressEntry& entry) {
-        if (entry.dialing || entry.self || linked.count(entry.key))
-            return;
-        if (entry.next_try_ms > now || IsBanned(entry.key) || IsBlocked(entry.key))
-            return;
-        if (!entry.Operator() && outbound >= m_options.target_outbound)
-            return;
-        Dial(entry);
-        ++outbound;
-    });
+    for (AddressEntry* entry : due)
+        Dial(*entry);
 }
 
 void PeerManager::Dial(AddressEntry& entry) {
-    const std::string key = entry.key;
     entry.dialing = true;
-    LOG_DEBUG("dialing %s", key.c_str());
-    m_transport->Connect(entry.host, entry.port, [this, key](net::Connection* conn, int status) {
-        // Entries being dialled are never evicted, so it is still there.
-        AddressEntry* dialed = m_book.Find(key);
-        if (!conn) {
-            if (dialed == nullptr)
-                return;
-            dialed->dialing = false;
-            if (dialed->failures == 0 || LogEnabled(LogLevel::Debug)) {
-                LOG_INFO("peer %s unreachable: %s", key.c_str(),
-                         net::Transport::ErrorName(status).c_str());
-            }
-            ScheduleRetry(*dialed, false);
-            if (m_book.OnDialFailed(key, m_loop.NowMs()))
-                LOG_INFO("peer %s forgotten: it has not answered for too long", key.c_str());
-            return;
-        }
-        if (dialed != nullptr)
-            m_book.OnAnswered(key);
-        auto peer = std::make_unique<Peer>();
-        peer->conn = conn;
-        peer->outbound = true;
-        peer->address_key = key;
-        peer->opened_ms = m_loop.NowMs();
-        conn->user_data = peer.get();
-        m_peers.emplace(conn->Id(), std::move(peer));
-    });
+    LOG_DEBUG("dialing %s", entry.key.c_str());
+    m_links.Dial(PeerAddress{entry.host, entry.port});
 }
 
-void PeerManager::ScheduleRetry(AddressEntry& address, bool was_ready) {
-    address.failures = was_ready ? 0 : address.failures + 1;
-    std::uint64_t delay = m_options.reconnect_min_ms;
-    for (std::uint32_t i = 1; i < address.failures && delay < m_options.reconnect_max_ms; ++i) {
-        delay *= 2;
+void PeerManager::OnDialFailed(const std::string& address_key, std::string_view detail,
+                               std::uint64_t now_ms) {
+    m_now_ms = now_ms;
+    // Entries being dialled are never evicted, so it is still there unless the dial was not ours.
+    AddressEntry* dialed = m_book.Find(address_key);
+    if (dialed == nullptr)
+        return;
+    dialed->dialing = false;
+    if (dialed->failures == 0 || LogEnabled(LogLevel::Debug)) {
+        LOG_INFO("peer %s unreachable: %.*s", address_key.c_str(), static_cast<int>(detail.size()),
+                 detail.data());
     }
-    delay = std::min(delay, m_options.reconnect_max_ms);
-    // Jitter of up to half the delay, so nodes restarted together do not redial in lockstep.
-    delay += m_rng() % (delay / 2 + 1);
-    address.next_try_ms = m_loop.NowMs() + delay;
+    m_book.ScheduleRetry(*dialed, false, now_ms, m_rng());
+    if (m_book.OnDialFailed(address_key, now_ms))
+        LOG_INFO("peer %s forgotten: it has not answered for too long", address_key.c_str());
 }
 
 std::string PeerManager::BanKey(const Peer& peer) const {
     // On loopback every local node shares one IP, so banning it would cut off honest neighbours;
     // there the node id (or the exact address before the handshake) is banned instead.
-    std::string host = HostOf(peer.conn->RemoteAddress());
+    std::string host = HostOf(peer.remote);
     if (!IsLoopback(host))
         return host;
     if (!peer.node_id.empty())
         return "node:" + peer.node_id;
-    return peer.conn->RemoteAddress();
+    return peer.remote;
 }
 
-bool PeerManager::IsBanned(const std::string& key) {
-    auto found = m_bans.find(key);
-    if (found == m_bans.end())
-        return false;
-    if (found->second <= m_loop.NowMs()) {
-        m_bans.erase(found);
-        return false;
-    }
-    return true;
-}
-
-void PeerManager::TrimBans(std::uint64_t now) {
-    if (m_bans.size() < MAX_BANS)
-        return;
-    // Forget expired bans first; if all are live, the table stays bounded by dropping the entry
-    // ending soonest.
-    std::erase_if(m_bans, [now](const auto& item) { return item.second <= now; });
-    while (m_bans.size() >= MAX_BANS) {
-        m_bans.erase(
-            std::min_element(m_bans.begin(), m_bans.end(),
-                             [](const auto& a, const auto& b) { return a.second < b.second; }));
-    }
-}
-
-std::vector<PeerManager::Ban> PeerManager::Bans() const {
-    std::uint64_t now = m_loop.NowMs();
-    std::vector<Ban> out;
-    for (const auto& [key, until] : m_bans) {
-        if (until > now)
-            out.push_back(Ban{key, until - now});
-    }
-    return out;
-}
-
-void PeerManager::RestoreBan(const std::string& key, std::uint64_t remaining_ms) {
-    std::uint64_t now = m_loop.NowMs();
-    TrimBans(now);
-    std::uint64_t& until = m_bans[key];
-    until = std::max(until, now + remaining_ms);
-}
-
-void PeerManager::OnOpen(net::Connection& conn) {
-    Peer* peer = PeerOf(conn);
-    if (!peer) {
-        // Inbound: the transport sniffed the magic.
-        std::size_t inbound = static_cast<std::size_t>(
-            std::count_if(m_peers.begin(), m_peers.end(),
-                          [](const auto& item) { return !item.second->outbound; }));
-        auto fresh = std::make_unique<Peer>();
-        fresh->conn = &conn;
-        fresh->opened_ms = m_loop.NowMs();
-        conn.user_data = fresh.get();
-        peer = fresh.get();
-        m_peers.emplace(conn.Id(), std::move(fresh));
-        if (IsBanned(BanKey(*peer))) {
-            Disconnect(*peer, RejectCode::Banned, "banned");
+void PeerManager::OnLinkOpened(LinkId link, const LinkInfo& info, std::uint64_t now_ms) {
+    m_now_ms = now_ms;
+    std::size_t inbound = static_cast<std::size_t>(std::count_if(
+        m_peers.begin(), m_peers.end(), [](const auto& item) { return !item.second->outbound; }));
+    auto fresh = std::make_unique<Peer>();
+    Peer& peer = *fresh;
+    peer.id = link;
+    peer.remote = info.remote;
+    peer.outbound = info.outbound;
+    peer.opened_ms = now_ms;
+    m_peers[link] = std::move(fresh);
+    if (info.outbound) {
+        peer.address_key = info.dialed;
+        m_book.OnAnswered(info.dialed);
+    } else {
+        if (IsBanned(BanKey(peer))) {
+            Disconnect(peer, RejectCode::Banned, "banned");
             return;
         }
-        if (inbound >= m_options.max_inbound && !EvictInbound(*peer)) {
-            Disconnect(*peer, RejectCode::TooManyPeers, "too many inbound peers");
+        if (inbound >= m_options.max_inbound && !EvictInbound(peer)) {
+            Disconnect(peer, RejectCode::TooManyPeers, "too many inbound peers");
             return;
         }
     }
@@ -381,7 +304,7 @@ void PeerManager::OnOpen(net::Connection& conn) {
     hello.height = tip.Height();
     hello.tip = tip.hash;
     hello.agent = m_options.agent;
-    Send(*peer, hello);
+    Send(peer, hello);
 }
 
 bool PeerManager::EvictInbound(const Peer& newcomer) {
@@ -392,7 +315,7 @@ bool PeerManager::EvictInbound(const Peer& newcomer) {
     std::vector<Peer*> candidates;
     for (auto& [id, owned] : m_peers) {
         Peer* peer = owned.get();
-        if (peer != &newcomer && !peer->outbound && !peer->conn->IsClosing())
+        if (peer != &newcomer && !peer->outbound && !peer->closing)
             candidates.push_back(peer);
     }
     // Keeps (takes out of the candidates) up to `count` peers, those with the greatest `field`;
@@ -412,7 +335,7 @@ bool PeerManager::EvictInbound(const Peer& newcomer) {
                          candidates.begin() + static_cast<std::ptrdiff_t>(kept));
     };
     auto older = [](const Peer* a, const Peer* b) {
-        return std::pair(a->opened_ms, a->conn->Id()) < std::pair(b->opened_ms, b->conn->Id());
+        return std::pair(a->opened_ms, a->id) < std::pair(b->opened_ms, b->id);
     };
     protect_most_recent(EVICTION_PROTECT_RECENT_BLOCKS,
                         [](const Peer& p) { return p.last_block_ms; });
@@ -425,7 +348,7 @@ bool PeerManager::EvictInbound(const Peer& newcomer) {
         return false;
     std::map<std::string, std::vector<Peer*>> by_host;
     for (Peer* peer : candidates)
-        by_host[HostOf(peer->conn->RemoteAddress())].push_back(peer);
+        by_host[HostOf(peer->remote)].push_back(peer);
     const std::vector<Peer*>* crowded = nullptr;
     for (const auto& [host, peers] : by_host) {
         if (crowded == nullptr || peers.size() > crowded->size())
@@ -439,18 +362,20 @@ bool PeerManager::EvictInbound(const Peer& newcomer) {
     return true;
 }
 
-void PeerManager::OnClose(net::Connection& conn, std::string_view reason) {
-    Peer* peer = PeerOf(conn);
+void PeerManager::OnLinkClosed(LinkId link, net::CloseReason reason, std::string_view detail,
+                               std::uint64_t now_ms) {
+    m_now_ms = now_ms;
+    Peer* peer = Find(link);
     if (!peer)
         return;
-    LOG_INFO("peer %s disconnected: %.*s", peer->Label().c_str(), static_cast<int>(reason.size()),
-             reason.data());
-    if (peer->ready && m_observers.on_peer_link)
-        m_observers.on_peer_link(EventLabel(*peer), false, reason);
+    LOG_INFO("peer %s disconnected: %.*s", peer->Label().c_str(), static_cast<int>(detail.size()),
+             detail.data());
+    if (peer->ready)
+        m_events.OnPeerLink(EventLabel(*peer), false, detail);
     // The transport closes a link whose frame is over MAX_FRAME_BYTES before we see it; SPEC §12
     // scores that 100. An outbound link that never completed the handshake is exempt: that is how
     // a plain HTTP server (a tutorial node) answers our magic.
-    if (conn.CloseCode() == net::CloseReason::FrameTooLarge && (!peer->outbound || peer->ready))
+    if (reason == net::CloseReason::FrameTooLarge && (!peer->outbound || peer->ready))
         Misbehave(*peer, BAN_SCORE, "frame over MAX_FRAME_BYTES");
     if (peer->outbound) {
         if (AddressEntry* found = m_book.Find(peer->address_key)) {
@@ -461,8 +386,8 @@ void PeerManager::OnClose(net::Connection& conn, std::string_view reason) {
             // That says what serves the port now; a port that spoke gossip before (or --peer)
             // is only retried sooner.
             const bool answered_http =
-                !peer->ready && (conn.CloseCode() == net::CloseReason::PeerSpeaksHttp ||
-                                 conn.CloseCode() == net::CloseReason::FrameTooLarge);
+                !peer->ready && (reason == net::CloseReason::PeerSpeaksHttp ||
+                                 reason == net::CloseReason::FrameTooLarge);
             if (answered_http && !entry.gossip_capable) {
                 if (!entry.http_only) {
                     LOG_INFO("peer %s is a plain HTTP node; /nodes/resolve will fetch its /chain",
@@ -470,18 +395,17 @@ void PeerManager::OnClose(net::Connection& conn, std::string_view reason) {
                 }
                 entry.http_only = true;
             }
-            ScheduleRetry(entry, peer->ready);
+            m_book.ScheduleRetry(entry, peer->ready, now_ms, m_rng());
             if (entry.http_only)
-                entry.next_try_ms = m_loop.NowMs() + m_options.http_only_redial_ms;
+                entry.next_try_ms = now_ms + m_options.http_only_redial_ms;
             // Connected but never a peer (another network, refused, silent): that is no better
             // than unreachable for keeping the address. A tutorial node stays: it answered.
             if (!peer->ready && !entry.http_only)
-                m_book.OnDialFailed(peer->address_key, m_loop.NowMs());
+                m_book.OnDialFailed(peer->address_key, now_ms);
         }
     }
-    FinishResolve(*peer);
-    conn.user_data = nullptr;
-    m_peers.erase(conn.Id());
+    SyncEnded(*peer);
+    m_peers.erase(link);
 }
 
 void PeerManager::Send(Peer& peer, const Message& message) {
@@ -489,23 +413,25 @@ void PeerManager::Send(Peer& peer, const Message& message) {
 }
 
 void PeerManager::SendEncoded(Peer& peer, MessageType type, std::string_view payload) {
-    m_metrics.bytes_out_by_type[std::string(MessageTypeName(type))] += payload.size() + 4;
-    // Frames queued before shaping was switched off still go first, to keep the link's order.
-    if (m_delay_ms == 0 && m_jitter_ms == 0 && peer.delayed.empty()) {
-        peer.conn->SendFrame(payload);
+    if (peer.closing)
         return;
-    }
-    DelayFrame(peer, payload);
+    m_metrics.bytes_out_by_type[std::string(MessageTypeName(type))] += payload.size() + 4;
+    m_links.Send(peer.id, payload);
+}
+
+void PeerManager::Close(Peer& peer, DropReason reason, std::string_view detail) {
+    if (peer.closing)
+        return;
+    peer.closing = true;
+    m_links.Close(peer.id, reason, detail);
 }
 
 std::string PeerManager::EventLabel(const Peer& peer) {
-    return peer.address_key.empty() ? peer.conn->RemoteAddress() : peer.address_key;
+    return peer.address_key.empty() ? peer.remote : peer.address_key;
 }
 
-void PeerManager::SetLinkShaping(LinkShaping shaping) {
-    m_delay_ms = shaping.delay_ms;
-    m_jitter_ms = std::min(shaping.jitter_ms, shaping.delay_ms);
-    std::unordered_set<std::string> blocked(shaping.blocked.begin(), shaping.blocked.end());
+void PeerManager::SetBlocked(const std::vector<std::string>& blocked_list, std::uint64_t now_ms) {
+    std::unordered_set<std::string> blocked(blocked_list.begin(), blocked_list.end());
     for (const std::string& key : m_blocked) {
         AddressEntry* found = m_book.Find(key);
         // A healed address is dialled on the next tick, not after its backoff.
@@ -514,52 +440,18 @@ void PeerManager::SetLinkShaping(LinkShaping shaping) {
     }
     m_blocked = std::move(blocked);
     for (auto& [id, peer] : m_peers) {
-        if (IsBlocked(peer->address_key) && !peer->conn->IsClosing())
-            peer->conn->Close("blocked by link shaping");
+        if (IsBlocked(peer->address_key))
+            Close(*peer, DropReason::Blocked, "blocked by link shaping");
     }
-    LOG_INFO("link shaping: delay %llu ms, jitter %llu ms, %zu blocked",
-             static_cast<unsigned long long>(m_delay_ms),
-             static_cast<unsigned long long>(m_jitter_ms), m_blocked.size());
-    Tick();
-}
-
-void PeerManager::DelayFrame(Peer& peer, std::string_view payload) {
-    std::uint64_t now = m_loop.NowMs();
-    std::uint64_t due = now + m_delay_ms - m_jitter_ms;
-    if (m_jitter_ms != 0)
-        due += m_rng() % (2 * m_jitter_ms + 1);
-    // Never before the frame queued ahead of it: jitter must not reorder one link's frames.
-    if (!peer.delayed.empty())
-        due = std::max(due, peer.delayed.back().first);
-    peer.delayed.emplace_back(due, std::string(payload));
-    if (!m_delay_timer)
-        m_delay_timer = std::make_unique<net::Timer>(m_loop);
-    if (peer.delayed.size() == 1)
-        FlushDelayed();
-}
-
-void PeerManager::FlushDelayed() {
-    std::uint64_t now = m_loop.NowMs();
-    std::uint64_t next = UINT64_MAX;
-    for (auto& [id, peer] : m_peers) {
-        auto& queue = peer->delayed;
-        while (!queue.empty() && queue.front().first <= now) {
-            if (!peer->conn->IsClosing())
-                peer->conn->SendFrame(queue.front().second);
-            queue.pop_front();
-        }
-        if (!queue.empty())
-            next = std::min(next, queue.front().first);
-    }
-    if (next != UINT64_MAX)
-        m_delay_timer->Start(next - now, 0, [this] { FlushDelayed(); });
+    LOG_INFO("link shaping: %zu blocked", m_blocked.size());
+    Tick(now_ms);
 }
 
 void PeerManager::Disconnect(Peer& peer, RejectCode code, const std::string& reason) {
-    if (peer.conn->IsClosing())
+    if (peer.closing)
         return;
     Send(peer, Reject{static_cast<std::uint32_t>(code), reason.substr(0, MAX_REJECT_REASON_BYTES)});
-    peer.conn->CloseAfterWrites(reason);
+    Close(peer, DropReason::Rejected, reason);
 }
 
 void PeerManager::Misbehave(Peer& peer, int score, const std::string& why) {
@@ -567,28 +459,25 @@ void PeerManager::Misbehave(Peer& peer, int score, const std::string& why) {
     LOG_WARN("peer %s misbehaved (+%d, now %d): %s", peer.Label().c_str(), score, peer.score,
              why.c_str());
     if (peer.score >= BAN_SCORE) {
-        std::uint64_t now = m_loop.NowMs();
-        std::uint64_t until = now + m_options.ban_ms;
-        TrimBans(now);
-        m_bans[BanKey(peer)] = until;
+        std::uint64_t until = m_now_ms + m_options.ban_ms;
+        m_bans.Add(BanKey(peer), until, m_now_ms);
         // BanKey alone misses the peer's other ways back: once known, its node id is banned too
         // (a non-loopback peer returning from another address is caught at its Hello), and the
         // address we dialled, which Tick checks before redialling a persistent peer.
         if (!peer.node_id.empty())
-            m_bans["node:" + peer.node_id] = until;
+            m_bans.Add("node:" + peer.node_id, until, m_now_ms);
         if (peer.outbound && !peer.address_key.empty())
-            m_bans[peer.address_key] = until;
+            m_bans.Add(peer.address_key, until, m_now_ms);
         ++m_metrics.bans;
         LOG_WARN("peer %s banned for %llu s", peer.Label().c_str(),
                  static_cast<unsigned long long>(m_options.ban_ms / 1000));
-        if (m_callbacks.on_banned)
-            m_callbacks.on_banned();
+        m_events.OnBanned();
         Disconnect(peer, RejectCode::Misbehaving, why);
     }
 }
 
 bool PeerManager::PayForFlood(Peer& peer, FloodKind kind, double cost) {
-    if (peer.flood.Allow(kind, cost, m_loop.NowMs()))
+    if (peer.flood.Allow(kind, cost, m_now_ms))
         return true;
     ++m_metrics.flood_drops;
     Misbehave(peer, FLOOD_PENALTY, std::string("flooding: ") + FloodKindName(kind));
@@ -603,7 +492,7 @@ bool PeerManager::PayForMessage(Peer& peer, const Message& message) {
             return true;
         case MessageType::Chain:
             // The answer to our RequestChain is free; a Chain nobody asked for is not.
-            return peer.syncing || PayForFlood(peer, FloodKind::Control, 1);
+            return peer.sync.syncing || PayForFlood(peer, FloodKind::Control, 1);
         case MessageType::NewTransactions: {
             std::size_t count = std::get<NewTransactions>(message).transactions.size();
             return PayForFlood(peer, FloodKind::TxsReceived,
@@ -619,9 +508,10 @@ bool PeerManager::PayForMessage(Peer& peer, const Message& message) {
     }
 }
 
-void PeerManager::OnFrame(net::Connection& conn, std::string_view payload) {
-    Peer* peer = PeerOf(conn);
-    if (!peer || conn.IsClosing())
+void PeerManager::OnPayload(LinkId link, std::string_view payload, std::uint64_t now_ms) {
+    m_now_ms = now_ms;
+    Peer* peer = Find(link);
+    if (!peer || peer->closing)
         return;
     DecodeResult decoded = DecodeMessage(payload);
     if (!decoded.Ok()) {
@@ -636,7 +526,7 @@ void PeerManager::OnFrame(net::Connection& conn, std::string_view payload) {
         if (type == MessageType::Reject) {
             const auto& reject = std::get<Reject>(message);
             LOG_WARN("peer %s rejected us: %s", peer->Label().c_str(), reject.reason.c_str());
-            conn.Close("rejected: " + reject.reason);
+            Close(*peer, DropReason::RejectedByPeer, "rejected: " + reject.reason);
             return;
         }
         Misbehave(*peer, BAN_SCORE, std::string(MessageTypeName(type)) + " before Hello");
@@ -644,43 +534,53 @@ void PeerManager::OnFrame(net::Connection& conn, std::string_view payload) {
     }
     if (!PayForMessage(*peer, message))
         return;
+    HandleMessage(*peer, message);
+}
+
+void PeerManager::HandleMessage(Peer& peer, Message& message) {
     std::visit(
         [&](auto& body) {
             using T = std::decay_t<decltype(body)>;
             if constexpr (std::is_same_v<T, Hello>) {
-                HandleHello(*peer, body);
+                HandleHello(peer, body);
             } else if constexpr (std::is_same_v<T, Ping>) {
-                Send(*peer, Pong{body.nonce});
+                Send(peer, Pong{body.nonce});
             } else if constexpr (std::is_same_v<T, Pong>) {
-                if (body.nonce == peer->ping_nonce)
-                    peer->awaiting_pong = false;
+                if (peer.awaiting_pong && body.nonce == peer.ping_nonce) {
+                    peer.awaiting_pong = false;
+                    peer.rtt_ms = m_now_ms - peer.last_ping_ms;
+                }
             } else if constexpr (std::is_same_v<T, AnnounceBlock>) {
                 std::vector<Block> one;
                 one.push_back(std::move(body.block));
-                HandleBlocks(*peer, one, false, false);
+                HandleBlocks(peer, one, false, false);
             } else if constexpr (std::is_same_v<T, RequestChain>) {
-                HandleRequestChain(*peer, body);
+                HandleRequestChain(peer, body);
             } else if constexpr (std::is_same_v<T, Chain>) {
-                HandleBlocks(*peer, body.blocks, true, body.more);
+                HandleBlocks(peer, body.blocks, true, body.more);
             } else if constexpr (std::is_same_v<T, RegisterPeer>) {
-                // Port 0 is nothing anyone can dial; taking it would only fill the table.
-                if (body.port == 0)
-                    return;
-                std::string host = body.host.empty() ? HostOf(conn.RemoteAddress()) : body.host;
-                AddAddress(PeerAddress{host, body.port}, AddressOrigin::Learned,
-                           HostOf(conn.RemoteAddress()));
-                if (!peer->outbound)
-                    peer->address_key = AddressKey(host, body.port);
+                HandleRegisterPeer(peer, body);
             } else if constexpr (std::is_same_v<T, gossipchain::Peers>) {
-                HandlePeers(*peer, body.addresses);
+                HandlePeers(peer, body.addresses);
             } else if constexpr (std::is_same_v<T, NewTransactions>) {
-                HandleTransactions(*peer, body.transactions);
+                HandleTransactions(peer, body.transactions);
             } else if constexpr (std::is_same_v<T, Reject>) {
-                LOG_WARN("peer %s rejected: %s", peer->Label().c_str(), body.reason.c_str());
-                conn.Close("rejected: " + body.reason);
+                LOG_WARN("peer %s rejected: %s", peer.Label().c_str(), body.reason.c_str());
+                Close(peer, DropReason::RejectedByPeer, "rejected: " + body.reason);
             }
         },
         message);
+}
+
+void PeerManager::HandleRegisterPeer(Peer& peer, const RegisterPeer& body) {
+    // Port 0 is nothing anyone can dial; taking it would only fill the table.
+    if (body.port == 0)
+        return;
+    std::string source = HostOf(peer.remote);
+    std::string host = body.host.empty() ? source : body.host;
+    AddAddress(PeerAddress{host, body.port}, AddressOrigin::Learned, source);
+    if (!peer.outbound)
+        peer.address_key = AddressKey(host, body.port);
 }
 
 void PeerManager::HandleHello(Peer& peer, const Hello& hello) {
@@ -706,7 +606,7 @@ void PeerManager::HandleHello(Peer& peer, const Hello& hello) {
             if (AddressEntry* found = m_book.Find(peer.address_key))
                 found->self = true;
         }
-        peer.conn->Close("connected to ourselves");
+        Close(peer, DropReason::Self, "connected to ourselves");
         return;
     }
     if (IsBanned("node:" + hello.node_id)) {
@@ -714,36 +614,37 @@ void PeerManager::HandleHello(Peer& peer, const Hello& hello) {
         return;
     }
     for (auto& [id, other] : m_peers) {
-        if (other.get() == &peer || !other->ready || other->node_id != hello.node_id)
+        if (other.get() == &peer || !other->ready || other->closing ||
+            other->node_id != hello.node_id)
             continue;
         // Two links to one node (both dialled at once). Keep, on both ends, the link dialled by
         // the smaller node id, so the two ends agree on which one survives.
         bool we_are_smaller = m_options.node_id < hello.node_id;
         bool keep_new = peer.outbound == we_are_smaller;
         Peer& loser = keep_new ? *other : peer;
-        loser.conn->Close("duplicate link");
+        Close(loser, DropReason::Duplicate, "duplicate link");
         if (!keep_new)
             return;
         break;
     }
     if (!peer.outbound && hello.listen_port != 0 &&
-        IsBlocked(AddressKey(HostOf(peer.conn->RemoteAddress()), hello.listen_port))) {
-        peer.conn->Close("blocked by link shaping");
+        IsBlocked(AddressKey(HostOf(peer.remote), hello.listen_port))) {
+        Close(peer, DropReason::Blocked, "blocked by link shaping");
         return;
     }
     peer.node_id = hello.node_id;
     peer.height = hello.height;
     peer.tip = hello.tip;
     peer.ready = true;
-    peer.last_ping_ms = m_loop.NowMs();
+    peer.last_ping_ms = m_now_ms;
     if (!peer.outbound && hello.listen_port != 0) {
-        std::string host = HostOf(peer.conn->RemoteAddress());
+        std::string host = HostOf(peer.remote);
         AddAddress(PeerAddress{host, hello.listen_port}, AddressOrigin::Learned, host);
         peer.address_key = AddressKey(host, hello.listen_port);
     }
     if (peer.outbound) {
         if (AddressEntry* entry = m_book.Find(peer.address_key)) {
-            entry->last_seen_s = static_cast<std::int64_t>(WallSeconds());
+            entry->last_seen_s = static_cast<std::int64_t>(WallNow());
             entry->failures = 0;
             entry->gossip_capable = true;
             entry->http_only = false;
@@ -752,8 +653,7 @@ void PeerManager::HandleHello(Peer& peer, const Hello& hello) {
     LOG_INFO("peer %s connected (%s, node %s, height %llu)", peer.Label().c_str(),
              peer.outbound ? "outbound" : "inbound", ShortHash(hello.node_id).c_str(),
              static_cast<unsigned long long>(hello.height));
-    if (m_observers.on_peer_link)
-        m_observers.on_peer_link(EventLabel(peer), true, {});
+    m_events.OnPeerLink(EventLabel(peer), true, {});
     if (m_options.listen_port != 0)
         Send(peer, RegisterPeer{"", m_options.listen_port});
     gossipchain::Peers share;
@@ -768,42 +668,24 @@ void PeerManager::HandleHello(Peer& peer, const Hello& hello) {
 }
 
 void PeerManager::RequestSync(Peer& peer) {
-    if (peer.syncing)
+    if (std::optional<RequestChain> request = m_sync.Request(peer.sync))
+        Send(peer, *request);
+}
+
+void PeerManager::SyncEnded(Peer& peer) {
+    if (!peer.sync_watched)
         return;
-    peer.syncing = true;
-    peer.sync_received = 0;
-    Send(peer, RequestChain{m_chain.Locator(), MAX_CHAIN_REQUEST_BLOCKS});
-}
-
-bool PeerManager::UnprovenSideBudgetSpent(const Peer& peer) const {
-    return peer.unproven_side_bytes >= MAX_UNPROVEN_SIDE_BYTES_PER_PEER ||
-           m_unproven_side_bytes >= MAX_UNPROVEN_SIDE_BYTES;
-}
-
-std::uint64_t PeerManager::ClaimedHeight(const Peer& peer, const std::vector<Block>& blocks,
-                                         bool from_chain, bool more) const {
-    // An announced block claims nothing beyond itself: one no higher than our tip off the main
-    // chain is not kept (the sender's next block, an orphan to us, brings it back by sync).
-    // A Chain we did not ask for claims nothing either: whoever pushes one may only extend.
-    if (!from_chain || !peer.syncing)
-        return 0;
-    if (UnprovenSideBudgetSpent(peer))
-        return 0;
-    // A sync answer claims the end of its batch, or, with more to come, the height the peer said
-    // it has: a reorg deeper than one batch stores side blocks before its branch wins.
-    std::uint64_t claimed = 0;
-    for (const Block& block : blocks)
-        claimed = std::max(claimed, block.index);
-    return more ? std::max(claimed, peer.height) : claimed;
+    peer.sync_watched = false;
+    m_events.OnPeerSynced(peer.id);
 }
 
 void PeerManager::HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from_chain, bool more) {
-    double now = WallSeconds();
+    double now = WallNow();
     const BlockEntry* old_tip = &m_chain.Tip();
     BlockResult last_change;
     bool progressed = false;
     bool orphan = false;
-    std::uint64_t claimed = ClaimedHeight(peer, blocks, from_chain, more);
+    std::uint64_t claimed = m_sync.ClaimedHeight(peer.sync, peer.height, blocks, from_chain, more);
     for (Block& block : blocks) {
         ++m_metrics.blocks_received;
         bool last = &block == &blocks.back();
@@ -819,13 +701,12 @@ void PeerManager::HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from
         switch (result.status) {
             case BlockStatus::Connected:
                 progressed = true;
-                peer.last_block_ms = m_loop.NowMs();
+                peer.last_block_ms = m_now_ms;
                 for (const BlockEntry* entry : result.connected) {
                     LOG_INFO("block %llu %s accepted from %s",
                              static_cast<unsigned long long>(entry->Height()),
                              ShortHash(entry->hash).c_str(), peer.Label().c_str());
-                    if (m_observers.on_block_seen)
-                        m_observers.on_block_seen(entry->hash, entry->Height(), EventLabel(peer));
+                    m_events.OnBlockSeen(entry->hash, entry->Height(), EventLabel(peer));
                     if (!from_chain)
                         RelayReceived(*entry, peer);
                 }
@@ -833,10 +714,7 @@ void PeerManager::HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from
                     LOG_INFO("reorg depth %zu: tip %s -> %s", result.reorg_depth,
                              ShortHash(result.old_tip).c_str(),
                              ShortHash(m_chain.Tip().hash).c_str());
-                    if (m_observers.on_reorg) {
-                        m_observers.on_reorg(result.reorg_depth, result.old_tip,
-                                             m_chain.Tip().hash);
-                    }
+                    m_events.OnReorg(result.reorg_depth, result.old_tip, m_chain.Tip().hash);
                 }
                 last_change = std::move(result);
                 break;
@@ -845,16 +723,11 @@ void PeerManager::HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from
                 LOG_DEBUG("block %s from %s stored on a side branch",
                           ShortHash(result.hash).c_str(), peer.Label().c_str());
                 if (const BlockEntry* entry = m_chain.Find(result.hash)) {
-                    peer.unproven_side_bytes += entry->json.size();
-                    m_unproven_side_bytes += entry->json.size();
+                    m_sync.AddUnproven(peer.sync, entry->json.size());
+                    m_events.OnBlockSeen(result.hash, entry->Height(), EventLabel(peer));
                 }
-                if (UnprovenSideBudgetSpent(peer))
+                if (m_sync.UnprovenBudgetSpent(peer.sync))
                     claimed = 0;
-                if (m_observers.on_block_seen) {
-                    const BlockEntry* entry = m_chain.Find(result.hash);
-                    m_observers.on_block_seen(result.hash, entry ? entry->Height() : 0,
-                                              EventLabel(peer));
-                }
                 break;
             case BlockStatus::Duplicate:
                 progressed = true;
@@ -873,30 +746,28 @@ void PeerManager::HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from
                          peer.Label().c_str(), result.validation.ToString().c_str());
                 Misbehave(peer, PenaltyFor(result.validation.reason),
                           "invalid block: " + result.validation.ToString());
-                if (peer.conn->IsClosing())
+                if (peer.closing)
                     return;
                 break;
         }
     }
     if (&m_chain.Tip() != old_tip) {
         // Its side blocks won (or were overtaken): they no longer count as unproven.
-        m_unproven_side_bytes -= std::min(m_unproven_side_bytes, peer.unproven_side_bytes);
-        peer.unproven_side_bytes = 0;
+        m_sync.Proven(peer.sync);
         if (from_chain)
             RelayReceived(m_chain.Tip(), peer);
-        if (m_callbacks.on_tip_changed)
-            m_callbacks.on_tip_changed(last_change);
+        m_events.OnTipChanged(last_change);
     }
     if (from_chain) {
-        // One RequestChain is answered with up to MAX_CHAIN_REQUEST_BLOCKS blocks in several
-        // batches; ask for the next stretch only when this answer is complete.
-        peer.sync_received += blocks.size();
-        if (!more || !progressed) {
-            peer.syncing = false;
-            FinishResolve(peer);
-        } else if (peer.sync_received >= MAX_CHAIN_REQUEST_BLOCKS || blocks.empty()) {
-            peer.syncing = false;
-            RequestSync(peer);
+        switch (ChainSync::AfterBatch(peer.sync, blocks.size(), more, progressed)) {
+            case ChainSync::Next::Wait:
+                break;
+            case ChainSync::Next::Done:
+                SyncEnded(peer);
+                break;
+            case ChainSync::Next::AskAgain:
+                RequestSync(peer);
+                break;
         }
     } else if (orphan) {
         RequestSync(peer);
@@ -916,8 +787,7 @@ bool PeerManager::PayForBlock(Peer& peer, const BlockResult& result, bool from_c
 }
 
 void PeerManager::HandleRequestChain(Peer& peer, const RequestChain& request) {
-    std::size_t limit = std::min<std::size_t>(request.limit, MAX_CHAIN_REQUEST_BLOCKS);
-    std::vector<const BlockEntry*> blocks = m_chain.BlocksAfterLocator(request.locator, limit);
+    std::vector<const BlockEntry*> blocks = m_sync.Answer(request);
     // An honest peer asks for blocks it lacks; asking again for what it already has (or asking
     // when there is nothing to send) only makes us work.
     if (blocks.empty() ? !PayForFlood(peer, FloodKind::Control, 1)
@@ -925,56 +795,24 @@ void PeerManager::HandleRequestChain(Peer& peer, const RequestChain& request) {
                              !PayForFlood(peer, FloodKind::RedundantRequests, 1)) {
         return;
     }
-    std::uint64_t last_height = blocks.empty() ? m_chain.Height() : blocks.back()->Height();
-    // A new request replaces an answer still being sent: an honest peer asks again only once
-    // it has read the last one.
-    Peer::ChainReply& reply = peer.reply;
-    reply.blocks = std::move(blocks);
-    reply.next = 0;
-    reply.continues = last_height < m_chain.Height();
-    reply.active = true;
+    m_sync.BeginReply(peer.sync, std::move(blocks));
     SendChainReply(peer);
 }
 
-std::size_t PeerManager::QueuedBytes(const Peer& peer) {
-    std::size_t bytes = peer.conn->QueuedBytes();
-    for (const auto& [due, frame] : peer.delayed)
-        bytes += frame.size();
-    return bytes;
-}
-
 void PeerManager::SendChainReply(Peer& peer) {
-    Peer::ChainReply& reply = peer.reply;
     // One batch at a time while the peer keeps reading: a peer that asks and never reads holds
     // at most this low-water mark and one batch of our memory, not the whole answer.
-    while (reply.active && !peer.conn->IsClosing() &&
-           QueuedBytes(peer) < CHAIN_REPLY_LOW_WATER_BYTES) {
-        Chain batch;
-        // Bounded by count and by size, so a batch always fits one frame (the msgpack form of a
-        // block is smaller than its JSON form, which is counted here).
-        std::size_t batch_bytes = 0;
-        for (; reply.next < reply.blocks.size() && batch.blocks.size() < MAX_CHAIN_BATCH_BLOCKS;
-             ++reply.next) {
-            const BlockEntry* entry = reply.blocks[reply.next];
-            if (!batch.blocks.empty() && batch_bytes + entry->json.size() > MAX_CHAIN_BATCH_BYTES)
-                break;
-            batch_bytes += entry->json.size();
-            batch.blocks.push_back(entry->block);
-            peer.known.Insert(entry->hash);
-        }
-        bool last = reply.next >= reply.blocks.size();
-        batch.more = !last || reply.continues;
-        if (last) {
-            reply.active = false;
-            reply.blocks = {};
-        }
-        Send(peer, batch);
+    while (peer.sync.replying && !peer.closing &&
+           m_links.QueuedBytes(peer.id) < CHAIN_REPLY_LOW_WATER_BYTES) {
+        if (std::optional<Chain> batch = ChainSync::NextBatch(peer.sync, peer.known))
+            Send(peer, *batch);
     }
 }
 
-void PeerManager::OnWritable(net::Connection& conn) {
-    Peer* peer = PeerOf(conn);
-    if (peer != nullptr && peer->reply.active)
+void PeerManager::OnWritable(LinkId link, std::uint64_t now_ms) {
+    m_now_ms = now_ms;
+    Peer* peer = Find(link);
+    if (peer != nullptr && peer->sync.replying)
         SendChainReply(*peer);
 }
 
@@ -986,24 +824,21 @@ void PeerManager::HandleTransactions(Peer& peer, const std::vector<Transaction>&
         if (!result.txid.empty())
             peer.known.Insert(result.txid);
         if (result.status == TxStatus::Accepted) {
-            peer.last_tx_ms = m_loop.NowMs();
+            peer.last_tx_ms = m_now_ms;
             accepted.push_back(tx);
-            if (m_observers.on_tx_seen)
-                m_observers.on_tx_seen(result.txid, EventLabel(peer));
-            if (m_callbacks.on_transaction)
-                m_callbacks.on_transaction(tx);
+            m_events.OnTransaction(tx, result.txid, EventLabel(peer));
         } else if (result.status == TxStatus::Invalid) {
             Misbehave(peer, 10, "invalid transaction: " + result.validation.ToString());
-            if (peer.conn->IsClosing())
+            if (peer.closing)
                 return;
         }
     }
     if (!accepted.empty())
-        BroadcastTransactions(accepted);
+        BroadcastTransactions(accepted, m_now_ms);
 }
 
 void PeerManager::HandlePeers(Peer& peer, const std::vector<std::string>& addresses) {
-    std::string source = HostOf(peer.conn->RemoteAddress());
+    std::string source = HostOf(peer.remote);
     for (const std::string& text : addresses) {
         PeerAddress address;
         if (ParseHostPort(text, address))
@@ -1014,7 +849,8 @@ void PeerManager::HandlePeers(Peer& peer, const std::vector<std::string>& addres
 void PeerManager::RelayBlock(const BlockEntry& entry, const Peer* except) {
     std::string payload;
     for (auto& [id, peer] : m_peers) {
-        if (peer.get() == except || !peer->ready || peer->known.Contains(entry.hash))
+        if (peer.get() == except || !peer->ready || peer->closing ||
+            peer->known.Contains(entry.hash))
             continue;
         if (payload.empty())
             payload = EncodeMessage(AnnounceBlock{entry.block});
@@ -1025,25 +861,25 @@ void PeerManager::RelayBlock(const BlockEntry& entry, const Peer* except) {
 }
 
 void PeerManager::RelayReceived(const BlockEntry& entry, Peer& from) {
-    if (!m_callbacks.relay_when_stored)
-        return RelayBlock(entry, &from);
     // The sender has this block (it sent it or a descendant): a later broadcast skips it.
     from.known.Insert(entry.hash);
-    m_callbacks.relay_when_stored(entry);
+    if (!m_events.HoldRelayUntilStored(entry))
+        RelayBlock(entry, &from);
 }
 
-void PeerManager::BroadcastBlock(const BlockEntry& entry) {
+void PeerManager::BroadcastBlock(const BlockEntry& entry, std::uint64_t now_ms) {
+    m_now_ms = now_ms;
     RelayBlock(entry, nullptr);
 }
 
-void PeerManager::BroadcastTransactions(const std::vector<Transaction>& txs) {
+void PeerManager::BroadcastTransactions(const std::vector<Transaction>& txs, std::uint64_t now_ms) {
+    m_now_ms = now_ms;
     std::vector<std::string> txids;
     txids.reserve(txs.size());
     for (const Transaction& tx : txs)
         txids.push_back(TxId(tx));
-    std::uint64_t now_ms = m_loop.NowMs();
     for (auto& [id, peer] : m_peers) {
-        if (!peer->ready)
+        if (!peer->ready || peer->closing)
             continue;
         NewTransactions message;
         for (std::size_t i = 0; i < txs.size(); ++i) {
@@ -1070,27 +906,18 @@ void PeerManager::BroadcastTransactions(const std::vector<Transaction>& txs) {
     }
 }
 
-void PeerManager::SyncAll(std::function<void()> done) {
-    std::uint64_t id = m_next_resolve++;
-    ResolveRound& round = m_resolves[id];
-    round.done = std::move(done);
-    round.deadline_ms = m_loop.NowMs() + m_options.resolve_settle_ms;
-    // Plain HTTP nodes are asked for gossip again now: a gossipchain node may have taken the port
-    // over since their last dial.
+void PeerManager::RedialHttpOnly() {
+    // A gossipchain node may have taken the port of a plain HTTP node over since its last dial.
     m_book.ForEach([](AddressEntry& entry) {
         if (entry.http_only && !entry.dialing)
             entry.next_try_ms = 0;
     });
-    // Dial what was registered a moment ago, so the tutorial's register-then-resolve works.
-    Tick();
-    round.timer = std::make_unique<net::Timer>(m_loop);
-    round.timer->Start(0, RESOLVE_STEP_MS, [this, id] { StepResolve(id); });
 }
 
 bool PeerManager::LinksUnsettled() const {
     std::unordered_set<std::string> linked;
-    for (const auto& [conn_id, peer] : m_peers) {
-        if (!peer->ready && !peer->conn->IsClosing())
+    for (const auto& [id, peer] : m_peers) {
+        if (!peer->ready && !peer->closing)
             return true;
         if (!peer->address_key.empty())
             linked.insert(peer->address_key);
@@ -1102,54 +929,18 @@ bool PeerManager::LinksUnsettled() const {
     return dialing;
 }
 
-void PeerManager::StepResolve(std::uint64_t id) {
-    auto found = m_resolves.find(id);
-    if (found == m_resolves.end())
-        return;
-    ResolveRound& round = found->second;
-    std::uint64_t now = m_loop.NowMs();
-    if (round.started) {
-        if (now >= round.deadline_ms)
-            CompleteResolve(id);
-        return;
-    }
-    if (LinksUnsettled() && now < round.deadline_ms)
-        return;
-    round.started = true;
-    round.deadline_ms = now + m_options.resolve_timeout_ms;
-    for (auto& [conn_id, peer] : m_peers) {
-        if (!peer->ready || peer->conn->IsClosing())
+std::vector<LinkId> PeerManager::SyncEveryPeer(std::uint64_t now_ms) {
+    m_now_ms = now_ms;
+    std::vector<LinkId> asked;
+    for (auto& [id, peer] : m_peers) {
+        if (!peer->ready || peer->closing)
             continue;
-        peer->resolves.push_back(id);
-        ++round.pending;
-        peer->syncing = false;
+        peer->sync_watched = true;
+        asked.push_back(id);
+        ChainSync::Restart(peer->sync);
         RequestSync(*peer);
     }
-    if (round.pending == 0)
-        CompleteResolve(id);
-}
-
-void PeerManager::CompleteResolve(std::uint64_t id) {
-    auto found = m_resolves.find(id);
-    if (found == m_resolves.end())
-        return;
-    auto callback = std::move(found->second.done);
-    found->second.timer->Stop();
-    // The timer may be the one running this call: destroy it on a later loop turn.
-    auto timer = std::shared_ptr<net::Timer>(std::move(found->second.timer));
-    m_resolves.erase(found);
-    m_loop.Post([timer] {});
-    callback();
-}
-
-void PeerManager::FinishResolve(Peer& peer) {
-    std::vector<std::uint64_t> rounds = std::move(peer.resolves);
-    peer.resolves.clear();
-    for (std::uint64_t id : rounds) {
-        auto found = m_resolves.find(id);
-        if (found != m_resolves.end() && --found->second.pending == 0)
-            CompleteResolve(id);
-    }
+    return asked;
 }
 
 std::vector<PeerView> PeerManager::Peers() const {
@@ -1157,11 +948,12 @@ std::vector<PeerView> PeerManager::Peers() const {
     std::unordered_set<std::string> linked;
     for (const auto& [id, peer] : m_peers) {
         PeerView view;
-        view.address = peer->outbound ? peer->address_key : peer->conn->RemoteAddress();
+        view.address = peer->outbound ? peer->address_key : peer->remote;
         view.inbound = !peer->outbound;
         view.state = peer->ready ? "ready" : "handshake";
         view.node_id = peer->node_id;
         view.height = peer->height;
+        view.rtt_ms = peer->rtt_ms;
         if (!peer->address_key.empty())
             linked.insert(peer->address_key);
         out.push_back(std::move(view));

@@ -1,29 +1,30 @@
-// The gossip side of a node: every persistent link to a peer, what each link means, and the peer
-// table behind them. It runs the handshake, relays new blocks and transactions once to the peers
-// that lack them, syncs with locators so catching up costs O(missing blocks), exchanges addresses,
-// keeps links alive with pings, reconnects with exponential backoff and jitter, and scores and
-// bans peers that misbehave. Sockets stay in src/net; this class sees frames only.
+// The gossip protocol core: what every link to a peer means, without sockets, timers or clocks.
+// It runs the handshake, relays new blocks and transactions once to the peers that lack them,
+// syncs with locators (ChainSync) so catching up costs O(missing blocks), exchanges addresses,
+// keeps links alive with pings, redials with backoff (AddressBook), and scores and bans peers
+// that misbehave (BanList). It hears the network through LinkEvents, each event with the loop
+// time it happened at, acts on it through Links, and tells the node what happened through
+// PeerEvents. NetLinks runs it over src/net; tests and the fuzz target run it over a fake.
 //
-// Everything runs on the loop thread.
+// Everything runs on one thread (the loop thread in the node).
 #pragma once
 
 #include "chain/chain_state.h"
-#include "net/connection.h"
-#include "net/event_loop.h"
-#include "net/timer.h"
-#include "net/transport.h"
 #include "p2p/address_book.h"
+#include "p2p/ban_list.h"
+#include "p2p/chain_sync.h"
 #include "p2p/codec.h"
 #include "p2p/flood_guard.h"
+#include "p2p/links.h"
 #include "p2p/messages.h"
 #include "p2p/peer_address.h"
+#include "p2p/peer_events.h"
+#include "p2p/recent_set.h"
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
-#include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -42,10 +43,6 @@ inline constexpr std::uint64_t DEFAULT_HANDSHAKE_TIMEOUT_MS = 10'000;
 inline constexpr std::uint64_t DEFAULT_PING_INTERVAL_MS = 20'000;
 /** Time a ping may go unanswered before the link is dropped, in milliseconds. */
 inline constexpr std::uint64_t DEFAULT_PING_TIMEOUT_MS = 60'000;
-/** First reconnect delay after a failure, in milliseconds; doubles per failure. */
-inline constexpr std::uint64_t DEFAULT_RECONNECT_MIN_MS = 250;
-/** Longest reconnect delay, in milliseconds. */
-inline constexpr std::uint64_t DEFAULT_RECONNECT_MAX_MS = 30'000;
 /** Period of the housekeeping tick (timeouts, pings, dialing), in milliseconds. */
 inline constexpr std::uint64_t PEER_TICK_MS = 100;
 /** When the inbound slots are full, the inbound links that most recently gave us a new block are
@@ -59,46 +56,13 @@ inline constexpr std::size_t EVICTION_PROTECT_LONGEST = 8;
 inline constexpr int BAN_SCORE = 100;
 /** How long a ban lasts, in milliseconds (10 min). */
 inline constexpr std::uint64_t DEFAULT_BAN_MS = 10 * 60 * 1000;
-/** Most ban entries kept (each ban adds up to three keys: address, IP or node id). */
-inline constexpr std::size_t MAX_BANS = 4096;
 /** Most block and transaction hashes remembered per peer as already known to it. */
 inline constexpr std::size_t MAX_KNOWN_INVENTORY = 16384;
 /** Most addresses sent in one Peers message. */
 inline constexpr std::size_t PEERS_TO_SHARE = 100;
-/** Largest Chain batch a responder builds, in bytes of the blocks' JSON (half a frame). */
-inline constexpr std::size_t MAX_CHAIN_BATCH_BYTES = 4u << 20;
-/** The next batch of a Chain answer is queued only while less than this waits for the peer's
- * kernel (1 MiB): long answers are paced by the requester's reading. */
-inline constexpr std::size_t CHAIN_REPLY_LOW_WATER_BYTES = 1u << 20;
-/** Bytes (canonical JSON) of side-branch blocks one peer's sync answers may make us store before
- * its branch becomes the main chain (32 MiB); beyond, its blocks no higher than our tip are not
- * kept. */
-inline constexpr std::size_t MAX_UNPROVEN_SIDE_BYTES_PER_PEER = 32u << 20;
-/** The same, for all peers together (128 MiB). */
-inline constexpr std::size_t MAX_UNPROVEN_SIDE_BYTES = 128u << 20;
 /** How often an address whose gossip dial was answered in HTTP (a plain tutorial node) is dialled
  * again, in milliseconds (5 min); /nodes/resolve dials it at once. */
 inline constexpr std::uint64_t DEFAULT_HTTP_ONLY_REDIAL_MS = 5 * 60 * 1000;
-/** Period at which /nodes/resolve checks its links, in milliseconds. */
-inline constexpr std::uint64_t RESOLVE_STEP_MS = 10;
-/** How long /nodes/resolve waits for links still connecting to become ready, in milliseconds. */
-inline constexpr std::uint64_t DEFAULT_RESOLVE_SETTLE_MS = 1'000;
-/** How long /nodes/resolve waits for every peer's answer, in milliseconds. */
-inline constexpr std::uint64_t DEFAULT_RESOLVE_TIMEOUT_MS = 5'000;
-
-/** A set that remembers at most `capacity` strings, forgetting the oldest first. */
-class RecentSet {
-public:
-    explicit RecentSet(std::size_t capacity) : m_capacity(capacity) {}
-    bool Contains(const std::string& key) const { return m_set.count(key) != 0; }
-    /** True when the key was new. */
-    bool Insert(const std::string& key);
-
-private:
-    std::size_t m_capacity;
-    std::unordered_set<std::string> m_set;
-    std::deque<std::string> m_order;
-};
 
 struct PeerManagerOptions {
     ConsensusParams params;
@@ -114,9 +78,12 @@ struct PeerManagerOptions {
     std::uint64_t reconnect_min_ms = DEFAULT_RECONNECT_MIN_MS;
     std::uint64_t reconnect_max_ms = DEFAULT_RECONNECT_MAX_MS;
     std::uint64_t ban_ms = DEFAULT_BAN_MS;
-    std::uint64_t resolve_timeout_ms = DEFAULT_RESOLVE_TIMEOUT_MS;
-    std::uint64_t resolve_settle_ms = DEFAULT_RESOLVE_SETTLE_MS;
     std::uint64_t http_only_redial_ms = DEFAULT_HTTP_ONLY_REDIAL_MS;
+    /** Wall clock in seconds (block timestamps are checked against it, SPEC §6; handshakes are
+     * stamped with it). Tests and the fuzz target pin it. */
+    std::function<double()> wall_clock;
+    /** Seeds pings' nonces, backoff jitter and link shaping; 0 picks a random seed. */
+    std::uint64_t seed = 0;
 };
 
 /** Counters for /metrics. */
@@ -137,67 +104,21 @@ struct P2pMetrics {
     std::map<std::string, std::uint64_t> bytes_out_by_type;
 };
 
-/**
- * Test-only link shaping set through the admin endpoint (tools/netsim): the kernel here has no
- * netem, so the node delays its own outgoing frames and refuses links to chosen peers.
- */
-struct LinkShaping {
-    /** Added to every outgoing gossip frame, in milliseconds; 0 sends at once. */
-    std::uint64_t delay_ms = 0;
-    /** Uniform spread around delay_ms, in milliseconds; per-link frame order is kept. */
-    std::uint64_t jitter_ms = 0;
-    /** Advertised listen addresses ("host:port") no link is kept with, in either direction. */
-    std::vector<std::string> blocked;
-};
-
-class PeerManager : public net::ConnectionHandler {
+class PeerManager : public LinkEvents {
 public:
-    struct Callbacks {
-        /** After a block from a peer changed the main chain (the tip moved). */
-        std::function<void(const BlockResult&)> on_tip_changed;
-        /** A transaction from a peer entered the mempool. */
-        std::function<void(const Transaction&)> on_transaction;
-        /** A peer was banned: Bans() changed (the node stores it). */
-        std::function<void()> on_banned = {};
-        /**
-         * Set by a node that stores blocks: a block from a peer that would be relayed now is
-         * handed here instead, and the node relays it with BroadcastBlock once it is stored.
-         * Unset, it is relayed at once.
-         */
-        std::function<void(const BlockEntry&)> relay_when_stored = {};
-    };
-
-    /** Observers for the node's event log (--events); left empty, each costs one test. */
-    struct Observers {
-        /** A block arrived from `from` and was stored (main chain or side branch). */
-        std::function<void(const std::string& hash, std::uint64_t height, const std::string& from)>
-            on_block_seen;
-        /** A transaction from `from` entered the mempool. */
-        std::function<void(const std::string& txid, const std::string& from)> on_tx_seen;
-        /** The main chain switched branches, abandoning `depth` blocks. */
-        std::function<void(std::size_t depth, const std::string& old_tip,
-                           const std::string& new_tip)>
-            on_reorg;
-        /** A link finished its handshake (`up`) or a ready link closed. */
-        std::function<void(const std::string& address, bool up, std::string_view reason)>
-            on_peer_link;
-    };
-
-    PeerManager(net::EventLoop& loop, ChainState& chain, PeerManagerOptions options,
-                Callbacks callbacks);
+    /** `links` and `events` must outlive it. */
+    PeerManager(Links& links, ChainState& chain, PeerManagerOptions options, PeerEvents& events);
     ~PeerManager() override;
     PeerManager(const PeerManager&) = delete;
     PeerManager& operator=(const PeerManager&) = delete;
 
-    /** Sets the node id and listen port announced in Hello; before Start() only. */
+    /** Sets the node id and listen port announced in Hello; before the first link only. */
     void SetIdentity(std::string node_id, std::uint16_t listen_port) {
         m_options.node_id = std::move(node_id);
         m_options.listen_port = listen_port;
     }
-    /** Starts housekeeping and dialing through `transport`. */
-    void Start(net::Transport& transport);
-    /** Stops timers and dialing; the transport closes the links. */
-    void Stop();
+    /** Stops dialing and housekeeping for good (the node is shutting down). */
+    void Stop() { m_stopped = true; }
 
     /**
      * Adds an address to the peer table (AddressBook): the operator's (Seed, Registered) are
@@ -230,64 +151,57 @@ public:
     /** The operator named it as a gossip peer (--peer): never taken for a plain HTTP node. */
     void MarkGossipCapable(const PeerAddress& address);
 
-    /** A live ban: its key (an IP, "node:<id>" or a host:port) and the ms left. */
-    struct Ban {
-        std::string key;
-        std::uint64_t remaining_ms = 0;
-    };
-    /** The bans still running, so the node can keep them across a restart. */
-    std::vector<Ban> Bans() const;
+    /** The bans still running at `now_ms`, so the node can keep them across a restart. */
+    std::vector<BanList::Ban> Bans(std::uint64_t now_ms) const { return m_bans.Live(now_ms); }
     /** Bans `key` for `remaining_ms` more (a stored ban after a restart). */
-    void RestoreBan(const std::string& key, std::uint64_t remaining_ms);
+    void RestoreBan(const std::string& key, std::uint64_t remaining_ms, std::uint64_t now_ms) {
+        m_bans.Add(key, now_ms + remaining_ms, now_ms);
+    }
 
-    /** Relays a block we connected ourselves (mined or learned elsewhere) to every peer. */
-    void BroadcastBlock(const BlockEntry& entry);
+    /** Relays a block we connected ourselves (mined, stored, or learned elsewhere). */
+    void BroadcastBlock(const BlockEntry& entry, std::uint64_t now_ms);
     /** Relays transactions admitted to our mempool to every peer that lacks them. */
-    void BroadcastTransactions(const std::vector<Transaction>& txs);
-    /**
-     * Asks every peer for what it has beyond our tip; `done` runs when all answered. Links still
-     * being dialled or in handshake (e.g. registered a moment ago) get up to
-     * DEFAULT_RESOLVE_SETTLE_MS to become ready first.
-     */
-    void SyncAll(std::function<void()> done);
+    void BroadcastTransactions(const std::vector<Transaction>& txs, std::uint64_t now_ms);
+
+    // For /nodes/resolve (src/node/resolver), which runs the round and its deadlines.
+    /** Plain HTTP nodes are asked for gossip again at the next Tick. */
+    void RedialHttpOnly();
+    /** True while some link is being dialled or is in handshake. */
+    bool LinksUnsettled() const;
+    /** Asks every ready peer for what it has beyond our tip; each asked link later gets one
+     * PeerEvents::OnPeerSynced. Returns the links asked. */
+    std::vector<LinkId> SyncEveryPeer(std::uint64_t now_ms);
 
     std::vector<PeerView> Peers() const;
     std::size_t ReadyPeerCount() const;
     const P2pMetrics& Metrics() const { return m_metrics; }
-    /** Sets the event observers; before Start() only. */
-    void SetObservers(Observers observers) { m_observers = std::move(observers); }
-    /** Replaces the link shaping: closes links to newly blocked peers, redials healed ones. */
-    void SetLinkShaping(LinkShaping shaping);
+    /** Link shaping (netsim): advertised listen addresses ("host:port") no link is kept with,
+     * in either direction. Closes links to newly blocked peers, redials healed ones. */
+    void SetBlocked(const std::vector<std::string>& blocked, std::uint64_t now_ms);
 
-    // net::ConnectionHandler
-    void OnOpen(net::Connection& conn) override;
-    void OnFrame(net::Connection& conn, std::string_view payload) override;
-    void OnWritable(net::Connection& conn) override;
-    void OnClose(net::Connection& conn, std::string_view reason) override;
+    // LinkEvents
+    void OnLinkOpened(LinkId link, const LinkInfo& info, std::uint64_t now_ms) override;
+    void OnPayload(LinkId link, std::string_view payload, std::uint64_t now_ms) override;
+    void OnWritable(LinkId link, std::uint64_t now_ms) override;
+    void OnLinkClosed(LinkId link, net::CloseReason reason, std::string_view detail,
+                      std::uint64_t now_ms) override;
+    void OnDialFailed(const std::string& address_key, std::string_view detail,
+                      std::uint64_t now_ms) override;
+    void Tick(std::uint64_t now_ms) override;
 
 private:
     struct Peer;
-    struct ResolveRound {
-        std::size_t pending = 0;
-        std::function<void()> done;
-        std::unique_ptr<net::Timer> timer;
-        /** False while waiting for new links to settle; true once the requests went out. */
-        bool started = false;
-        std::uint64_t deadline_ms = 0;
-    };
 
     static std::string AddressKey(const std::string& host, std::uint16_t port);
-    Peer* PeerOf(net::Connection& conn) const;
-    void Tick();
+    Peer* Find(LinkId link) const;
+    double WallNow() const;
     void Dial(AddressEntry& entry);
-    void ScheduleRetry(AddressEntry& address, bool was_ready);
     std::string BanKey(const Peer& peer) const;
-    bool IsBanned(const std::string& key);
-    /** Makes room for one more ban entry: ended bans go first, then the one ending soonest. */
-    void TrimBans(std::uint64_t now);
+    bool IsBanned(const std::string& key) { return m_bans.IsBanned(key, m_now_ms); }
 
     void Send(Peer& peer, const Message& message);
     void SendEncoded(Peer& peer, MessageType type, std::string_view payload);
+    void Close(Peer& peer, DropReason reason, std::string_view detail);
     void Misbehave(Peer& peer, int score, const std::string& why);
     /** Pays for a message from the peer's flood bucket; when it cannot, scores the peer
      * FLOOD_PENALTY and returns false: the message is to be dropped. */
@@ -301,58 +215,40 @@ private:
      * protected. */
     bool EvictInbound(const Peer& newcomer);
     void RequestSync(Peer& peer);
+    /** The sync asked of `peer` is over: tells the listener if SyncEveryPeer asked for it. */
+    void SyncEnded(Peer& peer);
 
+    void HandleMessage(Peer& peer, Message& message);
     void HandleHello(Peer& peer, const Hello& hello);
     void HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from_chain, bool more);
-    /** True when `peer`, or all peers together, stored as many unproven side blocks as allowed. */
-    bool UnprovenSideBudgetSpent(const Peer& peer) const;
-    /** How high a batch of blocks from `peer` says its branch goes (ChainState::ProcessBlock). */
-    std::uint64_t ClaimedHeight(const Peer& peer, const std::vector<Block>& blocks, bool from_chain,
-                                bool more) const;
     void HandleRequestChain(Peer& peer, const RequestChain& request);
-    /** Queues batches of the peer's pending Chain answer while its write queue is short. */
+    /** Queues batches of the peer's pending Chain answer while its queue is short. */
     void SendChainReply(Peer& peer);
-    /** Bytes waiting to go to the peer: the link's write queue plus frames held by shaping. */
-    static std::size_t QueuedBytes(const Peer& peer);
     void HandleTransactions(Peer& peer, const std::vector<Transaction>& txs);
     void HandlePeers(Peer& peer, const std::vector<std::string>& addresses);
-    void FinishResolve(Peer& peer);
-    void StepResolve(std::uint64_t id);
-    void CompleteResolve(std::uint64_t id);
-    /** True while some link is being dialled or is in handshake. */
-    bool LinksUnsettled() const;
+    void HandleRegisterPeer(Peer& peer, const RegisterPeer& body);
     void RelayBlock(const BlockEntry& entry, const Peer* except);
-    /** Relays a block `from` gave us, now or once stored (Callbacks::relay_when_stored). */
+    /** Relays a block `from` gave us, now or once stored (PeerEvents::HoldRelayUntilStored). */
     void RelayReceived(const BlockEntry& entry, Peer& from);
     /** True when link shaping blocks the peer at `key` (an advertised listen address). */
     bool IsBlocked(const std::string& key) const { return m_blocked.count(key) != 0; }
     /** The peer's advertised address for events, or its remote address before Hello. */
     static std::string EventLabel(const Peer& peer);
-    void DelayFrame(Peer& peer, std::string_view payload);
-    void FlushDelayed();
 
-    net::EventLoop& m_loop;
+    Links& m_links;
     ChainState& m_chain;
     PeerManagerOptions m_options;
-    Callbacks m_callbacks;
-    Observers m_observers;
-    net::Transport* m_transport = nullptr;
-    std::unique_ptr<net::Timer> m_tick;
-    std::unordered_map<std::uint64_t, std::unique_ptr<Peer>> m_peers;
-    AddressBook m_book{AddressBook::Options{}};
-    std::unordered_map<std::string, std::uint64_t> m_bans;
-    std::map<std::uint64_t, ResolveRound> m_resolves;
-    std::uint64_t m_next_resolve = 1;
+    PeerEvents& m_events;
+    /** Loop time of the event being handled. */
+    std::uint64_t m_now_ms = 0;
+    std::unordered_map<LinkId, std::unique_ptr<Peer>> m_peers;
+    AddressBook m_book;
+    BanList m_bans;
+    ChainSync m_sync;
     std::mt19937_64 m_rng;
     P2pMetrics m_metrics;
-    /** Sum of the peers' unproven_side_bytes, kept after a peer leaves (its blocks stay). */
-    std::size_t m_unproven_side_bytes = 0;
     bool m_stopped = false;
-    std::uint64_t m_delay_ms = 0;
-    std::uint64_t m_jitter_ms = 0;
     std::unordered_set<std::string> m_blocked;
-    /** Fires when the earliest delayed frame is due; created on first use. */
-    std::unique_ptr<net::Timer> m_delay_timer;
 };
 
 }  // namespace gossipchain

@@ -1,14 +1,11 @@
 // Tests of POST /admin/links, the test-only endpoint tools/netsim uses to set link delay, jitter
 // and blocked peers: what it accepts, that each field it names replaces the current one and the
 // others stay, and that bad input gets a 400 (or 415) with a clear message and changes nothing.
-// The endpoint is routed straight through a Router onto a real, unstarted PeerManager; link
+// The endpoint is routed straight through a Router onto a recorder of what it applies; link
 // behaviour itself is tests/p2p/link_shaping_test.cpp.
 #include "http/admin_api.h"
 
-#include "chain/chain_state.h"
-#include "net/event_loop.h"
-#include "p2p/peer_manager.h"
-#include "support/chain_builder.h"
+#include "p2p/link_shaper.h"
 #include "support/route_once.h"
 #include "util/log.h"
 
@@ -17,6 +14,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace gossipchain {
 namespace {
@@ -25,22 +23,12 @@ using Json = nlohmann::json;
 
 class AdminApiTest : public ::testing::Test {
 protected:
-    AdminApiTest() : m_chain(ChainOptions()), m_peers(m_loop, m_chain, PeerOptions(), {}) {
-        RegisterAdminRoutes(m_router, m_peers);
+    AdminApiTest() {
+        RegisterAdminRoutes(m_router,
+                            [this](const LinkShaping& shaping) { m_applied.push_back(shaping); });
     }
     void SetUp() override { SetLogLevel(LogLevel::Warn); }
     void TearDown() override { SetLogLevel(LogLevel::Info); }
-
-    static ChainState::Options ChainOptions() {
-        ChainState::Options options;
-        options.params = test::EasyParams();
-        return options;
-    }
-    static PeerManagerOptions PeerOptions() {
-        PeerManagerOptions options;
-        options.params = test::EasyParams();
-        return options;
-    }
 
     /** The one response the endpoint gives, synchronously, to `body` with `content_type`. */
     HttpResponse Post(const std::string& body, const std::string& content_type = "application/json",
@@ -61,7 +49,9 @@ protected:
     /** Expects a 400 whose JSON error message is `message`, and no change to the shaping. */
     void ExpectRejected(const std::string& body, const std::string& message) {
         Json before = Current();
+        std::size_t applied = m_applied.size();
         HttpResponse response = Post(body);
+        EXPECT_EQ(m_applied.size(), applied) << "a refused body was applied: " << body;
         EXPECT_EQ(response.status, 400) << body;
         EXPECT_EQ(response.content_type, "application/json");
         Json error = Json::parse(response.body, nullptr, false);
@@ -70,9 +60,8 @@ protected:
         EXPECT_EQ(Current(), before) << body;
     }
 
-    net::EventLoop m_loop;
-    ChainState m_chain;
-    PeerManager m_peers;
+    /** Every shaping the endpoint put in force, in order. */
+    std::vector<LinkShaping> m_applied;
     Router m_router;
 };
 
@@ -87,6 +76,10 @@ TEST_F(AdminApiTest, SetsEveryFieldAndAnswersTheShapingInForce) {
     EXPECT_EQ(Json::parse(response.body), (Json{{"delay_ms", 50},
                                                 {"jitter_ms", 10},
                                                 {"blocked", {"127.0.0.1:5001", "127.0.0.2:7"}}}));
+    ASSERT_EQ(m_applied.size(), 1u);
+    EXPECT_EQ(m_applied[0].delay_ms, 50u);
+    EXPECT_EQ(m_applied[0].jitter_ms, 10u);
+    EXPECT_EQ(m_applied[0].blocked, (std::vector<std::string>{"127.0.0.1:5001", "127.0.0.2:7"}));
 }
 
 TEST_F(AdminApiTest, FieldsNotNamedKeepTheirValues) {
@@ -157,7 +150,9 @@ TEST_F(AdminApiTest, NothingIsAppliedWhenOneFieldIsBad) {
 TEST_F(AdminApiTest, BodyMustBeAJsonObject) {
     for (const char* body : {"", "not json", "[1, 2]", "42", R"({"delay_ms": 1)"}) {
         Json before = Current();
+        std::size_t applied = m_applied.size();
         HttpResponse response = Post(body);
+        EXPECT_EQ(m_applied.size(), applied) << "a refused body was applied: " << body;
         EXPECT_EQ(response.status, 400) << body;
         Json error = Json::parse(response.body, nullptr, false);
         ASSERT_TRUE(error.is_object()) << response.body;

@@ -195,28 +195,5 @@ TEST_F(EventLogTest, NothingIsWrittenWhileClosed) {
     EXPECT_FALSE(std::ifstream(Path()).good());
 }
 
-TEST_F(EventLogTest, ObserversReportToTheLog) {
-    EventLog log;
-    ASSERT_TRUE(log.Open(Path(), NODE_ID, 5001).Ok());
-    PeerManager::Observers observers = ObserversFor(log);
-    ASSERT_TRUE(observers.on_block_seen && observers.on_tx_seen && observers.on_reorg &&
-                observers.on_peer_link);
-    observers.on_block_seen(HASH, 3, "127.0.0.1:9");
-    observers.on_tx_seen(OTHER_HASH, "127.0.0.1:9");
-    observers.on_reorg(1, HASH, OTHER_HASH);
-    observers.on_peer_link("127.0.0.1:9", true, {});
-
-    std::vector<Json> lines = Lines();
-    ASSERT_EQ(lines.size(), 5u);
-    EXPECT_EQ(lines[1], (Json{{"t_ns", lines[1]["t_ns"]},
-                              {"ev", "block_seen"},
-                              {"hash", HASH},
-                              {"height", 3},
-                              {"from", "127.0.0.1:9"}}));
-    EXPECT_EQ(lines[2]["ev"], "tx_seen");
-    EXPECT_EQ(lines[3]["ev"], "reorg");
-    EXPECT_EQ(lines[4]["ev"], "peer_up");
-}
-
 }  // namespace
 }  // namespace gossipchain

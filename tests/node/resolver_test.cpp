@@ -8,6 +8,7 @@
 #include "primitives/canonical_json.h"
 #include "support/chain_builder.h"
 #include "support/free_port.h"
+#include "support/gossip_stack.h"
 #include "support/scripted_server.h"
 
 #include <gtest/gtest.h>
@@ -58,12 +59,18 @@ class ResolverTest : public ::testing::Test {
 protected:
     ResolverTest()
         : chain(ChainState::Options{test::EasyParams(), {}, {}}),
-          peers(loop, chain, PeerOptions(), PeerManager::Callbacks{{}, {}}),
-          transport(loop, net::TransportOptions{}, peers, http) {}
+          stack(loop, chain, PeerOptions()),
+          peers(stack.peers),
+          transport(loop, net::TransportOptions{}, stack.links, http) {
+        stack.events.on_synced = [this](LinkId link) {
+            if (resolver)
+                resolver->OnPeerSynced(link);
+        };
+    }
 
     ~ResolverTest() override {
         resolver.reset();
-        peers.Stop();
+        stack.Stop();
         transport.CloseAll("test over");
         loop.RunUntil([&] { return transport.ConnectionCount() == 0; }, DEADLINE_MS);
     }
@@ -73,18 +80,18 @@ protected:
         options.params = test::EasyParams();
         options.node_id = std::string(32, 'a');
         options.target_outbound = 0;
-        options.resolve_settle_ms = 200;
-        options.resolve_timeout_ms = 1'000;
         return options;
     }
 
     void SetUp() override {
         ASSERT_EQ(transport.Listen(), 0);
-        peers.Start(transport);
+        stack.Start(transport);
     }
 
     void MakeResolver(Resolver::Options options = {}) {
         options.params = test::EasyParams();
+        options.gossip.settle_ms = 200;
+        options.gossip.timeout_ms = 1'000;
         resolver =
             std::make_unique<Resolver>(loop, chain, peers, options, [this] { ++chain_changes; });
     }
@@ -103,7 +110,8 @@ protected:
 
     net::EventLoop loop;
     ChainState chain;
-    PeerManager peers;
+    test::GossipStack stack;
+    PeerManager& peers;
     NullHandler http;
     net::Transport transport;
     int chain_changes = 0;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace gossipchain {
 namespace {
@@ -110,6 +111,50 @@ TEST(AddressBook, DeadAddressesAgeOutButSeedsStay) {
     EXPECT_FALSE(book.OnDialFailed(tutorial, 1'000'000));
     EXPECT_EQ(book.Size(), 2u);
     EXPECT_EQ(book.OperatorRoom(), 7u);
+}
+
+TEST(AddressBook, BackoffDoublesPerFailureUpToItsCapAndStartsAgainAfterALink) {
+    AddressBook book({.reconnect_min_ms = 100, .reconnect_max_ms = 1'000});
+    book.Add(At(0, 1), AddressOrigin::Seed);
+    AddressEntry& entry = *book.Find("10.0.1.1:5000");
+    // No jitter (random 0) shows the base delays.
+    std::vector<std::uint64_t> delays;
+    for (int i = 0; i < 6; ++i) {
+        book.ScheduleRetry(entry, false, 10'000, 0);
+        delays.push_back(entry.next_try_ms - 10'000);
+    }
+    EXPECT_EQ(delays, (std::vector<std::uint64_t>{100, 200, 400, 800, 1'000, 1'000}));
+    book.ScheduleRetry(entry, true, 10'000, 0);
+    EXPECT_EQ(entry.failures, 0u);
+    EXPECT_EQ(entry.next_try_ms, 10'100u);
+    // Jitter adds at most half the delay.
+    book.ScheduleRetry(entry, true, 10'000, ~0ull);
+    EXPECT_LE(entry.next_try_ms, 10'150u);
+}
+
+TEST(AddressBook, DueForDialTakesEveryOperatorAddressButLearnedOnesOnlyUpToTheTarget) {
+    AddressBook book({});
+    book.Add(At(9, 1), AddressOrigin::Learned, "peer");
+    book.Add(At(9, 2), AddressOrigin::Learned, "peer");
+    book.Add(At(9, 3), AddressOrigin::Learned, "peer");
+    book.Add(At(0, 1), AddressOrigin::Seed);
+    book.Add(At(0, 2), AddressOrigin::Registered);
+    book.Add(At(0, 3), AddressOrigin::Registered);
+    book.Find("10.0.3.1:5000")->next_try_ms = 500;  // backing off
+    auto none = [](const AddressEntry&) { return false; };
+    std::vector<std::string> keys;
+    for (AddressEntry* entry : book.DueForDial(100, 1, none))
+        keys.push_back(entry->key);
+    EXPECT_EQ(keys, (std::vector<std::string>{"10.9.1.1:5000", "10.0.1.1:5000", "10.0.2.1:5000"}));
+    // Being dialled, skipped by the caller, or ourselves: not due.
+    book.Find("10.9.1.1:5000")->dialing = true;
+    book.Find("10.0.1.1:5000")->self = true;
+    keys.clear();
+    for (AddressEntry* entry : book.DueForDial(
+             600, 2, [](const AddressEntry& entry) { return entry.key == "10.0.2.1:5000"; }))
+        keys.push_back(entry->key);
+    // One link is being dialled, so one more learned one fits the target of two.
+    EXPECT_EQ(keys, (std::vector<std::string>{"10.9.2.1:5000", "10.0.3.1:5000"}));
 }
 
 }  // namespace

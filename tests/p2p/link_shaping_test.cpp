@@ -1,8 +1,9 @@
-// Loopback tests of PeerManager::SetLinkShaping, the test-only latency and partition feature that
-// tools/netsim drives through POST /admin/links: delayed frames keep each link's order and arrive
-// no earlier than the delay allows; a blocked address loses its link, is not redialled and is
-// refused when it dials in; healing redials it at once. Two in-process nodes on one private
-// EventLoop; the receiving node's gossip handler records what arrives, and when.
+// Loopback tests of link shaping (LinkShaper delays, PeerManager::SetBlocked), the test-only
+// latency and partition feature that tools/netsim drives through POST /admin/links: delayed frames
+// keep each link's order and arrive no earlier than the delay allows; a blocked address loses its
+// link, is not redialled and is refused when it dials in; healing redials it at once. Two
+// in-process nodes on one private EventLoop; the receiving node's gossip handler records what
+// arrives, and when.
 #include "chain/chain_state.h"
 #include "net/connection.h"
 #include "net/event_loop.h"
@@ -10,6 +11,7 @@
 #include "p2p/codec.h"
 #include "p2p/peer_manager.h"
 #include "support/chain_builder.h"
+#include "support/gossip_stack.h"
 #include "util/log.h"
 
 #include <gtest/gtest.h>
@@ -67,14 +69,15 @@ private:
 struct ShapedNode {
     ShapedNode(net::EventLoop& loop, unsigned number, std::uint64_t reconnect_min_ms)
         : chain(ChainOptions()),
-          peers(loop, chain, PeerOptions(reconnect_min_ms), {}),
-          recorder(loop, peers) {
+          stack(loop, chain, PeerOptions(reconnect_min_ms)),
+          peers(stack.peers),
+          recorder(loop, stack.links) {
         transport = std::make_unique<net::Transport>(loop, net::TransportOptions{}, recorder, http);
         EXPECT_EQ(transport->Listen(), 0);
         char id[33];
         std::snprintf(id, sizeof(id), "%032x", number);
         peers.SetIdentity(id, transport->Port());
-        peers.Start(*transport);
+        stack.Start(*transport);
     }
 
     static ChainState::Options ChainOptions() {
@@ -94,7 +97,8 @@ struct ShapedNode {
     std::string Key() const { return FormatHostPort(Address()); }
 
     ChainState chain;
-    PeerManager peers;
+    test::GossipStack stack;
+    PeerManager& peers;
     Recorder recorder;
     NoHttp http;
     std::unique_ptr<net::Transport> transport;
@@ -108,7 +112,7 @@ protected:
     void SetUp() override { SetLogLevel(LogLevel::Warn); }
     void TearDown() override {
         for (ShapedNode* node : {m_a.get(), m_b.get()}) {
-            node->peers.Stop();
+            node->stack.Stop();
             node->transport->CloseAll("teardown");
         }
         EXPECT_TRUE(RunUntil([&] {
@@ -140,7 +144,7 @@ protected:
     /** Relays transaction `n` from A, one NewTransactions frame per call; its id. */
     std::string SendTx(std::uint64_t n) {
         Transaction tx = test::MakeTx(n);
-        m_a->peers.BroadcastTransactions({tx});
+        m_a->peers.BroadcastTransactions({tx}, m_loop.NowMs());
         return tx.id;
     }
     std::vector<std::string> ArrivedIds() const {
@@ -160,7 +164,7 @@ TEST_F(LinkShapingTest, DelayedFramesKeepTheirOrderAndWaitAtLeastDelayMinusJitte
     LinkAToB();
     constexpr std::uint64_t DELAY_MS = 40;
     constexpr std::uint64_t JITTER_MS = 30;
-    m_a->peers.SetLinkShaping(LinkShaping{DELAY_MS, JITTER_MS, {}});
+    m_a->stack.SetLinkShaping(LinkShaping{DELAY_MS, JITTER_MS, {}});
 
     // Sent in quick succession, so without the order rule jitter would swap many neighbours.
     std::vector<std::string> sent;
@@ -179,10 +183,10 @@ TEST_F(LinkShapingTest, DelayedFramesKeepTheirOrderAndWaitAtLeastDelayMinusJitte
 TEST_F(LinkShapingTest, FramesQueuedBeforeDelayIsSwitchedOffStillGoFirst) {
     StartNodes();
     LinkAToB();
-    m_a->peers.SetLinkShaping(LinkShaping{200, 0, {}});
+    m_a->stack.SetLinkShaping(LinkShaping{200, 0, {}});
     std::uint64_t slow_sent_at = m_loop.NowMs();
     std::string slow = SendTx(1);
-    m_a->peers.SetLinkShaping(LinkShaping{});
+    m_a->stack.SetLinkShaping(LinkShaping{});
     std::string fast = SendTx(2);
 
     ASSERT_TRUE(RunUntil([&] { return m_b->recorder.arrivals.size() == 2; }));
@@ -193,7 +197,7 @@ TEST_F(LinkShapingTest, FramesQueuedBeforeDelayIsSwitchedOffStillGoFirst) {
 TEST_F(LinkShapingTest, BlockingClosesTheLinkAndTheAddressIsNotRedialled) {
     StartNodes();
     LinkAToB();
-    m_a->peers.SetLinkShaping(LinkShaping{0, 0, {m_b->Key()}});
+    m_a->stack.SetLinkShaping(LinkShaping{0, 0, {m_b->Key()}});
     ASSERT_TRUE(RunUntil(
         [&] { return m_a->peers.ReadyPeerCount() == 0 && m_b->peers.ReadyPeerCount() == 0; }));
     EXPECT_EQ(m_b->recorder.closes, 1);
@@ -204,7 +208,7 @@ TEST_F(LinkShapingTest, BlockingClosesTheLinkAndTheAddressIsNotRedialled) {
 
 TEST_F(LinkShapingTest, BlockedPeerDiallingInIsRefusedAtItsHello) {
     StartNodes();
-    m_a->peers.SetLinkShaping(LinkShaping{0, 0, {m_b->Key()}});
+    m_a->stack.SetLinkShaping(LinkShaping{0, 0, {m_b->Key()}});
     m_b->peers.AddAddress(m_a->Address(), AddressOrigin::Seed);
     // B keeps redialling (it is not shaped); A closes each link once B's Hello names it.
     ASSERT_TRUE(RunUntil([&] { return m_a->recorder.closes >= 2; }));
@@ -217,11 +221,11 @@ TEST_F(LinkShapingTest, HealingRedialsAtOnceAndTrafficFlowsAgain) {
     // redial within the 20 s deadline.
     StartNodes(60'000);
     LinkAToB();
-    m_a->peers.SetLinkShaping(LinkShaping{0, 0, {m_b->Key()}});
+    m_a->stack.SetLinkShaping(LinkShaping{0, 0, {m_b->Key()}});
     ASSERT_TRUE(RunUntil(
         [&] { return m_a->peers.ReadyPeerCount() == 0 && m_b->peers.ReadyPeerCount() == 0; }));
 
-    m_a->peers.SetLinkShaping(LinkShaping{});
+    m_a->stack.SetLinkShaping(LinkShaping{});
     ASSERT_TRUE(RunUntil([&] { return BothReady(); }));
     std::string id = SendTx(7);
     ASSERT_TRUE(RunUntil([&] { return m_b->recorder.arrivals.size() == 1; }));

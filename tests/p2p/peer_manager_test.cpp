@@ -1,7 +1,7 @@
 // Loopback tests of the peer manager: several in-process nodes (ChainState + PeerManager +
 // Transport) on one private EventLoop, plus raw "evil" peers that speak frames directly. They
 // cover the handshake and its refusals, relay, locator sync in several requests, misbehaviour
-// and bans, keepalive, SyncAll and reconnecting.
+// and bans, keepalive, SyncEveryPeer and reconnecting.
 #include "p2p/peer_manager.h"
 
 #include "chain/chain_state.h"
@@ -12,11 +12,13 @@
 #include "p2p/codec.h"
 #include "p2p/messages.h"
 #include "support/chain_builder.h"
+#include "support/gossip_stack.h"
 #include "util/clock.h"
 #include "util/log.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
@@ -95,17 +97,17 @@ PeerManagerOptions FastOptions() {
     options.ping_timeout_ms = 5'000;
     options.reconnect_min_ms = 20;
     options.reconnect_max_ms = 200;
-    options.resolve_timeout_ms = 10'000;
     return options;
 }
 
 struct TestNode {
     TestNode(net::EventLoop& loop, PeerManagerOptions options, const std::string& node_id)
         : chain(ChainOptions(options.params)),
-          peers(loop, chain, options,
-                PeerManager::Callbacks{[this](const BlockResult&) { ++tip_changes; },
-                                       [this](const Transaction&) { ++transactions; }}),
-          gossip(peers) {
+          stack(loop, chain, options),
+          peers(stack.peers),
+          tip_changes(stack.events.tip_changes),
+          transactions(stack.events.transactions),
+          gossip(stack.links) {
         OpenTransport(loop, 0);
         peers.SetIdentity(node_id, port);
     }
@@ -122,9 +124,10 @@ struct TestNode {
     PeerAddress Address() const { return PeerAddress{"127.0.0.1", port}; }
 
     ChainState chain;
-    int tip_changes = 0;
-    int transactions = 0;
-    PeerManager peers;
+    test::GossipStack stack;
+    PeerManager& peers;
+    const int& tip_changes;
+    const int& transactions;
     CountingHandler gossip;
     NullHandler http;
     std::uint16_t port = 0;
@@ -209,7 +212,7 @@ protected:
         m_nodes.push_back(std::make_unique<TestNode>(
             m_loop, std::move(options), NodeId(static_cast<unsigned>(m_nodes.size() + 1))));
         if (start)
-            m_nodes.back()->peers.Start(*m_nodes.back()->transport);
+            m_nodes.back()->stack.Start(*m_nodes.back()->transport);
         return *m_nodes.back();
     }
     EvilPeer& AddEvil() {
@@ -274,7 +277,7 @@ protected:
 
     void TearDown() override {
         for (auto& node : m_nodes) {
-            node->peers.Stop();
+            node->stack.Stop();
             node->transport->CloseAll("teardown");
         }
         for (auto& evil : m_evils)
@@ -410,8 +413,8 @@ TEST_F(PeerManagerTest, SimultaneousDialsEndWithExactlyOneLink) {
     b.peers.AddAddress(a.Address(), AddressOrigin::Seed);
     // Both first ticks run in the same loop turn, so both dials are in flight before either
     // Hello arrives: two links form and one must go.
-    a.peers.Start(*a.transport);
-    b.peers.Start(*b.transport);
+    a.stack.Start(*a.transport);
+    b.stack.Start(*b.transport);
     ASSERT_TRUE(RunUntil([&] {
         return a.gossip.opens == 2 && b.gossip.opens == 2 && a.peers.ReadyPeerCount() == 1 &&
                b.peers.ReadyPeerCount() == 1 && a.transport->ConnectionCount() == 1 &&
@@ -519,7 +522,7 @@ TEST_F(PeerManagerTest, BlockRelaysAlongALine) {
     Block block = test::MakeChild(a.chain.Params(), a.chain.Tip().block);
     BlockResult result = a.chain.ProcessBlock(block, WallSeconds());
     ASSERT_EQ(result.status, BlockStatus::Connected);
-    a.peers.BroadcastBlock(*result.connected.front());
+    a.peers.BroadcastBlock(*result.connected.front(), m_loop.NowMs());
     ASSERT_TRUE(RunUntil([&] { return c.chain.Height() == 2; }));
     EXPECT_EQ(b.chain.Tip().hash, result.hash);
     EXPECT_EQ(c.chain.Tip().hash, result.hash);
@@ -547,7 +550,7 @@ TEST_F(PeerManagerTest, TransactionRelaysAlongALine) {
     Transaction tx = test::MakeTx(42);
     TxResult submitted = a.chain.SubmitTransaction(tx, TxOrigin::Local);
     ASSERT_EQ(submitted.status, TxStatus::Accepted);
-    a.peers.BroadcastTransactions({tx});
+    a.peers.BroadcastTransactions({tx}, m_loop.NowMs());
     ASSERT_TRUE(RunUntil([&] { return c.chain.GetMempool().Contains(submitted.txid); }));
     EXPECT_TRUE(b.chain.GetMempool().Contains(submitted.txid));
     EXPECT_EQ(b.transactions, 1);
@@ -558,7 +561,7 @@ TEST_F(PeerManagerTest, TransactionRelaysAlongALine) {
     EXPECT_EQ(a.gossip.FramesIn(MessageType::NewTransactions), 0);
 
     // Broadcasting it again sends nothing: every peer is known to have it.
-    a.peers.BroadcastTransactions({tx});
+    a.peers.BroadcastTransactions({tx}, m_loop.NowMs());
     EXPECT_EQ(a.peers.Metrics().txs_relayed, 1u);
 }
 
@@ -670,8 +673,8 @@ TEST_F(PeerManagerTest, ASplitAtTheTipHealsWhenOneSideMinesTheNextBlock) {
     Link(a, b);
     Grow(a, 1, 1'000);
     Grow(b, 1, 2'000);
-    a.peers.BroadcastBlock(a.chain.Tip());
-    b.peers.BroadcastBlock(b.chain.Tip());
+    a.peers.BroadcastBlock(a.chain.Tip(), m_loop.NowMs());
+    b.peers.BroadcastBlock(b.chain.Tip(), m_loop.NowMs());
     ASSERT_TRUE(RunUntil([&] {
         return a.gossip.FramesIn(MessageType::AnnounceBlock) == 1 &&
                b.gossip.FramesIn(MessageType::AnnounceBlock) == 1;
@@ -679,7 +682,7 @@ TEST_F(PeerManagerTest, ASplitAtTheTipHealsWhenOneSideMinesTheNextBlock) {
     EXPECT_EQ(a.chain.BlockCount(), 2u);
     EXPECT_EQ(b.chain.BlockCount(), 2u);
     Grow(b, 1, 3'000);
-    b.peers.BroadcastBlock(b.chain.Tip());
+    b.peers.BroadcastBlock(b.chain.Tip(), m_loop.NowMs());
     ASSERT_TRUE(RunUntil([&] { return a.chain.Tip().hash == b.chain.Tip().hash; }));
     EXPECT_EQ(a.chain.Height(), 3u);
     EXPECT_EQ(a.chain.Reorgs(), 1u);
@@ -723,7 +726,7 @@ TEST_F(PeerManagerTest, OrphanAnnouncementTriggersRequestChain) {
     TestNode& b = AddNode();
     Link(a, b);
     Grow(b, 3, 1);
-    b.peers.BroadcastBlock(b.chain.Tip());
+    b.peers.BroadcastBlock(b.chain.Tip(), m_loop.NowMs());
     ASSERT_TRUE(RunUntil([&] { return a.chain.Tip().hash == b.chain.Tip().hash; }));
     EXPECT_EQ(a.chain.Height(), 4u);
     EXPECT_EQ(b.gossip.FramesIn(MessageType::RequestChain), 1);
@@ -851,54 +854,48 @@ TEST_F(PeerManagerTest, SilentPeerIsDroppedAfterPingTimeout) {
     EXPECT_EQ(node.peers.Metrics().bans, 0u);
 }
 
-// --- SyncAll ------------------------------------------------------------------------------------
+// --- SyncEveryPeer (the gossip part of /nodes/resolve) ----------------------------------------
 
-TEST_F(PeerManagerTest, SyncAllWithoutPeersCallsDoneOnce) {
-    PeerManagerOptions options = FastOptions();
-    options.resolve_timeout_ms = 50;
-    TestNode& node = AddNode(options);
-    int done = 0;
-    node.peers.SyncAll([&] { ++done; });
-    ASSERT_TRUE(RunUntil([&] { return done == 1; }));
-    RunExpectingNever([&] { return done > 1; }, 200);
+TEST_F(PeerManagerTest, SyncEveryPeerWithoutPeersAsksNobody) {
+    TestNode& node = AddNode();
+    EXPECT_TRUE(node.peers.SyncEveryPeer(m_loop.NowMs()).empty());
+    RunExpectingNever([&] { return !node.stack.events.synced.empty(); }, 100);
 }
 
-TEST_F(PeerManagerTest, SyncAllCallsDoneOnceEveryPeerAnswered) {
+TEST_F(PeerManagerTest, SyncEveryPeerTellsOnceForEachPeerWhenItsAnswerIsIn) {
     TestNode& a = AddNode();
     TestNode& b = AddNode();
     TestNode& c = AddNode();
     Link(a, b);
     Link(a, c);
     Grow(b, 3, 1);
-    int done = 0;
-    std::uint64_t height_when_done = 0;
-    a.peers.SyncAll([&] {
-        ++done;
-        height_when_done = a.chain.Height();
-    });
-    // Well before resolve_timeout_ms (10 s): the answers, not the timer, finish the round.
-    ASSERT_TRUE(RunUntil([&] { return done == 1; }, 5'000));
-    EXPECT_EQ(height_when_done, 4u);
+    std::vector<std::uint64_t> heights;
+    a.stack.events.on_synced = [&](LinkId) { heights.push_back(a.chain.Height()); };
+    std::vector<LinkId> asked = a.peers.SyncEveryPeer(m_loop.NowMs());
+    ASSERT_EQ(asked.size(), 2u);
+    ASSERT_TRUE(RunUntil([&] { return a.stack.events.synced.size() == 2; }));
+    EXPECT_EQ(a.chain.Height(), 4u);
+    // b's answer brought the blocks; whichever answer came last, it came after them.
+    EXPECT_EQ(heights.back(), 4u);
+    std::vector<LinkId> told = a.stack.events.synced;
+    std::sort(told.begin(), told.end());
+    std::sort(asked.begin(), asked.end());
+    EXPECT_EQ(told, asked);
     EXPECT_EQ(b.gossip.FramesIn(MessageType::RequestChain), 1);
     EXPECT_EQ(c.gossip.FramesIn(MessageType::RequestChain), 1);
-    RunExpectingNever([&] { return done > 1; }, 200);
+    RunExpectingNever([&] { return a.stack.events.synced.size() > 2; }, 200);
 }
 
-TEST_F(PeerManagerTest, SyncAllGivesUpOnASilentPeerAfterTheTimeout) {
-    PeerManagerOptions options = FastOptions();
-    options.resolve_timeout_ms = 150;
-    TestNode& node = AddNode(options);
+TEST_F(PeerManagerTest, APeerThatNeverAnswersIsToldWhenItsLinkCloses) {
+    TestNode& node = AddNode();
     EvilPeer& evil = AddEvil();
     HandshakeEvil(evil, node, NodeId(99));
-    int done = 0;
-    node.peers.SyncAll([&] { ++done; });
+    ASSERT_EQ(node.peers.SyncEveryPeer(m_loop.NowMs()).size(), 1u);
     ASSERT_TRUE(RunUntil([&] { return !evil.Received<RequestChain>().empty(); }));
-    EXPECT_EQ(done, 0);
-    ASSERT_TRUE(RunUntil([&] { return done == 1; }));
-    // The peer leaving later does not finish the round a second time.
+    RunExpectingNever([&] { return !node.stack.events.synced.empty(); }, 100);
     evil.conn->Close("bye");
-    ASSERT_TRUE(RunUntil([&] { return node.peers.ReadyPeerCount() == 0; }));
-    EXPECT_EQ(done, 1);
+    ASSERT_TRUE(RunUntil([&] { return node.stack.events.synced.size() == 1; }));
+    RunExpectingNever([&] { return node.stack.events.synced.size() > 1; }, 100);
 }
 
 // --- Reconnect ----------------------------------------------------------------------------------
@@ -916,7 +913,7 @@ TEST_F(PeerManagerTest, PersistentAddressIsRedialledAfterPeerRestarts) {
     }));
     b.OpenTransport(m_loop, port);
     ASSERT_EQ(b.port, port);
-    b.peers.Start(*b.transport);
+    b.stack.Start(*b.transport);
 
     ASSERT_TRUE(
         RunUntil([&] { return a.peers.ReadyPeerCount() == 1 && b.peers.ReadyPeerCount() == 1; }));
@@ -1064,7 +1061,7 @@ TEST_F(FloodTest, RelayKeepsToItsBudgetSoHonestPeersNeverTripALimit) {
         ASSERT_EQ(a.chain.SubmitTransaction(txs.back(), TxOrigin::Local).status,
                   TxStatus::Accepted);
     }
-    a.peers.BroadcastTransactions(txs);
+    a.peers.BroadcastTransactions(txs, m_loop.NowMs());
     const P2pMetrics& sent = a.peers.Metrics();
     EXPECT_EQ(sent.txs_relayed + sent.txs_relay_skipped, 15'000u);
     EXPECT_GE(sent.txs_relay_skipped, 4'000u);

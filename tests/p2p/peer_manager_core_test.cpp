@@ -1,0 +1,301 @@
+// Unit tests of the protocol core without sockets or a loop: PeerManager over FakeLinks, time
+// passed in by hand. They pin what a link's life looks like from the core's side: the handshake
+// and its refusals, pings and round trips, dial order and backoff, paced chain answers, relay
+// (and holding it until stored), and what ends in a ban. The same core runs over real TCP in
+// peer_manager_test.cpp.
+#include "chain/chain_state.h"
+#include "p2p/codec.h"
+#include "p2p/messages.h"
+#include "p2p/peer_manager.h"
+#include "support/chain_builder.h"
+#include "support/fake_links.h"
+#include "util/log.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace gossipchain {
+namespace {
+
+constexpr double WALL_NOW = DEFAULT_GENESIS_TIMESTAMP + 86'400;
+
+std::string Id(char c) {
+    return std::string(32, c);
+}
+
+struct Recorder : PeerEvents {
+    void OnTipChanged(const BlockResult& /*change*/) override { ++tip_changes; }
+    void OnBanned() override { ++banned; }
+    bool HoldRelayUntilStored(const BlockEntry& entry) override {
+        if (!hold)
+            return false;
+        held.push_back(entry.hash);
+        return true;
+    }
+    void OnPeerLink(const std::string& address, bool up, std::string_view /*reason*/) override {
+        links.push_back((up ? "up " : "down ") + address);
+    }
+    void OnPeerSynced(LinkId link) override { synced.push_back(link); }
+
+    int tip_changes = 0;
+    int banned = 0;
+    bool hold = false;
+    std::vector<std::string> held;
+    std::vector<std::string> links;
+    std::vector<LinkId> synced;
+};
+
+class PeerCoreTest : public ::testing::Test {
+protected:
+    PeerCoreTest() : m_chain(ChainOptions()), m_peers(m_links, m_chain, Options(), m_events) {}
+    void SetUp() override { SetLogLevel(LogLevel::Error); }
+    void TearDown() override { SetLogLevel(LogLevel::Info); }
+
+    static ChainState::Options ChainOptions() {
+        ChainState::Options options;
+        options.params = test::EasyParams();
+        return options;
+    }
+    static PeerManagerOptions Options() {
+        PeerManagerOptions options;
+        options.params = test::EasyParams();
+        options.node_id = Id('5');
+        options.listen_port = 7000;
+        options.target_outbound = 2;
+        options.handshake_timeout_ms = 1'000;
+        options.ping_interval_ms = 2'000;
+        options.ping_timeout_ms = 3'000;
+        options.reconnect_min_ms = 100;
+        options.reconnect_max_ms = 1'000;
+        options.wall_clock = [] { return WALL_NOW; };
+        options.seed = 1;
+        return options;
+    }
+    Hello HelloFrom(const std::string& node_id, std::uint16_t listen_port = 0) const {
+        Hello hello;
+        hello.network_id = NetworkId(m_chain.Params());
+        hello.node_id = node_id;
+        hello.listen_port = listen_port;
+        hello.height = m_chain.Height();
+        hello.tip = m_chain.Tip().hash;
+        hello.agent = "test/1";
+        return hello;
+    }
+    void Deliver(LinkId link, const Message& message) {
+        m_peers.OnPayload(link, EncodeMessage(message), m_now);
+    }
+    /** Opens inbound link `link` from 10.0.0.<link> and completes its handshake. */
+    void OpenReady(LinkId link, const std::string& node_id) {
+        m_peers.OnLinkOpened(link, LinkInfo{"10.0.0." + std::to_string(link) + ":4000", false, {}},
+                             m_now);
+        Deliver(link, HelloFrom(node_id));
+    }
+    /** Puts `count` valid blocks on our tip without telling any peer. */
+    void Grow(std::size_t count) {
+        for (Block& block : test::MakeBranch(m_chain.Params(), m_chain.Tip().block, count, 1))
+            ASSERT_EQ(m_chain.ProcessBlock(std::move(block), WALL_NOW).status,
+                      BlockStatus::Connected);
+    }
+
+    std::uint64_t m_now = 1'000;
+    test::FakeLinks m_links;
+    Recorder m_events;
+    ChainState m_chain;
+    PeerManager m_peers;
+};
+
+TEST_F(PeerCoreTest, AnInboundLinkIsGreetedAndBecomesReadyOnItsHello) {
+    m_peers.OnLinkOpened(1, LinkInfo{"10.0.0.1:4000", false, {}}, m_now);
+    std::vector<Hello> ours = m_links.Sent<Hello>(1);
+    ASSERT_EQ(ours.size(), 1u);
+    EXPECT_EQ(ours[0].node_id, Id('5'));
+    EXPECT_EQ(ours[0].listen_port, 7000);
+    EXPECT_EQ(ours[0].tip, m_chain.Tip().hash);
+    EXPECT_EQ(m_peers.ReadyPeerCount(), 0u);
+
+    Deliver(1, HelloFrom(Id('a'), 4001));
+    EXPECT_EQ(m_peers.ReadyPeerCount(), 1u);
+    EXPECT_EQ(m_links.Sent<RegisterPeer>(1).size(), 1u);
+    EXPECT_EQ(m_events.links, (std::vector<std::string>{"up 10.0.0.1:4001"}));
+    // Its advertised address entered the table.
+    EXPECT_EQ(m_peers.KnownAddresses(), (std::vector<std::string>{"10.0.0.1:4001"}));
+}
+
+TEST_F(PeerCoreTest, AnyMessageBeforeHelloIsABan) {
+    m_peers.OnLinkOpened(1, LinkInfo{"10.0.0.1:4000", false, {}}, m_now);
+    Deliver(1, Ping{7});
+    EXPECT_EQ(m_events.banned, 1);
+    ASSERT_TRUE(m_links.IsClosed(1));
+    EXPECT_EQ(m_links.closed[1], DropReason::Rejected);
+    std::vector<Reject> rejects = m_links.Sent<Reject>(1);
+    ASSERT_EQ(rejects.size(), 1u);
+    EXPECT_EQ(rejects[0].code, static_cast<std::uint32_t>(RejectCode::Misbehaving));
+    // The same host is refused at once when it comes back, until the ban ends.
+    m_peers.OnLinkClosed(1, net::CloseReason::ByHandler, "banned", m_now);
+    m_peers.OnLinkOpened(2, LinkInfo{"10.0.0.1:4002", false, {}}, m_now + 1);
+    EXPECT_TRUE(m_links.IsClosed(2));
+    EXPECT_EQ(m_links.Sent<Reject>(2).at(0).code, static_cast<std::uint32_t>(RejectCode::Banned));
+    m_peers.OnLinkOpened(3, LinkInfo{"10.0.0.1:4003", false, {}}, m_now + DEFAULT_BAN_MS + 1);
+    EXPECT_FALSE(m_links.IsClosed(3));
+}
+
+TEST_F(PeerCoreTest, AnOldProtocolVersionIsRefusedWithAReasonAndNotBanned) {
+    m_peers.OnLinkOpened(1, LinkInfo{"10.0.0.1:4000", false, {}}, m_now);
+    Hello old = HelloFrom(Id('a'));
+    old.protocol_version = PROTOCOL_VERSION - 1;
+    Deliver(1, old);
+    std::vector<Reject> rejects = m_links.Sent<Reject>(1);
+    ASSERT_EQ(rejects.size(), 1u);
+    EXPECT_EQ(rejects[0].code, static_cast<std::uint32_t>(RejectCode::ProtocolVersion));
+    EXPECT_NE(rejects[0].reason.find("we speak " + std::to_string(PROTOCOL_VERSION)),
+              std::string::npos)
+        << rejects[0].reason;
+    EXPECT_TRUE(m_links.IsClosed(1));
+    EXPECT_EQ(m_events.banned, 0);
+}
+
+TEST_F(PeerCoreTest, TheHandshakeTimesOutOnTheClockPassedIn) {
+    m_peers.OnLinkOpened(1, LinkInfo{"10.0.0.1:4000", false, {}}, m_now);
+    m_peers.Tick(m_now + 1'000);
+    EXPECT_FALSE(m_links.IsClosed(1));
+    m_peers.Tick(m_now + 1'001);
+    ASSERT_TRUE(m_links.IsClosed(1));
+    EXPECT_EQ(m_links.Sent<Reject>(1).at(0).code, static_cast<std::uint32_t>(RejectCode::Timeout));
+}
+
+TEST_F(PeerCoreTest, PingsGoOutOnTheIntervalAndTheirRoundTripIsShown) {
+    OpenReady(1, Id('a'));
+    m_peers.Tick(m_now + 1'999);
+    EXPECT_TRUE(m_links.Sent<Ping>(1).empty());
+    m_peers.Tick(m_now + 2'000);
+    std::vector<Ping> pings = m_links.Sent<Ping>(1);
+    ASSERT_EQ(pings.size(), 1u);
+    m_now += 2'037;
+    Deliver(1, Pong{pings[0].nonce});
+    std::vector<PeerView> views = m_peers.Peers();
+    ASSERT_EQ(views.size(), 1u);
+    EXPECT_EQ(views[0].rtt_ms, 37u);
+    // A pong with the wrong nonce does not count; an unanswered ping ends the link.
+    m_peers.Tick(m_now + 2'000);
+    ASSERT_EQ(m_links.Sent<Ping>(1).size(), 2u);
+    Deliver(1, Pong{m_links.Sent<Ping>(1)[1].nonce + 1});
+    m_peers.Tick(m_now + 2'000 + 3'001);
+    EXPECT_TRUE(m_links.IsClosed(1));
+}
+
+TEST_F(PeerCoreTest, OperatorAddressesAreDialledAndAFailedDialBacksOff) {
+    ASSERT_EQ(m_peers.AddAddress(PeerAddress{"10.0.0.9", 5000}, AddressOrigin::Seed),
+              AddressBook::AddResult::Added);
+    m_peers.Tick(m_now);
+    ASSERT_EQ(m_links.dials.size(), 1u);
+    EXPECT_EQ(m_links.dials[0].port, 5000);
+    // Nothing more while that dial runs.
+    m_peers.Tick(m_now + 10);
+    EXPECT_EQ(m_links.dials.size(), 1u);
+    m_peers.OnDialFailed("10.0.0.9:5000", "connection refused", m_now + 10);
+    // The first retry waits reconnect_min_ms (100) plus up to half of it.
+    m_peers.Tick(m_now + 10 + 99);
+    EXPECT_EQ(m_links.dials.size(), 1u);
+    m_peers.Tick(m_now + 10 + 151);
+    EXPECT_EQ(m_links.dials.size(), 2u);
+    // A dial that connects becomes an outbound link that greets first.
+    m_peers.OnLinkOpened(7, LinkInfo{"10.0.0.9:5000", true, "10.0.0.9:5000"}, m_now + 200);
+    EXPECT_EQ(m_links.Sent<Hello>(7).size(), 1u);
+}
+
+TEST_F(PeerCoreTest, LearnedAddressesAreDialledOnlyUpToTheOutboundTarget) {
+    OpenReady(1, Id('a'));
+    Deliver(1, gossipchain::Peers{{"10.1.0.1:1", "10.1.0.2:1", "10.1.0.3:1", "10.1.0.4:1"}});
+    m_peers.Tick(m_now);
+    // target_outbound is 2; the inbound peer's own advertised address is not one (port 0).
+    EXPECT_EQ(m_links.dials.size(), 2u);
+}
+
+TEST_F(PeerCoreTest, AChainAnswerIsPacedByWhatThePeerHasNotRead) {
+    Grow(MAX_CHAIN_BATCH_BLOCKS + 10);
+    OpenReady(1, Id('a'));
+    m_links.ClearSent(1);
+    // Nothing is queued for a peer that has a low-water mark's worth still unread ...
+    m_links.queued[1] = CHAIN_REPLY_LOW_WATER_BYTES;
+    Deliver(1, RequestChain{{m_chain.Genesis().hash}, MAX_CHAIN_REQUEST_BLOCKS});
+    EXPECT_TRUE(m_links.Sent<gossipchain::Chain>(1).empty());
+    // ... and once it has read, the answer goes on, batch by batch, from where it was.
+    m_links.queued[1] = 0;
+    m_peers.OnWritable(1, m_now);
+    std::vector<gossipchain::Chain> batches = m_links.Sent<gossipchain::Chain>(1);
+    ASSERT_EQ(batches.size(), 2u);
+    EXPECT_EQ(batches[0].blocks.size(), MAX_CHAIN_BATCH_BLOCKS);
+    EXPECT_TRUE(batches[0].more);
+    EXPECT_EQ(batches[1].blocks.size(), 10u);
+    EXPECT_FALSE(batches[1].more);
+    EXPECT_EQ(batches[1].blocks.back().index, m_chain.Height());
+}
+
+TEST_F(PeerCoreTest, ABlockIsRelayedToThePeersThatLackItButNotToItsSender) {
+    OpenReady(1, Id('a'));
+    OpenReady(2, Id('b'));
+    m_links.ClearSent(1);
+    m_links.ClearSent(2);
+    Block next = test::MakeChild(m_chain.Params(), m_chain.Tip().block, {test::MakeTx(1)});
+    Deliver(1, AnnounceBlock{next});
+    EXPECT_EQ(m_chain.Height(), 2u);
+    EXPECT_EQ(m_events.tip_changes, 1);
+    EXPECT_TRUE(m_links.Sent<AnnounceBlock>(1).empty());
+    ASSERT_EQ(m_links.Sent<AnnounceBlock>(2).size(), 1u);
+    // Broadcasting it again sends nothing: both are known to have it.
+    m_peers.BroadcastBlock(m_chain.Tip(), m_now);
+    EXPECT_TRUE(m_links.Sent<AnnounceBlock>(1).empty());
+    EXPECT_EQ(m_links.Sent<AnnounceBlock>(2).size(), 1u);
+}
+
+TEST_F(PeerCoreTest, ANodeThatStoresBlocksHoldsTheRelayUntilItIsStored) {
+    m_events.hold = true;
+    OpenReady(1, Id('a'));
+    OpenReady(2, Id('b'));
+    m_links.ClearSent(2);
+    Block next = test::MakeChild(m_chain.Params(), m_chain.Tip().block, {test::MakeTx(1)});
+    Deliver(1, AnnounceBlock{next});
+    EXPECT_EQ(m_events.held, (std::vector<std::string>{m_chain.Tip().hash}));
+    EXPECT_TRUE(m_links.Sent<AnnounceBlock>(2).empty());
+    m_peers.BroadcastBlock(m_chain.Tip(), m_now);
+    EXPECT_EQ(m_links.Sent<AnnounceBlock>(2).size(), 1u);
+    // The sender is known to have it.
+    EXPECT_TRUE(m_links.Sent<AnnounceBlock>(1).empty());
+}
+
+TEST_F(PeerCoreTest, AnOversizedFrameFromAReadyPeerIsABan) {
+    OpenReady(1, Id('a'));
+    m_peers.OnLinkClosed(1, net::CloseReason::FrameTooLarge, "frame too large", m_now);
+    EXPECT_EQ(m_events.banned, 1);
+    ASSERT_EQ(m_peers.Bans(m_now).size(), 2u);  // its host and its node id
+}
+
+TEST_F(PeerCoreTest, AnOutboundLinkAnsweredInHttpMarksATutorialNode) {
+    m_peers.AddAddress(PeerAddress{"10.0.0.9", 5000}, AddressOrigin::Registered);
+    m_peers.Tick(m_now);
+    m_peers.OnLinkOpened(3, LinkInfo{"10.0.0.9:5000", true, "10.0.0.9:5000"}, m_now);
+    m_peers.OnLinkClosed(3, net::CloseReason::PeerSpeaksHttp, "HTTP", m_now);
+    std::vector<PeerView> views = m_peers.Peers();
+    ASSERT_EQ(views.size(), 1u);
+    EXPECT_EQ(views[0].state, "http-only");
+    EXPECT_EQ(m_events.banned, 0);
+    EXPECT_EQ(m_peers.UnlinkedAddresses().size(), 1u);
+}
+
+TEST_F(PeerCoreTest, SyncEveryPeerAsksEachReadyPeerAndTellsWhenItsAnswerEnds) {
+    OpenReady(1, Id('a'));
+    OpenReady(2, Id('b'));
+    std::vector<LinkId> asked = m_peers.SyncEveryPeer(m_now);
+    EXPECT_EQ(asked.size(), 2u);
+    EXPECT_EQ(m_links.Sent<RequestChain>(1).size(), 1u);
+    Deliver(1, gossipchain::Chain{{}, false});
+    EXPECT_EQ(m_events.synced, (std::vector<LinkId>{1}));
+    m_peers.OnLinkClosed(2, net::CloseReason::PeerClosed, "gone", m_now);
+    EXPECT_EQ(m_events.synced, (std::vector<LinkId>{1, 2}));
+}
+
+}  // namespace
+}  // namespace gossipchain
