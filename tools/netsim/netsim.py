@@ -35,6 +35,9 @@ import threading
 import time
 from pathlib import Path
 
+from netsim_dashboard import MeshDashboard
+from netsim_report import write_report_html
+
 try:
     import tomllib
 except ImportError:  # Python < 3.11: the environment lacks what netsim needs, not a failure.
@@ -422,10 +425,13 @@ class Run:
         self.lock = threading.Lock()
         self.errors = []
         self.warnings = []
+        self.dashboard = None  # a MeshDashboard with --dashboard
 
     def mark(self, kind, detail=""):
         with self.lock:
             self.markers.append((time.time_ns(), kind, detail))
+        if self.dashboard:
+            self.dashboard.mark(kind, detail)
 
     def mine(self, index):
         node = self.mesh.nodes[index]
@@ -904,6 +910,8 @@ def cmd_run(args):
     run = Run(scenario, mesh, rng, out)
     try:
         mesh.start(float(scenario.get("startup_timeout_s", 15 + n * 0.25)))
+        if args.dashboard:
+            run.dashboard = start_dashboard(mesh, args.dashboard_port)
         up_ns = time.time_ns()
         log(f"mesh up in {(up_ns - started_ns) / 1e9:.2f} s")
         run.mark("up")
@@ -935,6 +943,8 @@ def cmd_run(args):
     finally:
         ended_ns = time.time_ns()
         run.stop_background.set()
+        if run.dashboard:
+            run.dashboard.close()
         mesh.close()
     events = read_events(mesh)
     with open(out / "events.ndjson", "w") as f:
@@ -987,6 +997,7 @@ def cmd_run(args):
     report["plots"], report["plots_note"] = plots(
         out, plot_input(res, events, run.markers, run.first_groups, up_ns, ended_ns))
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_report_html(out, report)
     summary(report, out)
     if not args.keep:
         # Data dirs and per-node logs are large at 256 nodes; events.ndjson holds the record.
@@ -1013,7 +1024,15 @@ def summary(r, out):
     for c in r["checks"]:
         print(f"  [{'ok' if c['ok'] else 'FAIL'}] {c['name']}: {c['detail']}")
     print(f"plots: {', '.join(r['plots']) or 'none'} ({r['plots_note']})")
-    print(f"{'PASS' if r['pass'] else 'FAIL'}; report in {out / 'report.json'}")
+    print(f"{'PASS' if r['pass'] else 'FAIL'}; report in {out / 'report.json'} and "
+          f"{out / 'report.html'}")
+
+
+def start_dashboard(mesh, port):
+    dashboard = MeshDashboard(mesh, port)
+    log(f"mesh view: {dashboard.url} (each node's own: "
+        f"{mesh.nodes[0].url}/dashboard ... {mesh.nodes[-1].url}/dashboard)")
+    return dashboard
 
 
 def cmd_up(args):
@@ -1023,12 +1042,14 @@ def cmd_up(args):
     workdir = Path(tempfile.mkdtemp(prefix="netsim-up-"))
     log(f"{args.nodes} nodes, {args.topology}, seed {seed}, data in {workdir}")
     mesh = Mesh(binary, args.nodes, args.topology, args.k, rng, workdir, args.difficulty, "linked")
+    dashboard = None
     try:
         mesh.start(15 + args.nodes * 0.25)
         for node in mesh.nodes:
             print(f"node {node.index:3d}  {node.url}  events {node.dir}/events-0.ndjson",
                   flush=True)
         print(f"edges: {' '.join(f'{a}-{b}' for a, b in mesh.edges)}", flush=True)
+        dashboard = start_dashboard(mesh, args.dashboard_port) if args.dashboard else None
         log("mesh up; Ctrl-C stops every node and removes the data")
         while True:
             time.sleep(1)
@@ -1036,6 +1057,8 @@ def cmd_up(args):
             if dead:
                 raise Failed("; ".join(n.exit_story() for n in dead))
     finally:
+        if dashboard:
+            dashboard.close()
         mesh.close()
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -1064,6 +1087,11 @@ def main(argv=None):
     up_p.add_argument("--difficulty", type=int, default=4)
     up_p.add_argument("--node")
     up_p.add_argument("--seed", type=int)
+    for p in (run_p, up_p):
+        p.add_argument("--dashboard", action="store_true",
+                       help="serve the mesh view (the nodes' /events aggregated) on loopback")
+        p.add_argument("--dashboard-port", type=int, default=0,
+                       help="port of the mesh view (default: any free one, printed)")
     args = parser.parse_args(argv)
 
     def on_signal(signum, _frame):
