@@ -65,7 +65,8 @@ Json PeersJson(const NodeControl& node) {
                              {"direction", peer.inbound ? "inbound" : "outbound"},
                              {"state", peer.state},
                              {"node_id", peer.node_id},
-                             {"height", peer.height}});
+                             {"height", peer.height},
+                             {"rtt_ms", peer.rtt_ms}});
     }
     return peers;
 }

@@ -77,9 +77,10 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
   </section>
   <section>
     <h2>linked peers</h2>
-    <table><colgroup><col style="width:28%"><col style="width:28%"><col style="width:16%">
-      <col style="width:14%"><col style="width:14%"></colgroup>
-      <thead><tr><th>node id</th><th>address</th><th>direction</th><th>state</th><th>height</th></tr></thead>
+    <table><colgroup><col style="width:24%"><col style="width:26%"><col style="width:15%">
+      <col style="width:11%"><col style="width:11%"><col style="width:13%"></colgroup>
+      <thead><tr><th>node id</th><th>address</th><th>direction</th><th>state</th><th>height</th>
+      <th>round trip</th></tr></thead>
       <tbody id="peers"></tbody></table>
   </section>
   <section>
@@ -181,7 +182,7 @@ function render(state) {
   drawBlocks();
   fill('peers', state.peers.map((p) => row([
     [short(p.node_id), 'mono', p.node_id], [p.address, 'mono', p.address], [p.direction],
-    [p.state], [p.height, 'num']])), 'no peers', 5);
+    [p.state], [p.height, 'num'], [p.rtt_ms ? p.rtt_ms + ' ms' : '', 'num']])), 'no peers', 6);
   fill('mempool', state.mempool.transactions.map((t) => row([
     [t.sender, '', t.sender], [t.recipient, '', t.recipient], [t.amount, 'num'],
     [short(t.id), 'mono', t.id]])), 'empty', 4);

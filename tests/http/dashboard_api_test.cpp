@@ -3,6 +3,7 @@
 // event stream is refused with 503 beyond its node-wide bound.
 #include "http/dashboard_api.h"
 
+#include "support/fake_node_control.h"
 #include "support/route_once.h"
 
 #include <gtest/gtest.h>
@@ -14,31 +15,12 @@ namespace {
 
 const std::string HOSTILE = "<img src=x onerror=alert(1)>\"</script>\n\xff";
 
-class DashboardNode final : public NodeControl {
+/** A node whose one peer claims markup for its node id and address. */
+class DashboardNode final : public test::FakeNodeControl {
 public:
-    DashboardNode() : m_chain(ChainState::Options{}) {}
-
-    const ChainState& Chain() const override { return m_chain; }
-    const std::string& NodeId() const override { return m_node_id; }
-    double UptimeSeconds() const override { return 1.0; }
-    TxResult SubmitTransaction(const Transaction& tx) override {
-        return m_chain.SubmitTransaction(tx, TxOrigin::Local);
-    }
-    void MineOne(std::function<void(Result<const BlockEntry*>)> done) override {
-        done(Status::Error("no mining here"));
-    }
-    Result<std::vector<std::string>> RegisterNodes(const std::vector<PeerAddress>&) override {
-        return std::vector<std::string>{};
-    }
-    void Resolve(std::function<void(ResolveOutcome)> done) override { done({}); }
     std::vector<PeerView> Peers() const override {
-        return {PeerView{HOSTILE, true, "ready", HOSTILE, 9}};
+        return {PeerView{HOSTILE, true, "ready", HOSTILE, 9, 12}};
     }
-    std::string MetricsText() const override { return {}; }
-
-private:
-    ChainState m_chain;
-    std::string m_node_id = std::string(32, '0');
 };
 
 class NullStream final : public HttpStream {
@@ -116,6 +98,7 @@ TEST_F(DashboardApiTest, StateShowsTheChainAndKeepsPeerStringsAsJsonText) {
     EXPECT_EQ(json["blocks"][0]["source"].get<std::string>().substr(0, 28), HOSTILE.substr(0, 28));
     ASSERT_EQ(json["peers"].size(), 1u);
     EXPECT_EQ(json["peers"][0]["direction"], "inbound");
+    EXPECT_EQ(json["peers"][0]["rtt_ms"], 12);
     EXPECT_EQ(json["peers"][0]["node_id"].get<std::string>().substr(0, 28), HOSTILE.substr(0, 28));
     EXPECT_EQ(json["mempool"]["size"], 1);
     EXPECT_EQ(json["mempool"]["transactions"][0]["sender"], HOSTILE.substr(0, 30));

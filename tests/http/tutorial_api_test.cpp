@@ -2,6 +2,7 @@
 // byte for byte ("message" with "new_chain" or "chain"), and the notes beside them.
 #include "http/tutorial_api.h"
 
+#include "support/fake_node_control.h"
 #include "support/route_once.h"
 
 #include <gtest/gtest.h>
@@ -11,31 +12,11 @@
 namespace gossipchain {
 namespace {
 
-class ResolvingNode final : public NodeControl {
+class ResolvingNode final : public test::FakeNodeControl {
 public:
-    ResolvingNode() : m_chain(ChainState::Options{}) {}
-
-    const ChainState& Chain() const override { return m_chain; }
-    const std::string& NodeId() const override { return m_node_id; }
-    double UptimeSeconds() const override { return 1.0; }
-    TxResult SubmitTransaction(const Transaction& tx) override {
-        return m_chain.SubmitTransaction(tx, TxOrigin::Local);
-    }
-    void MineOne(std::function<void(Result<const BlockEntry*>)> done) override {
-        done(Status::Error("no mining here"));
-    }
-    Result<std::vector<std::string>> RegisterNodes(const std::vector<PeerAddress>&) override {
-        return std::vector<std::string>{};
-    }
     void Resolve(std::function<void(ResolveOutcome)> done) override { done(outcome); }
-    std::vector<PeerView> Peers() const override { return {}; }
-    std::string MetricsText() const override { return {}; }
 
     ResolveOutcome outcome;
-
-private:
-    ChainState m_chain;
-    std::string m_node_id = std::string(32, '0');
 };
 
 std::string Resolved(ResolvingNode& node) {
