@@ -35,6 +35,8 @@ TYPES = {
     "Peers": 8,
     "NewTransactions": 9,
     "Reject": 10,
+    "TxInventory": 11,
+    "GetTransactions": 12,
 }
 
 
@@ -143,7 +145,7 @@ def genesis():
 
 def hello(**overrides):
     body = {
-        "protocol_version": 1,
+        "protocol_version": 2,
         "network_id": fake_hash("genesis") + "/linked/4",
         "node_id": fake_id("node-a"),
         "listen_port": 5001,
@@ -191,6 +193,9 @@ def valid_cases():
          {"transactions": [payment, tx("alice", "bob", 300, "pay-2")]}),
         ("reject", "Reject", {"code": 3, "reason": "wrong network"}),
         ("reject_str16_reason", "Reject", {"code": 70000, "reason": "r" * 256}),
+        ("tx_inventory", "TxInventory", {"txids": [fake_hash(f"tx{i}") for i in range(3)]}),
+        ("tx_inventory_empty", "TxInventory", {"txids": []}),
+        ("get_transactions", "GetTransactions", {"txids": [fake_hash("tx1")]}),
     ]
 
 
@@ -254,6 +259,10 @@ def invalid_cases():
         ("str_over_parser_limit", pack(envelope("Ping", {"nonce": 1, "x": "x" * 4097})),
          "limit-exceeded"),
         ("nested_20_deep", pack([2, {"nonce": 1, "x": deep}]), "limit-exceeded"),
+        ("inventory_txid_short", pack(envelope("TxInventory", {"txids": ["ab" * 16]})),
+         "invalid-field"),
+        ("get_transactions_1001", pack(envelope("GetTransactions", {
+            "txids": [fake_hash("t")] * 1001})), "invalid-field"),
     ]
 
 

@@ -135,6 +135,9 @@ public:
     TxResult SubmitTransaction(const Transaction& tx, TxOrigin origin);
     /** Drops a pending transaction that could not be made durable (its client got an error). */
     void ForgetTransaction(const std::string& txid) { m_mempool.Remove(txid); }
+    /** Holds a pending transaction back from relay (until its commit is durable), or releases
+     * it (Mempool::SetRelayHeld). */
+    void HoldRelay(const std::string& txid, bool held) { m_mempool.SetRelayHeld(txid, held); }
 
     void SetHooks(ChainHooks hooks) {
         m_hooks = std::move(hooks);

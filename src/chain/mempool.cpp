@@ -13,6 +13,7 @@ void Mempool::Erase(EntryList::iterator it) {
         m_relayed.erase(it->relayed);
     m_bytes -= it->bytes;
     m_by_id.erase(it->txid);
+    m_by_seq.erase(it->seq);
     m_entries.erase(it);
 }
 
@@ -55,8 +56,9 @@ Mempool::AddResult Mempool::Add(const Transaction& tx, const std::string& txid, 
                 return AddResult::Full;
         }
     }
-    m_entries.push_back(Entry{tx, txid, bytes, origin, {}});
+    m_entries.push_back(Entry{tx, txid, bytes, origin, {}, m_next_seq++, false});
     auto it = std::prev(m_entries.end());
+    m_by_seq.emplace(it->seq, it);
     if (origin == TxOrigin::Relay)
         it->relayed = m_relayed.insert(m_relayed.end(), it);
     m_by_id.emplace(txid, it);
@@ -71,6 +73,25 @@ std::optional<TxOrigin> Mempool::Remove(const std::string& txid) {
     TxOrigin origin = found->second->origin;
     Erase(found->second);
     return origin;
+}
+
+std::optional<Mempool::Pending> Mempool::After(std::uint64_t seq) const {
+    auto found = m_by_seq.upper_bound(seq);
+    if (found == m_by_seq.end())
+        return std::nullopt;
+    return ViewOf(*found->second);
+}
+
+std::optional<Mempool::Pending> Mempool::Find(const std::string& txid) const {
+    auto found = m_by_id.find(txid);
+    if (found == m_by_id.end())
+        return std::nullopt;
+    return ViewOf(*found->second);
+}
+
+void Mempool::SetRelayHeld(const std::string& txid, bool held) {
+    if (auto found = m_by_id.find(txid); found != m_by_id.end())
+        found->second->relay_held = held;
 }
 
 std::vector<Transaction> Mempool::Oldest(std::size_t max) const {

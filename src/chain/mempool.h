@@ -8,6 +8,12 @@
 // come back from abandoned blocks in a reorg are always re-admitted, even over the bound. A
 // transaction that arrived by relay and is then submitted here is acknowledged from then on: its
 // entry becomes Local (so it is never evicted), as its stored row does.
+//
+// Each entry also has a sequence number, increasing with every add (a transaction a reorg returns
+// gets a new one): relay walks the pool in that order with one cursor per peer (SPEC §8), so a
+// transaction pending here is offered to every peer once, whenever its budget allows. An entry may
+// be held back from relay (an acknowledged transaction until its commit is durable): a walk stops
+// there until it is released.
 #pragma once
 
 #include "primitives/transaction.h"
@@ -16,6 +22,7 @@
 #include <cstdint>
 #include <functional>
 #include <list>
+#include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -68,6 +75,23 @@ public:
     /** Every pending transaction in arrival order. */
     std::vector<Transaction> All() const { return Oldest(m_entries.size()); }
 
+    /** A pending transaction as relay sees it. */
+    struct Pending {
+        const Transaction* tx = nullptr;
+        const std::string* txid = nullptr;
+        std::uint64_t seq = 0;
+        /** Not to be relayed yet (SetRelayHeld). */
+        bool held = false;
+    };
+    /** The pending transaction with the smallest sequence number above `seq`, if any. */
+    std::optional<Pending> After(std::uint64_t seq) const;
+    /** The pending transaction `txid`, if any. */
+    std::optional<Pending> Find(const std::string& txid) const;
+    /** The sequence number of the last add (0 before the first). */
+    std::uint64_t LastSeq() const { return m_next_seq - 1; }
+    /** Holds `txid` back from relay, or releases it. */
+    void SetRelayHeld(const std::string& txid, bool held);
+
     std::size_t Size() const { return m_entries.size(); }
     std::size_t Bytes() const { return m_bytes; }
     std::uint64_t Evicted() const { return m_evicted; }
@@ -82,7 +106,12 @@ private:
         TxOrigin origin;
         /** Its place in m_relayed while origin is Relay. */
         std::list<EntryList::iterator>::iterator relayed;
+        std::uint64_t seq = 0;
+        bool relay_held = false;
     };
+    static Pending ViewOf(const Entry& entry) {
+        return Pending{&entry.tx, &entry.txid, entry.seq, entry.relay_held};
+    }
     bool Fits(std::size_t bytes) const;
     bool EvictOneRelayed();
     void Erase(EntryList::iterator it);
@@ -93,6 +122,9 @@ private:
     /** The Relay entries, oldest first: eviction takes the front without scanning the pool. */
     std::list<EntryList::iterator> m_relayed;
     std::unordered_map<std::string, std::list<Entry>::iterator> m_by_id;
+    /** The entries by sequence number (the same order as m_entries). */
+    std::map<std::uint64_t, EntryList::iterator> m_by_seq;
+    std::uint64_t m_next_seq = 1;
     std::size_t m_bytes = 0;
     std::uint64_t m_evicted = 0;
 };

@@ -222,7 +222,7 @@ TxResult Node::SubmitTransaction(const Transaction& tx) {
         LOG_INFO("transaction %s accepted (%s -> %s, %lld)", Short(result.txid).c_str(),
                  tx.sender.c_str(), tx.recipient.c_str(), static_cast<long long>(tx.amount));
         m_events.TxSeen(result.txid, "self");
-        m_peers.BroadcastTransactions({tx}, m_loop.NowMs());
+        m_peers.RelayTransactions(m_loop.NowMs());
     }
     return result;
 }
@@ -234,6 +234,9 @@ void Node::SubmitTransactionDurably(const Transaction& tx,
     TxResult result = m_chain.SubmitTransaction(tx, TxOrigin::Local);
     if (result.status != TxStatus::Accepted && result.status != TxStatus::Duplicate)
         return done(result);
+    // Pending now, but not offered to peers before its commit is durable.
+    if (result.status == TxStatus::Accepted)
+        m_chain.HoldRelay(result.txid, true);
     if (!m_store_status.Ok()) {
         if (result.status == TxStatus::Accepted)
             m_chain.ForgetTransaction(result.txid);
@@ -340,7 +343,7 @@ void Node::CommitStore() {
 void Node::FinishCommit(CommitWaiters& waiters, const Status& committed) {
     if (!committed.Ok())
         OnStorageFailed(committed);
-    std::vector<Transaction> relay;
+    bool relay = false;
     for (PendingTx& waiting : waiters.txs) {
         if (!committed.Ok()) {
             if (waiting.result.status == TxStatus::Accepted)
@@ -353,7 +356,8 @@ void Node::FinishCommit(CommitWaiters& waiters, const Status& committed) {
                      waiting.tx.sender.c_str(), waiting.tx.recipient.c_str(),
                      static_cast<long long>(waiting.tx.amount));
             m_events.TxSeen(waiting.result.txid, "self");
-            relay.push_back(waiting.tx);
+            m_chain.HoldRelay(waiting.result.txid, false);
+            relay = true;
         } else if (!m_chain.GetMempool().Contains(waiting.result.txid) &&
                    !m_chain.ConfirmedHeight(waiting.result.txid)) {
             // A duplicate of one whose earlier commit failed (and was dropped from the mempool):
@@ -365,8 +369,8 @@ void Node::FinishCommit(CommitWaiters& waiters, const Status& committed) {
     // A block whose commit failed stays queued for the next one and is not relayed: peers get
     // it by sync once it is stored.
     if (committed.Ok() && !m_shutting_down) {
-        if (!relay.empty())
-            m_peers.BroadcastTransactions(relay, m_loop.NowMs());
+        if (relay)
+            m_peers.RelayTransactions(m_loop.NowMs());
         for (const std::string& hash : waiters.blocks) {
             if (const BlockEntry* entry = m_chain.Find(hash))
                 m_peers.BroadcastBlock(*entry, m_loop.NowMs());
@@ -597,8 +601,11 @@ std::string Node::MetricsText() const {
     counter("gossipchain_bans_total", "Peers banned for misbehaviour.", p2p.bans);
     counter("gossipchain_flood_drops_total", "Messages dropped: sender over a rate limit.",
             p2p.flood_drops);
-    counter("gossipchain_txs_relay_skipped_total",
-            "Transactions not relayed to a peer: relay budget to it spent.", p2p.txs_relay_skipped);
+    counter("gossipchain_txs_announced_total",
+            "Transactions announced to peers by txid (TxInventory).", p2p.txs_announced);
+    counter("gossipchain_txs_requested_total",
+            "Transactions asked of peers that announced them (GetTransactions).",
+            p2p.txs_requested);
     counter("gossipchain_inbound_evictions_total",
             "Inbound gossip links closed to make room for a new peer.", p2p.inbound_evictions);
     counter("gossipchain_connection_evictions_total",

@@ -183,6 +183,20 @@ void PackBody(Packer& pk, const NewTransactions& m) {
     PackTransactions(pk, m.transactions);
 }
 
+void PackTxids(Packer& pk, const std::vector<std::string>& txids) {
+    pk.pack_map(1);
+    PackStr(pk, "txids");
+    PackStrArray(pk, txids);
+}
+
+void PackBody(Packer& pk, const TxInventory& m) {
+    PackTxids(pk, m.txids);
+}
+
+void PackBody(Packer& pk, const GetTransactions& m) {
+    PackTxids(pk, m.txids);
+}
+
 void PackBody(Packer& pk, const Reject& m) {
     pk.pack_map(2);
     PackStr(pk, "code");
@@ -468,6 +482,21 @@ bool ReadBody(const Object& o, NewTransactions& m, Failure& f) {
                  ReadTransactions(*v[0], MAX_TXS_PER_MESSAGE, m.transactions, f));
 }
 
+bool ReadTxids(const Object& o, std::size_t max, std::vector<std::string>& txids, Failure& f) {
+    static constexpr std::array<std::string_view, 1> KEYS{"txids"};
+    std::array<const Object*, KEYS.size()> v;
+    return FindFields(o, KEYS, true, v, f) &&
+           Field(f, "txids", ReadArray(*v[0], max, txids, f, ReadHash));
+}
+
+bool ReadBody(const Object& o, TxInventory& m, Failure& f) {
+    return ReadTxids(o, MAX_INVENTORY_PER_MESSAGE, m.txids, f);
+}
+
+bool ReadBody(const Object& o, GetTransactions& m, Failure& f) {
+    return ReadTxids(o, MAX_TXS_PER_MESSAGE, m.txids, f);
+}
+
 bool ReadBody(const Object& o, Reject& m, Failure& f) {
     static constexpr std::array<std::string_view, 2> KEYS{"code", "reason"};
     std::array<const Object*, KEYS.size()> v;
@@ -518,6 +547,10 @@ DecodeResult DecodeEnvelope(const Object& root) {
             return DecodeBody<NewTransactions>(body);
         case static_cast<std::uint64_t>(MessageType::Reject):
             return DecodeBody<Reject>(body);
+        case static_cast<std::uint64_t>(MessageType::TxInventory):
+            return DecodeBody<TxInventory>(body);
+        case static_cast<std::uint64_t>(MessageType::GetTransactions):
+            return DecodeBody<GetTransactions>(body);
         default:
             break;
     }

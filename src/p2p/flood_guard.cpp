@@ -40,6 +40,12 @@ const char* FloodKindName(FloodKind kind) {
             return "orphan or repeated blocks";
         case FloodKind::RedundantRequests:
             return "redundant chain requests";
+        case FloodKind::InventoryReceived:
+            return "transaction hashes received";
+        case FloodKind::InventoryRelayed:
+            return "transaction hashes announced";
+        case FloodKind::TxRequests:
+            return "transactions requested";
     }
     return "?";
 }
@@ -52,6 +58,9 @@ FloodGuard::FloodGuard(std::uint64_t now_ms)
           TokenBucket(MAX_ADDRESSES_BURST, ADDRESSES_PER_SECOND, now_ms),
           TokenBucket(MAX_JUNK_BLOCKS_BURST, JUNK_BLOCKS_PER_SECOND, now_ms),
           TokenBucket(MAX_REDUNDANT_REQUESTS_BURST, REDUNDANT_REQUESTS_PER_SECOND, now_ms),
+          TokenBucket(MAX_INVENTORY_RECEIVED_BURST, INVENTORY_RECEIVED_PER_SECOND, now_ms),
+          TokenBucket(MAX_INVENTORY_RELAYED_BURST, INVENTORY_RELAYED_PER_SECOND, now_ms),
+          TokenBucket(MAX_TX_REQUESTS_BURST, TX_REQUESTS_PER_SECOND, now_ms),
       } {}
 
 }  // namespace gossipchain

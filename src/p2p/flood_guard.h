@@ -42,6 +42,18 @@ inline constexpr double REPEATED_BLOCK_COST = 10;
  * it to us): an honest peer asks for blocks it lacks. Burst and refill per second. */
 inline constexpr double MAX_REDUNDANT_REQUESTS_BURST = 20;
 inline constexpr double REDUNDANT_REQUESTS_PER_SECOND = 1;
+/** Transaction hashes received in TxInventory messages (an empty one counts as one): burst and
+ * refill per second. A link-up announces the whole mempool (at most 100,000). */
+inline constexpr double MAX_INVENTORY_RECEIVED_BURST = 50'000;
+inline constexpr double INVENTORY_RECEIVED_PER_SECOND = 10'000;
+/** Transaction hashes announced to one peer: half what a receiver accepts. Over it, the rest
+ * wait for the next tick (SPEC §8: relay is paced, never dropped). */
+inline constexpr double MAX_INVENTORY_RELAYED_BURST = 25'000;
+inline constexpr double INVENTORY_RELAYED_PER_SECOND = 5'000;
+/** Transactions asked for in GetTransactions (an empty one counts as one): burst and refill per
+ * second. An honest requester keeps at most MAX_TXS_IN_FLIGHT_PER_PEER asked at a time. */
+inline constexpr double MAX_TX_REQUESTS_BURST = 20'000;
+inline constexpr double TX_REQUESTS_PER_SECOND = 10'000;
 /** Block hashes remembered per peer as announced by it, to recognise repeats. */
 inline constexpr std::size_t MAX_ANNOUNCED_REMEMBERED = 1'024;
 
@@ -72,8 +84,11 @@ enum class FloodKind : std::size_t {
     Addresses,
     JunkBlocks,
     RedundantRequests,
+    InventoryReceived,
+    InventoryRelayed,
+    TxRequests,
 };
-inline constexpr std::size_t FLOOD_KINDS = 6;
+inline constexpr std::size_t FLOOD_KINDS = 9;
 
 /** Name of a kind for logs and /metrics, e.g. "transactions received". */
 const char* FloodKindName(FloodKind kind);

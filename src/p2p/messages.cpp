@@ -24,6 +24,10 @@ std::string_view MessageTypeName(MessageType type) {
             return "NewTransactions";
         case MessageType::Reject:
             return "Reject";
+        case MessageType::TxInventory:
+            return "TxInventory";
+        case MessageType::GetTransactions:
+            return "GetTransactions";
     }
     return "Unknown";
 }

@@ -17,8 +17,9 @@
 
 namespace gossipchain {
 
-/** Wire protocol version this node speaks; a peer with any other version is rejected. */
-inline constexpr std::uint32_t PROTOCOL_VERSION = 1;
+/** Wire protocol version this node speaks; a peer with any other version is rejected. Version 2
+ * added TxInventory and GetTransactions (SPEC §8). */
+inline constexpr std::uint32_t PROTOCOL_VERSION = 2;
 
 /** Largest message payload, in bytes: one frame's payload, which src/net bounds (8 MiB). */
 inline constexpr std::size_t MAX_MESSAGE_BYTES = net::MAX_FRAME_BYTES;
@@ -30,8 +31,11 @@ inline constexpr std::size_t MAX_CHAIN_BATCH_BLOCKS = 500;
 inline constexpr std::uint32_t MAX_CHAIN_REQUEST_BLOCKS = 2000;
 /** Most addresses one Peers message may carry. */
 inline constexpr std::size_t MAX_PEERS_PER_MESSAGE = 1000;
-/** Most transactions one NewTransactions message may carry. */
+/** Most transactions one NewTransactions message may carry, and most txids one GetTransactions
+ * may ask for. */
 inline constexpr std::size_t MAX_TXS_PER_MESSAGE = 1000;
+/** Most txids one TxInventory message may carry. */
+inline constexpr std::size_t MAX_INVENTORY_PER_MESSAGE = 5000;
 /** Longest Hello network id, in bytes ("<64 hex>/linked/16" needs 74). */
 inline constexpr std::size_t MAX_NETWORK_ID_BYTES = 128;
 /** Longest Hello agent string, in bytes. */
@@ -73,6 +77,8 @@ enum class MessageType : std::uint8_t {
     Peers = 8,
     NewTransactions = 9,
     Reject = 10,
+    TxInventory = 11,
+    GetTransactions = 12,
 };
 
 /** Name of a message type for logs ("Hello"), or "Unknown". */
@@ -156,6 +162,22 @@ struct NewTransactions {
     bool operator==(const NewTransactions&) const = default;
 };
 
+/** Pending transactions the sender holds, by txid (SHA-256 of the canonical JSON, 64 hex): the
+ * receiver asks with GetTransactions for those it lacks. */
+struct TxInventory {
+    static constexpr MessageType TYPE = MessageType::TxInventory;
+    std::vector<std::string> txids;
+    bool operator==(const TxInventory&) const = default;
+};
+
+/** Asks for pending transactions by txid; answered with NewTransactions holding those the
+ * sender still has pending. */
+struct GetTransactions {
+    static constexpr MessageType TYPE = MessageType::GetTransactions;
+    std::vector<std::string> txids;
+    bool operator==(const GetTransactions&) const = default;
+};
+
 /** Codes a Reject carries. Receivers must accept codes not listed here (log them as unknown). */
 enum class RejectCode : std::uint32_t {
     Malformed = 1,
@@ -180,7 +202,7 @@ struct Reject {
 };
 
 using Message = std::variant<Hello, Ping, Pong, AnnounceBlock, RequestChain, Chain, RegisterPeer,
-                             Peers, NewTransactions, Reject>;
+                             Peers, NewTransactions, Reject, TxInventory, GetTransactions>;
 
 /** The wire type of `message`. */
 MessageType TypeOf(const Message& message);

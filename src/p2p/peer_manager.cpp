@@ -33,6 +33,7 @@ struct PeerManager::Peer {
     std::uint64_t last_block_ms = 0;
     std::uint64_t last_tx_ms = 0;
     SyncState sync;
+    TxRelayState txs;
     /** SyncEveryPeer asked it: the end of its sync is to be told (PeerEvents::OnPeerSynced). */
     bool sync_watched = false;
     RecentSet known{MAX_KNOWN_INVENTORY};
@@ -108,6 +109,7 @@ PeerManager::PeerManager(Links& links, ChainState& chain, PeerManagerOptions opt
       m_book(AddressBook::Options{.reconnect_min_ms = m_options.reconnect_min_ms,
                                   .reconnect_max_ms = m_options.reconnect_max_ms}),
       m_sync(chain),
+      m_tx_relay(chain),
       m_rng(m_options.seed != 0 ? m_options.seed : std::random_device{}()) {}
 
 PeerManager::~PeerManager() = default;
@@ -222,6 +224,13 @@ void PeerManager::Tick(std::uint64_t now_ms) {
     }
     for (Peer* peer : to_close) {
         Disconnect(*peer, RejectCode::Timeout, peer->ready ? "ping timeout" : "handshake timeout");
+    }
+    for (auto& [id, peer] : m_peers) {
+        if (!peer->ready || peer->closing)
+            continue;
+        TxRelay::ExpireRequests(peer->txs, now_ms);
+        RequestTransactions(*peer);
+        OfferTransactions(*peer);
     }
 
     std::unordered_set<std::string> linked;
@@ -494,8 +503,29 @@ bool PeerManager::PayForMessage(Peer& peer, const Message& message) {
             // The answer to our RequestChain is free; a Chain nobody asked for is not.
             return peer.sync.syncing || PayForFlood(peer, FloodKind::Control, 1);
         case MessageType::NewTransactions: {
-            std::size_t count = std::get<NewTransactions>(message).transactions.size();
+            const auto& txs = std::get<NewTransactions>(message).transactions;
+            std::size_t count = txs.size();
+            // What answers our GetTransactions is free; the rest pays the receive limit.
+            if (!peer.txs.asked.empty()) {
+                std::vector<std::string> txids;
+                txids.reserve(txs.size());
+                for (const Transaction& tx : txs)
+                    txids.push_back(TxId(tx));
+                count = TxRelay::Unasked(peer.txs, txids);
+                if (count == 0 && !txs.empty())
+                    return true;
+            }
             return PayForFlood(peer, FloodKind::TxsReceived,
+                               static_cast<double>(std::max<std::size_t>(count, 1)));
+        }
+        case MessageType::TxInventory: {
+            std::size_t count = std::get<TxInventory>(message).txids.size();
+            return PayForFlood(peer, FloodKind::InventoryReceived,
+                               static_cast<double>(std::max<std::size_t>(count, 1)));
+        }
+        case MessageType::GetTransactions: {
+            std::size_t count = std::get<GetTransactions>(message).txids.size();
+            return PayForFlood(peer, FloodKind::TxRequests,
                                static_cast<double>(std::max<std::size_t>(count, 1)));
         }
         case MessageType::Peers: {
@@ -564,6 +594,10 @@ void PeerManager::HandleMessage(Peer& peer, Message& message) {
                 HandlePeers(peer, body.addresses);
             } else if constexpr (std::is_same_v<T, NewTransactions>) {
                 HandleTransactions(peer, body.transactions);
+            } else if constexpr (std::is_same_v<T, TxInventory>) {
+                HandleTxInventory(peer, body);
+            } else if constexpr (std::is_same_v<T, GetTransactions>) {
+                HandleGetTransactions(peer, body);
             } else if constexpr (std::is_same_v<T, Reject>) {
                 LOG_WARN("peer %s rejected: %s", peer.Label().c_str(), body.reason.c_str());
                 Close(peer, DropReason::RejectedByPeer, "rejected: " + body.reason);
@@ -665,6 +699,9 @@ void PeerManager::HandleHello(Peer& peer, const Hello& hello) {
         Send(peer, share);
     if (!m_chain.Knows(hello.tip))
         RequestSync(peer);
+    // What is pending here is announced to the new peer (by txid; it fetches what it lacks).
+    m_tx_relay.Start(peer.txs);
+    OfferTransactions(peer);
 }
 
 void PeerManager::RequestSync(Peer& peer) {
@@ -757,6 +794,8 @@ void PeerManager::HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from
         if (from_chain)
             RelayReceived(m_chain.Tip(), peer);
         m_events.OnTipChanged(last_change);
+        // A reorg gave back the abandoned blocks' transactions: they are offered again.
+        RelayTransactions(m_now_ms);
     }
     if (from_chain) {
         switch (ChainSync::AfterBatch(peer.sync, blocks.size(), more, progressed)) {
@@ -812,12 +851,16 @@ void PeerManager::SendChainReply(Peer& peer) {
 void PeerManager::OnWritable(LinkId link, std::uint64_t now_ms) {
     m_now_ms = now_ms;
     Peer* peer = Find(link);
-    if (peer != nullptr && peer->sync.replying)
+    if (peer == nullptr)
+        return;
+    if (peer->sync.replying)
         SendChainReply(*peer);
+    if (peer->ready)
+        OfferTransactions(*peer);
 }
 
 void PeerManager::HandleTransactions(Peer& peer, const std::vector<Transaction>& txs) {
-    std::vector<Transaction> accepted;
+    bool accepted = false;
     for (const Transaction& tx : txs) {
         ++m_metrics.txs_received;
         TxResult result = m_chain.SubmitTransaction(tx, TxOrigin::Relay);
@@ -825,7 +868,7 @@ void PeerManager::HandleTransactions(Peer& peer, const std::vector<Transaction>&
             peer.known.Insert(result.txid);
         if (result.status == TxStatus::Accepted) {
             peer.last_tx_ms = m_now_ms;
-            accepted.push_back(tx);
+            accepted = true;
             m_events.OnTransaction(tx, result.txid, EventLabel(peer));
         } else if (result.status == TxStatus::Invalid) {
             Misbehave(peer, 10, "invalid transaction: " + result.validation.ToString());
@@ -833,8 +876,51 @@ void PeerManager::HandleTransactions(Peer& peer, const std::vector<Transaction>&
                 return;
         }
     }
-    if (!accepted.empty())
-        BroadcastTransactions(accepted, m_now_ms);
+    RequestTransactions(peer);
+    if (accepted)
+        RelayTransactions(m_now_ms);
+}
+
+void PeerManager::HandleTxInventory(Peer& peer, const TxInventory& inventory) {
+    // The sender has them: they need not be offered back.
+    for (const std::string& txid : inventory.txids)
+        peer.known.Insert(txid);
+    m_tx_relay.OnInventory(peer.txs, inventory.txids);
+    RequestTransactions(peer);
+}
+
+void PeerManager::HandleGetTransactions(Peer& peer, const GetTransactions& request) {
+    NewTransactions answer = m_tx_relay.Answer(request, peer.known);
+    if (answer.transactions.empty())
+        return;
+    m_metrics.txs_relayed += answer.transactions.size();
+    Send(peer, answer);
+}
+
+void PeerManager::RequestTransactions(Peer& peer) {
+    while (!peer.closing) {
+        std::optional<GetTransactions> request = m_tx_relay.NextRequest(peer.txs, m_now_ms);
+        if (!request)
+            return;
+        m_metrics.txs_requested += request->txids.size();
+        Send(peer, *request);
+    }
+}
+
+void PeerManager::OfferTransactions(Peer& peer) {
+    while (!peer.closing && m_links.QueuedBytes(peer.id) < TX_RELAY_LOW_WATER_BYTES) {
+        TxOffer offer = m_tx_relay.NextOffer(peer.txs, peer.known, peer.flood, m_now_ms);
+        if (offer.Empty())
+            return;
+        if (!offer.announce.txids.empty()) {
+            m_metrics.txs_announced += offer.announce.txids.size();
+            Send(peer, offer.announce);
+        }
+        if (!offer.push.transactions.empty()) {
+            m_metrics.txs_relayed += offer.push.transactions.size();
+            Send(peer, offer.push);
+        }
+    }
 }
 
 void PeerManager::HandlePeers(Peer& peer, const std::vector<std::string>& addresses) {
@@ -872,37 +958,11 @@ void PeerManager::BroadcastBlock(const BlockEntry& entry, std::uint64_t now_ms) 
     RelayBlock(entry, nullptr);
 }
 
-void PeerManager::BroadcastTransactions(const std::vector<Transaction>& txs, std::uint64_t now_ms) {
+void PeerManager::RelayTransactions(std::uint64_t now_ms) {
     m_now_ms = now_ms;
-    std::vector<std::string> txids;
-    txids.reserve(txs.size());
-    for (const Transaction& tx : txs)
-        txids.push_back(TxId(tx));
     for (auto& [id, peer] : m_peers) {
-        if (!peer->ready || peer->closing)
-            continue;
-        NewTransactions message;
-        for (std::size_t i = 0; i < txs.size(); ++i) {
-            if (peer->known.Contains(txids[i]))
-                continue;
-            // Over our relay budget to this peer the transaction stays in our mempool only
-            // (to be mined here); sending it anyway would trip the peer's own limit.
-            if (!peer->flood.Allow(FloodKind::TxsRelayed, 1, now_ms)) {
-                ++m_metrics.txs_relay_skipped;
-                continue;
-            }
-            peer->known.Insert(txids[i]);
-            message.transactions.push_back(txs[i]);
-            if (message.transactions.size() == MAX_TXS_PER_MESSAGE) {
-                m_metrics.txs_relayed += message.transactions.size();
-                Send(*peer, message);
-                message.transactions.clear();
-            }
-        }
-        if (!message.transactions.empty()) {
-            m_metrics.txs_relayed += message.transactions.size();
-            Send(*peer, message);
-        }
+        if (peer->ready && !peer->closing)
+            OfferTransactions(*peer);
     }
 }
 

@@ -20,6 +20,7 @@
 #include "p2p/peer_address.h"
 #include "p2p/peer_events.h"
 #include "p2p/recent_set.h"
+#include "p2p/tx_relay.h"
 
 #include <cstdint>
 #include <functional>
@@ -58,6 +59,9 @@ inline constexpr int BAN_SCORE = 100;
 inline constexpr std::uint64_t DEFAULT_BAN_MS = 10 * 60 * 1000;
 /** Most block and transaction hashes remembered per peer as already known to it. */
 inline constexpr std::size_t MAX_KNOWN_INVENTORY = 16384;
+/** Transactions are offered to a peer only while less than this waits unread on its link (1 MiB):
+ * relay to a peer that does not read is paced by its reading, as a Chain answer is. */
+inline constexpr std::size_t TX_RELAY_LOW_WATER_BYTES = 1u << 20;
 /** Most addresses sent in one Peers message. */
 inline constexpr std::size_t PEERS_TO_SHARE = 100;
 /** How often an address whose gossip dial was answered in HTTP (a plain tutorial node) is dialled
@@ -91,13 +95,16 @@ struct P2pMetrics {
     std::uint64_t blocks_received = 0;
     std::uint64_t blocks_relayed = 0;
     std::uint64_t txs_received = 0;
+    /** Transactions sent whole: pushed, or answering a GetTransactions. */
     std::uint64_t txs_relayed = 0;
+    /** Transactions announced by txid (TxInventory). */
+    std::uint64_t txs_announced = 0;
+    /** Transactions asked of peers (GetTransactions). */
+    std::uint64_t txs_requested = 0;
     std::uint64_t invalid_blocks = 0;
     std::uint64_t bans = 0;
     /** Messages dropped because their sender was over a rate limit (SPEC §12, flooding). */
     std::uint64_t flood_drops = 0;
-    /** Transactions not relayed to a peer because our relay budget to it was spent. */
-    std::uint64_t txs_relay_skipped = 0;
     /** Inbound links closed to make room for a newcomer (inbound slots full). */
     std::uint64_t inbound_evictions = 0;
     std::map<std::string, std::uint64_t> bytes_in_by_type;
@@ -160,8 +167,9 @@ public:
 
     /** Relays a block we connected ourselves (mined, stored, or learned elsewhere). */
     void BroadcastBlock(const BlockEntry& entry, std::uint64_t now_ms);
-    /** Relays transactions admitted to our mempool to every peer that lacks them. */
-    void BroadcastTransactions(const std::vector<Transaction>& txs, std::uint64_t now_ms);
+    /** Offers what is new in our mempool to every ready peer (TxRelay), as far as each one's
+     * relay budget allows now; the rest goes at later ticks. */
+    void RelayTransactions(std::uint64_t now_ms);
 
     // For /nodes/resolve (src/node/resolver), which runs the round and its deadlines.
     /** Plain HTTP nodes are asked for gossip again at the next Tick. */
@@ -225,6 +233,12 @@ private:
     /** Queues batches of the peer's pending Chain answer while its queue is short. */
     void SendChainReply(Peer& peer);
     void HandleTransactions(Peer& peer, const std::vector<Transaction>& txs);
+    void HandleTxInventory(Peer& peer, const TxInventory& inventory);
+    void HandleGetTransactions(Peer& peer, const GetTransactions& request);
+    /** Sends the peer the offers its budget and its reading allow now. */
+    void OfferTransactions(Peer& peer);
+    /** Asks the peer for transactions it announced, as far as room in flight allows. */
+    void RequestTransactions(Peer& peer);
     void HandlePeers(Peer& peer, const std::vector<std::string>& addresses);
     void HandleRegisterPeer(Peer& peer, const RegisterPeer& body);
     void RelayBlock(const BlockEntry& entry, const Peer* except);
@@ -245,6 +259,7 @@ private:
     AddressBook m_book;
     BanList m_bans;
     ChainSync m_sync;
+    TxRelay m_tx_relay;
     std::mt19937_64 m_rng;
     P2pMetrics m_metrics;
     bool m_stopped = false;

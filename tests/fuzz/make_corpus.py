@@ -64,10 +64,11 @@ def gossip_chain_blocks():
     return [entry["block"] for entry in vectors("gossipchain_chain.json")["blocks"]]
 
 
-def block_validation_seeds():
+def peer_message_seeds():
     blocks = gossip_chain_blocks()[1:]
     announce = [frame(message("AnnounceBlock", {"block": b})) for b in blocks]
     txs = [t for b in blocks for t in b["transactions"] if t["sender"] != "0"]
+    txids = [fv.hexdigest(json.dumps(t, sort_keys=True)) for t in txs]
     genesis_hash = vectors("gossipchain_chain.json")["genesis_hash"]
     return [
         ("announce_in_order", b"".join(announce)),
@@ -77,6 +78,9 @@ def block_validation_seeds():
         ("new_transactions", frame(message("NewTransactions", {"transactions": txs}))),
         ("request_chain_after_blocks", b"".join(announce)
          + frame(message("RequestChain", {"locator": [genesis_hash], "limit": 3}))),
+        ("inventory_then_requests", frame(message("TxInventory", {"txids": txids}))
+         + frame(message("NewTransactions", {"transactions": txs}))
+         + frame(message("GetTransactions", {"txids": txids}))),
     ]
 
 
@@ -205,7 +209,7 @@ def canonical_block_reader_seeds():
 
 def main():
     write("frame_codec_fuzz", frame_codec_seeds())
-    write("block_validation_fuzz", block_validation_seeds())
+    write("peer_message_fuzz", peer_message_seeds())
     write("http_session_fuzz", http_seeds())
     write("json_body_fuzz", json_seeds())
     write("canonical_json_fuzz", canonical_seeds())

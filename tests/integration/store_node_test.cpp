@@ -157,9 +157,12 @@ TEST(StoreNode, BlockFromPeerIsNotRelayedWhileItCannotBeStored) {
     ASSERT_EQ(refused, 503);
     ASSERT_EQ(b.Metric("gossipchain_store_ok"), 0.0);
 
-    // a joins after that (so it lacks b's transactions, whose rows a block of theirs would free),
-    // catches up, and mines a block of its own transactions: too big for b's full disk.
-    LaunchedNode a = Launch(root, "a", {"--peer", b.Peer(), "--target-outbound", "0"});
+    // a joins after that, catches up, and mines a block of its own transactions: too big for b's
+    // full disk. b announces its pending transactions to a when they link (a block holding them
+    // would free their rows on b), so a's mempool is kept small: its own 200, acknowledged,
+    // push out all but 50 of the relayed ones.
+    LaunchedNode a = Launch(
+        root, "a", {"--peer", b.Peer(), "--target-outbound", "0", "--test-mempool-max-txs", "250"});
     ASSERT_NE(a.port, 0) << a.process->ReadLog();
     ASSERT_TRUE(WaitUntil([&] { return a.Height() == 2; })) << a.process->ReadLog();
     for (int n = 1; n <= 200; ++n) {
@@ -171,7 +174,8 @@ TEST(StoreNode, BlockFromPeerIsNotRelayedWhileItCannotBeStored) {
     ASSERT_TRUE(WaitUntil([&] { return b.Height() == 3; })) << b.process->ReadLog();
     EXPECT_TRUE(HoldsFor([&] { return c.Height() == 2; }, milliseconds(1500)))
         << "a block b could not store reached c; b log:\n"
-        << b.process->ReadLog();
+        << b.process->ReadLog() << "\nc log:\n"
+        << c.process->ReadLog();
     EXPECT_EQ(b.Metric("gossipchain_store_ok"), 0.0);
 }
 

@@ -173,6 +173,10 @@ Message MessageFromJson(const Json& description) {
     if (type == "Reject") {
         return Reject{b.at("code").get<std::uint32_t>(), b.at("reason").get<std::string>()};
     }
+    if (type == "TxInventory")
+        return TxInventory{b.at("txids").get<std::vector<std::string>>()};
+    if (type == "GetTransactions")
+        return GetTransactions{b.at("txids").get<std::vector<std::string>>()};
     ADD_FAILURE() << "unknown type in vector: " << type;
     return Ping{};
 }
@@ -214,6 +218,8 @@ std::vector<Message> OneOfEach() {
         Peers{{"127.0.0.1:5001", "example.org:80"}},
         NewTransactions{{SampleTx(1), SampleTx(2)}},
         Reject{static_cast<std::uint32_t>(RejectCode::WrongNetwork), "wrong network"},
+        TxInventory{{HashOf('a'), HashOf('b')}},
+        GetTransactions{{HashOf('c')}},
     };
 }
 
@@ -420,7 +426,7 @@ TEST(CodecForwardCompatibility, UnknownBlockAndTransactionKeysAreErrors) {
 }
 
 TEST(CodecMalformed, UnknownTypesAreReportedAsSuch) {
-    for (std::uint64_t type : {std::uint64_t{0}, std::uint64_t{11}, std::uint64_t{255},
+    for (std::uint64_t type : {std::uint64_t{0}, std::uint64_t{13}, std::uint64_t{255},
                                std::numeric_limits<std::uint64_t>::max()}) {
         ExpectError(PackJson(Json::array({type, Json::object()})), DecodeErrorCode::UnknownType,
                     "type " + std::to_string(type));

@@ -144,7 +144,8 @@ protected:
     /** Relays transaction `n` from A, one NewTransactions frame per call; its id. */
     std::string SendTx(std::uint64_t n) {
         Transaction tx = test::MakeTx(n);
-        m_a->peers.BroadcastTransactions({tx}, m_loop.NowMs());
+        EXPECT_EQ(m_a->chain.SubmitTransaction(tx, TxOrigin::Local).status, TxStatus::Accepted);
+        m_a->peers.RelayTransactions(m_loop.NowMs());
         return tx.id;
     }
     std::vector<std::string> ArrivedIds() const {

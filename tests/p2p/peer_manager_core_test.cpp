@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -295,6 +296,124 @@ TEST_F(PeerCoreTest, SyncEveryPeerAsksEachReadyPeerAndTellsWhenItsAnswerEnds) {
     EXPECT_EQ(m_events.synced, (std::vector<LinkId>{1}));
     m_peers.OnLinkClosed(2, net::CloseReason::PeerClosed, "gone", m_now);
     EXPECT_EQ(m_events.synced, (std::vector<LinkId>{1, 2}));
+}
+
+// --- Transaction relay (TxRelay over the core) -------------------------------------------------
+
+TEST_F(PeerCoreTest, WhatIsPendingAtLinkUpIsAnnouncedByTxidAndFetchedOnRequest) {
+    std::vector<std::string> txids;
+    for (std::uint64_t n = 1; n <= 3; ++n)
+        txids.push_back(m_chain.SubmitTransaction(test::MakeTx(n), TxOrigin::Local).txid);
+    OpenReady(1, Id('a'));
+    std::vector<TxInventory> inventories = m_links.Sent<TxInventory>(1);
+    ASSERT_EQ(inventories.size(), 1u);
+    EXPECT_EQ(inventories[0].txids, txids);
+    EXPECT_TRUE(m_links.Sent<NewTransactions>(1).empty());
+    Deliver(1, GetTransactions{{txids[2], std::string(64, 'f')}});
+    std::vector<NewTransactions> answers = m_links.Sent<NewTransactions>(1);
+    ASSERT_EQ(answers.size(), 1u);
+    ASSERT_EQ(answers[0].transactions.size(), 1u);
+    EXPECT_EQ(TxId(answers[0].transactions[0]), txids[2]);
+    // Added after the link came up: pushed whole, no round trip.
+    m_chain.SubmitTransaction(test::MakeTx(9), TxOrigin::Local);
+    m_peers.RelayTransactions(m_now);
+    EXPECT_EQ(m_links.Sent<NewTransactions>(1).size(), 2u);
+}
+
+TEST_F(PeerCoreTest, AnnouncedTransactionsWeLackAreAskedForAndTheirAnswerIsFree) {
+    OpenReady(1, Id('a'));
+    std::vector<Transaction> txs;
+    std::vector<std::string> txids;
+    for (std::uint64_t n = 1; n <= 2'500; ++n) {
+        txs.push_back(test::MakeTx(n));
+        txids.push_back(TxId(txs.back()));
+    }
+    Deliver(1, TxInventory{txids});
+    // Asked in messages of at most MAX_TXS_PER_MESSAGE, no more in flight than allowed.
+    std::vector<GetTransactions> asked = m_links.Sent<GetTransactions>(1);
+    std::size_t in_flight = 0;
+    for (const GetTransactions& request : asked) {
+        EXPECT_LE(request.txids.size(), MAX_TXS_PER_MESSAGE);
+        in_flight += request.txids.size();
+    }
+    EXPECT_EQ(in_flight, MAX_TXS_IN_FLIGHT_PER_PEER);
+    // Each request answered: the rest is asked for as the answers come in, and the answers are
+    // free of the receive limit (2,500 received at once is fine; so would 25,000 be).
+    std::map<std::string, Transaction> by_id;
+    for (const Transaction& tx : txs)
+        by_id.emplace(TxId(tx), tx);
+    std::size_t answered = 0;
+    for (int round = 0; round < 10; ++round) {
+        std::vector<GetTransactions> requests = m_links.Sent<GetTransactions>(1);
+        m_links.ClearSent(1);
+        for (const GetTransactions& request : requests) {
+            NewTransactions answer;
+            for (const std::string& txid : request.txids)
+                answer.transactions.push_back(by_id.at(txid));
+            answered += answer.transactions.size();
+            Deliver(1, answer);
+        }
+    }
+    EXPECT_EQ(answered, 2500u);
+    EXPECT_EQ(m_peers.Metrics().flood_drops, 0u);
+    EXPECT_EQ(m_chain.GetMempool().Size(), 2500u);
+    EXPECT_EQ(m_events.banned, 0);
+}
+
+TEST_F(PeerCoreTest, ABurstOverTheRelayBudgetIsPacedAcrossTicksAndNothingIsDropped) {
+    OpenReady(1, Id('a'));
+    const std::size_t burst = static_cast<std::size_t>(MAX_TXS_RELAYED_BURST) + 4'000;
+    for (std::uint64_t n = 1; n <= burst; ++n)
+        m_chain.SubmitTransaction(test::MakeTx(n), TxOrigin::Local);
+    m_peers.RelayTransactions(m_now);
+    auto pushed = [&] {
+        std::size_t count = 0;
+        for (const NewTransactions& message : m_links.Sent<NewTransactions>(1))
+            count += message.transactions.size();
+        return count;
+    };
+    EXPECT_EQ(pushed(), static_cast<std::size_t>(MAX_TXS_RELAYED_BURST));
+    // 5,000 a second refill: a second of ticks later, all of it went.
+    for (std::uint64_t t = 100; t <= 1'000; t += 100)
+        m_peers.Tick(m_now + t);
+    EXPECT_EQ(pushed(), burst);
+}
+
+TEST_F(PeerCoreTest, AHeldTransactionIsNotOfferedUntilItIsReleased) {
+    OpenReady(1, Id('a'));
+    TxResult held = m_chain.SubmitTransaction(test::MakeTx(1), TxOrigin::Local);
+    m_chain.HoldRelay(held.txid, true);
+    m_chain.SubmitTransaction(test::MakeTx(2), TxOrigin::Local);
+    m_peers.RelayTransactions(m_now);
+    m_peers.Tick(m_now + 100);
+    // Order is kept: the one behind it waits too.
+    EXPECT_TRUE(m_links.Sent<NewTransactions>(1).empty());
+    m_chain.HoldRelay(held.txid, false);
+    m_peers.RelayTransactions(m_now + 200);
+    ASSERT_EQ(m_links.Sent<NewTransactions>(1).size(), 1u);
+    EXPECT_EQ(m_links.Sent<NewTransactions>(1)[0].transactions.size(), 2u);
+}
+
+TEST_F(PeerCoreTest, TransactionsAReorgReturnsAreOfferedAgain) {
+    OpenReady(1, Id('a'));
+    // Ours: block 2 holding tx 7; a peer's branch of two blocks without it wins.
+    Block ours = test::MakeChild(m_chain.Params(), m_chain.Tip().block, {test::MakeTx(7)});
+    std::string txid = TxId(ours.transactions.back());
+    std::vector<Block> theirs = test::MakeBranch(m_chain.Params(), m_chain.Genesis().block, 2, 100);
+    ASSERT_EQ(m_chain.ProcessBlock(std::move(ours), WALL_NOW).status, BlockStatus::Connected);
+    OpenReady(2, Id('b'));
+    m_links.ClearSent(1);
+    // The child first: it waits as an orphan, so its parent (no higher than our tip) is kept.
+    Deliver(2, AnnounceBlock{theirs[1]});
+    Deliver(2, AnnounceBlock{theirs[0]});
+    ASSERT_EQ(m_chain.Tip().hash, BlockHash(theirs[1]));
+    ASSERT_TRUE(m_chain.GetMempool().Contains(txid));
+    bool offered = false;
+    for (const NewTransactions& message : m_links.Sent<NewTransactions>(1)) {
+        for (const Transaction& tx : message.transactions)
+            offered = offered || TxId(tx) == txid;
+    }
+    EXPECT_TRUE(offered);
 }
 
 }  // namespace
