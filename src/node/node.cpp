@@ -606,6 +606,9 @@ std::string Node::MetricsText() const {
     counter("gossipchain_txs_requested_total",
             "Transactions asked of peers that announced them (GetTransactions).",
             p2p.txs_requested);
+    counter("gossipchain_txs_wanted_dropped_total",
+            "Announced transactions not queued to be asked for: the queue was full.",
+            p2p.txs_wanted_dropped);
     counter("gossipchain_inbound_evictions_total",
             "Inbound gossip links closed to make room for a new peer.", p2p.inbound_evictions);
     counter("gossipchain_connection_evictions_total",

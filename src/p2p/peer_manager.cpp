@@ -414,6 +414,7 @@ void PeerManager::OnLinkClosed(LinkId link, net::CloseReason reason, std::string
         }
     }
     SyncEnded(*peer);
+    m_tx_relay.Forget(peer->txs);
     m_peers.erase(link);
 }
 
@@ -885,7 +886,7 @@ void PeerManager::HandleTxInventory(Peer& peer, const TxInventory& inventory) {
     // The sender has them: they need not be offered back.
     for (const std::string& txid : inventory.txids)
         peer.known.Insert(txid);
-    m_tx_relay.OnInventory(peer.txs, inventory.txids);
+    m_metrics.txs_wanted_dropped += m_tx_relay.OnInventory(peer.txs, inventory.txids);
     RequestTransactions(peer);
 }
 

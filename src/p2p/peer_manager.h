@@ -101,6 +101,8 @@ struct P2pMetrics {
     std::uint64_t txs_announced = 0;
     /** Transactions asked of peers (GetTransactions). */
     std::uint64_t txs_requested = 0;
+    /** Announced txids not queued: the queue for that peer, or all peers, was full. */
+    std::uint64_t txs_wanted_dropped = 0;
     std::uint64_t invalid_blocks = 0;
     std::uint64_t bans = 0;
     /** Messages dropped because their sender was over a rate limit (SPEC §12, flooding). */

@@ -1,5 +1,7 @@
 #include "p2p/tx_relay.h"
 
+#include <algorithm>
+
 namespace gossipchain {
 
 void TxRelay::Start(TxRelayState& state) const {
@@ -36,24 +38,37 @@ bool TxRelay::Have(const std::string& txid) const {
     return m_chain.GetMempool().Contains(txid) || m_chain.ConfirmedHeight(txid).has_value();
 }
 
-void TxRelay::OnInventory(TxRelayState& state, const std::vector<std::string>& txids) const {
+std::size_t TxRelay::OnInventory(TxRelayState& state, const std::vector<std::string>& txids) {
+    std::size_t dropped = 0;
     for (const std::string& txid : txids) {
-        if (state.wanted.size() >= MAX_WANTED_TXS_PER_PEER)
-            return;
-        if (Have(txid) || state.asked.count(txid) || !state.wanted_set.insert(txid).second)
+        if (Have(txid) || state.asked.count(txid) || state.wanted_set.count(txid))
             continue;
+        if (state.wanted.size() >= MAX_WANTED_TXS_PER_PEER || m_wanted_total >= MAX_WANTED_TXS) {
+            ++dropped;
+            continue;
+        }
+        state.wanted_set.insert(txid);
         state.wanted.push_back(txid);
+        ++m_wanted_total;
     }
+    return dropped;
 }
 
-std::optional<GetTransactions> TxRelay::NextRequest(TxRelayState& state,
-                                                    std::uint64_t now_ms) const {
+void TxRelay::Forget(TxRelayState& state) {
+    m_wanted_total -= std::min(m_wanted_total, state.wanted.size());
+    state.wanted.clear();
+    state.wanted_set.clear();
+    state.asked.clear();
+}
+
+std::optional<GetTransactions> TxRelay::NextRequest(TxRelayState& state, std::uint64_t now_ms) {
     GetTransactions request;
     while (!state.wanted.empty() && request.txids.size() < MAX_TXS_PER_MESSAGE &&
            state.asked.size() < MAX_TXS_IN_FLIGHT_PER_PEER) {
         std::string txid = std::move(state.wanted.front());
         state.wanted.pop_front();
         state.wanted_set.erase(txid);
+        --m_wanted_total;
         // Another peer's answer may have brought it meanwhile.
         if (Have(txid))
             continue;

@@ -32,8 +32,12 @@
 
 namespace gossipchain {
 
-/** Txids one peer announced that we lack, kept at most, waiting to be asked for. */
-inline constexpr std::size_t MAX_WANTED_TXS_PER_PEER = 100'000;
+/** Txids one peer announced that we lack, kept at most, waiting to be asked for. Asked for 2,000
+ * per round trip, an honest announcer (5,000 a second) fills it only on a link slower than
+ * 400 ms; beyond, announced txids are dropped (counted) until a later link-up announces them. */
+inline constexpr std::size_t MAX_WANTED_TXS_PER_PEER = 20'000;
+/** The same, for all peers together (about 20 MB). */
+inline constexpr std::size_t MAX_WANTED_TXS = 200'000;
 /** Transactions asked of one peer and not yet received, at most. */
 inline constexpr std::size_t MAX_TXS_IN_FLIGHT_PER_PEER = 2'000;
 /** How long a GetTransactions may go unanswered before its txids are given up, in milliseconds. */
@@ -73,10 +77,14 @@ public:
     TxOffer NextOffer(TxRelayState& state, RecentSet& known, FloodGuard& flood,
                       std::uint64_t now_ms) const;
 
-    /** The peer announced `txids`: those we lack are queued to be asked for. */
-    void OnInventory(TxRelayState& state, const std::vector<std::string>& txids) const;
+    /** The peer announced `txids`: those we lack are queued to be asked for, within
+     * MAX_WANTED_TXS_PER_PEER and MAX_WANTED_TXS; how many did not fit. */
+    std::size_t OnInventory(TxRelayState& state, const std::vector<std::string>& txids);
     /** The next GetTransactions for the peer, if any is due and room is left in flight. */
-    std::optional<GetTransactions> NextRequest(TxRelayState& state, std::uint64_t now_ms) const;
+    std::optional<GetTransactions> NextRequest(TxRelayState& state, std::uint64_t now_ms);
+    /** The link is gone: its queue no longer counts against MAX_WANTED_TXS. */
+    void Forget(TxRelayState& state);
+    std::size_t WantedTotal() const { return m_wanted_total; }
     /** Drops requests the peer left unanswered past the timeout, so others can be asked. */
     static void ExpireRequests(TxRelayState& state, std::uint64_t now_ms,
                                std::uint64_t timeout_ms = DEFAULT_TX_REQUEST_TIMEOUT_MS);
@@ -91,6 +99,8 @@ private:
     bool Have(const std::string& txid) const;
 
     const ChainState& m_chain;
+    /** Txids queued on all links together. */
+    std::size_t m_wanted_total = 0;
 };
 
 }  // namespace gossipchain

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <string>
 #include <vector>
@@ -414,6 +415,31 @@ TEST_F(PeerCoreTest, TransactionsAReorgReturnsAreOfferedAgain) {
             offered = offered || TxId(tx) == txid;
     }
     EXPECT_TRUE(offered);
+}
+
+TEST_F(PeerCoreTest, APeerAnnouncingMoreThanItsQueueHoldsFillsOnlyItsBound) {
+    OpenReady(1, Id('a'));
+    // 25,000 txids nobody has, 5,000 per message: 2,000 are asked for at once, the queue holds
+    // MAX_WANTED_TXS_PER_PEER more, the rest is dropped and counted.
+    for (int message = 0; message < 5; ++message) {
+        TxInventory inventory;
+        for (int i = 0; i < 5'000; ++i) {
+            char txid[65];
+            std::snprintf(txid, sizeof(txid), "%064x", message * 5'000 + i + 1);
+            inventory.txids.push_back(txid);
+        }
+        Deliver(1, inventory);
+    }
+    EXPECT_EQ(m_events.banned, 0);
+    EXPECT_EQ(m_peers.Metrics().txs_requested, MAX_TXS_IN_FLIGHT_PER_PEER);
+    EXPECT_EQ(m_peers.Metrics().txs_wanted_dropped,
+              25'000 - MAX_TXS_IN_FLIGHT_PER_PEER - MAX_WANTED_TXS_PER_PEER);
+    // Its link closing gives the node-wide room back.
+    m_peers.OnLinkClosed(1, net::CloseReason::PeerClosed, "gone", m_now);
+    OpenReady(2, Id('b'));
+    TxInventory one{{std::string(64, 'e')}};
+    Deliver(2, one);
+    EXPECT_EQ(m_links.Sent<GetTransactions>(2).size(), 1u);
 }
 
 }  // namespace
