@@ -37,6 +37,11 @@ TYPES = {
     "Reject": 10,
     "TxInventory": 11,
     "GetTransactions": 12,
+    "BlockInventory": 13,
+    "GetBlock": 14,
+    "CompactBlock": 15,
+    "GetBlockTxs": 16,
+    "BlockTxs": 17,
 }
 
 
@@ -196,6 +201,13 @@ def valid_cases():
         ("tx_inventory", "TxInventory", {"txids": [fake_hash(f"tx{i}") for i in range(3)]}),
         ("tx_inventory_empty", "TxInventory", {"txids": []}),
         ("get_transactions", "GetTransactions", {"txids": [fake_hash("tx1")]}),
+        ("block_inventory", "BlockInventory", {"hash": fake_hash("block-2"), "height": 2}),
+        ("get_block", "GetBlock", {"hash": fake_hash("block-2")}),
+        ("compact_block", "CompactBlock", {
+            "hash": fake_hash("block-2"), "header": dict(block2, transactions=[]),
+            "short_ids": [0, 2**64 - 1, 12345], "prefilled": [reward]}),
+        ("get_block_txs", "GetBlockTxs", {"hash": fake_hash("block-2"), "indexes": [1, 2]}),
+        ("block_txs", "BlockTxs", {"hash": fake_hash("block-2"), "transactions": [payment]}),
     ]
 
 

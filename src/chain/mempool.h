@@ -89,6 +89,12 @@ public:
     std::optional<Pending> Find(const std::string& txid) const;
     /** The sequence number of the last add (0 before the first). */
     std::uint64_t LastSeq() const { return m_next_seq - 1; }
+    /** Calls `visit(txid, tx)` for every pending transaction, in arrival order. */
+    template <typename Visit>
+    void ForEach(Visit&& visit) const {
+        for (const Entry& entry : m_entries)
+            visit(entry.txid, entry.tx);
+    }
     /** Holds `txid` back from relay, or releases it. */
     void SetRelayHeld(const std::string& txid, bool held);
 

@@ -197,6 +197,52 @@ void PackBody(Packer& pk, const GetTransactions& m) {
     PackTxids(pk, m.txids);
 }
 
+void PackBody(Packer& pk, const BlockInventory& m) {
+    pk.pack_map(2);
+    PackStr(pk, "hash");
+    PackStr(pk, m.hash);
+    PackStr(pk, "height");
+    pk.pack_uint64(m.height);
+}
+
+void PackBody(Packer& pk, const GetBlock& m) {
+    pk.pack_map(1);
+    PackStr(pk, "hash");
+    PackStr(pk, m.hash);
+}
+
+void PackBody(Packer& pk, const CompactBlock& m) {
+    pk.pack_map(4);
+    PackStr(pk, "hash");
+    PackStr(pk, m.hash);
+    PackStr(pk, "header");
+    PackBlock(pk, m.header);
+    PackStr(pk, "short_ids");
+    pk.pack_array(static_cast<std::uint32_t>(m.short_ids.size()));
+    for (std::uint64_t id : m.short_ids)
+        pk.pack_uint64(id);
+    PackStr(pk, "prefilled");
+    PackTransactions(pk, m.prefilled);
+}
+
+void PackBody(Packer& pk, const GetBlockTxs& m) {
+    pk.pack_map(2);
+    PackStr(pk, "hash");
+    PackStr(pk, m.hash);
+    PackStr(pk, "indexes");
+    pk.pack_array(static_cast<std::uint32_t>(m.indexes.size()));
+    for (std::uint32_t index : m.indexes)
+        pk.pack_uint32(index);
+}
+
+void PackBody(Packer& pk, const BlockTxs& m) {
+    pk.pack_map(2);
+    PackStr(pk, "hash");
+    PackStr(pk, m.hash);
+    PackStr(pk, "transactions");
+    PackTransactions(pk, m.transactions);
+}
+
 void PackBody(Packer& pk, const Reject& m) {
     pk.pack_map(2);
     PackStr(pk, "code");
@@ -497,6 +543,53 @@ bool ReadBody(const Object& o, GetTransactions& m, Failure& f) {
     return ReadTxids(o, MAX_TXS_PER_MESSAGE, m.txids, f);
 }
 
+bool ReadBody(const Object& o, BlockInventory& m, Failure& f) {
+    static constexpr std::array<std::string_view, 2> KEYS{"hash", "height"};
+    std::array<const Object*, KEYS.size()> v;
+    return FindFields(o, KEYS, true, v, f) && Field(f, "hash", ReadHash(*v[0], m.hash, f)) &&
+           Field(f, "height", ReadUint(*v[1], m.height, f));
+}
+
+bool ReadBody(const Object& o, GetBlock& m, Failure& f) {
+    static constexpr std::array<std::string_view, 1> KEYS{"hash"};
+    std::array<const Object*, KEYS.size()> v;
+    return FindFields(o, KEYS, true, v, f) && Field(f, "hash", ReadHash(*v[0], m.hash, f));
+}
+
+bool ReadU64(const Object& o, std::uint64_t& out, Failure& f) {
+    return ReadUint(o, out, f);
+}
+
+bool ReadU32(const Object& o, std::uint32_t& out, Failure& f) {
+    return ReadUint(o, out, f);
+}
+
+bool ReadBody(const Object& o, CompactBlock& m, Failure& f) {
+    static constexpr std::array<std::string_view, 4> KEYS{"hash", "header", "short_ids",
+                                                          "prefilled"};
+    std::array<const Object*, KEYS.size()> v;
+    return FindFields(o, KEYS, true, v, f) && Field(f, "hash", ReadHash(*v[0], m.hash, f)) &&
+           Field(f, "header", ReadBlock(*v[1], m.header, f)) &&
+           Field(f, "short_ids",
+                 ReadArray(*v[2], MAX_BLOCK_TRANSACTIONS, m.short_ids, f, ReadU64)) &&
+           Field(f, "prefilled", ReadTransactions(*v[3], MAX_BLOCK_TRANSACTIONS, m.prefilled, f));
+}
+
+bool ReadBody(const Object& o, GetBlockTxs& m, Failure& f) {
+    static constexpr std::array<std::string_view, 2> KEYS{"hash", "indexes"};
+    std::array<const Object*, KEYS.size()> v;
+    return FindFields(o, KEYS, true, v, f) && Field(f, "hash", ReadHash(*v[0], m.hash, f)) &&
+           Field(f, "indexes", ReadArray(*v[1], MAX_BLOCK_TRANSACTIONS, m.indexes, f, ReadU32));
+}
+
+bool ReadBody(const Object& o, BlockTxs& m, Failure& f) {
+    static constexpr std::array<std::string_view, 2> KEYS{"hash", "transactions"};
+    std::array<const Object*, KEYS.size()> v;
+    return FindFields(o, KEYS, true, v, f) && Field(f, "hash", ReadHash(*v[0], m.hash, f)) &&
+           Field(f, "transactions",
+                 ReadTransactions(*v[1], MAX_BLOCK_TRANSACTIONS, m.transactions, f));
+}
+
 bool ReadBody(const Object& o, Reject& m, Failure& f) {
     static constexpr std::array<std::string_view, 2> KEYS{"code", "reason"};
     std::array<const Object*, KEYS.size()> v;
@@ -551,6 +644,16 @@ DecodeResult DecodeEnvelope(const Object& root) {
             return DecodeBody<TxInventory>(body);
         case static_cast<std::uint64_t>(MessageType::GetTransactions):
             return DecodeBody<GetTransactions>(body);
+        case static_cast<std::uint64_t>(MessageType::BlockInventory):
+            return DecodeBody<BlockInventory>(body);
+        case static_cast<std::uint64_t>(MessageType::GetBlock):
+            return DecodeBody<GetBlock>(body);
+        case static_cast<std::uint64_t>(MessageType::CompactBlock):
+            return DecodeBody<CompactBlock>(body);
+        case static_cast<std::uint64_t>(MessageType::GetBlockTxs):
+            return DecodeBody<GetBlockTxs>(body);
+        case static_cast<std::uint64_t>(MessageType::BlockTxs):
+            return DecodeBody<BlockTxs>(body);
         default:
             break;
     }

@@ -28,6 +28,16 @@ std::string_view MessageTypeName(MessageType type) {
             return "TxInventory";
         case MessageType::GetTransactions:
             return "GetTransactions";
+        case MessageType::BlockInventory:
+            return "BlockInventory";
+        case MessageType::GetBlock:
+            return "GetBlock";
+        case MessageType::CompactBlock:
+            return "CompactBlock";
+        case MessageType::GetBlockTxs:
+            return "GetBlockTxs";
+        case MessageType::BlockTxs:
+            return "BlockTxs";
     }
     return "Unknown";
 }

@@ -18,7 +18,8 @@
 namespace gossipchain {
 
 /** Wire protocol version this node speaks; a peer with any other version is rejected. Version 2
- * added TxInventory and GetTransactions (SPEC §8). */
+ * added TxInventory and GetTransactions, and compact block relay: BlockInventory, GetBlock,
+ * CompactBlock, GetBlockTxs, BlockTxs (SPEC §8). */
 inline constexpr std::uint32_t PROTOCOL_VERSION = 2;
 
 /** Largest message payload, in bytes: one frame's payload, which src/net bounds (8 MiB). */
@@ -79,6 +80,11 @@ enum class MessageType : std::uint8_t {
     Reject = 10,
     TxInventory = 11,
     GetTransactions = 12,
+    BlockInventory = 13,
+    GetBlock = 14,
+    CompactBlock = 15,
+    GetBlockTxs = 16,
+    BlockTxs = 17,
 };
 
 /** Name of a message type for logs ("Hello"), or "Unknown". */
@@ -178,6 +184,53 @@ struct GetTransactions {
     bool operator==(const GetTransactions&) const = default;
 };
 
+/** "I have this new block": a lazy announcement; the receiver asks with GetBlock if it lacks it. */
+struct BlockInventory {
+    static constexpr MessageType TYPE = MessageType::BlockInventory;
+    std::string hash;
+    std::uint64_t height = 0;
+    bool operator==(const BlockInventory&) const = default;
+};
+
+/** Asks for a block by hash; answered with its CompactBlock. */
+struct GetBlock {
+    static constexpr MessageType TYPE = MessageType::GetBlock;
+    std::string hash;
+    bool operator==(const GetBlock&) const = default;
+};
+
+/**
+ * A block as its header and a short id per transaction (crypto/short_id.h, keyed by `hash`), in
+ * block order, plus transactions the receiver is unlikely to hold (the reward). The receiver
+ * rebuilds the block from its mempool and `prefilled`, asks for the rest with GetBlockTxs, and
+ * checks that the rebuilt block hashes to `hash`.
+ */
+struct CompactBlock {
+    static constexpr MessageType TYPE = MessageType::CompactBlock;
+    std::string hash;
+    /** The block without its transactions. */
+    Block header;
+    std::vector<std::uint64_t> short_ids;
+    std::vector<Transaction> prefilled;
+    bool operator==(const CompactBlock&) const = default;
+};
+
+/** Asks for transactions of block `hash` by their positions in it. */
+struct GetBlockTxs {
+    static constexpr MessageType TYPE = MessageType::GetBlockTxs;
+    std::string hash;
+    std::vector<std::uint32_t> indexes;
+    bool operator==(const GetBlockTxs&) const = default;
+};
+
+/** The transactions a GetBlockTxs asked for, in the order asked. */
+struct BlockTxs {
+    static constexpr MessageType TYPE = MessageType::BlockTxs;
+    std::string hash;
+    std::vector<Transaction> transactions;
+    bool operator==(const BlockTxs&) const = default;
+};
+
 /** Codes a Reject carries. Receivers must accept codes not listed here (log them as unknown). */
 enum class RejectCode : std::uint32_t {
     Malformed = 1,
@@ -202,7 +255,8 @@ struct Reject {
 };
 
 using Message = std::variant<Hello, Ping, Pong, AnnounceBlock, RequestChain, Chain, RegisterPeer,
-                             Peers, NewTransactions, Reject, TxInventory, GetTransactions>;
+                             Peers, NewTransactions, Reject, TxInventory, GetTransactions,
+                             BlockInventory, GetBlock, CompactBlock, GetBlockTxs, BlockTxs>;
 
 /** The wire type of `message`. */
 MessageType TypeOf(const Message& message);

@@ -1,5 +1,6 @@
 #include "p2p/peer_manager.h"
 
+#include "consensus/pow.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -34,6 +35,8 @@ struct PeerManager::Peer {
     std::uint64_t last_tx_ms = 0;
     SyncState sync;
     TxRelayState txs;
+    /** A block of its being rebuilt while we wait for its BlockTxs. */
+    std::optional<PartialBlock> partial;
     /** SyncEveryPeer asked it: the end of its sync is to be told (PeerEvents::OnPeerSynced). */
     bool sync_watched = false;
     RecentSet known{MAX_KNOWN_INVENTORY};
@@ -225,6 +228,7 @@ void PeerManager::Tick(std::uint64_t now_ms) {
     for (Peer* peer : to_close) {
         Disconnect(*peer, RejectCode::Timeout, peer->ready ? "ping timeout" : "handshake timeout");
     }
+    ExpireBlockRequests();
     for (auto& [id, peer] : m_peers) {
         if (!peer->ready || peer->closing)
             continue;
@@ -498,6 +502,8 @@ bool PeerManager::PayForMessage(Peer& peer, const Message& message) {
     // Blocks and chain requests pay in their handlers, once it is known what they were worth.
     switch (TypeOf(message)) {
         case MessageType::AnnounceBlock:
+        case MessageType::CompactBlock:
+        case MessageType::BlockTxs:
         case MessageType::RequestChain:
             return true;
         case MessageType::Chain:
@@ -599,6 +605,16 @@ void PeerManager::HandleMessage(Peer& peer, Message& message) {
                 HandleTxInventory(peer, body);
             } else if constexpr (std::is_same_v<T, GetTransactions>) {
                 HandleGetTransactions(peer, body);
+            } else if constexpr (std::is_same_v<T, BlockInventory>) {
+                HandleBlockInventory(peer, body);
+            } else if constexpr (std::is_same_v<T, GetBlock>) {
+                HandleGetBlock(peer, body);
+            } else if constexpr (std::is_same_v<T, CompactBlock>) {
+                HandleCompactBlock(peer, body);
+            } else if constexpr (std::is_same_v<T, GetBlockTxs>) {
+                HandleGetBlockTxs(peer, body);
+            } else if constexpr (std::is_same_v<T, BlockTxs>) {
+                HandleBlockTxs(peer, body);
             } else if constexpr (std::is_same_v<T, Reject>) {
                 LOG_WARN("peer %s rejected: %s", peer.Label().c_str(), body.reason.c_str());
                 Close(peer, DropReason::RejectedByPeer, "rejected: " + body.reason);
@@ -934,17 +950,159 @@ void PeerManager::HandlePeers(Peer& peer, const std::vector<std::string>& addres
 }
 
 void PeerManager::RelayBlock(const BlockEntry& entry, const Peer* except) {
-    std::string payload;
+    std::vector<Peer*> targets;
     for (auto& [id, peer] : m_peers) {
-        if (peer.get() == except || !peer->ready || peer->closing ||
-            peer->known.Contains(entry.hash))
-            continue;
-        if (payload.empty())
-            payload = EncodeMessage(AnnounceBlock{entry.block});
-        peer->known.Insert(entry.hash);
-        SendEncoded(*peer, MessageType::AnnounceBlock, payload);
-        ++m_metrics.blocks_relayed;
+        if (peer.get() != except && peer->ready && !peer->closing &&
+            !peer->known.Contains(entry.hash))
+            targets.push_back(peer.get());
     }
+    if (targets.empty())
+        return;
+    // Pushed whole-but-compact to a few peers chosen at random, announced to the rest (GossipSub's
+    // eager and lazy push): the pushes carry the block across the mesh in a few hops, and a peer
+    // that hears of it first by announcement asks once.
+    std::shuffle(targets.begin(), targets.end(), m_rng);
+    std::string compact;
+    std::string inventory;
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        Peer& peer = *targets[i];
+        peer.known.Insert(entry.hash);
+        ++m_metrics.blocks_relayed;
+        if (i < BLOCK_PUSH_PEERS) {
+            if (compact.empty())
+                compact = EncodeMessage(MakeCompactBlock(entry));
+            SendEncoded(peer, MessageType::CompactBlock, compact);
+        } else {
+            if (inventory.empty())
+                inventory = EncodeMessage(BlockInventory{entry.hash, entry.Height()});
+            SendEncoded(peer, MessageType::BlockInventory, inventory);
+        }
+    }
+}
+
+void PeerManager::HandleBlockInventory(Peer& peer, const BlockInventory& inventory) {
+    peer.known.Insert(inventory.hash);
+    if (m_chain.Knows(inventory.hash) || m_block_requests.count(inventory.hash) ||
+        m_block_requests.size() >= MAX_BLOCK_REQUESTS)
+        return;
+    for (const auto& [id, other] : m_peers) {
+        if (other->partial && other->partial->hash == inventory.hash)
+            return;
+    }
+    m_block_requests.emplace(inventory.hash, m_now_ms);
+    Send(peer, GetBlock{inventory.hash});
+}
+
+void PeerManager::HandleGetBlock(Peer& peer, const GetBlock& request) {
+    const BlockEntry* entry = m_chain.Find(request.hash);
+    if (entry == nullptr)
+        return;
+    peer.known.Insert(entry->hash);
+    Send(peer, MakeCompactBlock(*entry));
+}
+
+void PeerManager::HandleCompactBlock(Peer& peer, const CompactBlock& compact) {
+    peer.known.Insert(compact.hash);
+    m_block_requests.erase(compact.hash);
+    if (m_chain.Knows(compact.hash)) {
+        // Ordinary gossip from a second peer; the same peer pushing it again is a repeat.
+        if (!peer.announced.Insert(compact.hash))
+            PayForFlood(peer, FloodKind::JunkBlocks, REPEATED_BLOCK_COST);
+        return;
+    }
+    const BlockEntry* parent = m_chain.Find(compact.header.ParentHash());
+    if (parent == nullptr) {
+        // We lack its parent: the locator sync brings the block with its ancestors.
+        if (PayForFlood(peer, FloodKind::JunkBlocks, 1))
+            RequestSync(peer);
+        return;
+    }
+    // The proof depends only on the header and the parent: checked before any rebuilding work.
+    if (compact.header.index != parent->Height() + 1 ||
+        !CheckProof(m_chain.Params(), parent->block.proof, compact.header.proof, parent->hash)) {
+        ++m_metrics.invalid_blocks;
+        Misbehave(peer, BAN_SCORE, "compact block with a wrong index or proof");
+        return;
+    }
+    ++m_metrics.compact_blocks_rebuilt;
+    peer.partial = StartRebuild(compact, m_chain.GetMempool());
+    peer.partial->started_ms = m_now_ms;
+    ExpireBlockRequests();
+    FinishRebuild(peer);
+}
+
+void PeerManager::FinishRebuild(Peer& peer) {
+    PartialBlock& partial = *peer.partial;
+    if (partial.missing.empty() && BlockHash(partial.block) != partial.hash) {
+        if (partial.asked_all) {
+            peer.partial.reset();
+            Misbehave(peer, BAN_SCORE, "compact block transactions do not match its hash");
+            return;
+        }
+        // A short id collision with our mempool, or a lie: ask for every transaction.
+        MissAll(partial);
+    }
+    if (!partial.missing.empty()) {
+        ++m_metrics.compact_blocks_fetched;
+        Send(peer, GetBlockTxs{partial.hash, partial.missing});
+        return;
+    }
+    std::vector<Block> one;
+    one.push_back(std::move(partial.block));
+    peer.partial.reset();
+    HandleBlocks(peer, one, false, false);
+}
+
+void PeerManager::HandleGetBlockTxs(Peer& peer, const GetBlockTxs& request) {
+    const BlockEntry* entry = m_chain.Find(request.hash);
+    if (entry == nullptr)
+        return;
+    BlockTxs answer;
+    answer.hash = entry->hash;
+    for (std::uint32_t index : request.indexes) {
+        if (index >= entry->block.transactions.size()) {
+            Misbehave(peer, 50, "GetBlockTxs for a position the block does not have");
+            return;
+        }
+        answer.transactions.push_back(entry->block.transactions[index]);
+    }
+    Send(peer, answer);
+}
+
+void PeerManager::HandleBlockTxs(Peer& peer, BlockTxs& answer) {
+    if (!peer.partial || peer.partial->hash != answer.hash) {
+        PayForFlood(peer, FloodKind::JunkBlocks, 1);
+        return;
+    }
+    if (!FillMissing(*peer.partial, std::move(answer.transactions))) {
+        peer.partial.reset();
+        Misbehave(peer, 50, "BlockTxs does not answer our GetBlockTxs");
+        return;
+    }
+    FinishRebuild(peer);
+}
+
+void PeerManager::ExpireBlockRequests() {
+    const std::uint64_t timeout = DEFAULT_BLOCK_REQUEST_TIMEOUT_MS;
+    std::erase_if(m_block_requests,
+                  [&](const auto& item) { return m_now_ms - item.second > timeout; });
+    std::vector<Peer*> rebuilding;
+    for (auto& [id, peer] : m_peers) {
+        if (!peer->partial)
+            continue;
+        // Given up: the block comes by another peer's push or announcement, or by sync.
+        if (m_now_ms - peer->partial->started_ms > timeout)
+            peer->partial.reset();
+        else
+            rebuilding.push_back(peer.get());
+    }
+    if (rebuilding.size() <= MAX_PARTIAL_BLOCKS)
+        return;
+    std::sort(rebuilding.begin(), rebuilding.end(), [](const Peer* a, const Peer* b) {
+        return a->partial->started_ms < b->partial->started_ms;
+    });
+    for (std::size_t i = 0; i + MAX_PARTIAL_BLOCKS < rebuilding.size(); ++i)
+        rebuilding[i]->partial.reset();
 }
 
 void PeerManager::RelayReceived(const BlockEntry& entry, Peer& from) {

@@ -14,6 +14,7 @@
 #include "p2p/ban_list.h"
 #include "p2p/chain_sync.h"
 #include "p2p/codec.h"
+#include "p2p/compact_blocks.h"
 #include "p2p/flood_guard.h"
 #include "p2p/links.h"
 #include "p2p/messages.h"
@@ -93,7 +94,11 @@ struct PeerManagerOptions {
 /** Counters for /metrics. */
 struct P2pMetrics {
     std::uint64_t blocks_received = 0;
+    /** Block relays sent: CompactBlock pushes and BlockInventory announcements. */
     std::uint64_t blocks_relayed = 0;
+    /** Blocks received as CompactBlock and rebuilt, and how many of them needed a GetBlockTxs. */
+    std::uint64_t compact_blocks_rebuilt = 0;
+    std::uint64_t compact_blocks_fetched = 0;
     std::uint64_t txs_received = 0;
     /** Transactions sent whole: pushed, or answering a GetTransactions. */
     std::uint64_t txs_relayed = 0;
@@ -236,6 +241,15 @@ private:
     void SendChainReply(Peer& peer);
     void HandleTransactions(Peer& peer, const std::vector<Transaction>& txs);
     void HandleTxInventory(Peer& peer, const TxInventory& inventory);
+    void HandleBlockInventory(Peer& peer, const BlockInventory& inventory);
+    void HandleGetBlock(Peer& peer, const GetBlock& request);
+    void HandleCompactBlock(Peer& peer, const CompactBlock& compact);
+    void HandleGetBlockTxs(Peer& peer, const GetBlockTxs& request);
+    void HandleBlockTxs(Peer& peer, BlockTxs& answer);
+    /** Processes the peer's rebuilt block, or asks for what it still lacks. */
+    void FinishRebuild(Peer& peer);
+    /** Drops requests and rebuilds past their timeout, and keeps MAX_PARTIAL_BLOCKS. */
+    void ExpireBlockRequests();
     void HandleGetTransactions(Peer& peer, const GetTransactions& request);
     /** Sends the peer the offers its budget and its reading allow now. */
     void OfferTransactions(Peer& peer);
@@ -262,6 +276,8 @@ private:
     BanList m_bans;
     ChainSync m_sync;
     TxRelay m_tx_relay;
+    /** Blocks asked for with GetBlock, with the loop time each was asked (SPEC §8). */
+    std::unordered_map<std::string, std::uint64_t> m_block_requests;
     std::mt19937_64 m_rng;
     P2pMetrics m_metrics;
     bool m_stopped = false;

@@ -78,6 +78,15 @@ def peer_message_seeds():
         ("new_transactions", frame(message("NewTransactions", {"transactions": txs}))),
         ("request_chain_after_blocks", b"".join(announce)
          + frame(message("RequestChain", {"locator": [genesis_hash], "limit": 3}))),
+        # Unknown short ids: every position is asked for, then BlockTxs rebuilds the block.
+        ("compact_block_then_block_txs", b"".join(
+            frame(message("CompactBlock", {
+                "hash": fv.hexdigest(json.dumps(b, sort_keys=True)),
+                "header": dict(b, transactions=[]),
+                "short_ids": list(range(1, len(b["transactions"]) + 1)), "prefilled": []}))
+            + frame(message("BlockTxs", {"hash": fv.hexdigest(json.dumps(b, sort_keys=True)),
+                                         "transactions": b["transactions"]}))
+            for b in blocks)),
         ("inventory_then_requests", frame(message("TxInventory", {"txids": txids}))
          + frame(message("NewTransactions", {"transactions": txs}))
          + frame(message("GetTransactions", {"txids": txids}))),

@@ -177,6 +177,21 @@ Message MessageFromJson(const Json& description) {
         return TxInventory{b.at("txids").get<std::vector<std::string>>()};
     if (type == "GetTransactions")
         return GetTransactions{b.at("txids").get<std::vector<std::string>>()};
+    if (type == "BlockInventory")
+        return BlockInventory{b.at("hash").get<std::string>(), b.at("height").get<std::uint64_t>()};
+    if (type == "GetBlock")
+        return GetBlock{b.at("hash").get<std::string>()};
+    if (type == "CompactBlock") {
+        return CompactBlock{b.at("hash").get<std::string>(), BlockFromJson(b.at("header")),
+                            b.at("short_ids").get<std::vector<std::uint64_t>>(),
+                            TxsFromJson(b.at("prefilled"))};
+    }
+    if (type == "GetBlockTxs") {
+        return GetBlockTxs{b.at("hash").get<std::string>(),
+                           b.at("indexes").get<std::vector<std::uint32_t>>()};
+    }
+    if (type == "BlockTxs")
+        return BlockTxs{b.at("hash").get<std::string>(), TxsFromJson(b.at("transactions"))};
     ADD_FAILURE() << "unknown type in vector: " << type;
     return Ping{};
 }
@@ -220,6 +235,11 @@ std::vector<Message> OneOfEach() {
         Reject{static_cast<std::uint32_t>(RejectCode::WrongNetwork), "wrong network"},
         TxInventory{{HashOf('a'), HashOf('b')}},
         GetTransactions{{HashOf('c')}},
+        BlockInventory{HashOf('d'), 7},
+        GetBlock{HashOf('e')},
+        CompactBlock{HashOf('f'), SampleBlock(2, 0), {1, 2, 3}, {SampleTx(1)}},
+        GetBlockTxs{HashOf('1'), {0, 4}},
+        BlockTxs{HashOf('2'), {SampleTx(3)}},
     };
 }
 
@@ -426,7 +446,7 @@ TEST(CodecForwardCompatibility, UnknownBlockAndTransactionKeysAreErrors) {
 }
 
 TEST(CodecMalformed, UnknownTypesAreReportedAsSuch) {
-    for (std::uint64_t type : {std::uint64_t{0}, std::uint64_t{13}, std::uint64_t{255},
+    for (std::uint64_t type : {std::uint64_t{0}, std::uint64_t{18}, std::uint64_t{255},
                                std::numeric_limits<std::uint64_t>::max()}) {
         ExpectError(PackJson(Json::array({type, Json::object()})), DecodeErrorCode::UnknownType,
                     "type " + std::to_string(type));

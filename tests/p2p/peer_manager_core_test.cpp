@@ -4,7 +4,9 @@
 // (and holding it until stored), and what ends in a ban. The same core runs over real TCP in
 // peer_manager_test.cpp.
 #include "chain/chain_state.h"
+#include "consensus/pow.h"
 #include "p2p/codec.h"
+#include "p2p/compact_blocks.h"
 #include "p2p/messages.h"
 #include "p2p/peer_manager.h"
 #include "support/chain_builder.h"
@@ -245,12 +247,12 @@ TEST_F(PeerCoreTest, ABlockIsRelayedToThePeersThatLackItButNotToItsSender) {
     Deliver(1, AnnounceBlock{next});
     EXPECT_EQ(m_chain.Height(), 2u);
     EXPECT_EQ(m_events.tip_changes, 1);
-    EXPECT_TRUE(m_links.Sent<AnnounceBlock>(1).empty());
-    ASSERT_EQ(m_links.Sent<AnnounceBlock>(2).size(), 1u);
+    EXPECT_TRUE(m_links.Sent<CompactBlock>(1).empty());
+    ASSERT_EQ(m_links.Sent<CompactBlock>(2).size(), 1u);
     // Broadcasting it again sends nothing: both are known to have it.
     m_peers.BroadcastBlock(m_chain.Tip(), m_now);
-    EXPECT_TRUE(m_links.Sent<AnnounceBlock>(1).empty());
-    EXPECT_EQ(m_links.Sent<AnnounceBlock>(2).size(), 1u);
+    EXPECT_TRUE(m_links.Sent<CompactBlock>(1).empty());
+    EXPECT_EQ(m_links.Sent<CompactBlock>(2).size(), 1u);
 }
 
 TEST_F(PeerCoreTest, ANodeThatStoresBlocksHoldsTheRelayUntilItIsStored) {
@@ -261,11 +263,11 @@ TEST_F(PeerCoreTest, ANodeThatStoresBlocksHoldsTheRelayUntilItIsStored) {
     Block next = test::MakeChild(m_chain.Params(), m_chain.Tip().block, {test::MakeTx(1)});
     Deliver(1, AnnounceBlock{next});
     EXPECT_EQ(m_events.held, (std::vector<std::string>{m_chain.Tip().hash}));
-    EXPECT_TRUE(m_links.Sent<AnnounceBlock>(2).empty());
+    EXPECT_TRUE(m_links.Sent<CompactBlock>(2).empty());
     m_peers.BroadcastBlock(m_chain.Tip(), m_now);
-    EXPECT_EQ(m_links.Sent<AnnounceBlock>(2).size(), 1u);
+    EXPECT_EQ(m_links.Sent<CompactBlock>(2).size(), 1u);
     // The sender is known to have it.
-    EXPECT_TRUE(m_links.Sent<AnnounceBlock>(1).empty());
+    EXPECT_TRUE(m_links.Sent<CompactBlock>(1).empty());
 }
 
 TEST_F(PeerCoreTest, AnOversizedFrameFromAReadyPeerIsABan) {
@@ -440,6 +442,92 @@ TEST_F(PeerCoreTest, APeerAnnouncingMoreThanItsQueueHoldsFillsOnlyItsBound) {
     TxInventory one{{std::string(64, 'e')}};
     Deliver(2, one);
     EXPECT_EQ(m_links.Sent<GetTransactions>(2).size(), 1u);
+}
+
+TEST_F(PeerCoreTest, ABlockGoesCompactToAFewPeersAndAsAnAnnouncementToTheRest) {
+    for (LinkId link = 1; link <= 6; ++link)
+        OpenReady(link, Id(static_cast<char>('a' + link - 1)));  // a..f: hex node ids
+    Grow(1);
+    m_peers.BroadcastBlock(m_chain.Tip(), m_now);
+    std::size_t compact = 0;
+    std::size_t announced = 0;
+    for (LinkId link = 1; link <= 6; ++link) {
+        compact += m_links.Sent<CompactBlock>(link).size();
+        announced += m_links.Sent<BlockInventory>(link).size();
+    }
+    EXPECT_EQ(compact, BLOCK_PUSH_PEERS);
+    EXPECT_EQ(announced, 6 - BLOCK_PUSH_PEERS);
+    // A peer that heard of it by announcement asks, and gets it compact.
+    for (LinkId link = 1; link <= 6; ++link) {
+        if (m_links.Sent<BlockInventory>(link).empty())
+            continue;
+        m_links.ClearSent(link);
+        Deliver(link, GetBlock{m_chain.Tip().hash});
+        ASSERT_EQ(m_links.Sent<CompactBlock>(link).size(), 1u);
+        EXPECT_EQ(m_links.Sent<CompactBlock>(link)[0].hash, m_chain.Tip().hash);
+        break;
+    }
+}
+
+TEST_F(PeerCoreTest, ACompactBlockIsRebuiltFromTheMempoolAskingOnlyForWhatIsMissing) {
+    OpenReady(1, Id('a'));
+    Transaction held = test::MakeTx(1);
+    Transaction lacking = test::MakeTx(2);
+    ASSERT_EQ(m_chain.SubmitTransaction(held, TxOrigin::Relay).status, TxStatus::Accepted);
+    Block block = test::MakeChild(m_chain.Params(), m_chain.Tip().block, {held, lacking});
+    std::string hash = BlockHash(block);
+    // The compact form a peer holding the block sends.
+    BlockEntry entry;
+    entry.block = block;
+    entry.hash = hash;
+    for (const Transaction& tx : block.transactions)
+        entry.txids.push_back(TxId(tx));
+    m_links.ClearSent(1);
+    Deliver(1, MakeCompactBlock(entry));
+    std::vector<GetBlockTxs> asked = m_links.Sent<GetBlockTxs>(1);
+    ASSERT_EQ(asked.size(), 1u);
+    // Index 0 came from the mempool: only 1 is asked for.
+    EXPECT_EQ(asked[0].indexes, (std::vector<std::uint32_t>{1}));
+    EXPECT_EQ(m_chain.Height(), 1u);
+    Deliver(1, BlockTxs{hash, {lacking}});
+    EXPECT_EQ(m_chain.Height(), 2u);
+    EXPECT_EQ(m_chain.Tip().hash, hash);
+    EXPECT_EQ(m_events.banned, 0);
+}
+
+TEST_F(PeerCoreTest, ACompactBlockWhoseTransactionsDoNotHashToItIsAskedWholeThenABan) {
+    OpenReady(1, Id('a'));
+    Block block = test::MakeChild(m_chain.Params(), m_chain.Tip().block, {test::MakeTx(1)});
+    BlockEntry entry;
+    entry.block = block;
+    entry.hash = BlockHash(block);
+    for (const Transaction& tx : block.transactions)
+        entry.txids.push_back(TxId(tx));
+    CompactBlock compact = MakeCompactBlock(entry);
+    Deliver(1, compact);
+    ASSERT_EQ(m_links.Sent<GetBlockTxs>(1).size(), 1u);
+    // It answers with other transactions: they do not hash to the block; every position is
+    // asked for; a second wrong answer is a lie.
+    Deliver(1, BlockTxs{entry.hash, {test::MakeTx(9)}});
+    ASSERT_EQ(m_links.Sent<GetBlockTxs>(1).size(), 2u);
+    EXPECT_EQ(m_links.Sent<GetBlockTxs>(1)[1].indexes, (std::vector<std::uint32_t>{0}));
+    Deliver(1, BlockTxs{entry.hash, {test::MakeTx(8)}});
+    EXPECT_EQ(m_chain.Height(), 1u);
+    EXPECT_EQ(m_events.banned, 1);
+}
+
+TEST_F(PeerCoreTest, ACompactBlockWithABadProofIsABanBeforeAnyRebuilding) {
+    OpenReady(1, Id('a'));
+    Block block = test::MakeChild(m_chain.Params(), m_chain.Tip().block, {});
+    block.proof += 1;  // almost surely no longer a valid proof at difficulty 1 ... make sure:
+    while (CheckProof(m_chain.Params(), m_chain.Tip().block.proof, block.proof, m_chain.Tip().hash))
+        ++block.proof;
+    BlockEntry entry;
+    entry.block = block;
+    entry.hash = BlockHash(block);
+    Deliver(1, MakeCompactBlock(entry));
+    EXPECT_EQ(m_events.banned, 1);
+    EXPECT_TRUE(m_links.Sent<GetBlockTxs>(1).empty());
 }
 
 }  // namespace

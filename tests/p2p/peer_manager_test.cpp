@@ -528,13 +528,13 @@ TEST_F(PeerManagerTest, BlockRelaysAlongALine) {
     EXPECT_EQ(c.chain.Tip().hash, result.hash);
     EXPECT_EQ(b.tip_changes, 1);
     EXPECT_EQ(c.tip_changes, 1);
-    // Once per link, never back to the sender.
+    // Once per link, never back to the sender: pushed compact to so few peers.
     EXPECT_EQ(a.peers.Metrics().blocks_relayed, 1u);
     EXPECT_EQ(b.peers.Metrics().blocks_relayed, 1u);
     EXPECT_EQ(c.peers.Metrics().blocks_relayed, 0u);
-    EXPECT_EQ(a.gossip.FramesIn(MessageType::AnnounceBlock), 0);
-    EXPECT_EQ(b.gossip.FramesIn(MessageType::AnnounceBlock), 1);
-    EXPECT_EQ(c.gossip.FramesIn(MessageType::AnnounceBlock), 1);
+    EXPECT_EQ(a.gossip.FramesIn(MessageType::CompactBlock), 0);
+    EXPECT_EQ(b.gossip.FramesIn(MessageType::CompactBlock), 1);
+    EXPECT_EQ(c.gossip.FramesIn(MessageType::CompactBlock), 1);
     // No sync was needed for a block that extends the tip.
     EXPECT_EQ(b.gossip.FramesIn(MessageType::RequestChain), 0);
     EXPECT_EQ(c.gossip.FramesIn(MessageType::RequestChain), 0);
@@ -676,8 +676,8 @@ TEST_F(PeerManagerTest, ASplitAtTheTipHealsWhenOneSideMinesTheNextBlock) {
     a.peers.BroadcastBlock(a.chain.Tip(), m_loop.NowMs());
     b.peers.BroadcastBlock(b.chain.Tip(), m_loop.NowMs());
     ASSERT_TRUE(RunUntil([&] {
-        return a.gossip.FramesIn(MessageType::AnnounceBlock) == 1 &&
-               b.gossip.FramesIn(MessageType::AnnounceBlock) == 1;
+        return a.gossip.FramesIn(MessageType::CompactBlock) == 1 &&
+               b.gossip.FramesIn(MessageType::CompactBlock) == 1;
     }));
     EXPECT_EQ(a.chain.BlockCount(), 2u);
     EXPECT_EQ(b.chain.BlockCount(), 2u);

@@ -1,0 +1,75 @@
+#include "p2p/compact_blocks.h"
+
+#include "crypto/short_id.h"
+
+#include <unordered_map>
+
+namespace gossipchain {
+namespace {
+
+/** The reward is the one transaction no peer holds in its mempool. */
+bool IsReward(const Transaction& tx) {
+    return tx.sender == "0";
+}
+
+}  // namespace
+
+CompactBlock MakeCompactBlock(const BlockEntry& entry) {
+    CompactBlock compact;
+    compact.hash = entry.hash;
+    compact.header = entry.block;
+    compact.header.transactions.clear();
+    ShortIdKey key = ShortIdKeyOf(entry.hash);
+    compact.short_ids.reserve(entry.txids.size());
+    for (std::size_t i = 0; i < entry.block.transactions.size(); ++i) {
+        compact.short_ids.push_back(ShortTxId(key, entry.txids[i]));
+        if (IsReward(entry.block.transactions[i]))
+            compact.prefilled.push_back(entry.block.transactions[i]);
+    }
+    return compact;
+}
+
+PartialBlock StartRebuild(const CompactBlock& compact, const Mempool& mempool) {
+    PartialBlock partial;
+    partial.hash = compact.hash;
+    partial.block = compact.header;
+    ShortIdKey key = ShortIdKeyOf(compact.hash);
+    // Candidates by short id; nullptr marks one that two candidates share.
+    std::unordered_map<std::uint64_t, const Transaction*> candidates;
+    candidates.reserve(mempool.Size() + compact.prefilled.size());
+    auto offer = [&](const std::string& txid, const Transaction& tx) {
+        auto [it, fresh] = candidates.emplace(ShortTxId(key, txid), &tx);
+        if (!fresh && it->second != nullptr && !(*it->second == tx))
+            it->second = nullptr;
+    };
+    for (const Transaction& tx : compact.prefilled)
+        offer(TxId(tx), tx);
+    mempool.ForEach(offer);
+    partial.block.transactions.resize(compact.short_ids.size());
+    for (std::size_t i = 0; i < compact.short_ids.size(); ++i) {
+        auto found = candidates.find(compact.short_ids[i]);
+        if (found != candidates.end() && found->second != nullptr)
+            partial.block.transactions[i] = *found->second;
+        else
+            partial.missing.push_back(static_cast<std::uint32_t>(i));
+    }
+    return partial;
+}
+
+bool FillMissing(PartialBlock& partial, std::vector<Transaction> txs) {
+    if (txs.size() != partial.missing.size())
+        return false;
+    for (std::size_t i = 0; i < txs.size(); ++i)
+        partial.block.transactions[partial.missing[i]] = std::move(txs[i]);
+    partial.missing.clear();
+    return true;
+}
+
+void MissAll(PartialBlock& partial) {
+    partial.missing.clear();
+    for (std::size_t i = 0; i < partial.block.transactions.size(); ++i)
+        partial.missing.push_back(static_cast<std::uint32_t>(i));
+    partial.asked_all = true;
+}
+
+}  // namespace gossipchain
