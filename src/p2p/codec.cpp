@@ -219,8 +219,8 @@ void PackBody(Packer& pk, const CompactBlock& m) {
     PackBlock(pk, m.header);
     PackStr(pk, "short_ids");
     pk.pack_array(static_cast<std::uint32_t>(m.short_ids.size()));
-    for (std::uint64_t id : m.short_ids)
-        pk.pack_uint64(id);
+    for (std::uint32_t id : m.short_ids)
+        pk.pack_uint32(id);
     PackStr(pk, "prefilled");
     PackTransactions(pk, m.prefilled);
 }
@@ -556,10 +556,6 @@ bool ReadBody(const Object& o, GetBlock& m, Failure& f) {
     return FindFields(o, KEYS, true, v, f) && Field(f, "hash", ReadHash(*v[0], m.hash, f));
 }
 
-bool ReadU64(const Object& o, std::uint64_t& out, Failure& f) {
-    return ReadUint(o, out, f);
-}
-
 bool ReadU32(const Object& o, std::uint32_t& out, Failure& f) {
     return ReadUint(o, out, f);
 }
@@ -571,7 +567,7 @@ bool ReadBody(const Object& o, CompactBlock& m, Failure& f) {
     return FindFields(o, KEYS, true, v, f) && Field(f, "hash", ReadHash(*v[0], m.hash, f)) &&
            Field(f, "header", ReadBlock(*v[1], m.header, f)) &&
            Field(f, "short_ids",
-                 ReadArray(*v[2], MAX_BLOCK_TRANSACTIONS, m.short_ids, f, ReadU64)) &&
+                 ReadArray(*v[2], MAX_BLOCK_TRANSACTIONS, m.short_ids, f, ReadU32)) &&
            Field(f, "prefilled", ReadTransactions(*v[3], MAX_BLOCK_TRANSACTIONS, m.prefilled, f));
 }
 

@@ -35,7 +35,7 @@ PartialBlock StartRebuild(const CompactBlock& compact, const Mempool& mempool) {
     partial.block = compact.header;
     ShortIdKey key = ShortIdKeyOf(compact.hash);
     // Candidates by short id; nullptr marks one that two candidates share.
-    std::unordered_map<std::uint64_t, const Transaction*> candidates;
+    std::unordered_map<std::uint32_t, const Transaction*> candidates;
     candidates.reserve(mempool.Size() + compact.prefilled.size());
     auto offer = [&](const std::string& txid, const Transaction& tx) {
         auto [it, fresh] = candidates.emplace(ShortTxId(key, txid), &tx);

@@ -15,7 +15,7 @@
 namespace gossipchain {
 
 /** Peers a new block is pushed to as a CompactBlock; the others get a BlockInventory and ask. */
-inline constexpr std::size_t BLOCK_PUSH_PEERS = 3;
+inline constexpr std::size_t BLOCK_PUSH_PEERS = 2;
 /** Blocks being rebuilt while their missing transactions are asked for, node-wide (one per peer
  * at most); a new one past this replaces the oldest. */
 inline constexpr std::size_t MAX_PARTIAL_BLOCKS = 16;

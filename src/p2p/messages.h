@@ -210,7 +210,7 @@ struct CompactBlock {
     std::string hash;
     /** The block without its transactions. */
     Block header;
-    std::vector<std::uint64_t> short_ids;
+    std::vector<std::uint32_t> short_ids;
     std::vector<Transaction> prefilled;
     bool operator==(const CompactBlock&) const = default;
 };

@@ -535,6 +535,12 @@ bool PeerManager::PayForMessage(Peer& peer, const Message& message) {
             return PayForFlood(peer, FloodKind::TxRequests,
                                static_cast<double>(std::max<std::size_t>(count, 1)));
         }
+        case MessageType::GetBlockTxs: {
+            // Each position asked for is a transaction sent: paid like GetTransactions.
+            std::size_t count = std::get<GetBlockTxs>(message).indexes.size();
+            return PayForFlood(peer, FloodKind::TxRequests,
+                               static_cast<double>(std::max<std::size_t>(count, 1)));
+        }
         case MessageType::Peers: {
             std::size_t count = std::get<gossipchain::Peers>(message).addresses.size();
             return PayForFlood(peer, FloodKind::Addresses,
@@ -1005,6 +1011,8 @@ void PeerManager::HandleCompactBlock(Peer& peer, const CompactBlock& compact) {
     peer.known.Insert(compact.hash);
     m_block_requests.erase(compact.hash);
     if (m_chain.Knows(compact.hash)) {
+        // Counted as received (a duplicate), as a repeated AnnounceBlock is.
+        ++m_metrics.blocks_received;
         // Ordinary gossip from a second peer; the same peer pushing it again is a repeat.
         if (!peer.announced.Insert(compact.hash))
             PayForFlood(peer, FloodKind::JunkBlocks, REPEATED_BLOCK_COST);
@@ -1017,6 +1025,16 @@ void PeerManager::HandleCompactBlock(Peer& peer, const CompactBlock& compact) {
             RequestSync(peer);
         return;
     }
+    // No higher than our tip, it cannot win (SPEC §8, stale blocks): not worth rebuilding. An
+    // honest fork at the tip still resolves by the sync the next block of it triggers.
+    if (compact.header.index <= m_chain.Height()) {
+        PayForFlood(peer, FloodKind::JunkBlocks, 1);
+        return;
+    }
+    // One rebuild per peer: a new one while the last is unfinished pays like junk, so nobody
+    // makes us scan the mempool again and again for nothing.
+    if (peer.partial && !PayForFlood(peer, FloodKind::JunkBlocks, 1))
+        return;
     // The proof depends only on the header and the parent: checked before any rebuilding work.
     if (compact.header.index != parent->Height() + 1 ||
         !CheckProof(m_chain.Params(), parent->block.proof, compact.header.proof, parent->hash)) {

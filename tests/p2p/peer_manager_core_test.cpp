@@ -530,5 +530,21 @@ TEST_F(PeerCoreTest, ACompactBlockWithABadProofIsABanBeforeAnyRebuilding) {
     EXPECT_TRUE(m_links.Sent<GetBlockTxs>(1).empty());
 }
 
+TEST_F(PeerCoreTest, ACompactBlockNoHigherThanOurTipIsNotRebuilt) {
+    OpenReady(1, Id('a'));
+    Block sibling = test::MakeChild(m_chain.Params(), m_chain.Tip().block, {test::MakeTx(5)});
+    Grow(1);  // our own block 2
+    BlockEntry entry;
+    entry.block = sibling;
+    entry.hash = BlockHash(sibling);
+    for (const Transaction& tx : sibling.transactions)
+        entry.txids.push_back(TxId(tx));
+    Deliver(1, MakeCompactBlock(entry));
+    EXPECT_TRUE(m_links.Sent<GetBlockTxs>(1).empty());
+    EXPECT_FALSE(m_chain.Knows(entry.hash));
+    EXPECT_EQ(m_peers.Metrics().compact_blocks_rebuilt, 0u);
+    EXPECT_EQ(m_events.banned, 0);
+}
+
 }  // namespace
 }  // namespace gossipchain

@@ -90,6 +90,7 @@ def run_mesh(binary, n, blocks, txs, seed):
         wait(lambda: all(status(p)["peers"] >= min(8, n - 1) for p in ports), "the mesh")
         time.sleep(1.0)
         ratios, reach = [], []
+        by_type = {}
         for b in range(blocks):
             for t in range(txs):
                 post(ports[0], "/transactions/new",
@@ -109,8 +110,15 @@ def run_mesh(binary, n, blocks, txs, seed):
             time.sleep(0.3)  # late announcements and duplicates count too
             after = [bytes_in(p) for p in ports]
             for i in range(1, n):
-                got = sum(after[i].get(t, 0) - before[i].get(t, 0) for t in BLOCK_TYPES)
+                got = 0
+                for t in BLOCK_TYPES:
+                    delta = after[i].get(t, 0) - before[i].get(t, 0)
+                    got += delta
+                    by_type[t] = by_type.get(t, 0) + delta
                 ratios.append(got / size)
+        per = (n - 1) * blocks
+        print("  per node per block, bytes by message: " +
+              ", ".join(f"{t} {b / per:.0f}" for t, b in sorted(by_type.items()) if b), flush=True)
         return ratios, reach, size
     finally:
         for p in procs:

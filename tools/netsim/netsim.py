@@ -752,6 +752,7 @@ def analyse(run, events, final, chain_hashes):
     main = sum(1 for h in mined if h in chain_hashes)
     bytes_in, bytes_out = {}, {}
     received = 0
+    txs_received = 0
     for node in mesh.nodes:
         for inc in range(node.incarnation + 1):
             last = None
@@ -764,7 +765,10 @@ def analyse(run, events, final, chain_hashes):
                 for t, b in last["bytes_out"].items():
                     bytes_out[t] = bytes_out.get(t, 0) + b
                 received += last["blocks_received"]
+                txs_received += last.get("txs_received", 0)
     firsts_from_peers = sum(1 for (h, nd), ev in first_seen.items() if ev["from"] != "self")
+    block_bytes = sum(b for t, b in bytes_in.items() if t in BLOCK_MESSAGE_TYPES)
+    receivers = max(len(mesh.nodes) - 1, 1)
     return {
         "arrivals": arrivals,
         "blocks": {
@@ -788,8 +792,21 @@ def analyse(run, events, final, chain_hashes):
             "blocks_received": received,
             "blocks_first_seen_from_peers": firsts_from_peers,
             "duplicate_block_ratio": round(1 - firsts_from_peers / received, 4) if received else 0,
+            # Received bytes of every message that carries or fetches blocks, per main-chain
+            # block and receiving node.
+            "block_bytes_per_block_per_node":
+                round(block_bytes / (main * receivers)) if main else 0,
+            "txs_received": txs_received,
+            "txs_first_seen_from_peers": len(tx_first),
+            "duplicate_tx_ratio":
+                round(1 - len(tx_first) / txs_received, 4) if txs_received else 0,
         },
     }
+
+
+# Messages that carry or fetch blocks (SPEC §4): their received bytes are a block's cost.
+BLOCK_MESSAGE_TYPES = ("AnnounceBlock", "CompactBlock", "BlockInventory", "GetBlock",
+                       "GetBlockTxs", "BlockTxs", "RequestChain", "Chain")
 
 
 def chain_hashes_of(port):
@@ -1018,6 +1035,10 @@ def summary(r, out):
         print(f"blocks held back until the {release}, ms after it: p50 {h['p50']} p99 {h['p99']} "
               f"max {h['max']} ({h['count']} arrivals)")
     print(f"tx propagation ms:    p50 {t['p50']} p99 {t['p99']} ({t['count']} arrivals)")
+    w = r["bandwidth"]
+    print(f"block bytes received per block per node: {w.get('block_bytes_per_block_per_node')}; "
+          f"duplicates: blocks {w['duplicate_block_ratio']}, "
+          f"transactions {w.get('duplicate_tx_ratio')}")
     conv = [(c["after"], c["ms"]) for c in r["convergence"] if c["after"] != "mine"]
     if conv:
         print("convergence ms: " + ", ".join(f"{a} {m}" for a, m in conv))
