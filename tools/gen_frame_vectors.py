@@ -205,7 +205,7 @@ def valid_cases():
         ("get_block", "GetBlock", {"hash": fake_hash("block-2")}),
         ("compact_block", "CompactBlock", {
             "hash": fake_hash("block-2"), "header": dict(block2, transactions=[]),
-            "short_ids": [0, 2**64 - 1, 12345], "prefilled": [reward]}),
+            "short_ids": [0, 2**32 - 1, 12345], "prefilled": [reward]}),
         ("get_block_txs", "GetBlockTxs", {"hash": fake_hash("block-2"), "indexes": [1, 2]}),
         ("block_txs", "BlockTxs", {"hash": fake_hash("block-2"), "transactions": [payment]}),
     ]

@@ -29,16 +29,16 @@ ShortIdKey ShortIdKeyOf(std::string_view block_hash) {
     return key;
 }
 
-std::uint64_t ShortTxId(const ShortIdKey& key, std::string_view txid) {
+std::uint32_t ShortTxId(const ShortIdKey& key, std::string_view txid) {
     unsigned char out[crypto_shorthash_BYTES];
     crypto_shorthash(out, reinterpret_cast<const unsigned char*>(txid.data()), txid.size(),
                      key.bytes);
     std::uint64_t id = 0;
     std::memcpy(&id, out, sizeof(id));
-    return id;
+    return static_cast<std::uint32_t>(id);
 }
 
-std::uint64_t ShortTxId(std::string_view block_hash, std::string_view txid) {
+std::uint32_t ShortTxId(std::string_view block_hash, std::string_view txid) {
     return ShortTxId(ShortIdKeyOf(block_hash), txid);
 }
 

@@ -30,7 +30,7 @@ TEST(ShortTxId, TheKeyIsTheFirstSixteenBytesOfTheBlockHash) {
 }
 
 TEST(ShortTxId, ManyTxidsGetDistinctIds) {
-    std::set<std::uint64_t> ids;
+    std::set<std::uint32_t> ids;
     for (int i = 0; i < 10'000; ++i) {
         char txid[65];
         std::snprintf(txid, sizeof(txid), "%064x", i);

@@ -183,7 +183,7 @@ Message MessageFromJson(const Json& description) {
         return GetBlock{b.at("hash").get<std::string>()};
     if (type == "CompactBlock") {
         return CompactBlock{b.at("hash").get<std::string>(), BlockFromJson(b.at("header")),
-                            b.at("short_ids").get<std::vector<std::uint64_t>>(),
+                            b.at("short_ids").get<std::vector<std::uint32_t>>(),
                             TxsFromJson(b.at("prefilled"))};
     }
     if (type == "GetBlockTxs") {
