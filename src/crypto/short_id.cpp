@@ -1,30 +1,22 @@
 #include "crypto/short_id.h"
 
+#include "util/hex.h"
+
 #include <sodium.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace gossipchain {
-namespace {
-
-int HexValue(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return 0;
-}
-
-}  // namespace
 
 ShortIdKey ShortIdKeyOf(std::string_view block_hash) {
     static_assert(sizeof(ShortIdKey::bytes) == crypto_shorthash_KEYBYTES);
     ShortIdKey key;
     for (std::size_t i = 0; i < sizeof(key.bytes) && 2 * i + 1 < block_hash.size(); ++i) {
-        key.bytes[i] = static_cast<unsigned char>(HexValue(block_hash[2 * i]) * 16 +
-                                                  HexValue(block_hash[2 * i + 1]));
+        // A non-hex character (never in a checked hash) counts as 0.
+        int high = std::max(HexDigitValue(block_hash[2 * i]), 0);
+        int low = std::max(HexDigitValue(block_hash[2 * i + 1]), 0);
+        key.bytes[i] = static_cast<unsigned char>(high * 16 + low);
     }
     return key;
 }

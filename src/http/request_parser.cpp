@@ -12,16 +12,6 @@ namespace gossipchain {
 
 namespace {
 
-int HexValue(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /** True for a version text of the well-formed shape DIGIT "." DIGIT (RFC 9112 section 2.3). */
 bool IsVersionNumber(std::string_view version) {
     return version.size() == 3 && version[0] >= '0' && version[0] <= '9' && version[1] == '.' &&
@@ -101,8 +91,8 @@ bool DecodePercentPath(std::string_view encoded, std::string& decoded) {
         if (c == '%') {
             if (i + 2 >= encoded.size())
                 return false;
-            int hi = HexValue(encoded[i + 1]);
-            int lo = HexValue(encoded[i + 2]);
+            int hi = HexDigitValue(encoded[i + 1]);
+            int lo = HexDigitValue(encoded[i + 2]);
             if (hi < 0 || lo < 0)
                 return false;
             c = static_cast<char>(hi * 16 + lo);

@@ -11,6 +11,9 @@ namespace gossipchain {
 /** Lowercase hex of `bytes`, two characters per byte. */
 std::string HexEncode(std::span<const std::uint8_t> bytes);
 
+/** The value of hex digit `c` (either case), or -1 when it is not one. */
+int HexDigitValue(char c);
+
 /** Writes the lowercase hex of `bytes` to `out`, which must hold 2 * bytes.size() chars. */
 void HexEncodeTo(std::span<const std::uint8_t> bytes, char* out);
 
