@@ -609,6 +609,11 @@ std::string Node::MetricsText() const {
     counter("gossipchain_txs_wanted_dropped_total",
             "Announced transactions not queued to be asked for: the queue was full.",
             p2p.txs_wanted_dropped);
+    counter("gossipchain_compact_blocks_rebuilt_total",
+            "CompactBlocks rebuilt from the mempool (SPEC 8).", p2p.compact_blocks_rebuilt);
+    counter("gossipchain_compact_blocks_fetched_total",
+            "CompactBlocks that needed a GetBlockTxs for missing transactions.",
+            p2p.compact_blocks_fetched);
     counter("gossipchain_inbound_evictions_total",
             "Inbound gossip links closed to make room for a new peer.", p2p.inbound_evictions);
     counter("gossipchain_connection_evictions_total",
