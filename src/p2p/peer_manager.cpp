@@ -498,6 +498,11 @@ bool PeerManager::PayForFlood(Peer& peer, FloodKind kind, double cost) {
     return false;
 }
 
+bool PeerManager::PayPerItem(Peer& peer, FloodKind kind, std::size_t items) {
+    // An empty message costs one, like a control message.
+    return PayForFlood(peer, kind, static_cast<double>(std::max<std::size_t>(items, 1)));
+}
+
 bool PeerManager::PayForMessage(Peer& peer, const Message& message) {
     // Blocks and chain requests pay in their handlers, once it is known what they were worth.
     switch (TypeOf(message)) {
@@ -522,30 +527,21 @@ bool PeerManager::PayForMessage(Peer& peer, const Message& message) {
                 if (count == 0 && !txs.empty())
                     return true;
             }
-            return PayForFlood(peer, FloodKind::TxsReceived,
-                               static_cast<double>(std::max<std::size_t>(count, 1)));
+            return PayPerItem(peer, FloodKind::TxsReceived, count);
         }
-        case MessageType::TxInventory: {
-            std::size_t count = std::get<TxInventory>(message).txids.size();
-            return PayForFlood(peer, FloodKind::InventoryReceived,
-                               static_cast<double>(std::max<std::size_t>(count, 1)));
-        }
-        case MessageType::GetTransactions: {
-            std::size_t count = std::get<GetTransactions>(message).txids.size();
-            return PayForFlood(peer, FloodKind::TxRequests,
-                               static_cast<double>(std::max<std::size_t>(count, 1)));
-        }
-        case MessageType::GetBlockTxs: {
+        case MessageType::TxInventory:
+            return PayPerItem(peer, FloodKind::InventoryReceived,
+                              std::get<TxInventory>(message).txids.size());
+        case MessageType::GetTransactions:
+            return PayPerItem(peer, FloodKind::TxRequests,
+                              std::get<GetTransactions>(message).txids.size());
+        case MessageType::GetBlockTxs:
             // Each position asked for is a transaction sent: paid like GetTransactions.
-            std::size_t count = std::get<GetBlockTxs>(message).indexes.size();
-            return PayForFlood(peer, FloodKind::TxRequests,
-                               static_cast<double>(std::max<std::size_t>(count, 1)));
-        }
-        case MessageType::Peers: {
-            std::size_t count = std::get<gossipchain::Peers>(message).addresses.size();
-            return PayForFlood(peer, FloodKind::Addresses,
-                               static_cast<double>(std::max<std::size_t>(count, 1)));
-        }
+            return PayPerItem(peer, FloodKind::TxRequests,
+                              std::get<GetBlockTxs>(message).indexes.size());
+        case MessageType::Peers:
+            return PayPerItem(peer, FloodKind::Addresses,
+                              std::get<gossipchain::Peers>(message).addresses.size());
         default:
             return PayForFlood(peer, FloodKind::Control, 1);
     }

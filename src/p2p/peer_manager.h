@@ -221,6 +221,8 @@ private:
     /** Pays for a message from the peer's flood bucket; when it cannot, scores the peer
      * FLOOD_PENALTY and returns false: the message is to be dropped. */
     bool PayForFlood(Peer& peer, FloodKind kind, double cost);
+    /** PayForFlood of one per item, an empty message paying one. */
+    bool PayPerItem(Peer& peer, FloodKind kind, std::size_t items);
     /** What a message costs before it is handled (SPEC §12); false: it was dropped. */
     bool PayForMessage(Peer& peer, const Message& message);
     /** What a processed block costs: orphans and repeats only; false: stop reading the message. */

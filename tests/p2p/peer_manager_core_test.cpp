@@ -30,6 +30,16 @@ std::string Id(char c) {
     return std::string(32, c);
 }
 
+/** `block` as the chain would hold it, for MakeCompactBlock. */
+BlockEntry EntryOf(const Block& block) {
+    BlockEntry entry;
+    entry.block = block;
+    entry.hash = BlockHash(block);
+    for (const Transaction& tx : block.transactions)
+        entry.txids.push_back(TxId(tx));
+    return entry;
+}
+
 struct Recorder : PeerEvents {
     void OnTipChanged(const BlockResult& /*change*/) override { ++tip_changes; }
     void OnBanned() override { ++banned; }
@@ -476,14 +486,9 @@ TEST_F(PeerCoreTest, ACompactBlockIsRebuiltFromTheMempoolAskingOnlyForWhatIsMiss
     ASSERT_EQ(m_chain.SubmitTransaction(held, TxOrigin::Relay).status, TxStatus::Accepted);
     Block block = test::MakeChild(m_chain.Params(), m_chain.Tip().block, {held, lacking});
     std::string hash = BlockHash(block);
-    // The compact form a peer holding the block sends.
-    BlockEntry entry;
-    entry.block = block;
-    entry.hash = hash;
-    for (const Transaction& tx : block.transactions)
-        entry.txids.push_back(TxId(tx));
     m_links.ClearSent(1);
-    Deliver(1, MakeCompactBlock(entry));
+    // The compact form a peer holding the block sends.
+    Deliver(1, MakeCompactBlock(EntryOf(block)));
     std::vector<GetBlockTxs> asked = m_links.Sent<GetBlockTxs>(1);
     ASSERT_EQ(asked.size(), 1u);
     // Index 0 came from the mempool: only 1 is asked for.
@@ -498,11 +503,7 @@ TEST_F(PeerCoreTest, ACompactBlockIsRebuiltFromTheMempoolAskingOnlyForWhatIsMiss
 TEST_F(PeerCoreTest, ACompactBlockWhoseTransactionsDoNotHashToItIsAskedWholeThenABan) {
     OpenReady(1, Id('a'));
     Block block = test::MakeChild(m_chain.Params(), m_chain.Tip().block, {test::MakeTx(1)});
-    BlockEntry entry;
-    entry.block = block;
-    entry.hash = BlockHash(block);
-    for (const Transaction& tx : block.transactions)
-        entry.txids.push_back(TxId(tx));
+    BlockEntry entry = EntryOf(block);
     CompactBlock compact = MakeCompactBlock(entry);
     Deliver(1, compact);
     ASSERT_EQ(m_links.Sent<GetBlockTxs>(1).size(), 1u);
@@ -519,13 +520,11 @@ TEST_F(PeerCoreTest, ACompactBlockWhoseTransactionsDoNotHashToItIsAskedWholeThen
 TEST_F(PeerCoreTest, ACompactBlockWithABadProofIsABanBeforeAnyRebuilding) {
     OpenReady(1, Id('a'));
     Block block = test::MakeChild(m_chain.Params(), m_chain.Tip().block, {});
-    block.proof += 1;  // almost surely no longer a valid proof at difficulty 1 ... make sure:
+    // The next proof that is not valid on the parent.
+    block.proof += 1;
     while (CheckProof(m_chain.Params(), m_chain.Tip().block.proof, block.proof, m_chain.Tip().hash))
         ++block.proof;
-    BlockEntry entry;
-    entry.block = block;
-    entry.hash = BlockHash(block);
-    Deliver(1, MakeCompactBlock(entry));
+    Deliver(1, MakeCompactBlock(EntryOf(block)));
     EXPECT_EQ(m_events.banned, 1);
     EXPECT_TRUE(m_links.Sent<GetBlockTxs>(1).empty());
 }
@@ -534,11 +533,7 @@ TEST_F(PeerCoreTest, ACompactBlockNoHigherThanOurTipIsNotRebuilt) {
     OpenReady(1, Id('a'));
     Block sibling = test::MakeChild(m_chain.Params(), m_chain.Tip().block, {test::MakeTx(5)});
     Grow(1);  // our own block 2
-    BlockEntry entry;
-    entry.block = sibling;
-    entry.hash = BlockHash(sibling);
-    for (const Transaction& tx : sibling.transactions)
-        entry.txids.push_back(TxId(tx));
+    BlockEntry entry = EntryOf(sibling);
     Deliver(1, MakeCompactBlock(entry));
     EXPECT_TRUE(m_links.Sent<GetBlockTxs>(1).empty());
     EXPECT_FALSE(m_chain.Knows(entry.hash));
