@@ -100,7 +100,10 @@ void Node::OnTransaction(const Transaction& tx, const std::string& txid, const s
 }
 
 bool Node::HoldRelayUntilStored(const BlockEntry& entry) {
-    if (!m_store.IsOpen())
+    // A peer's block travels on before its commit while storage works: the sender holds it, no
+    // answer here waits for it, and a wait for the writer thread at every hop would add up
+    // across the mesh. While storage fails it is held: the next successful commit relays it.
+    if (!m_store.IsOpen() || m_store_status.Ok())
         return false;
     RelayWhenStored(entry);
     return true;

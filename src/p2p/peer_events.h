@@ -27,9 +27,9 @@ public:
     /** A peer was banned: PeerManager::Bans() changed (the node stores them). */
     virtual void OnBanned() {}
     /**
-     * A block from a peer would be relayed now. A listener that stores blocks returns true and
-     * relays it itself with PeerManager::BroadcastBlock once it is stored; false (the default)
-     * relays it at once.
+     * A block from a peer would be relayed now. A listener that cannot store blocks at the
+     * moment returns true and relays it itself with PeerManager::BroadcastBlock once it is
+     * stored; false (the default) relays it at once.
      */
     virtual bool HoldRelayUntilStored(const BlockEntry& /*entry*/) { return false; }
     /** A block arrived from `from` and was kept (main chain or side branch). */
