@@ -617,6 +617,10 @@ std::string Node::MetricsText() const {
     counter("gossipchain_compact_blocks_fetched_total",
             "CompactBlocks that needed a GetBlockTxs for missing transactions.",
             p2p.compact_blocks_fetched);
+    counter("gossipchain_compact_blocks_unscanned_total",
+            "CompactBlocks rebuilt without reading the mempool: rebuilds were over their "
+            "node-wide rate (SPEC 8).",
+            p2p.compact_blocks_unscanned);
     counter("gossipchain_inbound_evictions_total",
             "Inbound gossip links closed to make room for a new peer.", p2p.inbound_evictions);
     counter("gossipchain_connection_evictions_total",

@@ -29,14 +29,14 @@ CompactBlock MakeCompactBlock(const BlockEntry& entry) {
     return compact;
 }
 
-PartialBlock StartRebuild(const CompactBlock& compact, const Mempool& mempool) {
+PartialBlock StartRebuild(const CompactBlock& compact, const Mempool* mempool) {
     PartialBlock partial;
     partial.hash = compact.hash;
     partial.block = compact.header;
     ShortIdKey key = ShortIdKeyOf(compact.hash);
     // Candidates by short id; nullptr marks one that two candidates share.
     std::unordered_map<std::uint32_t, const Transaction*> candidates;
-    candidates.reserve(mempool.Size() + compact.prefilled.size());
+    candidates.reserve((mempool ? mempool->Size() : 0) + compact.prefilled.size());
     auto offer = [&](const std::string& txid, const Transaction& tx) {
         auto [it, fresh] = candidates.emplace(ShortTxId(key, txid), &tx);
         if (!fresh && it->second != nullptr && !(*it->second == tx))
@@ -44,7 +44,8 @@ PartialBlock StartRebuild(const CompactBlock& compact, const Mempool& mempool) {
     };
     for (const Transaction& tx : compact.prefilled)
         offer(TxId(tx), tx);
-    mempool.ForEach(offer);
+    if (mempool)
+        mempool->ForEach(offer);
     partial.block.transactions.resize(compact.short_ids.size());
     for (std::size_t i = 0; i < compact.short_ids.size(); ++i) {
         auto found = candidates.find(compact.short_ids[i]);

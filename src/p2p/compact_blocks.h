@@ -24,6 +24,14 @@ inline constexpr std::size_t MAX_PARTIAL_BLOCKS = 16;
 inline constexpr std::uint64_t DEFAULT_BLOCK_REQUEST_TIMEOUT_MS = 2'000;
 /** Blocks asked for with GetBlock and not yet received, node-wide. */
 inline constexpr std::size_t MAX_BLOCK_REQUESTS = 1'024;
+/**
+ * Mempool entries that rebuilds may look at, node-wide: a burst, then a rate per second. Each
+ * rebuild reads the whole mempool (short ids are keyed per block), and the proof of a compact
+ * block costs its sender little at a low difficulty; over this, a block is rebuilt from its
+ * prefilled transactions only and the rest is asked of its sender.
+ */
+inline constexpr double MAX_REBUILD_SCAN_BURST = 2'000'000;
+inline constexpr double REBUILD_SCAN_PER_SECOND = 1'000'000;
 
 /** `entry` as a CompactBlock: every transaction by short id, the reward prefilled. */
 CompactBlock MakeCompactBlock(const BlockEntry& entry);
@@ -40,11 +48,11 @@ struct PartialBlock {
 };
 
 /**
- * Rebuilds what it can of `compact` from its prefilled transactions and `mempool`. A short id
- * that two candidates share is left missing, so a collision costs a round trip, never a wrong
- * block (and a wrong rebuild is caught by the hash check anyway).
+ * Rebuilds what it can of `compact` from its prefilled transactions and `mempool` (none: from
+ * the prefilled ones only). A short id that two candidates share is left missing, so a collision
+ * costs a round trip, never a wrong block (and a wrong rebuild is caught by the hash check).
  */
-PartialBlock StartRebuild(const CompactBlock& compact, const Mempool& mempool);
+PartialBlock StartRebuild(const CompactBlock& compact, const Mempool* mempool);
 /** Fills the missing transactions with `txs`, in order; false when the count does not match. */
 bool FillMissing(PartialBlock& partial, std::vector<Transaction> txs);
 /** Marks every transaction missing again (the rebuild did not hash to its hash). */

@@ -1039,7 +1039,11 @@ void PeerManager::HandleCompactBlock(Peer& peer, const CompactBlock& compact) {
         return;
     }
     ++m_metrics.compact_blocks_rebuilt;
-    peer.partial = StartRebuild(compact, m_chain.GetMempool());
+    const Mempool& mempool = m_chain.GetMempool();
+    const bool scan = m_rebuild_scans.Take(static_cast<double>(mempool.Size()), m_now_ms);
+    if (!scan)
+        ++m_metrics.compact_blocks_unscanned;
+    peer.partial = StartRebuild(compact, scan ? &mempool : nullptr);
     peer.partial->started_ms = m_now_ms;
     ExpireBlockRequests();
     FinishRebuild(peer);

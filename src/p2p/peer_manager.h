@@ -99,6 +99,9 @@ struct P2pMetrics {
     /** Blocks received as CompactBlock and rebuilt, and how many of them needed a GetBlockTxs. */
     std::uint64_t compact_blocks_rebuilt = 0;
     std::uint64_t compact_blocks_fetched = 0;
+    /** Of those, rebuilt without reading the mempool: rebuilds were over REBUILD_SCAN_PER_SECOND.
+     */
+    std::uint64_t compact_blocks_unscanned = 0;
     std::uint64_t txs_received = 0;
     /** Transactions sent whole: pushed, or answering a GetTransactions. */
     std::uint64_t txs_relayed = 0;
@@ -281,6 +284,8 @@ private:
     /** Blocks asked for with GetBlock, with the loop time each was asked (SPEC §8). */
     std::unordered_map<std::string, std::uint64_t> m_block_requests;
     std::mt19937_64 m_rng;
+    /** Mempool entries rebuilds may still read (MAX_REBUILD_SCAN_BURST), node-wide. */
+    TokenBucket m_rebuild_scans{MAX_REBUILD_SCAN_BURST, REBUILD_SCAN_PER_SECOND, 0};
     P2pMetrics m_metrics;
     bool m_stopped = false;
     std::unordered_set<std::string> m_blocked;

@@ -541,5 +541,45 @@ TEST_F(PeerCoreTest, ACompactBlockNoHigherThanOurTipIsNotRebuilt) {
     EXPECT_EQ(m_events.banned, 0);
 }
 
+TEST_F(PeerCoreTest, RebuildsReadTheMempoolOnlyWithinTheirNodeWideRate) {
+    OpenReady(1, Id('a'));
+    // A full mempool of relayed transactions: each rebuild reads all of it, so the burst allows
+    // MAX_REBUILD_SCAN_BURST / 100,000 = 20 rebuilds.
+    const std::size_t pool = DEFAULT_MEMPOOL_MAX_TXS;
+    for (std::size_t i = 0; i < pool; ++i)
+        ASSERT_EQ(m_chain.SubmitTransaction(test::MakeTx(i + 1), TxOrigin::Relay).status,
+                  TxStatus::Accepted);
+    const std::size_t scans = static_cast<std::size_t>(MAX_REBUILD_SCAN_BURST) / pool;
+    // Compact blocks on our tip, each holding one pooled transaction: rebuilt from the mempool
+    // and connected at once while the budget lasts.
+    auto send_next = [&](std::uint64_t pooled) {
+        m_links.ClearSent(1);
+        Block block =
+            test::MakeChild(m_chain.Params(), m_chain.Tip().block, {test::MakeTx(pooled)});
+        Deliver(1, MakeCompactBlock(EntryOf(block)));
+        return BlockHash(block);
+    };
+    for (std::size_t i = 0; i < scans; ++i) {
+        const std::string sent = send_next(i + 1);
+        ASSERT_EQ(sent, m_chain.Tip().hash);
+        EXPECT_TRUE(m_links.Sent<GetBlockTxs>(1).empty());
+    }
+    EXPECT_EQ(m_peers.Metrics().compact_blocks_unscanned, 0u);
+    // Over it, a block is rebuilt without the mempool: its transaction is asked of its sender.
+    const std::uint64_t height = m_chain.Height();
+    send_next(scans + 1);
+    EXPECT_EQ(m_chain.Height(), height);
+    ASSERT_EQ(m_links.Sent<GetBlockTxs>(1).size(), 1u);
+    EXPECT_EQ(m_links.Sent<GetBlockTxs>(1)[0].indexes, (std::vector<std::uint32_t>{0}));
+    EXPECT_EQ(m_peers.Metrics().compact_blocks_unscanned, 1u);
+    // The rate refills it: a second later the mempool is read again.
+    m_now += 1'000;
+    const std::string sent = send_next(scans + 2);
+    EXPECT_EQ(sent, m_chain.Tip().hash);
+    EXPECT_TRUE(m_links.Sent<GetBlockTxs>(1).empty());
+    EXPECT_EQ(m_peers.Metrics().compact_blocks_unscanned, 1u);
+    EXPECT_EQ(m_events.banned, 0);
+}
+
 }  // namespace
 }  // namespace gossipchain
