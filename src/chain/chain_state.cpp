@@ -41,9 +41,9 @@ ChainState::ChainState(Options options)
     : m_options(options), m_mempool(options.mempool), m_orphans(options.orphans) {
     auto genesis = std::make_unique<BlockEntry>();
     genesis->block = MakeGenesis(m_options.params);
-    genesis->json = BlockJson(genesis->block);
-    genesis->hash = Sha256Hex(genesis->json);
-    genesis->sequence = m_sequence++;
+    const std::string json = BlockJson(genesis->block);
+    genesis->hash = Sha256Hex(json);
+    genesis->json_size = static_cast<std::uint32_t>(json.size());
     m_main.push_back(genesis.get());
     m_index.emplace(genesis->hash, std::move(genesis));
 }
@@ -179,15 +179,14 @@ BlockResult ChainState::AcceptConnectable(Block block, std::string hash, std::st
     auto entry = std::make_unique<BlockEntry>();
     entry->block = std::move(block);
     entry->hash = hash;
-    entry->json = std::move(json);
+    entry->json_size = static_cast<std::uint32_t>(json.size());
     entry->txids = std::move(txids);
     entry->parent = parent;
-    entry->sequence = m_sequence++;
     BlockEntry* raw = entry.get();
     m_index.emplace(std::move(hash), std::move(entry));
     ActivateBestChain(raw, result);
     if (m_hooks.on_block_added && !raw->invalid)
-        m_hooks.on_block_added(*raw);
+        m_hooks.on_block_added(*raw, json);
     return result;
 }
 
@@ -209,9 +208,8 @@ std::size_t ChainState::LoadTrusted(std::vector<TrustedBlock>& blocks) {
         entry->txids = TxIds(stored.block);
         entry->block = std::move(stored.block);
         entry->hash = stored.hash;
-        entry->json = std::move(stored.json);
+        entry->json_size = static_cast<std::uint32_t>(stored.json.size());
         entry->parent = parent;
-        entry->sequence = m_sequence++;
         BlockEntry* raw = entry.get();
         m_index.emplace(std::move(stored.hash), std::move(entry));
         BlockResult ignored;

@@ -26,16 +26,18 @@
 
 namespace gossipchain {
 
-/** One block in the tree with what the node derived from it once. */
+/**
+ * One block in the tree with what the node derived from it once. Its canonical JSON (the bytes
+ * that were hashed) is not kept: it is BlockJson(block), handed to the storage hook once, and
+ * written again where it is served.
+ */
 struct BlockEntry {
     Block block;
     std::string hash;
-    /** The canonical JSON bytes that were hashed; served as is by GET /chain. */
-    std::string json;
     std::vector<std::string> txids;
     const BlockEntry* parent = nullptr;
-    /** Order of arrival, for the first-seen tie break. */
-    std::uint64_t sequence = 0;
+    /** Size of the canonical JSON, for batch and budget accounting. */
+    std::uint32_t json_size = 0;
     bool invalid = false;
 
     std::uint64_t Height() const { return block.index; }
@@ -93,8 +95,9 @@ struct TrustedBlock {
  * block durable before anyone relays it.
  */
 struct ChainHooks {
-    /** A valid block entered the tree; fork choice for it has already run. */
-    std::function<void(const BlockEntry&)> on_block_added;
+    /** A valid block entered the tree, with its canonical JSON; fork choice for it has already
+     * run. */
+    std::function<void(const BlockEntry&, std::string_view canonical)> on_block_added;
     /** `entry` became the main-chain tip (connected) or stopped being it (disconnected). */
     std::function<void(const BlockEntry&, bool connected)> on_tip_moved;
     /** A pending transaction was evicted from the full mempool. */
@@ -212,7 +215,6 @@ private:
     std::unordered_map<std::string, std::unique_ptr<BlockEntry>> m_index;
     std::vector<const BlockEntry*> m_main;
     std::unordered_map<std::string, std::uint64_t> m_txid_height;
-    std::uint64_t m_sequence = 0;
     std::uint64_t m_reorgs = 0;
 };
 

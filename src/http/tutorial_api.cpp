@@ -257,7 +257,7 @@ std::string ChainResponseBody(const ChainState& chain, std::string_view chain_ke
                               std::string_view prefix) {
     std::size_t bytes = 64 + prefix.size();
     for (std::uint64_t h = 1; h <= chain.Height(); ++h)
-        bytes += chain.AtHeight(h)->json.size() + 1;
+        bytes += chain.AtHeight(h)->json_size + 1;
     std::string body;
     body.reserve(bytes);
     body += "{";
@@ -268,7 +268,7 @@ std::string ChainResponseBody(const ChainState& chain, std::string_view chain_ke
     for (std::uint64_t h = 1; h <= chain.Height(); ++h) {
         if (h > 1)
             body += ",";
-        body += chain.AtHeight(h)->json;
+        AppendBlockJson(body, chain.AtHeight(h)->block);
     }
     body += "],\"length\":" + std::to_string(chain.Height()) + "}\n";
     return body;

@@ -297,8 +297,8 @@ Status Node::OpenStore() {
     // Blocks are committed at the end of the loop turn, all of one Chain batch together; whoever
     // would relay one (the peer manager, the miner) hands it to RelayWhenStored meanwhile.
     m_chain.SetHooks(ChainHooks{
-        [this](const BlockEntry& entry) {
-            m_store.PutBlock(entry);
+        [this](const BlockEntry& entry, std::string_view canonical) {
+            m_store.PutBlock(entry, canonical);
             ScheduleCommit();
         },
         [this](const BlockEntry& entry, bool connected) { m_store.MoveTip(entry, connected); },

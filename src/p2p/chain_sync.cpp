@@ -84,9 +84,9 @@ std::optional<Chain> ChainSync::NextBatch(SyncState& state, RecentSet& known) {
     for (; state.reply_next < state.reply.size() && batch.blocks.size() < MAX_CHAIN_BATCH_BLOCKS;
          ++state.reply_next) {
         const BlockEntry* entry = state.reply[state.reply_next];
-        if (!batch.blocks.empty() && batch_bytes + entry->json.size() > MAX_CHAIN_BATCH_BYTES)
+        if (!batch.blocks.empty() && batch_bytes + entry->json_size > MAX_CHAIN_BATCH_BYTES)
             break;
-        batch_bytes += entry->json.size();
+        batch_bytes += entry->json_size;
         batch.blocks.push_back(entry->block);
         known.Insert(entry->hash);
     }

@@ -779,7 +779,7 @@ void PeerManager::HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from
                 LOG_DEBUG("block %s from %s stored on a side branch",
                           ShortHash(result.hash).c_str(), peer.Label().c_str());
                 if (const BlockEntry* entry = m_chain.Find(result.hash)) {
-                    m_sync.AddUnproven(peer.sync, entry->json.size());
+                    m_sync.AddUnproven(peer.sync, entry->json_size);
                     m_events.OnBlockSeen(result.hash, entry->Height(), EventLabel(peer));
                 }
                 if (m_sync.UnprovenBudgetSpent(peer.sync))

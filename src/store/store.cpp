@@ -324,8 +324,8 @@ Status Store::LoadInto(ChainState& chain, std::vector<StoredPeer>& peers, StoreL
     return {};
 }
 
-void Store::PutBlock(const BlockEntry& entry) {
-    m_batch.PutBlock(entry.hash, entry.block.ParentHash(), entry.Height(), entry.json);
+void Store::PutBlock(const BlockEntry& entry, std::string_view canonical) {
+    m_batch.PutBlock(entry.hash, entry.block.ParentHash(), entry.Height(), std::string(canonical));
 }
 
 void Store::MoveTip(const BlockEntry& entry, bool connected) {

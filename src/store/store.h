@@ -128,7 +128,7 @@ public:
     Result<std::vector<StoredBan>> LoadBans(std::int64_t now_ms);
 
     /** Queues a block of the tree (kept across failed commits). */
-    void PutBlock(const BlockEntry& entry);
+    void PutBlock(const BlockEntry& entry, std::string_view canonical);
     /** Queues a main-chain change and the mempool rows it confirms or returns. */
     void MoveTip(const BlockEntry& entry, bool connected);
     /**

@@ -610,7 +610,7 @@ TEST_F(PeerManagerTest, ALongAnswerIsPacedByTheRequestersReading) {
         Block block = test::MakeChild(node.chain.Params(), node.chain.Tip().block, std::move(txs));
         ASSERT_EQ(node.chain.ProcessBlock(std::move(block), WallSeconds()).status,
                   BlockStatus::Connected);
-        answer_bytes += node.chain.Tip().json.size();
+        answer_bytes += node.chain.Tip().json_size;
     }
     ASSERT_GT(answer_bytes, 2 * net::DEFAULT_MAX_GOSSIP_WRITE_QUEUE_BYTES);
 

@@ -55,8 +55,8 @@ StoreOptions OptionsFor(const std::string& dir) {
 /** Wires the chain to the store as the node does: every block is committed when it is added. */
 void Attach(ChainState& chain, Store& store) {
     chain.SetHooks(ChainHooks{
-        [&store](const BlockEntry& entry) {
-            store.PutBlock(entry);
+        [&store](const BlockEntry& entry, std::string_view canonical) {
+            store.PutBlock(entry, canonical);
             ASSERT_TRUE(Succeeded(store.Commit()));
         },
         [&store](const BlockEntry& entry, bool connected) { store.MoveTip(entry, connected); }});
@@ -544,8 +544,8 @@ TEST(Store, FullDiskRefusesThenRecoversKeepingBlocks) {
         ChainState chain(Options());
         std::string error;
         chain.SetHooks(ChainHooks{
-            [&](const BlockEntry& entry) {
-                store.PutBlock(entry);
+            [&](const BlockEntry& entry, std::string_view canonical) {
+                store.PutBlock(entry, canonical);
                 Status committed = store.Commit();
                 if (!committed.Ok())
                     error = committed.Message();
@@ -811,7 +811,9 @@ TEST(Store, WriterKeepsUpWithConcurrentSubmissions) {
         ASSERT_TRUE(Succeeded(store.Open(OptionsFor(dir.Path()))));
         ChainState chain(Options());
         chain.SetHooks(ChainHooks{
-            [&](const BlockEntry& entry) { store.PutBlock(entry); },
+            [&](const BlockEntry& entry, std::string_view canonical) {
+                store.PutBlock(entry, canonical);
+            },
             [&](const BlockEntry& entry, bool connected) { store.MoveTip(entry, connected); }});
         store.StartWriter(loop.Poster());
         std::vector<Block> blocks = MakeBranch(chain.Params(), chain.Tip().block, 30, 50'000);

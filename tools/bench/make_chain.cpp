@@ -81,7 +81,9 @@ int MakeChainMain(int argc, char** argv) {
         return 1;
     }
     chain.SetHooks(ChainHooks{
-        [&store](const BlockEntry& entry) { store.PutBlock(entry); },
+        [&store](const BlockEntry& entry, std::string_view canonical) {
+            store.PutBlock(entry, canonical);
+        },
         [&store](const BlockEntry& entry, bool connected) { store.MoveTip(entry, connected); }});
     const std::uint64_t started = MonotonicNs();
     const std::uint64_t first = chain.Height();
