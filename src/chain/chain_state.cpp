@@ -45,7 +45,8 @@ ChainState::ChainState(Options options)
     genesis->hash = Sha256Hex(json);
     genesis->json_size = static_cast<std::uint32_t>(json.size());
     m_main.push_back(genesis.get());
-    m_index.emplace(genesis->hash, std::move(genesis));
+    std::string_view key = genesis->hash;
+    m_index.emplace(key, std::move(genesis));
 }
 
 const BlockEntry* ChainState::AtHeight(std::uint64_t height) const {
@@ -183,7 +184,7 @@ BlockResult ChainState::AcceptConnectable(Block block, std::string hash, std::st
     entry->txids = std::move(txids);
     entry->parent = parent;
     BlockEntry* raw = entry.get();
-    m_index.emplace(std::move(hash), std::move(entry));
+    m_index.emplace(std::string_view(raw->hash), std::move(entry));
     ActivateBestChain(raw, result);
     if (m_hooks.on_block_added && !raw->invalid)
         m_hooks.on_block_added(*raw, json);
@@ -207,11 +208,11 @@ std::size_t ChainState::LoadTrusted(std::vector<TrustedBlock>& blocks) {
         auto entry = std::make_unique<BlockEntry>();
         entry->txids = TxIds(stored.block);
         entry->block = std::move(stored.block);
-        entry->hash = stored.hash;
+        entry->hash = std::move(stored.hash);
         entry->json_size = static_cast<std::uint32_t>(stored.json.size());
         entry->parent = parent;
         BlockEntry* raw = entry.get();
-        m_index.emplace(std::move(stored.hash), std::move(entry));
+        m_index.emplace(std::string_view(raw->hash), std::move(entry));
         BlockResult ignored;
         ActivateBestChain(raw, ignored);
         ++added;

@@ -212,9 +212,11 @@ private:
     ChainHooks m_hooks;
     Mempool m_mempool;
     OrphanPool m_orphans;
-    std::unordered_map<std::string, std::unique_ptr<BlockEntry>> m_index;
+    // Keys are views of the entries' own hash and txid strings (entries live as long as the
+    // chain and never change them): no second copy of each 64-character key.
+    std::unordered_map<std::string_view, std::unique_ptr<BlockEntry>> m_index;
     std::vector<const BlockEntry*> m_main;
-    std::unordered_map<std::string, std::uint64_t> m_txid_height;
+    std::unordered_map<std::string_view, std::uint64_t> m_txid_height;
     std::uint64_t m_reorgs = 0;
 };
 
