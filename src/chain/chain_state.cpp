@@ -191,33 +191,28 @@ BlockResult ChainState::AcceptConnectable(Block block, std::string hash, std::st
     return result;
 }
 
-std::size_t ChainState::LoadTrusted(std::vector<TrustedBlock>& blocks) {
-    std::size_t added = 0;
-    // Growing the maps one rehash at a time costs more than all the inserts at 100k blocks.
-    m_index.reserve(m_index.size() + blocks.size());
-    std::size_t txs = 0;
-    for (const TrustedBlock& stored : blocks)
-        txs += stored.block.transactions.size();
+void ChainState::Reserve(std::size_t blocks, std::size_t txs) {
+    m_index.reserve(m_index.size() + blocks);
     m_txid_height.reserve(m_txid_height.size() + txs);
-    for (TrustedBlock& stored : blocks) {
-        if (Find(stored.hash))
-            continue;
-        const BlockEntry* parent = Find(stored.block.ParentHash());
-        if (!parent || parent->invalid)
-            continue;
-        auto entry = std::make_unique<BlockEntry>();
-        entry->txids = TxIds(stored.block);
-        entry->block = std::move(stored.block);
-        entry->hash = std::move(stored.hash);
-        entry->json_size = static_cast<std::uint32_t>(stored.json.size());
-        entry->parent = parent;
-        BlockEntry* raw = entry.get();
-        m_index.emplace(std::string_view(raw->hash), std::move(entry));
-        BlockResult ignored;
-        ActivateBestChain(raw, ignored);
-        ++added;
-    }
-    return added;
+}
+
+bool ChainState::LoadTrusted(TrustedBlock stored) {
+    if (Find(stored.hash))
+        return false;
+    const BlockEntry* parent = Find(stored.block.ParentHash());
+    if (!parent || parent->invalid)
+        return false;
+    auto entry = std::make_unique<BlockEntry>();
+    entry->txids = TxIds(stored.block);
+    entry->block = std::move(stored.block);
+    entry->hash = std::move(stored.hash);
+    entry->json_size = static_cast<std::uint32_t>(stored.json_size);
+    entry->parent = parent;
+    BlockEntry* raw = entry.get();
+    m_index.emplace(std::string_view(raw->hash), std::move(entry));
+    BlockResult ignored;
+    ActivateBestChain(raw, ignored);
+    return true;
 }
 
 void ChainState::ActivateBestChain(BlockEntry* candidate, BlockResult& result) {

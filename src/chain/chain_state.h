@@ -87,7 +87,8 @@ struct BlockResult {
 struct TrustedBlock {
     Block block;
     std::string hash;
-    std::string json;
+    /** Size of its canonical JSON. */
+    std::size_t json_size = 0;
 };
 
 /**
@@ -147,12 +148,15 @@ public:
         m_mempool.SetEvictionHook(m_hooks.on_tx_evicted);
     }
     /**
-     * Startup from storage: adds blocks in their original arrival order without checking proofs,
-     * timestamps or sizes again, and runs fork choice for each as ProcessBlock did, so the same
-     * main chain (first seen wins ties) comes back. Blocks whose parent is unknown or invalid are
-     * skipped. Returns how many were added. Hooks fire as usual; set them afterwards.
+     * Startup from storage, one block at a time in their original arrival order: adds a block
+     * without checking its proof, timestamp or size again, and runs fork choice for it as
+     * ProcessBlock did, so the same main chain (first seen wins ties) comes back. A block whose
+     * parent is unknown or invalid is skipped (false). Hooks fire as usual; set them afterwards.
      */
-    std::size_t LoadTrusted(std::vector<TrustedBlock>& blocks);
+    bool LoadTrusted(TrustedBlock stored);
+    /** Room for `blocks` more blocks holding `txs` transactions (before LoadTrusted calls:
+     * growing the maps one rehash at a time costs more than all the inserts at 100k blocks). */
+    void Reserve(std::size_t blocks, std::size_t txs);
 
     const ConsensusParams& Params() const { return m_options.params; }
     const BlockEntry& Tip() const { return *m_main.back(); }
