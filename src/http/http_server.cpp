@@ -116,6 +116,9 @@ HttpServer::~HttpServer() {
 }
 
 void HttpServer::OnWritable(net::Connection& conn) {
+    auto found = m_sessions.find(conn.Id());
+    if (found != m_sessions.end() && found->second.stream_handler != nullptr)
+        return found->second.stream_handler->OnStreamWritable(*found->second.stream);
     ResumeHeld(conn.Id());
 }
 

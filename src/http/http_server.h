@@ -57,6 +57,7 @@ private:
         std::size_t PendingBytes() const override { return m_conn.PendingWriteBytes(); }
         bool Write(std::string bytes) override { return m_conn.SendRaw(std::move(bytes)); }
         void Close(std::string_view reason) override { m_conn.Close(reason); }
+        void Finish(std::string_view reason) override { m_conn.CloseAfterWrites(reason); }
         const std::string& Peer() const override { return m_conn.RemoteAddress(); }
 
     private:

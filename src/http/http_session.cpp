@@ -155,8 +155,9 @@ void HttpSession::State::Flush() {
             slots.clear();
         }
         // The callback may destroy the session; the caller's shared_ptr keeps this State alive
-        // and output_done (set by the destructor) stops the loop.
-        output(std::move(slot.bytes), slot.close_after);
+        // and output_done (set by the destructor) stops the loop. A stream ends the connection
+        // itself, also for a client that asked for Connection: close.
+        output(std::move(slot.bytes), slot.close_after && slot.stream == nullptr);
         if (slot.stream != nullptr)
             options.on_stream(*slot.stream);
     }

@@ -20,6 +20,9 @@ public:
     virtual bool Write(std::string bytes) = 0;
     /** Closes the connection; OnStreamClosed follows. */
     virtual void Close(std::string_view reason) = 0;
+    /** Closes the connection once everything written reached the client (the end of a body
+     * delimited by the close); OnStreamClosed follows. */
+    virtual void Finish(std::string_view reason) = 0;
     /** The client's "ip:port". */
     virtual const std::string& Peer() const = 0;
 
@@ -32,6 +35,8 @@ class HttpStreamHandler {
 public:
     /** The header section went out: `stream` may be written until OnStreamClosed. */
     virtual void OnStreamOpen(HttpStream& stream) = 0;
+    /** Bytes written to `stream` reached the kernel: it may take more (for pacing). */
+    virtual void OnStreamWritable(HttpStream& /*stream*/) {}
     /** The connection is gone (also when the server shuts down); `stream` is invalid after. */
     virtual void OnStreamClosed(HttpStream& stream) = 0;
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "chain/chain_state.h"
+#include "http/chain_stream.h"
 #include "p2p/peer_address.h"
 #include "util/result.h"
 
@@ -58,6 +59,8 @@ public:
     virtual std::vector<PeerView> Peers() const = 0;
     /** Prometheus text exposition of the node's counters (without the HTTP ones). */
     virtual std::string MetricsText() const = 0;
+    /** What streams GET /chain of a long chain; none (the default): always answered whole. */
+    virtual ChainStreamer* ChainStream() { return nullptr; }
 };
 
 }  // namespace gossipchain

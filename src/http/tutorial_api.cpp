@@ -283,6 +283,9 @@ void RegisterTutorialRoutes(Router& router, NodeControl& node, HttpMetrics& metr
         NewTransaction(node, request, respond);
     });
     add("GET", "/chain", [&node](const HttpRequest&, Responder respond) {
+        ChainStreamer* streamer = node.ChainStream();
+        if (streamer != nullptr && streamer->ShouldStream())
+            return respond(streamer->Respond());
         respond(RawJson(200, ChainResponseBody(node.Chain())));
     });
     add("POST", "/nodes/register", [&node](const HttpRequest& request, Responder respond) {

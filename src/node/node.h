@@ -104,6 +104,7 @@ public:
     void Resolve(std::function<void(ResolveOutcome)> done) override;
     std::vector<PeerView> Peers() const override { return m_peers.Peers(); }
     std::string MetricsText() const override;
+    ChainStreamer* ChainStream() override { return &m_chain_streamer; }
 
 private:
     using MineCallback = std::function<void(Result<const BlockEntry*>)>;
@@ -158,6 +159,8 @@ private:
     // Declaration order is destruction order reversed: the loop outlives everything on it.
     net::EventLoop m_loop;
     ChainState m_chain;
+    // Before m_http: streams it serves end (OnStreamClosed) before it goes.
+    ChainStreamer m_chain_streamer{m_chain};
     /** The gossip links over m_transport, and netsim's delays over them (test-only). */
     NetLinks m_links{m_loop};
     LinkShaper m_shaper;

@@ -28,6 +28,7 @@ public:
     std::size_t PendingBytes() const override { return 0; }
     bool Write(std::string) override { return true; }
     void Close(std::string_view) override {}
+    void Finish(std::string_view) override {}
     const std::string& Peer() const override { return m_peer; }
 
 private:

@@ -1,5 +1,7 @@
 #include "http/event_hub.h"
 
+#include "support/fake_stream.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -8,36 +10,7 @@
 namespace gossipchain {
 namespace {
 
-/** A stream whose client reads `drained` bytes of every write (all of it by default). */
-class FakeStream final : public HttpStream {
-public:
-    explicit FakeStream(bool reads = true) : m_reads(reads) {}
-    std::size_t PendingBytes() const override { return pending; }
-    bool Write(std::string bytes) override {
-        if (closed)
-            return false;
-        if (!m_reads)
-            pending += bytes.size();
-        written += bytes;
-        ++writes;
-        return true;
-    }
-    void Close(std::string_view why) override {
-        closed = true;
-        reason = std::string(why);
-    }
-    const std::string& Peer() const override { return m_peer; }
-
-    std::string written;
-    std::size_t pending = 0;
-    std::size_t writes = 0;
-    bool closed = false;
-    std::string reason;
-
-private:
-    bool m_reads;
-    std::string m_peer = "127.0.0.1:1";
-};
+using test::FakeStream;
 
 RecentBlock Block(std::uint64_t index, std::string source = "127.0.0.1:5001") {
     return RecentBlock{std::string(64, 'a'), index, std::move(source), 1.5, std::nullopt};

@@ -1,7 +1,11 @@
 #include "http/http_server.h"
 
+#include "chain/chain_state.h"
+#include "http/chain_stream.h"
+#include "http/tutorial_api.h"
 #include "net/timer.h"
 #include "net/transport.h"
+#include "support/chain_builder.h"
 #include "support/raw_client.h"
 
 #include <gtest/gtest.h>
@@ -59,6 +63,32 @@ TEST_F(HttpServerTest, AnswersAndKeepsTheConnectionAlive) {
     EXPECT_EQ(client.received.rfind("HTTP/1.1 200 OK", 0), 0u);
     EXPECT_EQ(server.OpenSessions(), 1u);
     EXPECT_EQ(metrics.responses_by_status[200], 2u);
+}
+
+TEST_F(HttpServerTest, ALongChainIsStreamedWholeAndTheConnectionClosesAfterIt) {
+    ChainState::Options options;
+    options.params = test::EasyParams();
+    ChainState chain(options);
+    std::uint64_t tx = 1;
+    while (ChainResponseBody(chain).size() < 2 * CHAIN_STREAM_MIN_BYTES) {
+        for (Block& block : test::MakeBranch(chain.Params(), chain.Tip().block, 1'000, tx))
+            chain.ProcessBlock(std::move(block), DEFAULT_GENESIS_TIMESTAMP + 864'000);
+        tx += 1'000;
+    }
+    ChainStreamer streamer(chain);
+    router.Add("GET", "/chain",
+               [&streamer](const HttpRequest&, Responder respond) { respond(streamer.Respond()); });
+    RawClient client(transport.Port());
+    // Connection: close, as urllib sends it: the body still comes whole, then the close.
+    ASSERT_TRUE(client.Send("GET /chain HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+    ASSERT_TRUE(loop.RunUntil([&] { return client.PollClosed(); }, DEADLINE_MS));
+    const std::size_t body = client.received.find("\r\n\r\n");
+    ASSERT_NE(body, std::string::npos);
+    EXPECT_EQ(client.received.substr(body + 4), ChainResponseBody(chain));
+    EXPECT_EQ(client.received.find("Content-Length"), std::string::npos);
+    EXPECT_EQ(streamer.Streams(), 0u);
+    transport.CloseAll("test over");
+    loop.RunUntil([&] { return transport.ConnectionCount() == 0; }, DEADLINE_MS);
 }
 
 TEST_F(HttpServerTest, ClientTooSlowToFinishItsRequestGets408) {

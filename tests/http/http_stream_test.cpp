@@ -71,6 +71,15 @@ TEST_F(StreamTest, AStreamSendsItsHeaderSectionAndHandsTheConnectionOver) {
     EXPECT_EQ(session.PendingResponses(), 0u);
 }
 
+TEST_F(StreamTest, AClientAskingForConnectionCloseStillGetsTheStream) {
+    // urllib and curl --http1.0-style clients send it: the stream ends the connection itself,
+    // after its body, not after its header section.
+    HttpSession session = Session();
+    session.OnData("GET /events HTTP/1.1\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(m_taken, 1);
+    EXPECT_EQ(m_closes, 0);
+}
+
 TEST_F(StreamTest, RequestsAfterAStreamAreNeverAnswered) {
     HttpSession session = Session();
     session.OnData("GET /events HTTP/1.1\r\n\r\nGET /status HTTP/1.1\r\n\r\n");
