@@ -17,10 +17,12 @@ bool ChainStreamer::ShouldStream() const {
     return false;
 }
 
-HttpResponse ChainStreamer::Respond() {
+HttpResponse ChainStreamer::Respond(std::string head) {
     if (m_streams.size() >= MAX_CHAIN_STREAMS)
         return JsonErrorResponse(503, "too many /chain answers streaming; try again");
     HttpResponse response;
+    // Sent with the header section (not for HEAD), before the stream opens.
+    response.body = std::move(head);
     response.stream = this;
     return response;
 }
@@ -28,8 +30,6 @@ HttpResponse ChainStreamer::Respond() {
 void ChainStreamer::OnStreamOpen(HttpStream& stream) {
     Cursor& cursor = m_streams[&stream];
     cursor.tip = &m_chain.Tip();
-    if (!stream.Write("{\"chain\":["))
-        return;
     Pump(stream, cursor);
 }
 

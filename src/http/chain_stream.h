@@ -1,10 +1,10 @@
-// GET /chain of a long chain, streamed: the tutorial's `{"chain": [...], "length": N}` written a
-// few hundred blocks at a time while the client keeps up, so the answer never sits whole in
-// memory (280 MB at a million blocks, more than a connection may queue). Each stream serves the
-// main chain as it was when its body started: a reorg meanwhile does not mix two branches into
-// one answer (the rest of the old branch is collected once, by its parent links). The body ends
-// with the connection (Connection: close, no Content-Length); short chains are answered whole.
-// Loop thread only.
+// GET /chain (and the /nodes/resolve answer) of a long chain, streamed: the tutorial's `{"chain":
+// [...], "length": N}` written a few hundred blocks at a time while the client keeps up, so the
+// answer never sits whole in memory (280 MB at a million blocks, more than a connection may queue).
+// Each stream serves the main chain as it was when its body started: a reorg meanwhile does not mix
+// two branches into one answer (the rest of the old branch is collected once, by its parent links).
+// The body ends with the connection (Connection: close, no Content-Length); short chains are
+// answered whole. Loop thread only.
 #pragma once
 
 #include "chain/chain_state.h"
@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -35,8 +36,12 @@ public:
 
     /** Whether GET /chain of the main chain now is worth streaming. */
     bool ShouldStream() const;
-    /** The answer to GET /chain that streams the main chain (503 while MAX_CHAIN_STREAMS run). */
-    HttpResponse Respond();
+    /**
+     * An answer that streams the main chain after `head` (the JSON up to the opening bracket of
+     * the block list, ChainResponseHead) and ends it with `],"length":N}`; 503 while
+     * MAX_CHAIN_STREAMS run.
+     */
+    HttpResponse Respond(std::string head);
 
     void OnStreamOpen(HttpStream& stream) override;
     void OnStreamWritable(HttpStream& stream) override;

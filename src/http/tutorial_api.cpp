@@ -167,8 +167,11 @@ void Resolve(NodeControl& node, const Responder& respond) {
         }
         prefix += outcome.replaced ? "\"message\":\"Our chain was replaced\","
                                    : "\"message\":\"Our chain is authoritative\",";
-        respond(RawJson(200, ChainResponseBody(node.Chain(),
-                                               outcome.replaced ? "new_chain" : "chain", prefix)));
+        const char* key = outcome.replaced ? "new_chain" : "chain";
+        ChainStreamer* streamer = node.ChainStream();
+        if (streamer != nullptr && streamer->ShouldStream())
+            return respond(streamer->Respond(ChainResponseHead(key, prefix)));
+        respond(RawJson(200, ChainResponseBody(node.Chain(), key, prefix)));
     });
 }
 
@@ -253,6 +256,15 @@ void Metrics(NodeControl& node, const HttpMetrics& metrics, const Responder& res
 
 }  // namespace
 
+std::string ChainResponseHead(std::string_view chain_key, std::string_view prefix) {
+    std::string head = "{";
+    head += prefix;
+    head += "\"";
+    head += chain_key;
+    head += "\":[";
+    return head;
+}
+
 std::string ChainResponseBody(const ChainState& chain, std::string_view chain_key,
                               std::string_view prefix) {
     std::size_t bytes = 64 + prefix.size();
@@ -260,11 +272,7 @@ std::string ChainResponseBody(const ChainState& chain, std::string_view chain_ke
         bytes += chain.AtHeight(h)->json_size + 1;
     std::string body;
     body.reserve(bytes);
-    body += "{";
-    body += prefix;
-    body += "\"";
-    body += chain_key;
-    body += "\":[";
+    body += ChainResponseHead(chain_key, prefix);
     for (std::uint64_t h = 1; h <= chain.Height(); ++h) {
         if (h > 1)
             body += ",";
@@ -285,7 +293,7 @@ void RegisterTutorialRoutes(Router& router, NodeControl& node, HttpMetrics& metr
     add("GET", "/chain", [&node](const HttpRequest&, Responder respond) {
         ChainStreamer* streamer = node.ChainStream();
         if (streamer != nullptr && streamer->ShouldStream())
-            return respond(streamer->Respond());
+            return respond(streamer->Respond(ChainResponseHead()));
         respond(RawJson(200, ChainResponseBody(node.Chain())));
     });
     add("POST", "/nodes/register", [&node](const HttpRequest& request, Responder respond) {

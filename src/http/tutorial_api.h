@@ -24,8 +24,11 @@ struct HttpMetrics {
 /** Adds every endpoint to `router`; `node` and `metrics` (shown by /metrics) must outlive it. */
 void RegisterTutorialRoutes(Router& router, NodeControl& node, HttpMetrics& metrics);
 
-/** `{"chain": [...], "length": N}` with every block as the exact bytes that were hashed. */
+/** `{"chain": [...], "length": N}` with every block as the exact bytes that were hashed;
+ * `prefix` (members with their trailing comma) comes before the chain. */
 std::string ChainResponseBody(const ChainState& chain, std::string_view chain_key = "chain",
                               std::string_view prefix = "");
+/** ChainResponseBody up to the opening bracket of the block list. */
+std::string ChainResponseHead(std::string_view chain_key = "chain", std::string_view prefix = "");
 
 }  // namespace gossipchain

@@ -65,8 +65,10 @@ TEST_F(ChainStreamTest, ALongChainStreamsTheBytesOfTheWholeAnswerAsTheClientRead
     ASSERT_TRUE(m_streamer.ShouldStream());
     const std::string whole = ChainResponseBody(m_chain);
     ASSERT_GE(whole.size(), CHAIN_STREAM_MIN_BYTES);
-    HttpResponse response = m_streamer.Respond();
+    HttpResponse response = m_streamer.Respond(ChainResponseHead());
     ASSERT_EQ(response.stream, &m_streamer);
+    // The head goes with the header section; the stream writes the rest.
+    EXPECT_EQ(response.body, R"({"chain":[)");
     FakeStream stream(/*reads=*/false);
     m_streamer.OnStreamOpen(stream);
     // A client that reads nothing gets about the low-water mark, not the whole chain.
@@ -75,7 +77,7 @@ TEST_F(ChainStreamTest, ALongChainStreamsTheBytesOfTheWholeAnswerAsTheClientRead
     EXPECT_FALSE(stream.finished);
     DrainToTheEnd(stream);
     EXPECT_TRUE(stream.finished);
-    EXPECT_EQ(stream.written, whole);
+    EXPECT_EQ(response.body + stream.written, whole);
     m_streamer.OnStreamClosed(stream);
     EXPECT_EQ(m_streamer.Streams(), 0u);
 }
@@ -92,7 +94,17 @@ TEST_F(ChainStreamTest, AReorgInTheMiddleDoesNotMixBranches) {
     ASSERT_EQ(m_chain.Height(), height + 10);
     ASSERT_NE(ChainResponseBody(m_chain), before);
     DrainToTheEnd(stream);
-    EXPECT_EQ(stream.written, before);
+    EXPECT_EQ(ChainResponseHead() + stream.written, before);
+}
+
+TEST_F(ChainStreamTest, TheResolveShapeStreamsAfterItsOwnHead) {
+    GrowLong();
+    const std::string prefix = R"("message":"Our chain was replaced",)";
+    HttpResponse response = m_streamer.Respond(ChainResponseHead("new_chain", prefix));
+    FakeStream stream;
+    m_streamer.OnStreamOpen(stream);
+    DrainToTheEnd(stream);
+    EXPECT_EQ(response.body + stream.written, ChainResponseBody(m_chain, "new_chain", prefix));
 }
 
 TEST_F(ChainStreamTest, StreamsPastTheLimitAreRefused) {
@@ -100,12 +112,12 @@ TEST_F(ChainStreamTest, StreamsPastTheLimitAreRefused) {
     std::vector<FakeStream> streams(MAX_CHAIN_STREAMS);
     for (FakeStream& stream : streams) {
         stream = FakeStream(/*reads=*/false);
-        ASSERT_EQ(m_streamer.Respond().stream, &m_streamer);
+        ASSERT_EQ(m_streamer.Respond(ChainResponseHead()).stream, &m_streamer);
         m_streamer.OnStreamOpen(stream);
     }
-    EXPECT_EQ(m_streamer.Respond().status, 503);
+    EXPECT_EQ(m_streamer.Respond(ChainResponseHead()).status, 503);
     m_streamer.OnStreamClosed(streams[0]);
-    EXPECT_EQ(m_streamer.Respond().stream, &m_streamer);
+    EXPECT_EQ(m_streamer.Respond(ChainResponseHead()).stream, &m_streamer);
     for (FakeStream& stream : streams)
         m_streamer.OnStreamClosed(stream);
 }

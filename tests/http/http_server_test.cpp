@@ -76,8 +76,9 @@ TEST_F(HttpServerTest, ALongChainIsStreamedWholeAndTheConnectionClosesAfterIt) {
         tx += 1'000;
     }
     ChainStreamer streamer(chain);
-    router.Add("GET", "/chain",
-               [&streamer](const HttpRequest&, Responder respond) { respond(streamer.Respond()); });
+    router.Add("GET", "/chain", [&streamer](const HttpRequest&, Responder respond) {
+        respond(streamer.Respond(ChainResponseHead()));
+    });
     RawClient client(transport.Port());
     // Connection: close, as urllib sends it: the body still comes whole, then the close.
     ASSERT_TRUE(client.Send("GET /chain HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
