@@ -197,9 +197,11 @@ void ChainState::Reserve(std::size_t blocks, std::size_t txs) {
 }
 
 bool ChainState::LoadTrusted(TrustedBlock stored) {
-    if (Find(stored.hash))
-        return false;
-    const BlockEntry* parent = Find(stored.block.ParentHash());
+    // Stored in arrival order, a block's parent is most often the one loaded just before it.
+    const BlockEntry* parent =
+        m_last_loaded != nullptr && m_last_loaded->hash == stored.block.ParentHash()
+            ? m_last_loaded
+            : Find(stored.block.ParentHash());
     if (!parent || parent->invalid)
         return false;
     auto entry = std::make_unique<BlockEntry>();
@@ -209,7 +211,10 @@ bool ChainState::LoadTrusted(TrustedBlock stored) {
     entry->json_size = static_cast<std::uint32_t>(stored.json_size);
     entry->parent = parent;
     BlockEntry* raw = entry.get();
-    m_index.emplace(std::string_view(raw->hash), std::move(entry));
+    // A stored duplicate (same key) is skipped: try_emplace leaves `entry` alone then.
+    if (!m_index.try_emplace(std::string_view(raw->hash), std::move(entry)).second)
+        return false;
+    m_last_loaded = raw;
     BlockResult ignored;
     ActivateBestChain(raw, ignored);
     return true;
@@ -289,17 +294,14 @@ void ChainState::ReturnToMempool(const std::vector<Transaction>& txs) {
 }
 
 bool ChainState::ConnectTip(BlockEntry* entry, std::vector<TakenTx>& taken) {
-    for (const std::string& txid : entry->txids) {
-        if (m_txid_height.count(txid)) {
+    // One lookup per txid: a txid already in the chain fails the insert.
+    for (std::size_t i = 0; i < entry->txids.size(); ++i) {
+        if (!m_txid_height.emplace(entry->txids[i], entry->Height()).second) {
             // Undo the txids of this block added so far.
-            for (const std::string& added : entry->txids) {
-                if (added == txid)
-                    break;
-                m_txid_height.erase(added);
-            }
+            for (std::size_t j = 0; j < i; ++j)
+                m_txid_height.erase(entry->txids[j]);
             return false;
         }
-        m_txid_height.emplace(txid, entry->Height());
     }
     m_main.push_back(entry);
     for (std::size_t i = 0; i < entry->txids.size(); ++i) {

@@ -221,6 +221,8 @@ private:
     std::unordered_map<std::string_view, std::unique_ptr<BlockEntry>> m_index;
     std::vector<const BlockEntry*> m_main;
     std::unordered_map<std::string_view, std::uint64_t> m_txid_height;
+    /** The block LoadTrusted added last (most often the next one's parent). */
+    const BlockEntry* m_last_loaded = nullptr;
     std::uint64_t m_reorgs = 0;
 };
 
