@@ -7,6 +7,21 @@
 
 namespace gossipchain {
 
+std::string ChainResponseHead(std::string_view chain_key, std::string_view prefix) {
+    std::string head = "{";
+    head += prefix;
+    head += "\"";
+    head += chain_key;
+    head += "\":[";
+    return head;
+}
+
+void AppendChainResponseTail(std::string& out, std::uint64_t length) {
+    out += "],\"length\":";
+    out += std::to_string(length);
+    out += "}\n";
+}
+
 bool ChainStreamer::ShouldStream() const {
     std::size_t bytes = 0;
     for (std::uint64_t h = m_chain.Height(); h >= 1; --h) {
@@ -71,7 +86,7 @@ void ChainStreamer::Pump(HttpStream& stream, Cursor& cursor) {
             AppendBlockJson(piece, At(cursor, cursor.next)->block);
         }
         if (cursor.next > height)
-            piece += "],\"length\":" + std::to_string(height) + "}\n";
+            AppendChainResponseTail(piece, height);
         if (!stream.Write(std::move(piece)))
             return;
     }

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -27,6 +28,12 @@ inline constexpr std::size_t CHAIN_STREAM_LOW_WATER_BYTES = 256 << 10;
 inline constexpr std::size_t CHAIN_STREAM_PIECE_BLOCKS = 256;
 /** Streamed /chain answers at once; more get a 503. */
 inline constexpr std::size_t MAX_CHAIN_STREAMS = 16;
+
+/** The /chain answer up to the opening bracket of the block list: `{` `prefix` (members with
+ * their trailing comma) `"chain_key":[`. */
+std::string ChainResponseHead(std::string_view chain_key = "chain", std::string_view prefix = "");
+/** Its end after the last block: `],"length":N}` and a newline. */
+void AppendChainResponseTail(std::string& out, std::uint64_t length);
 
 class ChainStreamer final : public HttpStreamHandler {
 public:

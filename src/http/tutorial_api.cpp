@@ -17,6 +17,14 @@ HttpResponse RawJson(int status, std::string body) {
     return response;
 }
 
+/** The chain in the /chain shape after `prefix`: streamed when long (ChainStreamer), else whole. */
+HttpResponse ChainAnswer(NodeControl& node, std::string_view chain_key, std::string_view prefix) {
+    ChainStreamer* streamer = node.ChainStream();
+    if (streamer != nullptr && streamer->ShouldStream())
+        return streamer->Respond(ChainResponseHead(chain_key, prefix));
+    return RawJson(200, ChainResponseBody(node.Chain(), chain_key, prefix));
+}
+
 /** Parses the body of a POST as a JSON object, or says which response to send instead. */
 std::optional<HttpResponse> ReadJsonObject(const HttpRequest& request, Json& body) {
     // A POST without content (no body, or a length of 0; RFC 9112 section 6.3) sends no values
@@ -167,11 +175,7 @@ void Resolve(NodeControl& node, const Responder& respond) {
         }
         prefix += outcome.replaced ? "\"message\":\"Our chain was replaced\","
                                    : "\"message\":\"Our chain is authoritative\",";
-        const char* key = outcome.replaced ? "new_chain" : "chain";
-        ChainStreamer* streamer = node.ChainStream();
-        if (streamer != nullptr && streamer->ShouldStream())
-            return respond(streamer->Respond(ChainResponseHead(key, prefix)));
-        respond(RawJson(200, ChainResponseBody(node.Chain(), key, prefix)));
+        respond(ChainAnswer(node, outcome.replaced ? "new_chain" : "chain", prefix));
     });
 }
 
@@ -256,15 +260,6 @@ void Metrics(NodeControl& node, const HttpMetrics& metrics, const Responder& res
 
 }  // namespace
 
-std::string ChainResponseHead(std::string_view chain_key, std::string_view prefix) {
-    std::string head = "{";
-    head += prefix;
-    head += "\"";
-    head += chain_key;
-    head += "\":[";
-    return head;
-}
-
 std::string ChainResponseBody(const ChainState& chain, std::string_view chain_key,
                               std::string_view prefix) {
     std::size_t bytes = 64 + prefix.size();
@@ -278,7 +273,7 @@ std::string ChainResponseBody(const ChainState& chain, std::string_view chain_ke
             body += ",";
         AppendBlockJson(body, chain.AtHeight(h)->block);
     }
-    body += "],\"length\":" + std::to_string(chain.Height()) + "}\n";
+    AppendChainResponseTail(body, chain.Height());
     return body;
 }
 
@@ -291,10 +286,7 @@ void RegisterTutorialRoutes(Router& router, NodeControl& node, HttpMetrics& metr
         NewTransaction(node, request, respond);
     });
     add("GET", "/chain", [&node](const HttpRequest&, Responder respond) {
-        ChainStreamer* streamer = node.ChainStream();
-        if (streamer != nullptr && streamer->ShouldStream())
-            return respond(streamer->Respond(ChainResponseHead()));
-        respond(RawJson(200, ChainResponseBody(node.Chain())));
+        respond(ChainAnswer(node, "chain", ""));
     });
     add("POST", "/nodes/register", [&node](const HttpRequest& request, Responder respond) {
         RegisterNodes(node, request, respond);

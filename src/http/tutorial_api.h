@@ -28,7 +28,5 @@ void RegisterTutorialRoutes(Router& router, NodeControl& node, HttpMetrics& metr
  * `prefix` (members with their trailing comma) comes before the chain. */
 std::string ChainResponseBody(const ChainState& chain, std::string_view chain_key = "chain",
                               std::string_view prefix = "");
-/** ChainResponseBody up to the opening bracket of the block list. */
-std::string ChainResponseHead(std::string_view chain_key = "chain", std::string_view prefix = "");
 
 }  // namespace gossipchain
