@@ -9,10 +9,6 @@
 
 #include <sodium.h>
 
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
-
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
@@ -273,11 +269,6 @@ Status Node::OpenStore() {
     Status loaded = m_store.LoadInto(m_chain, peers, stats);
     if (!loaded.Ok())
         return loaded;
-#ifdef __GLIBC__
-    // Loading read every stored block's JSON next to the entries it built; those buffers are
-    // gone now, and the allocator hands their pages back instead of keeping them resident.
-    malloc_trim(0);
-#endif
     for (const StoredPeer& stored : peers) {
         PeerAddress address;
         if (!ParseHostPort(stored.address, address))

@@ -247,11 +247,10 @@ Status Store::LoadInto(ChainState& chain, std::vector<StoredPeer>& peers, StoreL
         Statement read(m_db, "SELECT hash, json FROM blocks ORDER BY seq");
         if (!read.Valid())
             return Fail(StatusCode::Failed, Error("cannot read blocks"));
-        std::string json;
         while (read.Step()) {
             TrustedBlock stored;
             stored.hash = read.Text(0);
-            json = read.Text(1);
+            const std::string json = read.Text(1);
             // The hash is recomputed (SHA-256 of ~0.3 KB costs well under a microsecond) so a
             // damaged row is caught here rather than served as part of the chain.
             if (Sha256Hex(json) != stored.hash)
