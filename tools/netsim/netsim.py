@@ -178,6 +178,38 @@ def request(port, method, path, body=None, timeout=10.0):
         conn.close()
 
 
+class EventTail:
+    """Reads a node's event file as it grows and keeps the highest block height in it."""
+
+    def __init__(self, incarnation, path):
+        self.incarnation = incarnation
+        self.path = path
+        self.file = None
+        self.highest = 0
+        self.partial = b""  # a line still being written
+
+    def height(self):
+        if self.file is None:
+            try:
+                self.file = open(self.path, "rb")
+            except OSError:
+                return self.highest
+        lines = (self.partial + self.file.read()).split(b"\n")
+        self.partial = lines.pop()
+        for line in lines:
+            if b'"ev":"block_' not in line:
+                continue
+            try:
+                self.highest = max(self.highest, int(json.loads(line).get("height", 0)))
+            except (ValueError, TypeError):
+                continue
+        return self.highest
+
+    def close(self):
+        if self.file is not None:
+            self.file.close()
+
+
 class Node:
     def __init__(self, index, port, workdir, binary, args):
         self.index = index
@@ -188,7 +220,7 @@ class Node:
         self.args = args  # extra flags (difficulty, --peer ...)
         self.proc = None
         self.incarnation = -1
-        self.tail = [-1, None, 0, b""]  # incarnation, open event file, highest height, partial line
+        self.tail = None  # EventTail of the current incarnation's event file
         self.down_since = None
         self.crashes = []  # exit_story() of each incarnation that ended by itself
 
@@ -202,28 +234,12 @@ class Node:
 
     def seen_height(self):
         """Highest block height in this incarnation's event file so far (read incrementally)."""
-        if self.tail[0] != self.incarnation:
-            if self.tail[1] is not None:
-                self.tail[1].close()
-            self.tail = [self.incarnation, None, 0, b""]
-        if self.tail[1] is None:
-            try:
-                self.tail[1] = open(self.dir / f"events-{self.incarnation}.ndjson", "rb")
-            except OSError:
-                return self.tail[2]
-        chunk = self.tail[1].read()
-        if not chunk:
-            return self.tail[2]
-        lines = (self.tail[3] + chunk).split(b"\n")
-        self.tail[3] = lines.pop()  # a line still being written
-        for line in lines:
-            if b'"ev":"block_' not in line:
-                continue
-            try:
-                self.tail[2] = max(self.tail[2], int(json.loads(line).get("height", 0)))
-            except (ValueError, TypeError):
-                continue
-        return self.tail[2]
+        if self.tail is None or self.tail.incarnation != self.incarnation:
+            if self.tail is not None:
+                self.tail.close()
+            self.tail = EventTail(self.incarnation,
+                                  self.dir / f"events-{self.incarnation}.ndjson")
+        return self.tail.height()
 
     def start(self):
         if self.crashed():
