@@ -216,6 +216,42 @@ def canonical_block_reader_seeds():
     return seeds
 
 
+def secure_channel_seeds():
+    """Frames a dialling peer sends, from protocol/vectors/handshake.json's "basic" case (the
+    fuzz target's responder has that case's responder seeds). First byte: the mode; then frames
+    with 2-byte big-endian lengths (see tests/fuzz/secure_channel_fuzz.cpp)."""
+    handshake = vectors("handshake.json")
+    basic = next(c for c in handshake["cases"] if c["name"] == "basic")
+
+    def frames(*parts):
+        return b"".join(struct.pack(">H", len(p)) + p for p in parts)
+
+    e_i = bytes.fromhex(basic["initiator"]["e_frame_hex"])
+    auth_i = bytes.fromhex(basic["initiator"]["auth_frame_hex"])
+    sent = [bytes.fromhex(m["frame_hex"]) for m in basic["messages"] if m["from"] == "initiator"]
+    hello = bytes.fromhex(vectors("frames.json")["valid"][0]["payload_hex"])
+    ping = bytes.fromhex(vectors("frames.json")["valid"][3]["payload_hex"])
+    # Mode 1 operations: first byte op % 6 = 0 honest, 1 changed, 2 raw, 3 replay, 4 dropped,
+    # 5 the responder's way.
+    seeds = [
+        ("raw_handshake_and_messages", b"\x00" + frames(e_i, auth_i, *sent)),
+        ("raw_handshake_only", b"\x00" + frames(e_i, auth_i)),
+        ("open_honest_messages", b"\x01" + frames(b"\x00" + hello, b"\x00", b"\x05" + ping,
+                                                   b"\x00" + b"x" * 300)),
+        ("open_changed_message", b"\x01" + frames(b"\x00" + ping, b"\x07" + hello)),
+        ("open_raw_frame", b"\x01" + frames(b"\x00" + ping, b"\x02" + sent[0])),
+        ("open_replayed", b"\x01" + frames(b"\x00" + ping, b"\x03")),
+        ("open_dropped", b"\x01" + frames(b"\x00" + ping, b"\x04" + ping)),
+        ("auth_slot", b"\x02" + frames(auth_i, *sent)),
+        ("e_slot", b"\x03" + frames(e_i, auth_i, sent[0])),
+    ]
+    for case in handshake["invalid"]:
+        if case["case"] == "basic" and case["receiver"] == "responder":
+            seeds.append(("invalid_" + case["name"],
+                          b"\x00" + frames(*(bytes.fromhex(f) for f in case["frames_hex"]))))
+    return seeds
+
+
 def main():
     write("frame_codec_fuzz", frame_codec_seeds())
     write("peer_message_fuzz", peer_message_seeds())
@@ -224,6 +260,7 @@ def main():
     write("canonical_json_fuzz", canonical_seeds())
     write("fetched_chain_fuzz", fetched_chain_seeds())
     write("canonical_block_reader_fuzz", canonical_block_reader_seeds())
+    write("secure_channel_fuzz", secure_channel_seeds())
 
 
 if __name__ == "__main__":
