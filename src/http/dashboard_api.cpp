@@ -65,6 +65,7 @@ Json PeersJson(const NodeControl& node) {
                              {"direction", peer.inbound ? "inbound" : "outbound"},
                              {"state", peer.state},
                              {"node_id", peer.node_id},
+                             {"session_id", peer.session_id},
                              {"height", peer.height},
                              {"rtt_ms", peer.rtt_ms}});
     }

@@ -205,6 +205,8 @@ void Nodes(NodeControl& node, const Responder& respond) {
                             {"direction", peer.inbound ? "inbound" : "outbound"},
                             {"state", peer.state},
                             {"node_id", peer.node_id},
+                            {"key", peer.key},
+                            {"session_id", peer.session_id},
                             {"height", peer.height}});
     }
     respond(JsonResponse(200, Json{{"nodes", list}, {"total", list.size()}}));

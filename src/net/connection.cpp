@@ -283,8 +283,10 @@ void Connection::OnBytes(std::string_view bytes) {
 void Connection::Sniff(std::string_view bytes) {
     m_sniffed.append(bytes);
     const size_t compare = std::min(m_sniffed.size(), MAGIC.size());
-    if (std::memcmp(m_sniffed.data(), MAGIC.data(), compare) != 0) {
-        // One differing byte is enough: nothing but a gossip peer starts with this prefix.
+    const bool current = std::memcmp(m_sniffed.data(), MAGIC.data(), compare) == 0;
+    const bool legacy = std::memcmp(m_sniffed.data(), LEGACY_MAGIC.data(), compare) == 0;
+    if (!current && !legacy) {
+        // One differing byte is enough: nothing but a gossip peer starts with these prefixes.
         const std::string sniffed = std::move(m_sniffed);
         m_sniffed.clear();
         Become(ConnectionKind::Http);
@@ -298,6 +300,7 @@ void Connection::Sniff(std::string_view bytes) {
     const std::string rest = m_sniffed.substr(MAGIC.size());
     m_sniffed.clear();
     m_sniffed.shrink_to_fit();
+    m_legacy_magic = !current;
     Become(ConnectionKind::Gossip);
     m_handler->OnOpen(*this);
     if (!m_closing && !rest.empty())

@@ -73,6 +73,8 @@ public:
     const std::string& RemoteAddress() const { return m_remote_address; }
     bool Inbound() const { return m_inbound; }
     ConnectionKind Kind() const { return m_kind; }
+    /** Inbound gossip that opened with LEGACY_MAGIC: a peer of the plaintext protocol 2. */
+    bool LegacyMagic() const { return m_legacy_magic; }
 
     /**
      * Gossip only: queues a 4-byte big-endian length and `payload`. Returns false when the
@@ -171,6 +173,7 @@ private:
     uint64_t m_bytes_in = 0;
     uint64_t m_bytes_out = 0;
     bool m_opened = false;
+    bool m_legacy_magic = false;
     bool m_closing = false;
     bool m_paused = false;
     bool m_shutting_down = false;

@@ -40,10 +40,17 @@ enum class CloseReason {
     Evicted,
     /** Transport::CloseAll: the node is stopping. */
     Shutdown,
+    /** The link's encryption refused a frame (changed, dropped or replayed on the way), or the
+     * handshake failed: nobody is to blame that we can prove (SPEC §7.3). */
+    AuthenticationFailed,
 };
 
-/** First 4 bytes a gossip connection sends; anything else on the port is HTTP. */
-inline constexpr std::array<uint8_t, 4> MAGIC = {0xF0, 0x9F, 0x94, 0x97};
+/** First 4 bytes a gossip connection sends (protocol 3: authenticated, encrypted links, UTF-8 of
+ * U+1F510); anything else on the port is HTTP, but for LEGACY_MAGIC. */
+inline constexpr std::array<uint8_t, 4> MAGIC = {0xF0, 0x9F, 0x94, 0x90};
+/** The magic of the plaintext protocols 1 and 2: recognised so that such a peer is told why it
+ * is refused (SPEC §1) instead of being answered in HTTP. */
+inline constexpr std::array<uint8_t, 4> LEGACY_MAGIC = {0xF0, 0x9F, 0x94, 0x97};
 
 /** Size of the big-endian length prefix in front of every frame, in bytes. */
 inline constexpr size_t FRAME_HEADER_BYTES = 4;

@@ -7,14 +7,42 @@
 
 #include <csignal>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
 namespace gossipchain {
 
 namespace {
+
 constexpr const char* VERSION = "gossipchain 0.1.0";
+/** Largest --trust-file read, in bytes (1 MiB: some 15,000 keys). */
+constexpr std::size_t MAX_TRUST_FILE_BYTES = 1u << 20;
+
+/** The keys of a trust file: one per line, blank lines and # comments skipped. */
+Result<std::vector<std::string>> ReadTrustFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return Status::Error(path + ": cannot open it");
+    std::string text(MAX_TRUST_FILE_BYTES + 1, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<std::size_t>(in.gcount()));
+    if (text.size() > MAX_TRUST_FILE_BYTES)
+        return Status::Error(path + ": larger than 1 MiB");
+    std::vector<std::string> keys;
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+        line = line.substr(0, line.find('#'));
+        std::size_t first = line.find_first_not_of(" \t\r");
+        if (first == std::string::npos)
+            continue;
+        keys.push_back(line.substr(first, line.find_last_not_of(" \t\r") + 1 - first));
+    }
+    return keys;
 }
+
+}  // namespace
 
 int NodeMain(int argc, char** argv) {
     CLI::App app{
@@ -76,6 +104,18 @@ int NodeMain(int argc, char** argv) {
     app.add_flag("--admin", options.admin,
                  "Test-only: enable POST /admin/links (link delay, jitter, blocked peers; "
                  "tools/netsim); refused unless --bind is a loopback address");
+    std::vector<std::string> trust;
+    std::string trust_file;
+    app.add_option("--trust", trust,
+                   "Node key (64 hex, as a node prints at start) allowed to link; repeatable. "
+                   "With any --trust or --trust-file, keys not listed are refused (a private "
+                   "classroom mesh)");
+    app.add_option("--trust-file", trust_file,
+                   "File of trusted node keys, one per line (# starts a comment)");
+    app.footer(
+        "Identity: each node has an Ed25519 key, made on first start and kept in "
+        "<data-dir>/node_key (mode 0600) and in the database; the node id is derived from it. "
+        "Back up node_key to keep the node id and its place in others' --trust lists.");
     app.set_version_flag("--version", VERSION);
     try {
         app.parse(argc, argv);
@@ -99,6 +139,23 @@ int NodeMain(int argc, char** argv) {
             return 2;
         }
         options.peers.push_back(address);
+    }
+    if (!trust_file.empty()) {
+        Result<std::vector<std::string>> listed = ReadTrustFile(trust_file);
+        if (!listed.Ok()) {
+            std::fprintf(stderr, "gossipchain: --trust-file %s\n", listed.Message().c_str());
+            return 2;
+        }
+        trust.insert(trust.end(), listed->begin(), listed->end());
+    }
+    for (const std::string& text : trust) {
+        NodePublicKey key{};
+        if (!ParseKeyHex(text, key)) {
+            std::fprintf(stderr, "gossipchain: --trust %s: expected a node key of 64 hex\n",
+                         text.c_str());
+            return 2;
+        }
+        options.trusted.push_back(KeyHex(key));
     }
     // The admin endpoint has no authentication: only a loopback listener keeps it local.
     if (options.admin && options.bind.rfind("127.", 0) != 0 && options.bind != "::1" &&

@@ -35,6 +35,7 @@ PeerManagerOptions PeerOptions(const NodeOptions& options, const std::string& no
     PeerManagerOptions peer;
     peer.params = options.params;
     peer.node_id = node_id;
+    peer.trusted.insert(options.trusted.begin(), options.trusted.end());
     peer.listen_port = options.port;
     peer.target_outbound = options.target_outbound;
     if (options.test_timeout_ms != 0) {
@@ -63,7 +64,7 @@ net::TransportOptions TransportOptionsFor(const NodeOptions& options) {
 
 Node::Node(NodeOptions options)
     : m_options(std::move(options)),
-      m_node_id(RandomHex(16)),
+      m_node_id(m_key.NodeId()),
       m_started_ns(MonotonicNs()),
       m_alive(std::make_shared<std::atomic<bool>>(true)),
       m_chain(ChainState::Options{m_options.params, {.max_txs = m_options.mempool_max_txs}, {}}),
@@ -163,12 +164,21 @@ Status Node::Start() {
         static_cast<void>(m_peers.AddAddress(peer, AddressOrigin::Seed));
         m_peers.MarkGossipCapable(peer);
     }
-    m_links.Start(m_transport, PEER_TICK_MS);
+    m_links.Start(
+        m_transport, PEER_TICK_MS,
+        m_options.test_timeout_ms != 0 ? m_options.test_timeout_ms : DEFAULT_AUTH_TIMEOUT_MS);
     m_sigint = std::make_unique<net::SignalWatcher>(m_loop, SIGINT, [this] { Shutdown(); });
     m_sigterm = std::make_unique<net::SignalWatcher>(m_loop, SIGTERM, [this] { Shutdown(); });
     LOG_INFO("gossipchain node %s listening on %s:%u (gossip and HTTP), network %s",
              m_node_id.c_str(), m_options.bind.c_str(), m_transport.Port(),
              NetworkId(m_options.params).c_str());
+    LOG_INFO("node key %s%s%s", KeyHex(m_key.PublicKey()).c_str(),
+             m_options.data_dir.empty() ? " (in memory only: no data directory)" : ", kept in ",
+             m_options.data_dir.empty()
+                 ? ""
+                 : (m_options.data_dir + "/" + NODE_KEY_FILE_NAME + " and the database").c_str());
+    if (!m_options.trusted.empty())
+        LOG_INFO("trust list: only %zu keys may link", m_options.trusted.size());
     LOG_INFO("chain height %llu, tip %s; pow %s, difficulty %d%s",
              static_cast<unsigned long long>(m_chain.Height()), Short(m_chain.Tip().hash).c_str(),
              std::string(PowRuleName(m_options.params.pow_rule)).c_str(),
@@ -259,11 +269,13 @@ Status Node::OpenStore() {
     options.network_id = NetworkId(m_options.params);
     options.durability = m_options.durability;
     options.new_node_id = m_node_id;
+    options.new_key_seed = m_key.Seed();
     options.max_pages = m_options.store_max_pages;
     Status opened = m_store.Open(options);
     if (!opened.Ok())
         return opened;
-    m_node_id = m_store.NodeId();
+    m_key = NodeKey::FromSeed(m_store.KeySeed());
+    m_node_id = m_key.NodeId();
     std::vector<StoredPeer> peers;
     StoreLoadStats stats;
     Status loaded = m_store.LoadInto(m_chain, peers, stats);

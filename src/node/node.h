@@ -74,6 +74,8 @@ struct NodeOptions {
     /** Test and measurement: JSON-lines event log path (empty: off) and POST /admin/links. */
     std::string events_path;
     bool admin = false;
+    /** Node keys (64 hex) allowed to link (--trust, --trust-file); empty: any key. */
+    std::vector<std::string> trusted;
 };
 
 class Node : public NodeControl, private PeerEvents {
@@ -94,6 +96,7 @@ public:
     // NodeControl
     const ChainState& Chain() const override { return m_chain; }
     const std::string& NodeId() const override { return m_node_id; }
+    const NodeKey& Key() const { return m_key; }
     double UptimeSeconds() const override;
     TxResult SubmitTransaction(const Transaction& tx) override;
     void SubmitTransactionDurably(const Transaction& tx,
@@ -149,6 +152,8 @@ private:
     void SaveBans();
 
     NodeOptions m_options;
+    /** The node's identity: a fresh key until the data directory's is loaded (OpenStore). */
+    NodeKey m_key = NodeKey::Generate();
     std::string m_node_id;
     std::uint64_t m_started_ns;
     /** Cleared first in the destructor: work posted from other threads checks it. */
@@ -162,7 +167,7 @@ private:
     // Before m_http: streams it serves end (OnStreamClosed) before it goes.
     ChainStreamer m_chain_streamer{m_chain};
     /** The gossip links over m_transport, and netsim's delays over them (test-only). */
-    NetLinks m_links{m_loop};
+    NetLinks m_links{m_loop, m_key};
     LinkShaper m_shaper;
     PeerManager m_peers;
     Router m_router;

@@ -70,6 +70,9 @@ struct AddressEntry {
     bool self = false;
     /** Its last gossip dial was answered in HTTP (a tutorial node). */
     bool http_only = false;
+    /** The node id whose key last answered a dial here (SPEC §10): an inbound link from that
+     * node may stand for this address. Empty until a handshake completed. */
+    std::string node_id;
     /** --peer, or a gossip handshake with it completed once: never marked http_only. */
     bool gossip_capable = false;
     /** It answered a dial (gossip or HTTP) at least once. */

@@ -8,12 +8,14 @@
 //
 // Contract for implementations of Links:
 // - No call re-enters the core: Close and Dial report back later, through LinkEvents.
+// - A link is opened to the core only once its handshake proved the peer's key (LinkInfo).
 // - Every link the core heard OnLinkOpened for gets exactly one OnLinkClosed, also when the core
 //   closed it; until then its id stays valid for Send and QueuedBytes (a closed link ignores them).
 // - Every Dial ends in exactly one OnLinkOpened (outbound, with `dialed` set to the address) or
 //   one OnDialFailed.
 #pragma once
 
+#include "crypto/node_key.h"
 #include "net/constants.h"
 #include "p2p/peer_address.h"
 
@@ -27,13 +29,28 @@ namespace gossipchain {
 /** A link's id, unique for the life of the process. */
 using LinkId = std::uint64_t;
 
-/** What is known of a link when it opens. */
+/** What is known of a link when it opens: it has passed the handshake of SPEC §7.2, so the
+ * peer's key is proven. */
 struct LinkInfo {
     /** The remote end, "host:port" (IPv6 in brackets). */
     std::string remote;
     bool outbound = false;
     /** Outbound only: the address that was dialled, as AddressBook::Key spells it. */
     std::string dialed;
+    /** The node key the peer proved, and the session id both ends show (16 hex). */
+    NodePublicKey peer_key{};
+    std::string session_id;
+};
+
+/** Why a Dial ended without a link. */
+enum class DialFailure {
+    /** Refused, unreachable, timed out, closed before the handshake ended. */
+    Unreachable,
+    /** The port answered in HTTP: a plain tutorial node (or a gossipchain node older than
+     * protocol 3, which takes our magic for HTTP). */
+    AnsweredHttp,
+    /** A gossip node that failed the handshake (SPEC §7.2). */
+    HandshakeFailed,
 };
 
 /** Why the protocol core ends a link. */
@@ -78,8 +95,8 @@ public:
     virtual void OnLinkClosed(LinkId link, net::CloseReason reason, std::string_view detail,
                               std::uint64_t now_ms) = 0;
     /** A Dial ended without a link; `detail` says why, for the log. */
-    virtual void OnDialFailed(const std::string& address_key, std::string_view detail,
-                              std::uint64_t now_ms) = 0;
+    virtual void OnDialFailed(const std::string& address_key, DialFailure cause,
+                              std::string_view detail, std::uint64_t now_ms) = 0;
     /** Housekeeping: called every PEER_TICK_MS. */
     virtual void Tick(std::uint64_t now_ms) = 0;
 };

@@ -19,11 +19,13 @@ namespace gossipchain {
 
 /** Wire protocol version this node speaks; a peer with any other version is rejected. Version 2
  * added TxInventory and GetTransactions, and compact block relay: BlockInventory, GetBlock,
- * CompactBlock, GetBlockTxs, BlockTxs (SPEC §8). */
-inline constexpr std::uint32_t PROTOCOL_VERSION = 2;
+ * CompactBlock, GetBlockTxs, BlockTxs (SPEC §8). Version 3 runs every link inside an authenticated,
+ * encrypted channel (SPEC §7): node ids are proven, never claimed. */
+inline constexpr std::uint32_t PROTOCOL_VERSION = 3;
 
-/** Largest message payload, in bytes: one frame's payload, which src/net bounds (8 MiB). */
-inline constexpr std::size_t MAX_MESSAGE_BYTES = net::MAX_FRAME_BYTES;
+/** Largest message payload, in bytes: one frame's payload, which src/net bounds (8 MiB), less
+ * the 16-byte tag of its encryption (SPEC §7.3). */
+inline constexpr std::size_t MAX_MESSAGE_BYTES = net::MAX_FRAME_BYTES - 16;
 /** Most hashes a RequestChain locator may carry (exponential spacing reaches 2^62 blocks). */
 inline constexpr std::size_t MAX_LOCATOR_HASHES = 64;
 /** Most blocks one Chain message may carry. */
@@ -244,6 +246,8 @@ enum class RejectCode : std::uint32_t {
     InvalidTransaction = 9,
     Misbehaving = 10,
     Timeout = 11,
+    /** The node runs with an allowlist (--trust) that does not hold the peer's key. */
+    NotTrusted = 12,
 };
 
 /** Why the sender is about to close the link (or refuses what we sent). */

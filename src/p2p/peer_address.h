@@ -28,6 +28,9 @@ struct PeerView {
     /** "handshake", "ready", "connecting", "backoff" or "http-only". */
     std::string state;
     std::string node_id;
+    /** The node key it proved (64 hex), and the link's session id (16 hex, SPEC §7.2). */
+    std::string key;
+    std::string session_id;
     std::uint64_t height = 0;
     /** Round trip of the link's last answered ping, in ms; 0 before the first answer. */
     std::uint64_t rtt_ms = 0;

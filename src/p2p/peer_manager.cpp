@@ -15,11 +15,18 @@ struct PeerManager::Peer {
     bool outbound = false;
     /** We closed it; its OnLinkClosed is still to come, and nothing it sends counts. */
     bool closing = false;
-    /** Table key this link stands for: the dialled address, or the one an inbound peer
-     * advertised in Hello/RegisterPeer. Empty when unknown. */
+    /** Table key this link stands for: the dialled address, or for an inbound peer the address
+     * it advertised once a dial there proved the same key (AddressEntry::node_id). Empty when
+     * unknown. What it names is not dialled while the link lives. */
     std::string address_key;
+    /** An inbound peer's advertised address (Hello's listen port, RegisterPeer), as claimed:
+     * for logs, events and link shaping, never for hiding an address from the dialer. */
+    std::string claimed_address;
     bool ready = false;
+    /** Derived from the key it proved in the handshake (SPEC §7.1). */
     std::string node_id;
+    NodePublicKey key{};
+    std::string session_id;
     std::uint64_t height = 0;
     std::string tip;
     int score = 0;
@@ -257,32 +264,43 @@ void PeerManager::Dial(AddressEntry& entry) {
     m_links.Dial(PeerAddress{entry.host, entry.port});
 }
 
-void PeerManager::OnDialFailed(const std::string& address_key, std::string_view detail,
-                               std::uint64_t now_ms) {
+void PeerManager::OnDialFailed(const std::string& address_key, DialFailure cause,
+                               std::string_view detail, std::uint64_t now_ms) {
     m_now_ms = now_ms;
     // Entries being dialled are never evicted, so it is still there unless the dial was not ours.
     AddressEntry* dialed = m_book.Find(address_key);
     if (dialed == nullptr)
         return;
     dialed->dialing = false;
+    // An HTTP answer says what serves the port now; a port that spoke gossip before (or
+    // --peer) is only retried sooner. A tutorial node stays in the table: it answered.
+    if (cause == DialFailure::AnsweredHttp && !dialed->gossip_capable) {
+        if (!dialed->http_only) {
+            LOG_INFO(
+                "peer %s answers in HTTP: a plain tutorial node (or a gossipchain node older "
+                "than protocol %u); /nodes/resolve will fetch its /chain",
+                address_key.c_str(), PROTOCOL_VERSION);
+        }
+        dialed->http_only = true;
+        m_book.OnAnswered(address_key);
+        m_book.ScheduleRetry(*dialed, false, now_ms, m_rng());
+        dialed->next_try_ms = now_ms + m_options.http_only_redial_ms;
+        return;
+    }
     if (dialed->failures == 0 || LogEnabled(LogLevel::Debug)) {
-        LOG_INFO("peer %s unreachable: %.*s", address_key.c_str(), static_cast<int>(detail.size()),
-                 detail.data());
+        LOG_INFO("peer %s %s: %.*s", address_key.c_str(),
+                 cause == DialFailure::HandshakeFailed ? "failed the handshake" : "unreachable",
+                 static_cast<int>(detail.size()), detail.data());
     }
     m_book.ScheduleRetry(*dialed, false, now_ms, m_rng());
     if (m_book.OnDialFailed(address_key, now_ms))
         LOG_INFO("peer %s forgotten: it has not answered for too long", address_key.c_str());
 }
 
-std::string PeerManager::BanKey(const Peer& peer) const {
-    // On loopback every local node shares one IP, so banning it would cut off honest neighbours;
-    // there the node id (or the exact address before the handshake) is banned instead.
-    std::string host = HostOf(peer.remote);
-    if (!IsLoopback(host))
-        return host;
-    if (!peer.node_id.empty())
-        return "node:" + peer.node_id;
-    return peer.remote;
+std::string PeerManager::BanKey(const Peer& peer) {
+    // The key the peer proved: a peer that misbehaves cannot get another node banned, and nodes
+    // that share an IP (loopback, a classroom's NAT) are not banned together.
+    return "node:" + peer.node_id;
 }
 
 void PeerManager::OnLinkOpened(LinkId link, const LinkInfo& info, std::uint64_t now_ms) {
@@ -295,15 +313,31 @@ void PeerManager::OnLinkOpened(LinkId link, const LinkInfo& info, std::uint64_t 
     peer.remote = info.remote;
     peer.outbound = info.outbound;
     peer.opened_ms = now_ms;
+    peer.key = info.peer_key;
+    peer.node_id = NodeIdOf(info.peer_key);
+    peer.session_id = info.session_id;
     m_peers[link] = std::move(fresh);
     if (info.outbound) {
         peer.address_key = info.dialed;
         m_book.OnAnswered(info.dialed);
-    } else {
-        if (IsBanned(BanKey(peer))) {
-            Disconnect(peer, RejectCode::Banned, "banned");
-            return;
-        }
+    }
+    if (peer.node_id == m_options.node_id) {
+        if (AddressEntry* found = peer.outbound ? m_book.Find(peer.address_key) : nullptr)
+            found->self = true;
+        Close(peer, DropReason::Self, "connected to ourselves");
+        return;
+    }
+    if (IsBanned(BanKey(peer))) {
+        Disconnect(peer, RejectCode::Banned, "banned");
+        return;
+    }
+    if (!m_options.trusted.empty() && !m_options.trusted.count(KeyHex(peer.key))) {
+        LOG_WARN("peer %s refused: key %s is not on the trust list", peer.Label().c_str(),
+                 KeyHex(peer.key).c_str());
+        Disconnect(peer, RejectCode::NotTrusted, "your key is not on this node's trust list");
+        return;
+    }
+    if (!info.outbound) {
         if (inbound >= m_options.max_inbound && !EvictInbound(peer)) {
             Disconnect(peer, RejectCode::TooManyPeers, "too many inbound peers");
             return;
@@ -385,35 +419,17 @@ void PeerManager::OnLinkClosed(LinkId link, net::CloseReason reason, std::string
              detail.data());
     if (peer->ready)
         m_events.OnPeerLink(EventLabel(*peer), false, detail);
-    // The transport closes a link whose frame is over MAX_FRAME_BYTES before we see it; SPEC §12
-    // scores that 100. An outbound link that never completed the handshake is exempt: that is how
-    // a plain HTTP server (a tutorial node) answers our magic.
-    if (reason == net::CloseReason::FrameTooLarge && (!peer->outbound || peer->ready))
-        Misbehave(*peer, BAN_SCORE, "frame over MAX_FRAME_BYTES");
+    // A frame over MAX_FRAME_BYTES, or one that fails authentication, closes the link in the
+    // layers below without scoring: the length travels in the clear, so a man in the middle
+    // could cause either (SPEC §2, §7.3).
     if (peer->outbound) {
         if (AddressEntry* found = m_book.Find(peer->address_key)) {
             AddressEntry& entry = *found;
             entry.dialing = false;
-            // An HTTP server answers our magic with a status line, or, as Python's http.server
-            // (the tutorial's Flask) does, with a bare HTML page read as an oversized frame.
-            // That says what serves the port now; a port that spoke gossip before (or --peer)
-            // is only retried sooner.
-            const bool answered_http =
-                !peer->ready && (reason == net::CloseReason::PeerSpeaksHttp ||
-                                 reason == net::CloseReason::FrameTooLarge);
-            if (answered_http && !entry.gossip_capable) {
-                if (!entry.http_only) {
-                    LOG_INFO("peer %s is a plain HTTP node; /nodes/resolve will fetch its /chain",
-                             peer->address_key.c_str());
-                }
-                entry.http_only = true;
-            }
             m_book.ScheduleRetry(entry, peer->ready, now_ms, m_rng());
-            if (entry.http_only)
-                entry.next_try_ms = now_ms + m_options.http_only_redial_ms;
             // Connected but never a peer (another network, refused, silent): that is no better
-            // than unreachable for keeping the address. A tutorial node stays: it answered.
-            if (!peer->ready && !entry.http_only)
+            // than unreachable for keeping the address.
+            if (!peer->ready)
                 m_book.OnDialFailed(peer->address_key, now_ms);
         }
     }
@@ -441,7 +457,12 @@ void PeerManager::Close(Peer& peer, DropReason reason, std::string_view detail) 
 }
 
 std::string PeerManager::EventLabel(const Peer& peer) {
-    return peer.address_key.empty() ? peer.remote : peer.address_key;
+    const std::string& advertised = AdvertisedAddress(peer);
+    return advertised.empty() ? peer.remote : advertised;
+}
+
+const std::string& PeerManager::AdvertisedAddress(const Peer& peer) {
+    return peer.address_key.empty() ? peer.claimed_address : peer.address_key;
 }
 
 void PeerManager::SetBlocked(const std::vector<std::string>& blocked_list, std::uint64_t now_ms) {
@@ -454,7 +475,7 @@ void PeerManager::SetBlocked(const std::vector<std::string>& blocked_list, std::
     }
     m_blocked = std::move(blocked);
     for (auto& [id, peer] : m_peers) {
-        if (IsBlocked(peer->address_key))
+        if (IsBlocked(AdvertisedAddress(*peer)))
             Close(*peer, DropReason::Blocked, "blocked by link shaping");
     }
     LOG_INFO("link shaping: %zu blocked", m_blocked.size());
@@ -475,11 +496,8 @@ void PeerManager::Misbehave(Peer& peer, int score, const std::string& why) {
     if (peer.score >= BAN_SCORE) {
         std::uint64_t until = m_now_ms + m_options.ban_ms;
         m_bans.Add(BanKey(peer), until, m_now_ms);
-        // BanKey alone misses the peer's other ways back: once known, its node id is banned too
-        // (a non-loopback peer returning from another address is caught at its Hello), and the
-        // address we dialled, which Tick checks before redialling a persistent peer.
-        if (!peer.node_id.empty())
-            m_bans.Add("node:" + peer.node_id, until, m_now_ms);
+        // And the address we dialled, where this key answered: Tick checks it before redialling
+        // a persistent peer. An inbound peer's address is never banned: it may be shared.
         if (peer.outbound && !peer.address_key.empty())
             m_bans.Add(peer.address_key, until, m_now_ms);
         ++m_metrics.bans;
@@ -633,7 +651,18 @@ void PeerManager::HandleRegisterPeer(Peer& peer, const RegisterPeer& body) {
     std::string host = body.host.empty() ? source : body.host;
     AddAddress(PeerAddress{host, body.port}, AddressOrigin::Learned, source);
     if (!peer.outbound)
-        peer.address_key = AddressKey(host, body.port);
+        ClaimAddress(peer, AddressKey(host, body.port));
+}
+
+void PeerManager::ClaimAddress(Peer& peer, std::string key) {
+    // A claim hides nothing by itself: an attacker could claim to be reachable at an honest
+    // peer's address. Only when a dial there proved this same key (AddressEntry::node_id) does
+    // the link stand for the address; else the address is dialled as any other, and a dial that
+    // meets the same node is a duplicate link the rule of SPEC §7.4 settles.
+    peer.claimed_address = std::move(key);
+    const AddressEntry* entry = m_book.Find(peer.claimed_address);
+    if (entry != nullptr && entry->node_id == peer.node_id && !entry->node_id.empty())
+        peer.address_key = peer.claimed_address;
 }
 
 void PeerManager::HandleHello(Peer& peer, const Hello& hello) {
@@ -654,55 +683,54 @@ void PeerManager::HandleHello(Peer& peer, const Hello& hello) {
         Disconnect(peer, RejectCode::WrongNetwork, "wrong network: we are " + ours);
         return;
     }
-    if (hello.node_id == m_options.node_id) {
-        if (peer.outbound) {
-            if (AddressEntry* found = m_book.Find(peer.address_key))
-                found->self = true;
-        }
-        Close(peer, DropReason::Self, "connected to ourselves");
+    if (hello.node_id != peer.node_id) {
+        // Not scored: a peer that misstates its own id misleads only about itself.
+        Disconnect(
+            peer, RejectCode::Misbehaving,
+            "node_id " + hello.node_id.substr(0, 32) + " is not the id of the key you proved");
         return;
-    }
-    if (IsBanned("node:" + hello.node_id)) {
-        Disconnect(peer, RejectCode::Banned, "banned");
-        return;
-    }
-    for (auto& [id, other] : m_peers) {
-        if (other.get() == &peer || !other->ready || other->closing ||
-            other->node_id != hello.node_id)
-            continue;
-        // Two links to one node (both dialled at once). Keep, on both ends, the link dialled by
-        // the smaller node id, so the two ends agree on which one survives.
-        bool we_are_smaller = m_options.node_id < hello.node_id;
-        bool keep_new = peer.outbound == we_are_smaller;
-        Peer& loser = keep_new ? *other : peer;
-        Close(loser, DropReason::Duplicate, "duplicate link");
-        if (!keep_new)
-            return;
-        break;
     }
     if (!peer.outbound && hello.listen_port != 0 &&
         IsBlocked(AddressKey(HostOf(peer.remote), hello.listen_port))) {
         Close(peer, DropReason::Blocked, "blocked by link shaping");
         return;
     }
-    peer.node_id = hello.node_id;
-    peer.height = hello.height;
-    peer.tip = hello.tip;
-    peer.ready = true;
-    peer.last_ping_ms = m_now_ms;
-    if (!peer.outbound && hello.listen_port != 0) {
-        std::string host = HostOf(peer.remote);
-        AddAddress(PeerAddress{host, hello.listen_port}, AddressOrigin::Learned, host);
-        peer.address_key = AddressKey(host, hello.listen_port);
-    }
     if (peer.outbound) {
+        // This address answered with this key: the address is verified for it (SPEC §10).
         if (AddressEntry* entry = m_book.Find(peer.address_key)) {
+            entry->node_id = peer.node_id;
             entry->last_seen_s = static_cast<std::int64_t>(WallNow());
             entry->failures = 0;
             entry->gossip_capable = true;
             entry->http_only = false;
         }
+    } else if (hello.listen_port != 0) {
+        std::string host = HostOf(peer.remote);
+        AddAddress(PeerAddress{host, hello.listen_port}, AddressOrigin::Learned, host);
+        ClaimAddress(peer, AddressKey(host, hello.listen_port));
     }
+    for (auto& [id, other] : m_peers) {
+        if (other.get() == &peer || !other->ready || other->closing ||
+            other->node_id != peer.node_id)
+            continue;
+        // Two links to one node (both dialled at once, or a dial that verified an inbound
+        // peer's address). Keep, on both ends, the link dialled by the smaller node id, so the
+        // two ends agree on which one survives; the survivor stands for the verified address.
+        bool we_are_smaller = m_options.node_id < peer.node_id;
+        bool keep_new = peer.outbound == we_are_smaller;
+        Peer& loser = keep_new ? *other : peer;
+        Peer& winner = keep_new ? peer : *other;
+        if (winner.address_key.empty() && loser.outbound)
+            winner.address_key = loser.address_key;
+        Close(loser, DropReason::Duplicate, "duplicate link");
+        if (!keep_new)
+            return;
+        break;
+    }
+    peer.height = hello.height;
+    peer.tip = hello.tip;
+    peer.ready = true;
+    peer.last_ping_ms = m_now_ms;
     LOG_INFO("peer %s connected (%s, node %s, height %llu)", peer.Label().c_str(),
              peer.outbound ? "outbound" : "inbound", ShortHash(hello.node_id).c_str(),
              static_cast<unsigned long long>(hello.height));
@@ -711,7 +739,8 @@ void PeerManager::HandleHello(Peer& peer, const Hello& hello) {
         Send(peer, RegisterPeer{"", m_options.listen_port});
     gossipchain::Peers share;
     m_book.ForEach([&](const AddressEntry& entry) {
-        if (share.addresses.size() < PEERS_TO_SHARE && entry.key != peer.address_key && !entry.self)
+        if (share.addresses.size() < PEERS_TO_SHARE && entry.key != AdvertisedAddress(peer) &&
+            !entry.self)
             share.addresses.push_back(entry.key);
     });
     if (!share.addresses.empty())
@@ -1183,20 +1212,28 @@ std::vector<LinkId> PeerManager::SyncEveryPeer(std::uint64_t now_ms) {
 std::vector<PeerView> PeerManager::Peers() const {
     std::vector<PeerView> out;
     std::unordered_set<std::string> linked;
+    std::unordered_set<std::string> claimed;
     for (const auto& [id, peer] : m_peers) {
         PeerView view;
         view.address = peer->outbound ? peer->address_key : peer->remote;
         view.inbound = !peer->outbound;
         view.state = peer->ready ? "ready" : "handshake";
         view.node_id = peer->node_id;
+        view.key = KeyHex(peer->key);
+        view.session_id = peer->session_id;
         view.height = peer->height;
         view.rtt_ms = peer->rtt_ms;
         if (!peer->address_key.empty())
             linked.insert(peer->address_key);
+        else if (!peer->claimed_address.empty())
+            claimed.insert(peer->claimed_address);
         out.push_back(std::move(view));
     }
     m_book.ForEach([&](const AddressEntry& entry) {
-        if (linked.count(entry.key) || entry.self)
+        // A learned address a linked peer claims is shown as that peer; an operator's is shown
+        // on its own until a dial proves who is there.
+        if (linked.count(entry.key) || entry.self ||
+            (!entry.Operator() && claimed.count(entry.key)))
             return;
         PeerView view;
         view.address = entry.key;

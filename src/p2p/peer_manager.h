@@ -71,7 +71,10 @@ inline constexpr std::uint64_t DEFAULT_HTTP_ONLY_REDIAL_MS = 5 * 60 * 1000;
 
 struct PeerManagerOptions {
     ConsensusParams params;
+    /** Ours: derived from the node key (SPEC §7.1); a link that proves it is to ourselves. */
     std::string node_id;
+    /** Keys (64 hex) allowed to link, when not empty (--trust); anyone otherwise. */
+    std::unordered_set<std::string> trusted;
     /** Port advertised in Hello and RegisterPeer; 0 when not listening. */
     std::uint16_t listen_port = 0;
     std::string agent = "gossipchain/0.1.0";
@@ -203,7 +206,7 @@ public:
     void OnWritable(LinkId link, std::uint64_t now_ms) override;
     void OnLinkClosed(LinkId link, net::CloseReason reason, std::string_view detail,
                       std::uint64_t now_ms) override;
-    void OnDialFailed(const std::string& address_key, std::string_view detail,
+    void OnDialFailed(const std::string& address_key, DialFailure cause, std::string_view detail,
                       std::uint64_t now_ms) override;
     void Tick(std::uint64_t now_ms) override;
 
@@ -214,7 +217,11 @@ private:
     Peer* Find(LinkId link) const;
     double WallNow() const;
     void Dial(AddressEntry& entry);
-    std::string BanKey(const Peer& peer) const;
+    static std::string BanKey(const Peer& peer);
+    /** Records an inbound peer's advertised address; it stands for it only once verified. */
+    void ClaimAddress(Peer& peer, std::string key);
+    /** The address the peer stands for, or the one it claims; empty when neither. */
+    static const std::string& AdvertisedAddress(const Peer& peer);
     bool IsBanned(const std::string& key) { return m_bans.IsBanned(key, m_now_ms); }
 
     void Send(Peer& peer, const Message& message);

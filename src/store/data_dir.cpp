@@ -3,10 +3,12 @@
 #include "util/hex.h"
 
 #include <fcntl.h>
+#include <sodium.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -57,7 +59,7 @@ PathState InspectPath(const std::string& path) {
 }
 
 Status CheckStoreFileTypes(const std::string& dir) {
-    std::vector<std::string> names = {STORE_FILE_NAME, LEGACY_NODE_ID_NAME};
+    std::vector<std::string> names = {STORE_FILE_NAME, LEGACY_NODE_ID_NAME, NODE_KEY_FILE_NAME};
     for (const char* suffix : SQLITE_SIDE_SUFFIXES)
         names.push_back(std::string(STORE_FILE_NAME) + suffix);
     for (const std::string& name : names) {
@@ -77,6 +79,91 @@ std::string EvidenceOfDatabase(const std::string& dir, std::uintmax_t lock_size)
     }
     if (lock_size > 0)
         return std::string(STORE_LOCK_NAME) + " names the process that last ran on it";
+    return {};
+}
+
+void SyncDirectory(const std::string& dir) {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)::fsync(fd);
+        ::close(fd);
+    }
+}
+
+std::string SeedHex(const NodeKeySeed& seed) {
+    return HexEncode(seed);
+}
+
+bool ParseSeedHex(std::string_view text, NodeKeySeed& seed) {
+    NodePublicKey bytes{};
+    static_assert(sizeof(bytes) == sizeof(seed));
+    if (!IsLowerHex(text, 2 * seed.size()) || !ParseKeyHex(text, bytes))
+        return false;
+    std::copy(bytes.begin(), bytes.end(), seed.begin());
+    sodium_memzero(bytes.data(), bytes.size());
+    return true;
+}
+
+Result<std::optional<NodeKeySeed>> ReadKeyFile(const std::string& dir) {
+    const std::string path = dir + "/" + NODE_KEY_FILE_NAME;
+    int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return std::optional<NodeKeySeed>();
+        return Status::Error("cannot read " + path + ": " + std::strerror(errno));
+    }
+    struct stat st {};
+    std::string text;
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= 4096) {
+        text.resize(static_cast<std::size_t>(st.st_size));
+        ssize_t n = ::read(fd, text.data(), text.size());
+        text.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    }
+    ::close(fd);
+    std::size_t at = 0;
+    NodeKeySeed seed{};
+    while (at < text.size()) {
+        std::size_t end = text.find('\n', at);
+        std::string_view line(text.data() + at,
+                              (end == std::string::npos ? text.size() : end) - at);
+        at = end == std::string::npos ? text.size() : end + 1;
+        if (line.empty() || line.front() == '#')
+            continue;
+        bool ok = ParseSeedHex(line, seed);
+        sodium_memzero(text.data(), text.size());
+        if (!ok)
+            break;
+        return std::optional<NodeKeySeed>(seed);
+    }
+    sodium_memzero(text.data(), text.size());
+    return Status::Error(path +
+                             " does not hold a node key (a line of 64 lowercase hex); restore it "
+                             "from a backup, or remove it to use the key kept in the database",
+                         StatusCode::Corrupt);
+}
+
+Status WriteKeyFile(const std::string& dir, const NodeKeySeed& seed) {
+    const std::string path = dir + "/" + NODE_KEY_FILE_NAME;
+    const std::string temp = path + ".new";
+    ::unlink(temp.c_str());
+    int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return Status::Error("cannot write " + temp + ": " + std::strerror(errno));
+    std::string text =
+        "# gossipchain node key: the seed of this node's Ed25519 key. Its node id and its place\n"
+        "# in other nodes' trust lists come from it. Keep it secret; back it up with the data\n"
+        "# directory (the database holds a copy).\n" +
+        SeedHex(seed) + "\n";
+    bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+              ::fsync(fd) == 0;
+    sodium_memzero(text.data(), text.size());
+    ok = (::close(fd) == 0) && ok;
+    if (!ok || ::rename(temp.c_str(), path.c_str()) != 0) {
+        int error = errno;
+        ::unlink(temp.c_str());
+        return Status::Error("cannot write " + path + ": " + std::strerror(error));
+    }
+    SyncDirectory(dir);
     return {};
 }
 

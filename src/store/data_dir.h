@@ -12,9 +12,11 @@
 // may be a link.
 #pragma once
 
+#include "crypto/node_key.h"
 #include "util/result.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace gossipchain {
@@ -23,6 +25,9 @@ namespace gossipchain {
 inline constexpr const char* STORE_FILE_NAME = "chain.sqlite";
 /** Name of the lock file inside the data directory (it holds the owner's pid). */
 inline constexpr const char* STORE_LOCK_NAME = "LOCK";
+/** The node's key file inside the data directory (SPEC §7.1): the seed of its Ed25519 key, mode
+ * 0600. The database's meta holds the same seed, so either one restores the node's identity. */
+inline constexpr const char* NODE_KEY_FILE_NAME = "node_key";
 /** The node id file of versions before the database; read once when the database is created. */
 inline constexpr const char* LEGACY_NODE_ID_NAME = "node_id";
 
@@ -75,6 +80,19 @@ struct PathState {
     std::string problem;
 };
 PathState InspectPath(const std::string& path);
+
+/**
+ * The seed in <dir>/node_key: nullopt when there is no such file; Corrupt when there is one
+ * that does not hold a seed (a line of 64 hex characters, after optional # comment lines).
+ */
+Result<std::optional<NodeKeySeed>> ReadKeyFile(const std::string& dir);
+/** Writes <dir>/node_key (mode 0600, through a temporary file, fsynced) holding `seed`. */
+Status WriteKeyFile(const std::string& dir, const NodeKeySeed& seed);
+/** fsync of a directory, so a rename in it survives power loss. */
+void SyncDirectory(const std::string& dir);
+/** `seed` as 64 lowercase hex characters, and back (false when `text` is not that). */
+std::string SeedHex(const NodeKeySeed& seed);
+bool ParseSeedHex(std::string_view text, NodeKeySeed& seed);
 
 /** The legacy node id in `dir`, or empty when there is none (or it is not 32 lowercase hex). */
 std::string ReadLegacyNodeId(const std::string& dir);

@@ -1,5 +1,6 @@
 #include "store/schema.h"
 
+#include "store/data_dir.h"
 #include "store/statement.h"
 
 #include <fcntl.h>
@@ -68,15 +69,6 @@ Status RecordVersion(sqlite3* db, int version, std::int64_t now_ms, std::string_
 void RollBack(sqlite3* db) {
     if (!sqlite3_get_autocommit(db))
         (void)Run(db, "ROLLBACK");
-}
-
-/** fsync of a directory, so a rename in it survives power loss. */
-void SyncDirectory(const std::string& dir) {
-    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)::fsync(fd);
-        ::close(fd);
-    }
 }
 
 /** The tables and meta of a new database, in one transaction. */

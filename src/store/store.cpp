@@ -168,10 +168,52 @@ Status Store::OpenChecked(const StoreOptions& options) {
         LOG_INFO("store: %s upgraded from schema %d to %d", path.c_str(), version,
                  STORE_SCHEMA_VERSION);
     }
+    status = SettleNodeKey(options);
+    if (!status.Ok())
+        return Fail(status);
     m_batch_writer = std::make_unique<BatchWriter>(m_db);
     if (!m_batch_writer->Valid())
         return Fail(StatusCode::Failed, Error("cannot prepare statements"));
     m_lock.WritePid();
+    return {};
+}
+
+Status Store::SettleNodeKey(const StoreOptions& options) {
+    Result<std::optional<NodeKeySeed>> file = ReadKeyFile(m_dir);
+    if (!file.Ok())
+        return file.GetStatus();
+    const std::string file_path = m_dir + "/" + NODE_KEY_FILE_NAME;
+    if (file.Value() && m_meta_seed && *file.Value() != *m_meta_seed) {
+        return Status::Error(
+            file_path + " holds node " + NodeKey::FromSeed(*file.Value()).NodeId() +
+                " but the database belongs to node " + NodeKey::FromSeed(*m_meta_seed).NodeId() +
+                "; refusing to start as either (put back the node_key of this data directory, "
+                "or remove node_key to run as the database's node)",
+            StatusCode::Incompatible);
+    }
+    m_key_seed = file.Value() ? *file.Value() : m_meta_seed ? *m_meta_seed : options.new_key_seed;
+    if (!file.Value()) {
+        Status written = WriteKeyFile(m_dir, m_key_seed);
+        if (!written.Ok())
+            return written;
+        if (m_meta_seed)
+            LOG_INFO("store: %s restored from the database", file_path.c_str());
+    }
+    const std::string node_id = NodeKey::FromSeed(m_key_seed).NodeId();
+    if (!m_meta_seed || node_id != m_node_id) {
+        if (!m_meta_seed && !m_node_id.empty() && node_id != m_node_id) {
+            LOG_INFO(
+                "store: the node now has a key (%s); its node id %s becomes %s, derived "
+                "from the key",
+                file_path.c_str(), m_node_id.c_str(), node_id.c_str());
+        }
+        Statement write(m_db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)");
+        const std::string seed_hex = SeedHex(m_key_seed);
+        if (!write.Valid() || write.Bind(1, "node_key").Bind(2, seed_hex).Run() != SQLITE_OK ||
+            write.Bind(1, "node_id").Bind(2, node_id).Run() != SQLITE_OK)
+            return Status::Error(Error("cannot store the node key in meta"));
+    }
+    m_node_id = node_id;
     return {};
 }
 
@@ -189,6 +231,12 @@ Status Store::CheckMeta(const StoreOptions& options, int& version_out) {
             network = read.Text(1);
         else if (key == "node_id")
             m_node_id = read.Text(1);
+        else if (key == "node_key") {
+            NodeKeySeed seed{};
+            if (!ParseSeedHex(read.Text(1), seed))
+                return Status::Error("meta's node_key is not a key seed", StatusCode::Corrupt);
+            m_meta_seed = seed;
+        }
     }
     // Older schemas are upgraded in place after every other check passed.
     Result<int> readable = ReadableSchemaVersion(version);

@@ -46,6 +46,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -72,6 +73,8 @@ struct StoreOptions {
     Durability durability = Durability::Normal;
     /** Node id stored when the directory has none (and no legacy node_id file). */
     std::string new_node_id;
+    /** The node key's seed kept when the directory has none (neither node_key nor meta). */
+    NodeKeySeed new_key_seed{};
     /** Caps the database size, in pages (0: no cap); tests use it to act out a full disk. */
     std::int64_t max_pages = 0;
 };
@@ -113,8 +116,10 @@ public:
     Status Open(const StoreOptions& options);
     void Close();
     bool IsOpen() const { return m_db != nullptr; }
-    /** The node id kept in meta (valid after Open). */
+    /** The node id kept in meta (valid after Open): the id of the key below. */
     const std::string& NodeId() const { return m_node_id; }
+    /** The node key's seed, as node_key and meta hold it (valid after Open). */
+    const NodeKeySeed& KeySeed() const { return m_key_seed; }
 
     /**
      * Rebuilds the block tree (arrival order, proofs not checked again: see
@@ -183,6 +188,9 @@ public:
 
 private:
     Status OpenChecked(const StoreOptions& options);
+    /** Settles the node key between <dir>/node_key and meta (either restores the other; both
+     * and different is refused) and keeps meta's node id the key's. */
+    Status SettleNodeKey(const StoreOptions& options);
     /** Checks meta against `options`; `version` is the stored schema version when it passes. */
     Status CheckMeta(const StoreOptions& options, int& version);
     std::string Error(const std::string& what) const;
@@ -211,6 +219,9 @@ private:
 
     std::string m_dir;
     std::string m_node_id;
+    NodeKeySeed m_key_seed{};
+    /** meta's node_key, when it has one (read by CheckMeta). */
+    std::optional<NodeKeySeed> m_meta_seed;
     sqlite3* m_db = nullptr;
     DataDirLock m_lock;
     std::unique_ptr<BatchWriter> m_batch_writer;

@@ -108,12 +108,18 @@ private:
     void Open(LinkId link) {
         // A new host each time, so a ban of the last one does not refuse this one.
         std::string host = "10.0." + std::to_string(link / 250) + "." + std::to_string(link % 250);
-        m_peers.OnLinkOpened(link, LinkInfo{host + ":4000", false, {}}, m_now);
+        // A new key each time too: bans are by key.
+        NodeKeySeed seed{};
+        for (std::size_t i = 0; i < 8; ++i)
+            seed[i] = static_cast<std::uint8_t>(link >> (8 * i));
+        NodeKey key = NodeKey::FromSeed(seed);
+        LinkInfo info;
+        info.remote = host + ":4000";
+        info.peer_key = key.PublicKey();
+        m_peers.OnLinkOpened(link, info, m_now);
         Hello hello;
         hello.network_id = NetworkId(m_chain.Params());
-        char node_id[33];
-        std::snprintf(node_id, sizeof(node_id), "%032llx", static_cast<unsigned long long>(link));
-        hello.node_id = node_id;
+        hello.node_id = key.NodeId();
         hello.height = 1;
         hello.tip = m_chain.Genesis().hash;
         hello.agent = "fuzz/1";

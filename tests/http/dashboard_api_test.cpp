@@ -19,7 +19,7 @@ const std::string HOSTILE = "<img src=x onerror=alert(1)>\"</script>\n\xff";
 class DashboardNode final : public test::FakeNodeControl {
 public:
     std::vector<PeerView> Peers() const override {
-        return {PeerView{HOSTILE, true, "ready", HOSTILE, 9, 12}};
+        return {PeerView{HOSTILE, true, "ready", HOSTILE, HOSTILE, HOSTILE, 9, 12}};
     }
 };
 

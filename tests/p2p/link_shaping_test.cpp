@@ -38,18 +38,11 @@ struct Arrival {
     std::uint64_t at_ms = 0;
 };
 
-/** Passes gossip to the peer manager, recording transactions and link closes on the way. */
+/** Passes gossip to the peer manager, counting link closes on the way. */
 struct Recorder : net::ConnectionHandler {
-    Recorder(net::EventLoop& loop, net::ConnectionHandler& inner) : m_loop(loop), m_inner(inner) {}
+    explicit Recorder(net::ConnectionHandler& inner) : m_inner(inner) {}
     void OnOpen(net::Connection& conn) override { m_inner.OnOpen(conn); }
     void OnFrame(net::Connection& conn, std::string_view payload) override {
-        DecodeResult decoded = DecodeMessage(payload);
-        if (decoded.Ok()) {
-            if (const auto* txs = std::get_if<NewTransactions>(&decoded.Value())) {
-                for (const Transaction& tx : txs->transactions)
-                    arrivals.push_back({tx.id, m_loop.NowMs()});
-            }
-        }
         m_inner.OnFrame(conn, payload);
     }
     void OnClose(net::Connection& conn, std::string_view reason) override {
@@ -57,26 +50,32 @@ struct Recorder : net::ConnectionHandler {
         m_inner.OnClose(conn, reason);
     }
 
-    std::vector<Arrival> arrivals;
     int closes = 0;
 
 private:
-    net::EventLoop& m_loop;
     net::ConnectionHandler& m_inner;
 };
 
 /** ChainState, PeerManager and a listening Transport; no peer-exchange dialling. */
 struct ShapedNode {
-    ShapedNode(net::EventLoop& loop, unsigned number, std::uint64_t reconnect_min_ms)
+    ShapedNode(net::EventLoop& loop, unsigned /*number*/, std::uint64_t reconnect_min_ms)
         : chain(ChainOptions()),
           stack(loop, chain, PeerOptions(reconnect_min_ms)),
           peers(stack.peers),
-          recorder(loop, stack.links) {
+          recorder(stack.links) {
+        // Transactions as they arrive, decrypted, before the core handles them.
+        stack.tap.on_payload = [this, &loop](std::string_view payload) {
+            DecodeResult decoded = DecodeMessage(payload);
+            if (!decoded.Ok())
+                return;
+            if (const auto* txs = std::get_if<NewTransactions>(&decoded.Value())) {
+                for (const Transaction& tx : txs->transactions)
+                    arrivals.push_back({tx.id, loop.NowMs()});
+            }
+        };
         transport = std::make_unique<net::Transport>(loop, net::TransportOptions{}, recorder, http);
         EXPECT_EQ(transport->Listen(), 0);
-        char id[33];
-        std::snprintf(id, sizeof(id), "%032x", number);
-        peers.SetIdentity(id, transport->Port());
+        peers.SetIdentity(stack.key.NodeId(), transport->Port());
         stack.Start(*transport);
     }
 
@@ -99,6 +98,7 @@ struct ShapedNode {
     ChainState chain;
     test::GossipStack stack;
     PeerManager& peers;
+    std::vector<Arrival> arrivals;
     Recorder recorder;
     NoHttp http;
     std::unique_ptr<net::Transport> transport;
@@ -150,7 +150,7 @@ protected:
     }
     std::vector<std::string> ArrivedIds() const {
         std::vector<std::string> ids;
-        for (const Arrival& arrival : m_b->recorder.arrivals)
+        for (const Arrival& arrival : m_b->arrivals)
             ids.push_back(arrival.id);
         return ids;
     }
@@ -174,10 +174,10 @@ TEST_F(LinkShapingTest, DelayedFramesKeepTheirOrderAndWaitAtLeastDelayMinusJitte
         sent_at.push_back(m_loop.NowMs());
         sent.push_back(SendTx(n));
     }
-    ASSERT_TRUE(RunUntil([&] { return m_b->recorder.arrivals.size() == sent.size(); }));
+    ASSERT_TRUE(RunUntil([&] { return m_b->arrivals.size() == sent.size(); }));
     EXPECT_EQ(ArrivedIds(), sent);
     for (std::size_t i = 0; i < sent.size(); ++i)
-        EXPECT_GE(m_b->recorder.arrivals[i].at_ms - sent_at[i], DELAY_MS - JITTER_MS) << i;
+        EXPECT_GE(m_b->arrivals[i].at_ms - sent_at[i], DELAY_MS - JITTER_MS) << i;
     EXPECT_EQ(m_b->recorder.closes, 0);
 }
 
@@ -190,9 +190,9 @@ TEST_F(LinkShapingTest, FramesQueuedBeforeDelayIsSwitchedOffStillGoFirst) {
     m_a->stack.SetLinkShaping(LinkShaping{});
     std::string fast = SendTx(2);
 
-    ASSERT_TRUE(RunUntil([&] { return m_b->recorder.arrivals.size() == 2; }));
+    ASSERT_TRUE(RunUntil([&] { return m_b->arrivals.size() == 2; }));
     EXPECT_EQ(ArrivedIds(), (std::vector<std::string>{slow, fast}));
-    EXPECT_GE(m_b->recorder.arrivals[0].at_ms - slow_sent_at, 200u);
+    EXPECT_GE(m_b->arrivals[0].at_ms - slow_sent_at, 200u);
 }
 
 TEST_F(LinkShapingTest, BlockingClosesTheLinkAndTheAddressIsNotRedialled) {
@@ -214,7 +214,7 @@ TEST_F(LinkShapingTest, BlockedPeerDiallingInIsRefusedAtItsHello) {
     // B keeps redialling (it is not shaped); A closes each link once B's Hello names it.
     ASSERT_TRUE(RunUntil([&] { return m_a->recorder.closes >= 2; }));
     EXPECT_EQ(m_a->peers.ReadyPeerCount(), 0u);
-    EXPECT_TRUE(m_a->recorder.arrivals.empty());
+    EXPECT_TRUE(m_a->arrivals.empty());
 }
 
 TEST_F(LinkShapingTest, HealingRedialsAtOnceAndTrafficFlowsAgain) {
@@ -229,8 +229,8 @@ TEST_F(LinkShapingTest, HealingRedialsAtOnceAndTrafficFlowsAgain) {
     m_a->stack.SetLinkShaping(LinkShaping{});
     ASSERT_TRUE(RunUntil([&] { return BothReady(); }));
     std::string id = SendTx(7);
-    ASSERT_TRUE(RunUntil([&] { return m_b->recorder.arrivals.size() == 1; }));
-    EXPECT_EQ(m_b->recorder.arrivals[0].id, id);
+    ASSERT_TRUE(RunUntil([&] { return m_b->arrivals.size() == 1; }));
+    EXPECT_EQ(m_b->arrivals[0].id, id);
 }
 
 }  // namespace

@@ -26,8 +26,9 @@ namespace {
 
 constexpr double WALL_NOW = DEFAULT_GENESIS_TIMESTAMP + 86'400;
 
+/** The node id of the peer named `c` (test::TestKey). */
 std::string Id(char c) {
-    return std::string(32, c);
+    return test::TestKey(c).NodeId();
 }
 
 /** `block` as the chain would hold it, for MakeCompactBlock. */
@@ -102,10 +103,10 @@ protected:
         m_peers.OnPayload(link, EncodeMessage(message), m_now);
     }
     /** Opens inbound link `link` from 10.0.0.<link> and completes its handshake. */
-    void OpenReady(LinkId link, const std::string& node_id) {
-        m_peers.OnLinkOpened(link, LinkInfo{"10.0.0." + std::to_string(link) + ":4000", false, {}},
-                             m_now);
-        Deliver(link, HelloFrom(node_id));
+    void OpenReady(LinkId link, char key) {
+        m_peers.OnLinkOpened(
+            link, test::TestLinkInfo("10.0.0." + std::to_string(link) + ":4000", key), m_now);
+        Deliver(link, HelloFrom(Id(key)));
     }
     /** Puts `count` valid blocks on our tip without telling any peer. */
     void Grow(std::size_t count) {
@@ -122,7 +123,7 @@ protected:
 };
 
 TEST_F(PeerCoreTest, AnInboundLinkIsGreetedAndBecomesReadyOnItsHello) {
-    m_peers.OnLinkOpened(1, LinkInfo{"10.0.0.1:4000", false, {}}, m_now);
+    m_peers.OnLinkOpened(1, test::TestLinkInfo("10.0.0.1:4000", 'a'), m_now);
     std::vector<Hello> ours = m_links.Sent<Hello>(1);
     ASSERT_EQ(ours.size(), 1u);
     EXPECT_EQ(ours[0].node_id, Id('5'));
@@ -139,7 +140,7 @@ TEST_F(PeerCoreTest, AnInboundLinkIsGreetedAndBecomesReadyOnItsHello) {
 }
 
 TEST_F(PeerCoreTest, AnyMessageBeforeHelloIsABan) {
-    m_peers.OnLinkOpened(1, LinkInfo{"10.0.0.1:4000", false, {}}, m_now);
+    m_peers.OnLinkOpened(1, test::TestLinkInfo("10.0.0.1:4000", 'a'), m_now);
     Deliver(1, Ping{7});
     EXPECT_EQ(m_events.banned, 1);
     ASSERT_TRUE(m_links.IsClosed(1));
@@ -147,17 +148,20 @@ TEST_F(PeerCoreTest, AnyMessageBeforeHelloIsABan) {
     std::vector<Reject> rejects = m_links.Sent<Reject>(1);
     ASSERT_EQ(rejects.size(), 1u);
     EXPECT_EQ(rejects[0].code, static_cast<std::uint32_t>(RejectCode::Misbehaving));
-    // The same host is refused at once when it comes back, until the ban ends.
+    // The same key is refused at once when it comes back, from any address, until the ban
+    // ends; another key from the same host is not (it may be an honest neighbour).
     m_peers.OnLinkClosed(1, net::CloseReason::ByHandler, "banned", m_now);
-    m_peers.OnLinkOpened(2, LinkInfo{"10.0.0.1:4002", false, {}}, m_now + 1);
+    m_peers.OnLinkOpened(2, test::TestLinkInfo("10.0.0.2:4002", 'a'), m_now + 1);
     EXPECT_TRUE(m_links.IsClosed(2));
     EXPECT_EQ(m_links.Sent<Reject>(2).at(0).code, static_cast<std::uint32_t>(RejectCode::Banned));
-    m_peers.OnLinkOpened(3, LinkInfo{"10.0.0.1:4003", false, {}}, m_now + DEFAULT_BAN_MS + 1);
+    m_peers.OnLinkOpened(4, test::TestLinkInfo("10.0.0.1:4004", 'b'), m_now + 1);
+    EXPECT_FALSE(m_links.IsClosed(4));
+    m_peers.OnLinkOpened(3, test::TestLinkInfo("10.0.0.1:4003", 'a'), m_now + DEFAULT_BAN_MS + 1);
     EXPECT_FALSE(m_links.IsClosed(3));
 }
 
 TEST_F(PeerCoreTest, AnOldProtocolVersionIsRefusedWithAReasonAndNotBanned) {
-    m_peers.OnLinkOpened(1, LinkInfo{"10.0.0.1:4000", false, {}}, m_now);
+    m_peers.OnLinkOpened(1, test::TestLinkInfo("10.0.0.1:4000", 'a'), m_now);
     Hello old = HelloFrom(Id('a'));
     old.protocol_version = PROTOCOL_VERSION - 1;
     Deliver(1, old);
@@ -172,7 +176,7 @@ TEST_F(PeerCoreTest, AnOldProtocolVersionIsRefusedWithAReasonAndNotBanned) {
 }
 
 TEST_F(PeerCoreTest, TheHandshakeTimesOutOnTheClockPassedIn) {
-    m_peers.OnLinkOpened(1, LinkInfo{"10.0.0.1:4000", false, {}}, m_now);
+    m_peers.OnLinkOpened(1, test::TestLinkInfo("10.0.0.1:4000", 'a'), m_now);
     m_peers.Tick(m_now + 1'000);
     EXPECT_FALSE(m_links.IsClosed(1));
     m_peers.Tick(m_now + 1'001);
@@ -181,7 +185,7 @@ TEST_F(PeerCoreTest, TheHandshakeTimesOutOnTheClockPassedIn) {
 }
 
 TEST_F(PeerCoreTest, PingsGoOutOnTheIntervalAndTheirRoundTripIsShown) {
-    OpenReady(1, Id('a'));
+    OpenReady(1, 'a');
     m_peers.Tick(m_now + 1'999);
     EXPECT_TRUE(m_links.Sent<Ping>(1).empty());
     m_peers.Tick(m_now + 2'000);
@@ -209,19 +213,21 @@ TEST_F(PeerCoreTest, OperatorAddressesAreDialledAndAFailedDialBacksOff) {
     // Nothing more while that dial runs.
     m_peers.Tick(m_now + 10);
     EXPECT_EQ(m_links.dials.size(), 1u);
-    m_peers.OnDialFailed("10.0.0.9:5000", "connection refused", m_now + 10);
+    m_peers.OnDialFailed("10.0.0.9:5000", DialFailure::Unreachable, "connection refused",
+                         m_now + 10);
     // The first retry waits reconnect_min_ms (100) plus up to half of it.
     m_peers.Tick(m_now + 10 + 99);
     EXPECT_EQ(m_links.dials.size(), 1u);
     m_peers.Tick(m_now + 10 + 151);
     EXPECT_EQ(m_links.dials.size(), 2u);
     // A dial that connects becomes an outbound link that greets first.
-    m_peers.OnLinkOpened(7, LinkInfo{"10.0.0.9:5000", true, "10.0.0.9:5000"}, m_now + 200);
+    m_peers.OnLinkOpened(7, test::TestLinkInfo("10.0.0.9:5000", 'c', true, "10.0.0.9:5000"),
+                         m_now + 200);
     EXPECT_EQ(m_links.Sent<Hello>(7).size(), 1u);
 }
 
 TEST_F(PeerCoreTest, LearnedAddressesAreDialledOnlyUpToTheOutboundTarget) {
-    OpenReady(1, Id('a'));
+    OpenReady(1, 'a');
     Deliver(1, gossipchain::Peers{{"10.1.0.1:1", "10.1.0.2:1", "10.1.0.3:1", "10.1.0.4:1"}});
     m_peers.Tick(m_now);
     // target_outbound is 2; the inbound peer's own advertised address is not one (port 0).
@@ -230,7 +236,7 @@ TEST_F(PeerCoreTest, LearnedAddressesAreDialledOnlyUpToTheOutboundTarget) {
 
 TEST_F(PeerCoreTest, AChainAnswerIsPacedByWhatThePeerHasNotRead) {
     Grow(MAX_CHAIN_BATCH_BLOCKS + 10);
-    OpenReady(1, Id('a'));
+    OpenReady(1, 'a');
     m_links.ClearSent(1);
     // Nothing is queued for a peer that has a low-water mark's worth still unread ...
     m_links.queued[1] = CHAIN_REPLY_LOW_WATER_BYTES;
@@ -249,8 +255,8 @@ TEST_F(PeerCoreTest, AChainAnswerIsPacedByWhatThePeerHasNotRead) {
 }
 
 TEST_F(PeerCoreTest, ABlockIsRelayedToThePeersThatLackItButNotToItsSender) {
-    OpenReady(1, Id('a'));
-    OpenReady(2, Id('b'));
+    OpenReady(1, 'a');
+    OpenReady(2, 'b');
     m_links.ClearSent(1);
     m_links.ClearSent(2);
     Block next = test::MakeChild(m_chain.Params(), m_chain.Tip().block, {test::MakeTx(1)});
@@ -267,8 +273,8 @@ TEST_F(PeerCoreTest, ABlockIsRelayedToThePeersThatLackItButNotToItsSender) {
 
 TEST_F(PeerCoreTest, ANodeThatStoresBlocksHoldsTheRelayUntilItIsStored) {
     m_events.hold = true;
-    OpenReady(1, Id('a'));
-    OpenReady(2, Id('b'));
+    OpenReady(1, 'a');
+    OpenReady(2, 'b');
     m_links.ClearSent(2);
     Block next = test::MakeChild(m_chain.Params(), m_chain.Tip().block, {test::MakeTx(1)});
     Deliver(1, AnnounceBlock{next});
@@ -280,18 +286,97 @@ TEST_F(PeerCoreTest, ANodeThatStoresBlocksHoldsTheRelayUntilItIsStored) {
     EXPECT_TRUE(m_links.Sent<CompactBlock>(1).empty());
 }
 
-TEST_F(PeerCoreTest, AnOversizedFrameFromAReadyPeerIsABan) {
-    OpenReady(1, Id('a'));
+TEST_F(PeerCoreTest, AFrameTheLinkRefusesBlamesNobodyAndTheSeedIsDialledAgain) {
+    // The length travels in the clear and a changed frame fails its tag: a man in the middle
+    // can cause either, so neither may get the peer banned (SPEC §2, §7.3).
+    OpenReady(1, 'a');
     m_peers.OnLinkClosed(1, net::CloseReason::FrameTooLarge, "frame too large", m_now);
-    EXPECT_EQ(m_events.banned, 1);
-    ASSERT_EQ(m_peers.Bans(m_now).size(), 2u);  // its host and its node id
+    ASSERT_EQ(m_peers.AddAddress(PeerAddress{"10.0.0.9", 5000}, AddressOrigin::Seed),
+              AddressBook::AddResult::Added);
+    m_peers.Tick(m_now);
+    ASSERT_EQ(m_links.dials.size(), 1u);
+    m_peers.OnLinkOpened(2, test::TestLinkInfo("10.0.0.9:5000", 'b', true, "10.0.0.9:5000"), m_now);
+    Deliver(2, HelloFrom(Id('b')));
+    ASSERT_EQ(m_peers.ReadyPeerCount(), 1u);
+    m_peers.OnLinkClosed(2, net::CloseReason::AuthenticationFailed, "bad tag", m_now);
+    EXPECT_EQ(m_events.banned, 0);
+    EXPECT_TRUE(m_peers.Bans(m_now).empty());
+    m_peers.Tick(m_now + 1'000);
+    EXPECT_EQ(m_links.dials.size(), 2u);
+}
+
+TEST_F(PeerCoreTest, APeerWhoseHelloNamesAnotherNodeIdIsRefusedWithoutAScore) {
+    m_peers.OnLinkOpened(1, test::TestLinkInfo("10.0.0.1:4000", 'a'), m_now);
+    Deliver(1, HelloFrom(Id('b')));
+    EXPECT_EQ(m_peers.ReadyPeerCount(), 0u);
+    ASSERT_TRUE(m_links.IsClosed(1));
+    EXPECT_EQ(m_links.Sent<Reject>(1).at(0).code,
+              static_cast<std::uint32_t>(RejectCode::Misbehaving));
+    EXPECT_EQ(m_events.banned, 0);
+    // B itself is not banned either, of course: it never spoke.
+    OpenReady(2, 'b');
+    EXPECT_EQ(m_peers.ReadyPeerCount(), 1u);
+}
+
+TEST_F(PeerCoreTest, OnlyTrustedKeysMayLinkWhenATrustListIsSet) {
+    PeerManagerOptions options = Options();
+    options.trusted.insert(KeyHex(test::TestKey('a').PublicKey()));
+    PeerManager guarded(m_links, m_chain, options, m_events);
+    guarded.OnLinkOpened(11, test::TestLinkInfo("10.0.0.1:4000", 'a'), m_now);
+    EXPECT_FALSE(m_links.IsClosed(11));
+    guarded.OnLinkOpened(12, test::TestLinkInfo("10.0.0.1:4001", 'b'), m_now);
+    ASSERT_TRUE(m_links.IsClosed(12));
+    EXPECT_EQ(m_links.Sent<Reject>(12).at(0).code,
+              static_cast<std::uint32_t>(RejectCode::NotTrusted));
+    EXPECT_TRUE(m_links.Sent<Hello>(12).empty());
+}
+
+TEST_F(PeerCoreTest, AClaimedAddressHidesNothingUntilADialThereProvesTheSameKey) {
+    // An inbound peer claims to listen at the operator's --peer address (eclipse attempt).
+    ASSERT_EQ(m_peers.AddAddress(PeerAddress{"10.0.0.9", 5000}, AddressOrigin::Seed),
+              AddressBook::AddResult::Added);
+    m_peers.OnLinkOpened(1, test::TestLinkInfo("10.0.0.9:4000", 'e'), m_now);
+    Deliver(1, HelloFrom(Id('e'), 5000));
+    Deliver(1, RegisterPeer{"10.0.0.9", 5000});
+    ASSERT_EQ(m_peers.ReadyPeerCount(), 1u);
+    // The seed is still dialled, and still listed as an address of its own.
+    m_peers.Tick(m_now);
+    ASSERT_EQ(m_links.dials.size(), 1u);
+    EXPECT_EQ(m_links.dials[0].port, 5000);
+    bool listed = false;
+    for (const PeerView& view : m_peers.Peers())
+        listed = listed || (view.address == "10.0.0.9:5000" && view.state == "connecting");
+    EXPECT_TRUE(listed);
+    // The real peer answers there with its own key: both links live.
+    m_peers.OnLinkOpened(2, test::TestLinkInfo("10.0.0.9:5000", 'r', true, "10.0.0.9:5000"), m_now);
+    Deliver(2, HelloFrom(Id('r')));
+    EXPECT_EQ(m_peers.ReadyPeerCount(), 2u);
+    EXPECT_FALSE(m_links.IsClosed(1));
+    EXPECT_FALSE(m_links.IsClosed(2));
+    EXPECT_EQ(m_peers.UnlinkedAddresses().size(), 0u);
+}
+
+TEST_F(PeerCoreTest, AClaimThatADialVerifiesStandsForTheAddress) {
+    // An honest inbound peer claims its listen address; our dial there meets the same key.
+    m_peers.OnLinkOpened(1, test::TestLinkInfo("10.0.0.7:4000", 'h'), m_now);
+    Deliver(1, HelloFrom(Id('h'), 5000));
+    m_peers.Tick(m_now);
+    ASSERT_EQ(m_links.dials.size(), 1u);  // the claim is checked (target_outbound is 2)
+    m_peers.OnLinkOpened(2, test::TestLinkInfo("10.0.0.7:5000", 'h', true, "10.0.0.7:5000"), m_now);
+    Deliver(2, HelloFrom(Id('h')));
+    // One of the two links goes (SPEC §7.4), and the address is not dialled again.
+    EXPECT_TRUE(m_links.IsClosed(1) != m_links.IsClosed(2));
+    m_peers.OnLinkClosed(m_links.IsClosed(1) ? 1 : 2, net::CloseReason::ByHandler, "duplicate",
+                         m_now);
+    EXPECT_EQ(m_peers.ReadyPeerCount(), 1u);
+    m_peers.Tick(m_now + 60'000);
+    EXPECT_EQ(m_links.dials.size(), 1u);
 }
 
 TEST_F(PeerCoreTest, AnOutboundLinkAnsweredInHttpMarksATutorialNode) {
     m_peers.AddAddress(PeerAddress{"10.0.0.9", 5000}, AddressOrigin::Registered);
     m_peers.Tick(m_now);
-    m_peers.OnLinkOpened(3, LinkInfo{"10.0.0.9:5000", true, "10.0.0.9:5000"}, m_now);
-    m_peers.OnLinkClosed(3, net::CloseReason::PeerSpeaksHttp, "HTTP", m_now);
+    m_peers.OnDialFailed("10.0.0.9:5000", DialFailure::AnsweredHttp, "peer speaks HTTP", m_now);
     std::vector<PeerView> views = m_peers.Peers();
     ASSERT_EQ(views.size(), 1u);
     EXPECT_EQ(views[0].state, "http-only");
@@ -300,8 +385,8 @@ TEST_F(PeerCoreTest, AnOutboundLinkAnsweredInHttpMarksATutorialNode) {
 }
 
 TEST_F(PeerCoreTest, SyncEveryPeerAsksEachReadyPeerAndTellsWhenItsAnswerEnds) {
-    OpenReady(1, Id('a'));
-    OpenReady(2, Id('b'));
+    OpenReady(1, 'a');
+    OpenReady(2, 'b');
     std::vector<LinkId> asked = m_peers.SyncEveryPeer(m_now);
     EXPECT_EQ(asked.size(), 2u);
     EXPECT_EQ(m_links.Sent<RequestChain>(1).size(), 1u);
@@ -317,7 +402,7 @@ TEST_F(PeerCoreTest, WhatIsPendingAtLinkUpIsAnnouncedByTxidAndFetchedOnRequest) 
     std::vector<std::string> txids;
     for (std::uint64_t n = 1; n <= 3; ++n)
         txids.push_back(m_chain.SubmitTransaction(test::MakeTx(n), TxOrigin::Local).txid);
-    OpenReady(1, Id('a'));
+    OpenReady(1, 'a');
     std::vector<TxInventory> inventories = m_links.Sent<TxInventory>(1);
     ASSERT_EQ(inventories.size(), 1u);
     EXPECT_EQ(inventories[0].txids, txids);
@@ -334,7 +419,7 @@ TEST_F(PeerCoreTest, WhatIsPendingAtLinkUpIsAnnouncedByTxidAndFetchedOnRequest) 
 }
 
 TEST_F(PeerCoreTest, AnnouncedTransactionsWeLackAreAskedForAndTheirAnswerIsFree) {
-    OpenReady(1, Id('a'));
+    OpenReady(1, 'a');
     std::vector<Transaction> txs;
     std::vector<std::string> txids;
     for (std::uint64_t n = 1; n <= 2'500; ++n) {
@@ -374,7 +459,7 @@ TEST_F(PeerCoreTest, AnnouncedTransactionsWeLackAreAskedForAndTheirAnswerIsFree)
 }
 
 TEST_F(PeerCoreTest, ABurstOverTheRelayBudgetIsPacedAcrossTicksAndNothingIsDropped) {
-    OpenReady(1, Id('a'));
+    OpenReady(1, 'a');
     const std::size_t burst = static_cast<std::size_t>(MAX_TXS_RELAYED_BURST) + 4'000;
     for (std::uint64_t n = 1; n <= burst; ++n)
         m_chain.SubmitTransaction(test::MakeTx(n), TxOrigin::Local);
@@ -393,7 +478,7 @@ TEST_F(PeerCoreTest, ABurstOverTheRelayBudgetIsPacedAcrossTicksAndNothingIsDropp
 }
 
 TEST_F(PeerCoreTest, AHeldTransactionIsNotOfferedUntilItIsReleased) {
-    OpenReady(1, Id('a'));
+    OpenReady(1, 'a');
     TxResult held = m_chain.SubmitTransaction(test::MakeTx(1), TxOrigin::Local);
     m_chain.HoldRelay(held.txid, true);
     m_chain.SubmitTransaction(test::MakeTx(2), TxOrigin::Local);
@@ -408,13 +493,13 @@ TEST_F(PeerCoreTest, AHeldTransactionIsNotOfferedUntilItIsReleased) {
 }
 
 TEST_F(PeerCoreTest, TransactionsAReorgReturnsAreOfferedAgain) {
-    OpenReady(1, Id('a'));
+    OpenReady(1, 'a');
     // Ours: block 2 holding tx 7; a peer's branch of two blocks without it wins.
     Block ours = test::MakeChild(m_chain.Params(), m_chain.Tip().block, {test::MakeTx(7)});
     std::string txid = TxId(ours.transactions.back());
     std::vector<Block> theirs = test::MakeBranch(m_chain.Params(), m_chain.Genesis().block, 2, 100);
     ASSERT_EQ(m_chain.ProcessBlock(std::move(ours), WALL_NOW).status, BlockStatus::Connected);
-    OpenReady(2, Id('b'));
+    OpenReady(2, 'b');
     m_links.ClearSent(1);
     // The child first: it waits as an orphan, so its parent (no higher than our tip) is kept.
     Deliver(2, AnnounceBlock{theirs[1]});
@@ -430,7 +515,7 @@ TEST_F(PeerCoreTest, TransactionsAReorgReturnsAreOfferedAgain) {
 }
 
 TEST_F(PeerCoreTest, APeerAnnouncingMoreThanItsQueueHoldsFillsOnlyItsBound) {
-    OpenReady(1, Id('a'));
+    OpenReady(1, 'a');
     // 25,000 txids nobody has, 5,000 per message: 2,000 are asked for at once, the queue holds
     // MAX_WANTED_TXS_PER_PEER more, the rest is dropped and counted.
     for (int message = 0; message < 5; ++message) {
@@ -448,7 +533,7 @@ TEST_F(PeerCoreTest, APeerAnnouncingMoreThanItsQueueHoldsFillsOnlyItsBound) {
               25'000 - MAX_TXS_IN_FLIGHT_PER_PEER - MAX_WANTED_TXS_PER_PEER);
     // Its link closing gives the node-wide room back.
     m_peers.OnLinkClosed(1, net::CloseReason::PeerClosed, "gone", m_now);
-    OpenReady(2, Id('b'));
+    OpenReady(2, 'b');
     TxInventory one{{std::string(64, 'e')}};
     Deliver(2, one);
     EXPECT_EQ(m_links.Sent<GetTransactions>(2).size(), 1u);
@@ -456,7 +541,7 @@ TEST_F(PeerCoreTest, APeerAnnouncingMoreThanItsQueueHoldsFillsOnlyItsBound) {
 
 TEST_F(PeerCoreTest, ABlockGoesCompactToAFewPeersAndAsAnAnnouncementToTheRest) {
     for (LinkId link = 1; link <= 6; ++link)
-        OpenReady(link, Id(static_cast<char>('a' + link - 1)));  // a..f: hex node ids
+        OpenReady(link, static_cast<char>('a' + link - 1));  // a..f: hex node ids
     Grow(1);
     m_peers.BroadcastBlock(m_chain.Tip(), m_now);
     std::size_t compact = 0;
@@ -480,7 +565,7 @@ TEST_F(PeerCoreTest, ABlockGoesCompactToAFewPeersAndAsAnAnnouncementToTheRest) {
 }
 
 TEST_F(PeerCoreTest, ACompactBlockIsRebuiltFromTheMempoolAskingOnlyForWhatIsMissing) {
-    OpenReady(1, Id('a'));
+    OpenReady(1, 'a');
     Transaction held = test::MakeTx(1);
     Transaction lacking = test::MakeTx(2);
     ASSERT_EQ(m_chain.SubmitTransaction(held, TxOrigin::Relay).status, TxStatus::Accepted);
@@ -501,7 +586,7 @@ TEST_F(PeerCoreTest, ACompactBlockIsRebuiltFromTheMempoolAskingOnlyForWhatIsMiss
 }
 
 TEST_F(PeerCoreTest, ACompactBlockWhoseTransactionsDoNotHashToItIsAskedWholeThenABan) {
-    OpenReady(1, Id('a'));
+    OpenReady(1, 'a');
     Block block = test::MakeChild(m_chain.Params(), m_chain.Tip().block, {test::MakeTx(1)});
     BlockEntry entry = EntryOf(block);
     CompactBlock compact = MakeCompactBlock(entry);
@@ -518,7 +603,7 @@ TEST_F(PeerCoreTest, ACompactBlockWhoseTransactionsDoNotHashToItIsAskedWholeThen
 }
 
 TEST_F(PeerCoreTest, ACompactBlockWithABadProofIsABanBeforeAnyRebuilding) {
-    OpenReady(1, Id('a'));
+    OpenReady(1, 'a');
     Block block = test::MakeChild(m_chain.Params(), m_chain.Tip().block, {});
     // The next proof that is not valid on the parent.
     block.proof += 1;
@@ -530,7 +615,7 @@ TEST_F(PeerCoreTest, ACompactBlockWithABadProofIsABanBeforeAnyRebuilding) {
 }
 
 TEST_F(PeerCoreTest, ACompactBlockNoHigherThanOurTipIsNotRebuilt) {
-    OpenReady(1, Id('a'));
+    OpenReady(1, 'a');
     Block sibling = test::MakeChild(m_chain.Params(), m_chain.Tip().block, {test::MakeTx(5)});
     Grow(1);  // our own block 2
     BlockEntry entry = EntryOf(sibling);
@@ -542,7 +627,7 @@ TEST_F(PeerCoreTest, ACompactBlockNoHigherThanOurTipIsNotRebuilt) {
 }
 
 TEST_F(PeerCoreTest, RebuildsReadTheMempoolOnlyWithinTheirNodeWideRate) {
-    OpenReady(1, Id('a'));
+    OpenReady(1, 'a');
     // A full mempool of relayed transactions: each rebuild reads all of it, so the burst allows
     // MAX_REBUILD_SCAN_BURST / 100,000 = 20 rebuilds.
     const std::size_t pool = DEFAULT_MEMPOOL_MAX_TXS;

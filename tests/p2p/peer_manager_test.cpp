@@ -11,6 +11,7 @@
 #include "net/transport.h"
 #include "p2p/codec.h"
 #include "p2p/messages.h"
+#include "p2p/secure_channel.h"
 #include "support/chain_builder.h"
 #include "support/gossip_stack.h"
 #include "util/clock.h"
@@ -35,18 +36,23 @@ namespace {
 /** Upper bound for any single wait in these tests, in ms. */
 constexpr std::uint64_t DEADLINE_MS = 20'000;
 
-/** A node id that sorts by `n`, so tests know which of two ids is the smaller. */
-std::string NodeId(unsigned n) {
-    char id[33];
-    std::snprintf(id, sizeof(id), "%032x", n);
-    return id;
+/** The key of peer number `n` (nodes and evil peers alike), the same in every run. */
+const NodeKey& KeyFor(unsigned n) {
+    static std::map<unsigned, NodeKey> keys;
+    auto found = keys.find(n);
+    if (found == keys.end()) {
+        NodeKeySeed seed{};
+        for (std::size_t i = 0; i < 4; ++i)
+            seed[i] = static_cast<std::uint8_t>(n >> (8 * i));
+        seed[31] = 0x5a;
+        found = keys.emplace(n, NodeKey::FromSeed(seed)).first;
+    }
+    return found->second;
 }
 
-/** The message type of a payload without decoding it: payloads are [type, body] arrays. */
-int PeekType(std::string_view payload) {
-    if (payload.size() < 2 || static_cast<unsigned char>(payload[0]) != 0x92)
-        return -1;
-    return static_cast<unsigned char>(payload[1]);
+/** The node id peer number `n` proves. */
+std::string NodeId(unsigned n) {
+    return KeyFor(n).NodeId();
 }
 
 /** Stands in for the HTTP side, which these tests never use. */
@@ -60,7 +66,6 @@ struct CountingHandler : net::ConnectionHandler {
         m_inner.OnOpen(conn);
     }
     void OnFrame(net::Connection& conn, std::string_view payload) override {
-        ++frames_in[PeekType(payload)];
         m_inner.OnFrame(conn, payload);
     }
     void OnWritable(net::Connection& conn) override { m_inner.OnWritable(conn); }
@@ -68,14 +73,8 @@ struct CountingHandler : net::ConnectionHandler {
         ++closes;
         m_inner.OnClose(conn, reason);
     }
-    int FramesIn(MessageType type) const {
-        auto found = frames_in.find(static_cast<int>(type));
-        return found == frames_in.end() ? 0 : found->second;
-    }
-
     int opens = 0;
     int closes = 0;
-    std::map<int, int> frames_in;
 
 private:
     net::ConnectionHandler& m_inner;
@@ -101,15 +100,16 @@ PeerManagerOptions FastOptions() {
 }
 
 struct TestNode {
-    TestNode(net::EventLoop& loop, PeerManagerOptions options, const std::string& node_id)
+    TestNode(net::EventLoop& loop, PeerManagerOptions options, const NodeKey& key)
         : chain(ChainOptions(options.params)),
-          stack(loop, chain, options),
+          stack(loop, chain, options, key),
           peers(stack.peers),
           tip_changes(stack.events.tip_changes),
           transactions(stack.events.transactions),
-          gossip(stack.links) {
+          gossip(stack.links),
+          tap(stack.tap) {
         OpenTransport(loop, 0);
-        peers.SetIdentity(node_id, port);
+        peers.SetIdentity(key.NodeId(), port);
     }
 
     /** Listens on `listen_port` (0: any) and hands the new transport to the peer manager. */
@@ -129,32 +129,54 @@ struct TestNode {
     const int& tip_changes;
     const int& transactions;
     CountingHandler gossip;
+    test::LinkEventsTap& tap;
     NullHandler http;
     std::uint16_t port = 0;
     std::unique_ptr<net::Transport> transport;
 };
 
-/** A peer under the test's direct control: sends any frame, records what it gets back. */
+/**
+ * A peer under the test's direct control: it runs the real handshake (SPEC §7.2) with its own
+ * key, KeyFor(99) unless the test sets `key` before connecting, then sends any message or any
+ * payload sealed, and records what it gets back.
+ */
 struct EvilPeer : net::ConnectionHandler {
     EvilPeer(net::EventLoop& loop) : transport(loop, net::TransportOptions{}, *this, http) {}
 
     void OnOpen(net::Connection& c) override {
         conn = &c;
         ++opens;
-        if (hello_on_open)
-            c.SendFrame(EncodeMessage(*hello_on_open));
+        channel = std::make_unique<SecureChannel>(
+            *key, c.Inbound() ? ChannelRole::Responder : ChannelRole::Initiator);
+        c.SendFrame(channel->KeyFrame());
     }
-    void OnFrame(net::Connection& c, std::string_view payload) override {
-        DecodeResult decoded = DecodeMessage(payload);
+    void OnFrame(net::Connection& c, std::string_view frame) override {
+        std::string plaintext;
+        std::string to_send;
+        ChannelEvent event = channel->Receive(frame, plaintext, to_send);
+        if (!to_send.empty())
+            c.SendFrame(to_send);
+        if (event == ChannelEvent::Established) {
+            open = true;
+            if (hello_on_open)
+                Send(*hello_on_open);
+            return;
+        }
+        if (event == ChannelEvent::Failed)
+            ADD_FAILURE() << "evil peer's channel failed: " << channel->FailureText();
+        if (event != ChannelEvent::Message)
+            return;
+        DecodeResult decoded = DecodeMessage(plaintext);
         ASSERT_TRUE(decoded.Ok()) << decoded.Error().text;
         received.push_back(decoded.Value());
         if (answer_pings) {
             if (const auto* ping = std::get_if<Ping>(&received.back()))
-                c.SendFrame(EncodeMessage(Pong{ping->nonce}));
+                Send(Pong{ping->nonce});
         }
     }
     void OnClose(net::Connection& /*conn*/, std::string_view reason) override {
         conn = nullptr;
+        open = false;
         ++closes;
         close_reason = std::string(reason);
     }
@@ -163,7 +185,9 @@ struct EvilPeer : net::ConnectionHandler {
         transport.Connect("127.0.0.1", port,
                           [](net::Connection*, int status) { EXPECT_EQ(status, 0); });
     }
-    void Send(const Message& message) const { conn->SendFrame(EncodeMessage(message)); }
+    /** Seals and sends one payload, whatever it holds. */
+    void SendPayload(std::string_view payload) const { conn->SendFrame(channel->Seal(payload)); }
+    void Send(const Message& message) const { SendPayload(EncodeMessage(message)); }
 
     template <typename T>
     std::vector<T> Received() const {
@@ -182,9 +206,13 @@ struct EvilPeer : net::ConnectionHandler {
         return false;
     }
 
+    const NodeKey* key = &KeyFor(99);
     NullHandler http;
     net::Transport transport;
     net::Connection* conn = nullptr;
+    std::unique_ptr<SecureChannel> channel;
+    /** The handshake is done: messages may be sent. */
+    bool open = false;
     int opens = 0;
     int closes = 0;
     bool answer_pings = true;
@@ -210,7 +238,7 @@ protected:
     void SetUp() override { SetLogLevel(LogLevel::Warn); }
     TestNode& AddNode(PeerManagerOptions options = FastOptions(), bool start = true) {
         m_nodes.push_back(std::make_unique<TestNode>(
-            m_loop, std::move(options), NodeId(static_cast<unsigned>(m_nodes.size() + 1))));
+            m_loop, std::move(options), KeyFor(static_cast<unsigned>(m_nodes.size() + 1))));
         if (start)
             m_nodes.back()->stack.Start(*m_nodes.back()->transport);
         return *m_nodes.back();
@@ -236,12 +264,14 @@ protected:
                    to.peers.ReadyPeerCount() == to_ready + 1;
         }));
     }
-    /** Connects `evil` to `node`, completes the Hello exchange, and waits until it is ready. */
-    void HandshakeEvil(EvilPeer& evil, TestNode& node, const std::string& node_id) {
+    /** Connects `evil` as peer number `n` to `node`, completes the handshake and the Hello
+     * exchange, and waits until it is ready. */
+    void HandshakeEvil(EvilPeer& evil, TestNode& node, unsigned n) {
         std::size_t ready = node.peers.ReadyPeerCount();
+        evil.key = &KeyFor(n);
         evil.Connect(node.port);
-        ASSERT_TRUE(RunUntil([&] { return evil.conn != nullptr; }));
-        evil.Send(HelloFor(node.chain.Params(), node_id));
+        ASSERT_TRUE(RunUntil([&] { return evil.open; }));
+        evil.Send(HelloFor(node.chain.Params(), NodeId(n)));
         ASSERT_TRUE(RunUntil([&] { return node.peers.ReadyPeerCount() == ready + 1; }));
     }
     /** Puts `count` valid blocks on `node`'s tip without telling any peer. */
@@ -266,7 +296,7 @@ protected:
                       b.peers.Metrics().bytes_out_by_type.count("Reject"),
                   1u);
         for (const TestNode* node : {&a, &b}) {
-            for (const auto& [type, count] : node->gossip.frames_in) {
+            for (const auto& [type, count] : node->tap.frames_in) {
                 EXPECT_TRUE(type == static_cast<int>(MessageType::Hello) ||
                             type == static_cast<int>(MessageType::Reject))
                     << type;
@@ -314,8 +344,8 @@ TEST_F(PeerManagerTest, HandshakeMakesBothNodesReady) {
     EXPECT_EQ(b.peers.ReadyPeerCount(), 1u);
     EXPECT_EQ(a.gossip.opens, 1);
     EXPECT_EQ(b.gossip.opens, 1);
-    EXPECT_EQ(a.gossip.FramesIn(MessageType::Hello), 1);
-    EXPECT_EQ(b.gossip.FramesIn(MessageType::Hello), 1);
+    EXPECT_EQ(a.tap.FramesIn(MessageType::Hello), 1);
+    EXPECT_EQ(b.tap.FramesIn(MessageType::Hello), 1);
 
     std::vector<PeerView> a_view = a.peers.Peers();
     ASSERT_EQ(a_view.size(), 1u);
@@ -326,7 +356,7 @@ TEST_F(PeerManagerTest, HandshakeMakesBothNodesReady) {
     EXPECT_EQ(a_view[0].height, 1u);
 
     // B learns A's listening address from the Hello (and RegisterPeer) of the inbound link.
-    ASSERT_TRUE(RunUntil([&] { return b.gossip.FramesIn(MessageType::RegisterPeer) == 1; }));
+    ASSERT_TRUE(RunUntil([&] { return b.tap.FramesIn(MessageType::RegisterPeer) == 1; }));
     EXPECT_EQ(b.peers.KnownAddresses(), std::vector<std::string>{FormatHostPort(a.Address())});
     std::vector<PeerView> b_view = b.peers.Peers();
     ASSERT_EQ(b_view.size(), 1u);
@@ -370,7 +400,7 @@ TEST_F(PeerManagerTest, WrongNetworkHelloGetsReject) {
     TestNode& node = AddNode();
     EvilPeer& evil = AddEvil();
     evil.Connect(node.port);
-    ASSERT_TRUE(RunUntil([&] { return evil.conn != nullptr; }));
+    ASSERT_TRUE(RunUntil([&] { return evil.open; }));
     ConsensusParams other = test::EasyParams();
     other.difficulty = 3;
     evil.Send(HelloFor(other, NodeId(99)));
@@ -384,7 +414,7 @@ TEST_F(PeerManagerTest, WrongProtocolVersionGetsReject) {
     TestNode& node = AddNode();
     EvilPeer& evil = AddEvil();
     evil.Connect(node.port);
-    ASSERT_TRUE(RunUntil([&] { return evil.conn != nullptr; }));
+    ASSERT_TRUE(RunUntil([&] { return evil.open; }));
     Hello hello = HelloFor(node.chain.Params(), NodeId(99));
     hello.protocol_version = PROTOCOL_VERSION + 1;
     evil.Send(hello);
@@ -420,14 +450,15 @@ TEST_F(PeerManagerTest, SimultaneousDialsEndWithExactlyOneLink) {
                b.peers.ReadyPeerCount() == 1 && a.transport->ConnectionCount() == 1 &&
                b.transport->ConnectionCount() == 1;
     }));
-    // The survivor is the link dialled by the smaller id (A), on both ends.
+    // The survivor is the link dialled by the smaller id, on both ends.
+    const bool a_smaller = NodeId(1) < NodeId(2);
     std::vector<PeerView> a_view = a.peers.Peers();
     ASSERT_EQ(a_view.size(), 1u);
-    EXPECT_FALSE(a_view[0].inbound);
+    EXPECT_EQ(a_view[0].inbound, !a_smaller);
     EXPECT_EQ(a_view[0].state, "ready");
     std::vector<PeerView> b_view = b.peers.Peers();
     ASSERT_EQ(b_view.size(), 1u);
-    EXPECT_TRUE(b_view[0].inbound);
+    EXPECT_EQ(b_view[0].inbound, a_smaller);
     // Neither side keeps redialling the peer it already has.
     RunExpectingNever([&] { return a.gossip.opens > 2 || b.gossip.opens > 2; }, 500);
     EXPECT_EQ(a.peers.ReadyPeerCount(), 1u);
@@ -439,11 +470,11 @@ TEST_F(PeerManagerTest, InboundLinksBeyondTheCapTakeAnIdlePlaceOrAreRejected) {
     options.max_inbound = 1;
     TestNode& node = AddNode(options);
     EvilPeer& first = AddEvil();
-    HandshakeEvil(first, node, NodeId(98));
+    HandshakeEvil(first, node, 98);
     // The one place is held by a link that gave nothing: the newcomer takes it.
     EvilPeer& second = AddEvil();
     second.Connect(node.port);
-    ASSERT_TRUE(RunUntil([&] { return second.conn != nullptr; }));
+    ASSERT_TRUE(RunUntil([&] { return second.open; }));
     second.Send(HelloFor(node.chain.Params(), NodeId(99)));
     ASSERT_TRUE(RunUntil([&] { return first.closes == 1 && node.peers.ReadyPeerCount() == 1; }));
     EXPECT_TRUE(first.GotReject(RejectCode::TooManyPeers));
@@ -463,7 +494,7 @@ TEST_F(PeerManagerTest, InboundLinksBeyondTheCapTakeAnIdlePlaceOrAreRejected) {
 TEST_F(PeerManagerTest, SecondHelloCostsScoreButNotTheLink) {
     TestNode& node = AddNode();
     EvilPeer& evil = AddEvil();
-    HandshakeEvil(evil, node, NodeId(99));
+    HandshakeEvil(evil, node, 99);
     evil.Send(HelloFor(node.chain.Params(), NodeId(99)));
     evil.Send(Ping{5});
     ASSERT_TRUE(RunUntil([&] { return !evil.Received<Pong>().empty(); }));
@@ -501,7 +532,7 @@ TEST_F(PeerManagerTest, OwnAddressLearnedFromAPeerIsMarkedSelf) {
     dialer.target_outbound = 8;
     TestNode& node = AddNode(dialer);
     EvilPeer& evil = AddEvil();
-    HandshakeEvil(evil, node, NodeId(99));
+    HandshakeEvil(evil, node, 99);
     evil.Send(gossipchain::Peers{{FormatHostPort(node.Address()), "not an address"}});
     // The node dials itself once (an outbound and an inbound end, plus the evil link).
     ASSERT_TRUE(RunUntil([&] { return node.gossip.opens == 3 && node.gossip.closes == 2; }));
@@ -532,12 +563,12 @@ TEST_F(PeerManagerTest, BlockRelaysAlongALine) {
     EXPECT_EQ(a.peers.Metrics().blocks_relayed, 1u);
     EXPECT_EQ(b.peers.Metrics().blocks_relayed, 1u);
     EXPECT_EQ(c.peers.Metrics().blocks_relayed, 0u);
-    EXPECT_EQ(a.gossip.FramesIn(MessageType::CompactBlock), 0);
-    EXPECT_EQ(b.gossip.FramesIn(MessageType::CompactBlock), 1);
-    EXPECT_EQ(c.gossip.FramesIn(MessageType::CompactBlock), 1);
+    EXPECT_EQ(a.tap.FramesIn(MessageType::CompactBlock), 0);
+    EXPECT_EQ(b.tap.FramesIn(MessageType::CompactBlock), 1);
+    EXPECT_EQ(c.tap.FramesIn(MessageType::CompactBlock), 1);
     // No sync was needed for a block that extends the tip.
-    EXPECT_EQ(b.gossip.FramesIn(MessageType::RequestChain), 0);
-    EXPECT_EQ(c.gossip.FramesIn(MessageType::RequestChain), 0);
+    EXPECT_EQ(b.tap.FramesIn(MessageType::RequestChain), 0);
+    EXPECT_EQ(c.tap.FramesIn(MessageType::RequestChain), 0);
 }
 
 TEST_F(PeerManagerTest, TransactionRelaysAlongALine) {
@@ -558,7 +589,7 @@ TEST_F(PeerManagerTest, TransactionRelaysAlongALine) {
     EXPECT_EQ(a.peers.Metrics().txs_relayed, 1u);
     EXPECT_EQ(b.peers.Metrics().txs_relayed, 1u);
     EXPECT_EQ(c.peers.Metrics().txs_relayed, 0u);
-    EXPECT_EQ(a.gossip.FramesIn(MessageType::NewTransactions), 0);
+    EXPECT_EQ(a.tap.FramesIn(MessageType::NewTransactions), 0);
 
     // Relaying again sends nothing: it was offered to every peer once.
     a.peers.RelayTransactions(m_loop.NowMs());
@@ -581,11 +612,11 @@ protected:
         EXPECT_EQ(a.chain.Height(), count + 1);
         // One locator request per MAX_CHAIN_REQUEST_BLOCKS, answered in batches of 500; no
         // re-request after every batch.
-        RunExpectingNever([&] { return b.gossip.FramesIn(MessageType::RequestChain) > requests; },
+        RunExpectingNever([&] { return b.tap.FramesIn(MessageType::RequestChain) > requests; },
                           200);
-        EXPECT_EQ(b.gossip.FramesIn(MessageType::RequestChain), requests);
-        EXPECT_EQ(a.gossip.FramesIn(MessageType::Chain), batches);
-        EXPECT_EQ(a.gossip.FramesIn(MessageType::RequestChain), 0);
+        EXPECT_EQ(b.tap.FramesIn(MessageType::RequestChain), requests);
+        EXPECT_EQ(a.tap.FramesIn(MessageType::Chain), batches);
+        EXPECT_EQ(a.tap.FramesIn(MessageType::RequestChain), 0);
         // Synced blocks are not announced one by one (the new tip would go to every peer but
         // B, and there is none); the tip moves once per batch.
         EXPECT_EQ(a.peers.Metrics().blocks_relayed, 0u);
@@ -615,7 +646,7 @@ TEST_F(PeerManagerTest, ALongAnswerIsPacedByTheRequestersReading) {
     ASSERT_GT(answer_bytes, 2 * net::DEFAULT_MAX_GOSSIP_WRITE_QUEUE_BYTES);
 
     EvilPeer& reader = AddEvil();
-    HandshakeEvil(reader, node, NodeId(99));
+    HandshakeEvil(reader, node, 99);
     reader.conn->PauseReading();
     reader.Send(
         RequestChain{{BlockHash(MakeGenesis(node.chain.Params()))}, MAX_CHAIN_REQUEST_BLOCKS});
@@ -657,7 +688,7 @@ TEST_F(PeerManagerTest, ForkedNodesConvergeOnTheLongerChain) {
     EXPECT_EQ(a.chain.Height(), 2'101u);
     EXPECT_EQ(a.chain.Reorgs(), 1u);
     // B asked for A's branch too, but a shorter branch cannot become its best chain: not kept.
-    ASSERT_TRUE(RunUntil([&] { return b.gossip.FramesIn(MessageType::Chain) >= 1; }));
+    ASSERT_TRUE(RunUntil([&] { return b.tap.FramesIn(MessageType::Chain) >= 1; }));
     EXPECT_EQ(b.chain.BlockCount(), 2'101u);
     EXPECT_EQ(b.chain.Tip().hash, a.chain.Tip().hash);
     // The abandoned branch's transactions are back in A's mempool.
@@ -676,8 +707,8 @@ TEST_F(PeerManagerTest, ASplitAtTheTipHealsWhenOneSideMinesTheNextBlock) {
     a.peers.BroadcastBlock(a.chain.Tip(), m_loop.NowMs());
     b.peers.BroadcastBlock(b.chain.Tip(), m_loop.NowMs());
     ASSERT_TRUE(RunUntil([&] {
-        return a.gossip.FramesIn(MessageType::CompactBlock) == 1 &&
-               b.gossip.FramesIn(MessageType::CompactBlock) == 1;
+        return a.tap.FramesIn(MessageType::CompactBlock) == 1 &&
+               b.tap.FramesIn(MessageType::CompactBlock) == 1;
     }));
     EXPECT_EQ(a.chain.BlockCount(), 2u);
     EXPECT_EQ(b.chain.BlockCount(), 2u);
@@ -700,7 +731,7 @@ TEST_F(PeerManagerTest, FullInboundSlotsEvictTheLeastUsefulLinkForANewcomer) {
     for (unsigned i = 0; i < 8; ++i) {
         EvilPeer& evil = AddEvil();
         evil.answer_pings = true;
-        HandshakeEvil(evil, node, NodeId(100 + i));
+        HandshakeEvil(evil, node, 100 + i);
         idle.push_back(&evil);
     }
     idle[7]->Send(NewTransactions{{test::MakeTx(1)}});
@@ -729,7 +760,7 @@ TEST_F(PeerManagerTest, OrphanAnnouncementTriggersRequestChain) {
     b.peers.BroadcastBlock(b.chain.Tip(), m_loop.NowMs());
     ASSERT_TRUE(RunUntil([&] { return a.chain.Tip().hash == b.chain.Tip().hash; }));
     EXPECT_EQ(a.chain.Height(), 4u);
-    EXPECT_EQ(b.gossip.FramesIn(MessageType::RequestChain), 1);
+    EXPECT_EQ(b.tap.FramesIn(MessageType::RequestChain), 1);
     EXPECT_EQ(a.chain.Orphans().Size(), 0u);
 }
 
@@ -739,7 +770,7 @@ TEST_F(PeerManagerTest, MessageBeforeHelloIsBanned) {
     TestNode& node = AddNode();
     EvilPeer& evil = AddEvil();
     evil.Connect(node.port);
-    ASSERT_TRUE(RunUntil([&] { return evil.conn != nullptr; }));
+    ASSERT_TRUE(RunUntil([&] { return evil.open; }));
     evil.Send(Ping{7});
     ASSERT_TRUE(RunUntil([&] { return evil.closes == 1; }));
     EXPECT_TRUE(evil.GotReject(RejectCode::Misbehaving));
@@ -751,8 +782,8 @@ TEST_F(PeerManagerTest, MessageBeforeHelloIsBanned) {
 TEST_F(PeerManagerTest, UndecodablePayloadDisconnects) {
     TestNode& node = AddNode();
     EvilPeer& evil = AddEvil();
-    HandshakeEvil(evil, node, NodeId(99));
-    evil.conn->SendFrame(std::string("\xc1\x00\x01", 3));
+    HandshakeEvil(evil, node, 99);
+    evil.SendPayload(std::string("\xc1\x00\x01", 3));
     ASSERT_TRUE(RunUntil([&] { return evil.closes == 1; }));
     EXPECT_TRUE(evil.GotReject(RejectCode::Misbehaving));
     ASSERT_TRUE(RunUntil([&] { return node.peers.ReadyPeerCount() == 0; }));
@@ -761,7 +792,7 @@ TEST_F(PeerManagerTest, UndecodablePayloadDisconnects) {
 TEST_F(PeerManagerTest, InvalidBlockAfterHelloBansTheNode) {
     TestNode& node = AddNode();
     EvilPeer& evil = AddEvil();
-    HandshakeEvil(evil, node, NodeId(99));
+    HandshakeEvil(evil, node, 99);
 
     const ConsensusParams& params = node.chain.Params();
     Block bad = test::MakeChild(params, node.chain.Tip().block);
@@ -779,7 +810,7 @@ TEST_F(PeerManagerTest, InvalidBlockAfterHelloBansTheNode) {
     // The same node id coming back is refused at the handshake.
     EvilPeer& again = AddEvil();
     again.Connect(node.port);
-    ASSERT_TRUE(RunUntil([&] { return again.conn != nullptr; }));
+    ASSERT_TRUE(RunUntil([&] { return again.open; }));
     again.Send(HelloFor(params, NodeId(99)));
     ASSERT_TRUE(RunUntil([&] { return again.closes == 1; }));
     EXPECT_TRUE(again.GotReject(RejectCode::Banned));
@@ -810,10 +841,10 @@ TEST_F(PeerManagerTest, BannedOutboundPeerIsNotRedialled) {
 TEST_F(PeerManagerTest, RegisterPeerWithPortZeroIsIgnored) {
     TestNode& node = AddNode();
     EvilPeer& evil = AddEvil();
-    HandshakeEvil(evil, node, NodeId(99));
+    HandshakeEvil(evil, node, 99);
     evil.Send(RegisterPeer{"", 0});
     evil.Send(RegisterPeer{"", 4242});
-    ASSERT_TRUE(RunUntil([&] { return node.gossip.FramesIn(MessageType::RegisterPeer) == 2; }));
+    ASSERT_TRUE(RunUntil([&] { return node.tap.FramesIn(MessageType::RegisterPeer) == 2; }));
     EXPECT_EQ(node.peers.KnownAddresses(), std::vector<std::string>{"127.0.0.1:4242"});
 }
 
@@ -829,8 +860,7 @@ TEST_F(PeerManagerTest, AnsweredPingsKeepALinkUp) {
     // Pings go out once per PEER_TICK_MS tick, so eight answered rounds take about 800 ms: twice
     // the ping timeout, which only answered pings survive.
     ASSERT_TRUE(RunUntil([&] {
-        return a.gossip.FramesIn(MessageType::Pong) >= 8 &&
-               b.gossip.FramesIn(MessageType::Pong) >= 8;
+        return a.tap.FramesIn(MessageType::Pong) >= 8 && b.tap.FramesIn(MessageType::Pong) >= 8;
     }));
     EXPECT_EQ(a.peers.ReadyPeerCount(), 1u);
     EXPECT_EQ(b.peers.ReadyPeerCount(), 1u);
@@ -846,7 +876,7 @@ TEST_F(PeerManagerTest, SilentPeerIsDroppedAfterPingTimeout) {
     TestNode& node = AddNode(options);
     EvilPeer& evil = AddEvil();
     evil.answer_pings = false;
-    HandshakeEvil(evil, node, NodeId(99));
+    HandshakeEvil(evil, node, 99);
     ASSERT_TRUE(RunUntil([&] { return evil.closes == 1; }));
     EXPECT_GE(evil.Received<Ping>().size(), 1u);
     EXPECT_TRUE(evil.GotReject(RejectCode::Timeout));
@@ -881,15 +911,15 @@ TEST_F(PeerManagerTest, SyncEveryPeerTellsOnceForEachPeerWhenItsAnswerIsIn) {
     std::sort(told.begin(), told.end());
     std::sort(asked.begin(), asked.end());
     EXPECT_EQ(told, asked);
-    EXPECT_EQ(b.gossip.FramesIn(MessageType::RequestChain), 1);
-    EXPECT_EQ(c.gossip.FramesIn(MessageType::RequestChain), 1);
+    EXPECT_EQ(b.tap.FramesIn(MessageType::RequestChain), 1);
+    EXPECT_EQ(c.tap.FramesIn(MessageType::RequestChain), 1);
     RunExpectingNever([&] { return a.stack.events.synced.size() > 2; }, 200);
 }
 
 TEST_F(PeerManagerTest, APeerThatNeverAnswersIsToldWhenItsLinkCloses) {
     TestNode& node = AddNode();
     EvilPeer& evil = AddEvil();
-    HandshakeEvil(evil, node, NodeId(99));
+    HandshakeEvil(evil, node, 99);
     ASSERT_EQ(node.peers.SyncEveryPeer(m_loop.NowMs()).size(), 1u);
     ASSERT_TRUE(RunUntil([&] { return !evil.Received<RequestChain>().empty(); }));
     RunExpectingNever([&] { return !node.stack.events.synced.empty(); }, 100);
@@ -932,7 +962,7 @@ protected:
     std::pair<TestNode&, EvilPeer&> NodeWithOffender() {
         TestNode& node = AddNode();
         EvilPeer& evil = AddEvil();
-        HandshakeEvil(evil, node, NodeId(99));
+        HandshakeEvil(evil, node, 99);
         return {node, evil};
     }
     /** Waits until `evil` was disconnected for misbehaving, after exactly the drops a ban takes. */
@@ -970,7 +1000,7 @@ TEST_F(FloodTest, DuplicatesFromDifferentPeersAreOrdinaryGossip) {
     std::vector<EvilPeer*> peers;
     for (unsigned i = 0; i < 3; ++i) {
         peers.push_back(&AddEvil());
-        HandshakeEvil(*peers.back(), node, NodeId(90 + i));
+        HandshakeEvil(*peers.back(), node, 90 + i);
     }
     std::vector<Block> branch =
         test::MakeBranch(node.chain.Params(), node.chain.Tip().block, 30, 1);
@@ -1031,7 +1061,7 @@ TEST_F(FloodTest, AskingAgainForBlocksAlreadySentEndsInABan) {
     TestNode& node = AddNode();
     Grow(node, 5, 1);
     EvilPeer& evil = AddEvil();
-    HandshakeEvil(evil, node, NodeId(99));
+    HandshakeEvil(evil, node, 99);
     RequestChain request{{BlockHash(MakeGenesis(node.chain.Params()))}, MAX_CHAIN_REQUEST_BLOCKS};
     for (int i = 0; i < 60; ++i)
         evil.Send(request);
@@ -1069,7 +1099,7 @@ TEST_F(FloodTest, RelayPacesABurstOverItsBudgetAndDeliversAllOfIt) {
     EXPECT_EQ(b.peers.Metrics().flood_drops, 0u);
     EXPECT_EQ(b.peers.ReadyPeerCount(), 1u);
     // Nothing comes back: b knows a has them all.
-    RunExpectingNever([&] { return a.gossip.FramesIn(MessageType::NewTransactions) > 0; }, 300);
+    RunExpectingNever([&] { return a.tap.FramesIn(MessageType::NewTransactions) > 0; }, 300);
 }
 
 }  // namespace

@@ -14,6 +14,30 @@
 
 namespace gossipchain::test {
 
+/** The node key made from a seed of 32 bytes `c`: tests name peers by a character. */
+inline const NodeKey& TestKey(char c) {
+    static std::map<char, NodeKey> keys;
+    auto found = keys.find(c);
+    if (found == keys.end()) {
+        NodeKeySeed seed{};
+        seed.fill(static_cast<std::uint8_t>(c));
+        found = keys.emplace(c, NodeKey::FromSeed(seed)).first;
+    }
+    return found->second;
+}
+
+/** What NetLinks tells the core of a link whose peer proved TestKey(key). */
+inline LinkInfo TestLinkInfo(std::string remote, char key, bool outbound = false,
+                             std::string dialed = {}) {
+    LinkInfo info;
+    info.remote = std::move(remote);
+    info.outbound = outbound;
+    info.dialed = std::move(dialed);
+    info.peer_key = TestKey(key).PublicKey();
+    info.session_id = "00112233445566" + std::string(2, key);
+    return info;
+}
+
 class FakeLinks : public Links {
 public:
     void Send(LinkId link, std::string_view payload) override {
