@@ -32,6 +32,7 @@ StoreOptions OptionsFor(const TempDir& dir) {
     options.dir = dir.Path();
     options.network_id = NetworkId(test::EasyParams());
     options.new_node_id = std::string(32, 'a');
+    options.new_key_seed.fill(0x11);
     return options;
 }
 
@@ -138,7 +139,9 @@ TEST_P(StoreSchemaUpgrade, OldDatabaseIsUpgradedInPlaceKeepingEveryRow) {
     EXPECT_EQ(stats.mempool, 1u);
     ASSERT_EQ(peers.size(), 1u);
     EXPECT_EQ(peers[0].address, "127.0.0.1:1");
-    EXPECT_EQ(store.NodeId(), node_id.at(0));
+    // The old random id gives way to the id of the key the directory now has.
+    EXPECT_NE(store.NodeId(), node_id.at(0));
+    EXPECT_EQ(store.NodeId(), NodeKey::FromSeed(OptionsFor(dir).new_key_seed).NodeId());
     store.Close();
 
     EXPECT_EQ(SchemaVersion(dir), std::to_string(STORE_SCHEMA_VERSION));

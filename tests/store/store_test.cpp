@@ -27,7 +27,13 @@ using test::MakeChild;
 using test::MakeTx;
 
 constexpr double NOW = DEFAULT_GENESIS_TIMESTAMP + 1e6;
-const std::string NODE_ID = std::string(32, 'a');
+/** The key seed a new directory gets in these tests, and the node id that follows from it. */
+NodeKeySeed TestSeed(std::uint8_t fill = 0x11) {
+    NodeKeySeed seed{};
+    seed.fill(fill);
+    return seed;
+}
+const std::string NODE_ID = NodeKey::FromSeed(TestSeed()).NodeId();
 
 using Dir = test::TempDir;
 
@@ -41,7 +47,8 @@ StoreOptions OptionsFor(const std::string& dir) {
     StoreOptions options;
     options.dir = dir;
     options.network_id = NetworkId(EasyParams());
-    options.new_node_id = NODE_ID;
+    options.new_node_id = std::string(32, 'a');
+    options.new_key_seed = TestSeed();
     return options;
 }
 
@@ -160,12 +167,58 @@ TEST(Store, CreatesMetaAndKeepsNodeId) {
     EXPECT_EQ(store.NodeId(), NODE_ID);
 }
 
-TEST(Store, MigratesLegacyNodeIdFile) {
+TEST(Store, ALegacyRandomNodeIdGivesWayToTheIdOfTheNodesKey) {
     Dir dir;
     std::ofstream(dir.Path() + "/node_id") << std::string(32, 'c') << "\n";
     Store store;
     ASSERT_TRUE(Succeeded(store.Open(OptionsFor(dir.Path()))));
-    EXPECT_EQ(store.NodeId(), std::string(32, 'c'));
+    EXPECT_EQ(store.NodeId(), NODE_ID);
+}
+
+TEST(Store, TheNodeKeyIsKeptInItsFileAndInMetaAndEitherRestoresTheOther) {
+    Dir dir;
+    const std::string key_file = dir.Path() + "/" + NODE_KEY_FILE_NAME;
+    {
+        Store store;
+        ASSERT_TRUE(Succeeded(store.Open(OptionsFor(dir.Path()))));
+        EXPECT_EQ(store.KeySeed(), TestSeed());
+    }
+    struct stat st {};
+    ASSERT_EQ(::stat(key_file.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    Result<std::optional<NodeKeySeed>> read = ReadKeyFile(dir.Path());
+    ASSERT_TRUE(read.Ok() && read.Value());
+    EXPECT_EQ(*read.Value(), TestSeed());
+    // The file lost: the database's copy brings it back, and the node keeps its id.
+    ASSERT_EQ(std::remove(key_file.c_str()), 0);
+    StoreOptions other = OptionsFor(dir.Path());
+    other.new_key_seed = TestSeed(0x22);
+    {
+        Store store;
+        ASSERT_TRUE(Succeeded(store.Open(other)));
+        EXPECT_EQ(store.NodeId(), NODE_ID);
+    }
+    read = ReadKeyFile(dir.Path());
+    ASSERT_TRUE(read.Ok() && read.Value());
+    EXPECT_EQ(*read.Value(), TestSeed());
+    // Another node's key file next to this database: refused, naming both, nothing changed.
+    ASSERT_TRUE(WriteKeyFile(dir.Path(), TestSeed(0x33)).Ok());
+    {
+        Store store;
+        Status refused = store.Open(other);
+        ASSERT_FALSE(refused.Ok());
+        EXPECT_EQ(refused.Code(), StatusCode::Incompatible);
+        EXPECT_NE(refused.Message().find(NODE_ID), std::string::npos) << refused.Message();
+        EXPECT_NE(refused.Message().find(NodeKey::FromSeed(TestSeed(0x33)).NodeId()),
+                  std::string::npos)
+            << refused.Message();
+    }
+    // A damaged key file is refused too, rather than replaced.
+    std::ofstream(key_file, std::ios::trunc) << "# a comment\nnot a key\n";
+    Store store;
+    Status refused = store.Open(other);
+    ASSERT_FALSE(refused.Ok());
+    EXPECT_EQ(refused.Code(), StatusCode::Corrupt);
 }
 
 TEST(Store, SecondOpenOfOneDirectoryIsRefused) {
