@@ -29,6 +29,8 @@ public:
     virtual const ChainState& Chain() const = 0;
     /** This node's id: 32 hex chars, the recipient of its mining rewards. */
     virtual const std::string& NodeId() const = 0;
+    /** This node's public key (64 hex, SPEC §7.1), what other nodes' --trust lists name. */
+    virtual std::string NodeKeyHex() const { return {}; }
     virtual double UptimeSeconds() const = 0;
 
     /** Admits a client's transaction (acknowledged only when Accepted or Duplicate) and relays it.

@@ -186,6 +186,7 @@ void NodeStatus(NodeControl& node, const Responder& respond) {
     for (const PeerView& peer : peers)
         ready += peer.state == "ready";
     respond(JsonResponse(200, Json{{"node_id", node.NodeId()},
+                                   {"node_key", node.NodeKeyHex()},
                                    {"network", NetworkId(chain.Params())},
                                    {"pow", std::string(PowRuleName(chain.Params().pow_rule))},
                                    {"difficulty", chain.Params().difficulty},

@@ -614,6 +614,16 @@ std::string Node::MetricsText() const {
     counter("gossipchain_txs_relayed_total", "Transactions sent to peers.", p2p.txs_relayed);
     counter("gossipchain_reorgs_total", "Reorganisations of the main chain.", m_chain.Reorgs());
     counter("gossipchain_bans_total", "Peers banned for misbehaviour.", p2p.bans);
+    counter("gossipchain_handshake_failures_total",
+            "Gossip connections closed in their key exchange or authentication (not scored).",
+            m_links.HandshakeFailures());
+    counter("gossipchain_link_authentication_failures_total",
+            "Links closed on a frame that failed authentication: changed, dropped or replayed on "
+            "the way (not scored).",
+            m_links.AuthenticationFailures());
+    counter("gossipchain_legacy_peers_refused_total",
+            "Peers of the plaintext protocol 2 refused with a Reject.",
+            m_links.LegacyPeersRefused());
     counter("gossipchain_flood_drops_total", "Messages dropped: sender over a rate limit.",
             p2p.flood_drops);
     counter("gossipchain_txs_announced_total",

@@ -96,7 +96,7 @@ public:
     // NodeControl
     const ChainState& Chain() const override { return m_chain; }
     const std::string& NodeId() const override { return m_node_id; }
-    const NodeKey& Key() const { return m_key; }
+    std::string NodeKeyHex() const override { return KeyHex(m_key.PublicKey()); }
     double UptimeSeconds() const override;
     TxResult SubmitTransaction(const Transaction& tx) override;
     void SubmitTransactionDurably(const Transaction& tx,
