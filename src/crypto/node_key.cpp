@@ -4,6 +4,8 @@
 
 #include <sodium.h>
 
+#include <cstdlib>
+
 namespace gossipchain {
 
 std::string NodeIdOf(const NodePublicKey& key) {
@@ -37,6 +39,9 @@ bool VerifySignature(const NodePublicKey& key, std::string_view message,
 }
 
 NodeKey NodeKey::Generate() {
+    // Idempotent and thread-safe; keys may be made before anyone else initialised libsodium.
+    if (sodium_init() < 0)
+        std::abort();
     NodeKeySeed seed{};
     randombytes_buf(seed.data(), seed.size());
     NodeKey key = FromSeed(seed);

@@ -142,7 +142,7 @@ void NetLinks::OnFrame(net::Connection& conn, std::string_view payload) {
         return;
     }
     std::string unused;
-    if (channel.secure->Receive(payload, m_plaintext, unused) != ChannelEvent::Message) {
+    if (channel.secure->Receive(payload, m_plaintext, unused) != ChannelEvent::Delivered) {
         ++m_auth_failures;
         LOG_WARN("peer %s: %s; link closed, the peer is not blamed", conn.RemoteAddress().c_str(),
                  channel.secure->FailureText().c_str());

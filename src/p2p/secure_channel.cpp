@@ -95,7 +95,7 @@ ChannelEvent SecureChannel::Receive(std::string_view frame, std::string& plainte
                 return Fail("encrypted frame shorter than its tag");
             if (!OpenWith(m_rx, frame, plaintext))
                 return Fail("encrypted frame failed authentication");
-            return ChannelEvent::Message;
+            return ChannelEvent::Delivered;
         case ChannelState::Failed:
             break;
     }
@@ -151,8 +151,10 @@ ChannelEvent SecureChannel::TakeAuth(std::string_view frame, std::string& plaint
     std::memcpy(signature.data(), auth.data() + NODE_PUBLIC_KEY_BYTES, signature.size());
     ChannelRole theirs =
         m_role == ChannelRole::Initiator ? ChannelRole::Responder : ChannelRole::Initiator;
-    if (!VerifySignature(m_peer_key, AuthMessage(theirs), signature))
+    if (!VerifySignature(m_peer_key, AuthMessage(theirs), signature)) {
+        m_peer_key = {};
         return Fail("the peer's signature does not verify");
+    }
     plaintext.clear();
     m_state = ChannelState::Open;
     return ChannelEvent::Established;

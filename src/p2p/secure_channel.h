@@ -61,7 +61,7 @@ enum class ChannelEvent {
     /** The peer's auth verified: the channel is open now (PeerKey, SessionId are valid). */
     Established,
     /** A message was decrypted into the caller's string. */
-    Message,
+    Delivered,
     /** The frame failed (FailureText says why); close the link. */
     Failed,
 };
@@ -87,14 +87,15 @@ public:
      */
     ChannelEvent Receive(std::string_view frame, std::string& plaintext, std::string& to_send);
 
-    /** Encrypts one message into a frame payload; only when Open(). */
+    /** Encrypts one message into a frame payload; once the peer's `e` is in (its auth need not
+     * be: SPEC §7.2 lets a node send its Hello right after its own auth). */
     std::string Seal(std::string_view plaintext);
 
     ChannelState State() const { return m_state; }
     bool Open() const { return m_state == ChannelState::Open; }
     /** Why the channel failed, for the log; empty while it has not. */
     const std::string& FailureText() const { return m_failure; }
-    /** The key the peer proved; valid once open. */
+    /** The key the peer proved; valid once open (all zero before, and after a failure). */
     const NodePublicKey& PeerKey() const { return m_peer_key; }
     /** Both ends show the same: the first SESSION_ID_BYTES of the transcript hash, as hex. */
     std::string SessionId() const;
