@@ -111,7 +111,7 @@ Outcome Receive(SecureChannel& channel, std::string_view frame) {
             Check(frame.size() == CHANNEL_AUTH_FRAME_BYTES, "an auth frame is 112 bytes");
             Check(out.to_send.empty(), "nothing to send after the auth");
             break;
-        case ChannelEvent::Message:
+        case ChannelEvent::Delivered:
             Check(before == ChannelState::Open && after == ChannelState::Open,
                   "messages only flow on an open channel");
             Check(frame.size() >= CHANNEL_TAG_BYTES &&
@@ -137,7 +137,7 @@ void PlayOpenLink(SecureChannel& initiator, SecureChannel& responder,
                 Check(sealed.size() == data.size() + CHANNEL_TAG_BYTES, "a frame is data + tag");
                 Outcome out = Receive(responder, sealed);
                 if (was_open)
-                    Check(out.event == ChannelEvent::Message && out.plaintext == data,
+                    Check(out.event == ChannelEvent::Delivered && out.plaintext == data,
                           "an honest frame is delivered unchanged");
                 last = sealed;
                 break;
@@ -172,7 +172,7 @@ void PlayOpenLink(SecureChannel& initiator, SecureChannel& responder,
                     break;
                 std::string sealed = responder.Seal(data);
                 Outcome out = Receive(initiator, sealed);
-                Check(out.event == ChannelEvent::Message && out.plaintext == data,
+                Check(out.event == ChannelEvent::Delivered && out.plaintext == data,
                       "the responder's frames reach the initiator");
                 break;
             }

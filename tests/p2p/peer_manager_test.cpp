@@ -164,7 +164,7 @@ struct EvilPeer : net::ConnectionHandler {
         }
         if (event == ChannelEvent::Failed)
             ADD_FAILURE() << "evil peer's channel failed: " << channel->FailureText();
-        if (event != ChannelEvent::Message)
+        if (event != ChannelEvent::Delivered)
             return;
         DecodeResult decoded = DecodeMessage(plaintext);
         ASSERT_TRUE(decoded.Ok()) << decoded.Error().text;

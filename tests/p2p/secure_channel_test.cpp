@@ -170,7 +170,7 @@ struct Link {
 /** Sends one message each way and checks it arrives: the channel still works. */
 void ExpectWorks(SecureChannel& from, SecureChannel& to, std::string_view text) {
     Received r = Deliver(to, from.Seal(text));
-    EXPECT_EQ(r.event, ChannelEvent::Message);
+    EXPECT_EQ(r.event, ChannelEvent::Delivered);
     EXPECT_EQ(r.plaintext, text);
 }
 
@@ -294,14 +294,14 @@ TEST(SecureChannelVectors, HandshakesAndMessagesReproduceByteForByte) {
                 std::string filler = sender.Seal("");
                 ASSERT_EQ(filler.size(), CHANNEL_TAG_BYTES);
                 Received r = Deliver(receiver, filler);
-                ASSERT_EQ(r.event, ChannelEvent::Message) << from << " filler " << next[from];
+                ASSERT_EQ(r.event, ChannelEvent::Delivered) << from << " filler " << next[from];
                 ASSERT_TRUE(r.plaintext.empty());
             }
             std::string plaintext = FromHex(m["plaintext_hex"].get<std::string>());
             std::string frame = sender.Seal(plaintext);
             EXPECT_EQ(ToHex(frame), m["frame_hex"]) << from << " message " << counter;
             Received r = Deliver(receiver, FromHex(m["frame_hex"].get<std::string>()));
-            ASSERT_EQ(r.event, ChannelEvent::Message)
+            ASSERT_EQ(r.event, ChannelEvent::Delivered)
                 << from << " message " << counter << ": " << receiver.FailureText();
             EXPECT_EQ(r.plaintext, plaintext);
             ++next[from];
@@ -339,7 +339,7 @@ TEST(SecureChannelVectors, InvalidFramesAreRefused) {
             Received r = Deliver(receiver, frame);
             ChannelEvent expected = i == 0   ? ChannelEvent::Progress
                                     : i == 1 ? ChannelEvent::Established
-                                             : ChannelEvent::Message;
+                                             : ChannelEvent::Delivered;
             ASSERT_EQ(r.event, expected) << "frame " << i << ": " << receiver.FailureText();
         }
     }
@@ -377,7 +377,7 @@ TEST(SecureChannel, HandshakesInEveryDeliveryOrder) {
                 back.push_back(r.to_send);
             if (r.event == ChannelEvent::Established)
                 back.push_back(at.Seal(deliver_to_initiator ? "hello from i" : "hello from r"));
-            if (r.event == ChannelEvent::Message)
+            if (r.event == ChannelEvent::Delivered)
                 got.push_back(r.plaintext);
         }
         ASSERT_TRUE(initiator.Open());
@@ -421,7 +421,7 @@ TEST(SecureChannel, MessagesBothWaysAcrossTheRekeyBoundary) {
             std::string frame = from.Seal(text);
             ASSERT_EQ(frame.size(), text.size() + CHANNEL_TAG_BYTES);
             Received r = Deliver(to, frame);
-            ASSERT_EQ(r.event, ChannelEvent::Message)
+            ASSERT_EQ(r.event, ChannelEvent::Delivered)
                 << "message " << n << ": " << to.FailureText();
             ASSERT_EQ(r.plaintext, text) << "message " << n;
             ASSERT_EQ(r.plaintext.size(), frame.size() - CHANNEL_TAG_BYTES);
@@ -443,7 +443,7 @@ TEST(SecureChannel, AFrameUnderTheOldKeyAfterTheIntervalIsRefused) {
         Deliver(ends.responder, FromHex(c["initiator"]["auth_frame_hex"].get<std::string>())).event,
         ChannelEvent::Established);
     for (std::uint64_t n = 1; n < REKEY_INTERVAL_MESSAGES; ++n)
-        ASSERT_EQ(Deliver(ends.responder, ends.initiator.Seal("")).event, ChannelEvent::Message);
+        ASSERT_EQ(Deliver(ends.responder, ends.initiator.Seal("")).event, ChannelEvent::Delivered);
     std::array<std::uint8_t, 32> old_key = ArrayFromHex<32>(c["k_i_hex"]);
     std::array<std::uint8_t, 12> nonce{};
     std::uint64_t n = REKEY_INTERVAL_MESSAGES;
@@ -509,7 +509,7 @@ TEST(SecureChannel, ReplayedReorderedDroppedOrCutFramesFail) {
         for (const char* text : {"m1", "m2", "m3"})
             frames.push_back(link.initiator.Seal(text));
         for (std::size_t i = 0; i + 1 < c.order.size(); ++i)
-            ASSERT_EQ(Deliver(link.responder, frames[c.order[i]]).event, ChannelEvent::Message);
+            ASSERT_EQ(Deliver(link.responder, frames[c.order[i]]).event, ChannelEvent::Delivered);
         ExpectRefused(link.responder, frames[c.order.back()], "out of order");
         for (const std::string& frame : frames)
             ExpectRefused(link.responder, frame, "after failing");
