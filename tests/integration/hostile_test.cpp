@@ -66,19 +66,26 @@ std::string MsgpackArray32(std::uint32_t count) {
            static_cast<char>(count & 0xff);
 }
 
-std::string RawFrame(const std::string& payload) {
-    return FrameHeader(static_cast<std::uint32_t>(payload.size())) + payload;
-}
-
-/** `batches` NewTransactions frames of MAX_TXS_PER_MESSAGE distinct transactions each. */
-std::vector<std::string> FullTransactionFrames(std::uint64_t batches) {
-    std::vector<std::string> frames;
+/**
+ * `batches` NewTransactions payloads of MAX_TXS_PER_MESSAGE distinct transactions each, encoded
+ * but not sealed: a link seals them as it sends them (SPEC §7.3).
+ */
+std::vector<std::string> FullTransactionPayloads(std::uint64_t batches) {
+    std::vector<std::string> payloads;
     for (std::uint64_t batch = 0; batch < batches; ++batch) {
         NewTransactions txs;
         for (std::uint64_t i = 0; i < MAX_TXS_PER_MESSAGE; ++i)
             txs.transactions.push_back(MakeTx(batch * MAX_TXS_PER_MESSAGE + i + 1));
-        frames.push_back(FrameOf(txs));
+        payloads.push_back(EncodeMessage(txs));
     }
+    return payloads;
+}
+
+/** `payload` sealed `count` times on `peer`'s channel, in order, as the bytes of one write. */
+std::string SealedRepeats(HostilePeer& peer, const std::string& payload, int count) {
+    std::string frames;
+    for (int i = 0; i < count; ++i)
+        frames += peer.SealedPayload(payload);
     return frames;
 }
 
@@ -93,9 +100,9 @@ Hello HonestHello(const ConsensusParams& params, std::string node_id) {
     return hello;
 }
 
-/** Sends magic and `hello` without waiting for the node's Hello. */
+/** Runs the key exchange and sends `hello`, sealed, without waiting for the node's Hello. */
 bool Open(HostilePeer& peer, const Hello& hello) {
-    return peer.Send(MagicBytes() + FrameOf(hello));
+    return peer.Authenticate() && peer.SendFrame(hello);
 }
 
 /** True once the node has closed `peer`, without waiting. */
@@ -183,25 +190,25 @@ protected:
         EXPECT_TRUE(PendingIds(*m_target) == pending) << "stored mempool differs after a restart";
     }
 
-    /** A gossip link from a fresh identity that finished the handshake. */
-    std::unique_ptr<HostilePeer> Handshake(std::string node_id = RandomNodeId()) {
-        auto peer = std::make_unique<HostilePeer>(m_target->Port());
+    /** A gossip link from `key` (a fresh identity unless given) that finished the handshake. */
+    std::unique_ptr<HostilePeer> Handshake(const NodeKey& key = NodeKey::Generate()) {
+        auto peer = std::make_unique<HostilePeer>(m_target->Port(), key);
         EXPECT_TRUE(peer->Connected());
-        EXPECT_TRUE(peer->Handshake(std::nullopt, std::move(node_id)).has_value());
+        EXPECT_TRUE(peer->Handshake().has_value());
         return peer;
     }
 
     /**
-     * Sends `frames` in order from handshaken links, going on from a fresh identity whenever the
-     * node hangs up (its flood limits may, SPEC §12), then waits until the node has read all
-     * that the last link sent (its Pong) or has hung up on it too.
+     * Sends `payloads` in order, each sealed as it goes, from handshaken links, going on from a
+     * fresh identity whenever the node hangs up (its flood limits may, SPEC §12), then waits
+     * until the node has read all that the last link sent (its Pong) or has hung up on it too.
      */
-    void Flood(const std::vector<std::string>& frames) {
+    void Flood(const std::vector<std::string>& payloads) {
         auto peer = Handshake();
-        for (const std::string& frame : frames) {
-            if (!peer->Send(frame)) {
+        for (const std::string& payload : payloads) {
+            if (!peer->SendPayload(payload)) {
                 peer = Handshake();
-                peer->Send(frame);
+                peer->SendPayload(payload);
             }
         }
         peer->SendFrame(Ping{3});
@@ -215,14 +222,29 @@ protected:
         EXPECT_TRUE(peer.Closed(DEFAULT_OFFENDER_CLOSE_TIMEOUT));
     }
 
-    /** `node_id` is refused when it comes back. */
-    void ExpectBanned(const std::string& node_id) {
-        HostilePeer again(m_target->Port());
+    /** `key` is refused when it comes back: a ban is of the proven key (SPEC §12). */
+    void ExpectBanned(const NodeKey& key) {
+        HostilePeer again(m_target->Port(), key);
         ASSERT_TRUE(again.Connected());
-        again.Handshake(std::nullopt, node_id);
+        ASSERT_TRUE(again.Authenticate()) << "the handshake itself failed; a ban is after it";
         std::optional<Reject> reject = again.Expect<Reject>(DEFAULT_OFFENDER_CLOSE_TIMEOUT);
         EXPECT_TRUE(reject.has_value() && reject->code == REJECT_BANNED);
         EXPECT_TRUE(again.Closed(DEFAULT_OFFENDER_CLOSE_TIMEOUT));
+    }
+
+    /**
+     * Nothing was banned since `bans_before` was read, and `key` still links: what the offender
+     * did is something a man in the middle could have caused, so nobody is blamed (SPEC §2, §12).
+     */
+    void ExpectNotBanned(double bans_before, const NodeKey& key = NodeKey::Generate()) {
+        HostilePeer again(m_target->Port(), key);
+        ASSERT_TRUE(again.Connected());
+        ASSERT_TRUE(again.Handshake().has_value()) << "the key was refused; target log:\n"
+                                                   << m_target->Log();
+        // A round trip: the node has handled whatever came before it.
+        ASSERT_TRUE(again.SendFrame(Ping{11}));
+        EXPECT_TRUE(again.Expect<Pong>(DEFAULT_OFFENDER_CLOSE_TIMEOUT).has_value());
+        EXPECT_EQ(MetricValue(*m_target, "gossipchain_bans_total"), bans_before);
     }
 
     /** A valid child of genesis on the test network. */
@@ -248,24 +270,21 @@ protected:
         StartMeasuring();
     }
 
-    /** `count` RequestChain frames asking for everything after genesis. */
-    std::string ChainRequestsFromGenesis(int count) const {
+    /** `count` RequestChain frames asking for everything after genesis, sealed on `peer`. */
+    std::string ChainRequestsFromGenesis(HostilePeer& peer, int count) const {
         RequestChain request;
         request.locator = {BlockHash(MakeGenesis(m_params))};
         request.limit = MAX_CHAIN_REQUEST_BLOCKS;
-        std::string frames;
-        for (int i = 0; i < count; ++i)
-            frames += FrameOf(request);
-        return frames;
+        return SealedRepeats(peer, EncodeMessage(request), count);
     }
 
     /** Sends `block` from a fresh identity and expects the node to ban it. */
     void ExpectBlockBans(const Block& block) {
-        std::string id = RandomNodeId();
-        auto peer = Handshake(id);
+        NodeKey key = NodeKey::Generate();
+        auto peer = Handshake(key);
         peer->SendFrame(AnnounceBlock{block});
         ExpectKicked(*peer);
-        ExpectBanned(id);
+        ExpectBanned(key);
     }
 
     /** Raw HTTP: sends `request` and returns the status the node answered (0 for none). */
@@ -293,11 +312,21 @@ TEST_F(Hostile, RandomBytesAreRefusedOnBothProtocols) {
     for (char& c : noise)
         c = static_cast<char>(rng());
     double bans = MetricValue(*m_target, "gossipchain_bans_total");
-    HostilePeer gossip(m_target->Port());
+    NodeKey key = NodeKey::Generate();
+    HostilePeer gossip(m_target->Port(), key);
     gossip.Send(MagicBytes() + noise);
+    // Noise where the key exchange belongs is a failed handshake: anyone on the path could send
+    // it, so the connection is closed without a Reject and nobody is banned, neither an address
+    // nor a key (SPEC §7.2, §12). The same host and key link right afterwards.
+    EXPECT_FALSE(gossip.Expect<Reject>(DEFAULT_OFFENDER_CLOSE_TIMEOUT).has_value());
     EXPECT_TRUE(gossip.Closed(DEFAULT_OFFENDER_CLOSE_TIMEOUT));
-    // Before a Hello the ban is on the exact loopback address (SPEC §12); the counter shows it.
-    EXPECT_TRUE(WaitUntil([&] { return MetricValue(*m_target, "gossipchain_bans_total") > bans; }));
+    ExpectNotBanned(bans, key);
+    // Noise inside the channel fails authentication: closed, not blamed either.
+    auto sealed = Handshake(key);
+    sealed->Send(FrameHeader(static_cast<std::uint32_t>(noise.size())) + noise);
+    EXPECT_FALSE(sealed->Expect<Reject>(DEFAULT_OFFENDER_CLOSE_TIMEOUT).has_value());
+    EXPECT_TRUE(sealed->Closed(DEFAULT_OFFENDER_CLOSE_TIMEOUT));
+    ExpectNotBanned(bans, key);
     HostilePeer http(m_target->Port());
     http.Send("\x01" + noise);
     http.ReadRaw(DEFAULT_OFFENDER_CLOSE_TIMEOUT);
@@ -308,46 +337,74 @@ TEST_F(Hostile, RandomBytesAreRefusedOnBothProtocols) {
 }
 
 TEST_F(Hostile, FourGibFrameLengthIsRefusedBeforeAllocating) {
-    std::string id = RandomNodeId();
-    auto peer = Handshake(id);
+    double bans = MetricValue(*m_target, "gossipchain_bans_total");
+    NodeKey key = NodeKey::Generate();
+    auto peer = Handshake(key);
     peer->Send(std::string("\xff\xff\xff\xff") + std::string(1024, 'x'));
-    // The transport drops the link before a payload byte is buffered; SPEC §12 scores it 100,
-    // so the sender is banned as well.
+    // The transport drops the link before a payload byte is buffered. The length travels in the
+    // clear, so a man in the middle could have written it: closed without a Reject and not
+    // scored (SPEC §2, §12); the key links again at once.
+    EXPECT_FALSE(peer->Expect<Reject>(DEFAULT_OFFENDER_CLOSE_TIMEOUT).has_value());
     EXPECT_TRUE(peer->Closed(DEFAULT_OFFENDER_CLOSE_TIMEOUT));
-    ExpectBanned(id);
+    ExpectNotBanned(bans, key);
+    // The same before the handshake: a 4 GiB `e` frame.
+    HostilePeer early(m_target->Port(), key);
+    early.Send(MagicBytes() + "\xff\xff\xff\xff" + std::string(1024, 'x'));
+    EXPECT_TRUE(early.Closed(DEFAULT_OFFENDER_CLOSE_TIMEOUT));
+    ExpectNotBanned(bans, key);
     ExpectHealthy();
 }
 
 TEST_F(Hostile, TruncatedFramesCostNothing) {
-    // A frame cut short by a hang-up, and a frame whose msgpack stops half-way.
+    // A frame cut short by a hang-up: nothing is scored, the key links again.
+    double bans = MetricValue(*m_target, "gossipchain_bans_total");
+    NodeKey cut = NodeKey::Generate();
     {
-        auto peer = Handshake();
-        std::string frame = FrameOf(AnnounceBlock{ValidChild()});
+        auto peer = Handshake(cut);
+        std::string frame = peer->SealedFrame(AnnounceBlock{ValidChild()});
         peer->Send(frame.substr(0, frame.size() / 2));
     }
-    auto peer = Handshake();
+    ExpectNotBanned(bans, cut);
+    // A sealed frame whose last bytes are cut off fails authentication: closed, not scored.
+    {
+        auto peer = Handshake(cut);
+        std::string frame = peer->SealedFrame(AnnounceBlock{ValidChild()});
+        std::string shortened = frame.substr(4, frame.size() - 4 - 7);
+        peer->Send(FrameHeader(static_cast<std::uint32_t>(shortened.size())) + shortened);
+        EXPECT_FALSE(peer->Expect<Reject>(DEFAULT_OFFENDER_CLOSE_TIMEOUT).has_value());
+        EXPECT_TRUE(peer->Closed(DEFAULT_OFFENDER_CLOSE_TIMEOUT));
+    }
+    ExpectNotBanned(bans, cut);
+    // A properly sealed message whose msgpack stops half-way is the sender's own doing: banned.
+    NodeKey key = NodeKey::Generate();
+    auto peer = Handshake(key);
     std::string payload = EncodeMessage(AnnounceBlock{ValidChild()});
-    peer->Send(RawFrame(payload.substr(0, payload.size() - 7)));
+    peer->SendPayload(payload.substr(0, payload.size() - 7));
     ExpectKicked(*peer);
+    ExpectBanned(key);
     EXPECT_EQ(m_target->Height(), 1u);
     ExpectHealthy();
 }
 
 TEST_F(Hostile, MsgpackNestedTenThousandDeepIsRefused) {
-    auto peer = Handshake();
-    peer->Send(RawFrame(std::string(10'000, '\x91') + "\xc0"));
+    NodeKey key = NodeKey::Generate();
+    auto peer = Handshake(key);
+    peer->SendPayload(std::string(10'000, '\x91') + "\xc0");
     ExpectKicked(*peer);
+    ExpectBanned(key);
     ExpectHealthy();
 }
 
 TEST_F(Hostile, HugeArraysAndStringsDeclaredButNotSent) {
     // [NewTransactions, {"transactions": <2^32-1 items>}] and a 4 GiB str, in small frames.
     auto array = Handshake();
-    array->Send(RawFrame("\x92\x09\x81\xactransactions" + MsgpackArray32(0xffffffff)));
+    array->SendPayload("\x92\x09\x81\xactransactions" + MsgpackArray32(0xffffffff));
     ExpectKicked(*array);
+    ExpectBanned(array->Key());
     auto str = Handshake();
-    str->Send(RawFrame("\x92\x07\x82\xa4host\xdb\xff\xff\xff\xff"));
+    str->SendPayload("\x92\x07\x82\xa4host\xdb\xff\xff\xff\xff");
     ExpectKicked(*str);
+    ExpectBanned(str->Key());
     // A frame declared at the 8 MiB limit of which 1 KiB arrives: the node buffers what came.
     std::vector<std::unique_ptr<HostilePeer>> stalled;
     for (int i = 0; i < 20; ++i) {
@@ -358,44 +415,91 @@ TEST_F(Hostile, HugeArraysAndStringsDeclaredButNotSent) {
 }
 
 TEST_F(Hostile, MessagesBeforeHelloAreMisbehaviour) {
+    // Sealed, after the key exchange and before Hello: the proven key is banned (SPEC §7.4).
     HostilePeer peer(m_target->Port());
-    peer.Send(MagicBytes() + FrameOf(Ping{7}));
+    ASSERT_TRUE(peer.Authenticate());
+    peer.SendFrame(Ping{7});
     ExpectKicked(peer);
+    ExpectBanned(peer.Key());
     HostilePeer block(m_target->Port());
-    block.Send(MagicBytes() + FrameOf(AnnounceBlock{ValidChild()}));
+    ASSERT_TRUE(block.Authenticate());
+    block.SendFrame(AnnounceBlock{ValidChild()});
     ExpectKicked(block);
+    ExpectBanned(block.Key());
+    EXPECT_EQ(m_target->Height(), 1u);
+    // In the clear where the key exchange belongs: a failed handshake, closed without a Reject
+    // and not scored (SPEC §7.2, §12); the same key links afterwards.
+    double bans = MetricValue(*m_target, "gossipchain_bans_total");
+    NodeKey key = NodeKey::Generate();
+    for (const Message& message : {Message{Ping{7}}, Message{AnnounceBlock{ValidChild()}},
+                                   Message{HonestHello(m_params, key.NodeId())}}) {
+        HostilePeer plain(m_target->Port(), key);
+        plain.Send(MagicBytes() + FrameOf(message));
+        EXPECT_FALSE(plain.Expect<Reject>(DEFAULT_OFFENDER_CLOSE_TIMEOUT).has_value());
+        EXPECT_TRUE(plain.Closed(DEFAULT_OFFENDER_CLOSE_TIMEOUT));
+    }
+    ExpectNotBanned(bans, key);
     EXPECT_EQ(m_target->Height(), 1u);
     ExpectHealthy();
 }
 
+TEST_F(Hostile, PlaintextProtocolTwoPeersAreToldWhyAndNotBanned) {
+    // A version-2 node dials with the old magic and a plaintext Hello (SPEC §1): it gets one
+    // plaintext Reject(2) saying which version is spoken here, then the close.
+    double bans = MetricValue(*m_target, "gossipchain_bans_total");
+    NodeKey key = NodeKey::Generate();
+    HostilePeer old(m_target->Port(), key);
+    ASSERT_TRUE(old.Send(LegacyMagicBytes() + FrameOf(HonestHello(m_params, key.NodeId()))));
+    std::optional<Reject> reject = old.Expect<Reject>(DEFAULT_OFFENDER_CLOSE_TIMEOUT);
+    ASSERT_TRUE(reject.has_value()) << "no plaintext Reject; target log:\n" << m_target->Log();
+    EXPECT_EQ(reject->code, REJECT_PROTOCOL_VERSION);
+    EXPECT_NE(reject->reason.find("version 3"), std::string::npos) << reject->reason;
+    EXPECT_TRUE(old.Closed(DEFAULT_OFFENDER_CLOSE_TIMEOUT));
+    // Not an offence: an old node is not banned, and once upgraded the same key links.
+    ExpectNotBanned(bans, key);
+    ExpectHealthy();
+}
+
 TEST_F(Hostile, HelloForAnotherNetworkOrVersionIsRejected) {
-    Hello other_network = HonestHello(m_params, RandomNodeId());
+    double bans = MetricValue(*m_target, "gossipchain_bans_total");
+    HostilePeer network(m_target->Port());
+    Hello other_network = HonestHello(m_params, network.Key().NodeId());
     ConsensusParams other = m_params;
     other.difficulty = 3;
     other_network.network_id = NetworkId(other);
-    HostilePeer network(m_target->Port());
-    Open(network, other_network);
+    ASSERT_TRUE(Open(network, other_network));
     std::optional<Reject> network_reject = network.Expect<Reject>(DEFAULT_OFFENDER_CLOSE_TIMEOUT);
     EXPECT_TRUE(network_reject.has_value() && network_reject->code == REJECT_WRONG_NETWORK);
     EXPECT_TRUE(network.Closed(DEFAULT_OFFENDER_CLOSE_TIMEOUT));
 
-    Hello other_version = HonestHello(m_params, RandomNodeId());
-    other_version.protocol_version = PROTOCOL_VERSION + 1;
     HostilePeer version(m_target->Port());
-    Open(version, other_version);
+    Hello other_version = HonestHello(m_params, version.Key().NodeId());
+    other_version.protocol_version = PROTOCOL_VERSION + 1;
+    ASSERT_TRUE(Open(version, other_version));
     std::optional<Reject> version_reject = version.Expect<Reject>(DEFAULT_OFFENDER_CLOSE_TIMEOUT);
     EXPECT_TRUE(version_reject.has_value() && version_reject->code == REJECT_PROTOCOL_VERSION);
     EXPECT_TRUE(version.Closed(DEFAULT_OFFENDER_CLOSE_TIMEOUT));
+
+    // A Hello naming another node than the key proven (here the honest node's id) is refused
+    // with Reject(10) and not scored: it only misleads about itself (SPEC §7.4).
+    HostilePeer impostor(m_target->Port());
+    ASSERT_TRUE(Open(impostor, HonestHello(m_params, m_honest->Status().value("node_id", ""))));
+    std::optional<Reject> impostor_reject = impostor.Expect<Reject>(DEFAULT_OFFENDER_CLOSE_TIMEOUT);
+    EXPECT_TRUE(impostor_reject.has_value() && impostor_reject->code == REJECT_MISBEHAVING);
+    EXPECT_TRUE(impostor.Closed(DEFAULT_OFFENDER_CLOSE_TIMEOUT));
+    ExpectNotBanned(bans, impostor.Key());
+    // Still linked: the honest node was not banned or dropped because of the claim.
+    EXPECT_EQ(m_target->ReadyPeers(), 1u);
     ExpectHealthy();
 }
 
 TEST_F(Hostile, RepeatedHellosEndInABan) {
-    std::string id = RandomNodeId();
-    auto peer = Handshake(id);
+    NodeKey key = NodeKey::Generate();
+    auto peer = Handshake(key);
     for (int i = 0; i < 10 && !IsClosed(*peer); ++i)
-        peer->SendFrame(HonestHello(m_params, id));
+        peer->SendFrame(HonestHello(m_params, key.NodeId()));
     ExpectKicked(*peer);
-    ExpectBanned(id);
+    ExpectBanned(key);
     ExpectHealthy();
 }
 
@@ -448,7 +552,7 @@ TEST_F(Hostile, OrphanFloodStaysBounded) {
     std::string flood;
     for (int i = 0; i < 3'000; ++i) {
         orphan.index = 10 + static_cast<std::uint64_t>(i);
-        flood += FrameOf(AnnounceBlock{orphan});
+        flood += peer->SealedFrame(AnnounceBlock{orphan});
         orphan.previous_hash = BlockHash(orphan);
     }
     peer->Send(flood);
@@ -463,11 +567,7 @@ TEST_F(Hostile, OrphanFloodStaysBounded) {
 
 TEST_F(Hostile, SameBlockTenThousandTimes) {
     auto peer = Handshake();
-    std::string frame = FrameOf(AnnounceBlock{ValidChild()});
-    std::string flood;
-    for (int i = 0; i < 10'000; ++i)
-        flood += frame;
-    peer->Send(flood);
+    peer->Send(SealedRepeats(*peer, EncodeMessage(AnnounceBlock{ValidChild()}), 10'000));
     // The target relays the block once it is stored, which may be after /status shows it: wait
     // for the honest node to have it too, or the honest node could mine a sibling first.
     EXPECT_TRUE(WaitUntil([&] { return m_target->Height() == 2 && m_honest->Height() == 2; }));
@@ -477,7 +577,7 @@ TEST_F(Hostile, SameBlockTenThousandTimes) {
 TEST_F(Hostile, TransactionAndPeerFloods) {
     // 100,000 transactions in 100 full messages, then 100,000 addresses in 100 full Peers
     // messages; the mempool and the peer table keep what their bounds allow.
-    std::vector<std::string> frames = FullTransactionFrames(100);
+    std::vector<std::string> payloads = FullTransactionPayloads(100);
     for (int batch = 0; batch < 100; ++batch) {
         Peers peers;
         for (int i = 0; i < static_cast<int>(MAX_PEERS_PER_MESSAGE); ++i)
@@ -485,9 +585,9 @@ TEST_F(Hostile, TransactionAndPeerFloods) {
             peers.addresses.push_back("127." + std::to_string(batch + 1) + "." +
                                       std::to_string(i / 250) + "." + std::to_string(i % 250) +
                                       ":5001");
-        frames.push_back(FrameOf(peers));
+        payloads.push_back(EncodeMessage(peers));
     }
-    Flood(frames);
+    Flood(payloads);
     Json status = m_target->Status();
     EXPECT_LE(status.value("mempool", DEFAULT_MEMPOOL_MAX_TXS + 1), DEFAULT_MEMPOOL_MAX_TXS);
     // All 100,000 came from one host: the peer table keeps that source's share of them
@@ -502,16 +602,18 @@ TEST_F(Hostile, RequestChainLoopAndOversizedLocator) {
     for (std::size_t i = 0; i + 1 < MAX_LOCATOR_HASHES; ++i)
         request.locator.push_back(std::string(64, 'c'));
     request.locator.push_back(BlockHash(MakeGenesis(m_params)));
-    Flood(std::vector<std::string>(2'000, FrameOf(request)));
+    Flood(std::vector<std::string>(2'000, EncodeMessage(request)));
     // 10,000 hashes: over the locator and msgpack array limits.
-    auto peer = Handshake();
+    NodeKey key = NodeKey::Generate();
+    auto peer = Handshake(key);
     std::string big = "\x92\x05\x82\xa7locator" + MsgpackArray32(10'000);
     std::string hash = "\xd9\x40" + std::string(64, 'd');
     for (int i = 0; i < 10'000; ++i)
         big += hash;
     big += "\xa5limit\x01";
-    peer->Send(RawFrame(big));
+    peer->SendPayload(big);
     ExpectKicked(*peer);
+    ExpectBanned(key);
     ExpectHealthy();
 }
 
@@ -532,7 +634,7 @@ TEST_F(Hostile, ThousandSimultaneousConnections) {
 TEST_F(Hostile, ChainRequestsFromAPeerThatNeverReads) {
     AnnounceBigChain();
     auto leech = Handshake();
-    leech->Send(ChainRequestsFromGenesis(200));
+    leech->Send(ChainRequestsFromGenesis(*leech, 200));
     leech->SendFrame(Ping{5});
     // The leech never reads, so the node cannot have answered everything: it must hang up (or
     // stop reading) before its buffers hold hundreds of megabytes of answers.
@@ -613,21 +715,21 @@ TEST_F(Hostile, FreeVariantsOfABlockAreNeitherKeptNorRelayed) {
     EXPECT_EQ(m_honest->Get("/blocks/" + hashes.back()).status, 404);
     ExpectHealthy();
     // Sending them costs: a sustained stream of variants from one peer ends in a ban.
-    std::string id = RandomNodeId();
-    auto flooder = Handshake(id);
+    NodeKey key = NodeKey::Generate();
+    auto flooder = Handshake(key);
     for (int i = 0; i < 1'000 && !IsClosed(*flooder); ++i) {
         Block variant = real;
         variant.timestamp += 100.0 + i;
         flooder->SendFrame(AnnounceBlock{variant});
     }
     ExpectKicked(*flooder);
-    ExpectBanned(id);
+    ExpectBanned(key);
 }
 
 TEST_F(Hostile, HttpClientsThatPipelineAndNeverReadHoldOneAnswerEach) {
     // 20,000 pending transactions make GET /transactions/pending a 2.3 MB answer. Six clients
     // pipeline 50 of them each and read nothing: the node must not build 300 answers.
-    Flood(FullTransactionFrames(20));
+    Flood(FullTransactionPayloads(20));
     ASSERT_TRUE(WaitUntil([&] { return m_target->Status().value("mempool", 0) == 20'000; }));
     StartMeasuring();
     std::string fifty;
@@ -695,7 +797,7 @@ TEST_F(Hostile, PeerTableFloodLeavesTheOperatorsPlaces) {
         ASSERT_TRUE(peer.Handshake().has_value());
         std::string frames;
         for (int i = 0; i < 900; ++i) {
-            frames += FrameOf(
+            frames += peer.SealedFrame(
                 RegisterPeer{"127.1." + std::to_string(link) + "." + std::to_string(i % 250 + 1),
                              static_cast<std::uint16_t>(20'000 + i)});
         }
@@ -760,14 +862,14 @@ TEST_F(HostileSmallMempool, ARelayedTransactionSubmittedHereIsNeverEvicted) {
     ASSERT_EQ(submitted.status, 201) << submitted.body;
     // 5,000 relayed transactions from five peers, 25 times what the pool holds.
     for (int peer = 0; peer < 5; ++peer) {
-        std::vector<std::string> frames;
+        std::vector<std::string> payloads;
         for (std::uint64_t batch = 0; batch < 10; ++batch) {
             NewTransactions txs;
             for (std::uint64_t i = 0; i < 100; ++i)
                 txs.transactions.push_back(MakeTx(1 + peer * 1'000 + batch * 100 + i));
-            frames.push_back(FrameOf(txs));
+            payloads.push_back(EncodeMessage(txs));
         }
-        Flood(frames);
+        Flood(payloads);
     }
     Json status = m_target->Status();
     EXPECT_EQ(status.value("mempool", std::size_t{0}), 200u);
@@ -796,11 +898,16 @@ TEST_F(HostileTimeouts, SlowDripAndIdleSocketsAreTimedOut) {
     // handshake, ping and whole-request deadlines can end these connections.
     constexpr milliseconds DRIP{250};
     const int port = m_target->Port();
-    // Gossip: a socket that never sends (sniff timeout), a Hello one byte at a time (handshake
-    // timeout), a frame one byte at a time after the handshake (no Pong can get past it: ping
-    // timeout), and a link that goes silent after the handshake (ping timeout).
+    // Gossip: a socket that never sends (sniff timeout), a key exchange one byte at a time
+    // (authentication timeout), a sealed Hello one byte at a time after the key exchange
+    // (handshake timeout), a sealed frame one byte at a time after the handshake (no Pong can get
+    // past it: ping timeout), and a link that goes silent after the handshake (ping timeout).
     HostilePeer idle(port);
+    HostilePeer key_drip(port);
+    const NodeKey drip_key = NodeKey::Generate();
+    const SecureChannel drip_channel(drip_key, ChannelRole::Initiator);
     HostilePeer hello_drip(port);
+    ASSERT_TRUE(hello_drip.Authenticate());
     std::unique_ptr<HostilePeer> frame_drip = Handshake();
     std::unique_ptr<HostilePeer> silent = Handshake();
     // HTTP: request headers one byte at a time, a body one byte at a time, a chunked body that
@@ -824,14 +931,16 @@ TEST_F(HostileTimeouts, SlowDripAndIdleSocketsAreTimedOut) {
         std::size_t step;
     };
     std::vector<Drip> drips = {
-        {hello_drip, MagicBytes() + FrameOf(HonestHello(m_params, RandomNodeId())), 1},
-        {*frame_drip, FrameOf(AnnounceBlock{ValidChild()}), 1},
+        {key_drip, MagicBytes() + net::FrameDecoder::Encode(drip_channel.KeyFrame()), 1},
+        {hello_drip, hello_drip.SealedFrame(HonestHello(m_params, hello_drip.Key().NodeId())), 1},
+        {*frame_drip, frame_drip->SealedFrame(AnnounceBlock{ValidChild()}), 1},
         {header_drip, "GET /status HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(200, 'p'), 1},
         {body_drip, "{" + std::string(199, ' '), 1},
         {chunk_drip, "1\r\n \r\n", 6},
     };
-    std::vector<HostilePeer*> all = {&idle,        frame_drip.get(), silent.get(), &hello_drip,
-                                     &header_drip, &body_drip,       &chunk_drip,  &keep_alive};
+    std::vector<HostilePeer*> all = {&idle,      frame_drip.get(), silent.get(),
+                                     &key_drip,  &hello_drip,      &header_drip,
+                                     &body_drip, &chunk_drip,      &keep_alive};
     auto all_closed = [&] {
         return std::all_of(all.begin(), all.end(),
                            [](HostilePeer* peer) { return IsClosed(*peer); });
@@ -866,7 +975,7 @@ TEST_F(HostileTimeouts, ChainRequestsFromManyPeersThatNeverRead) {
     std::vector<std::unique_ptr<HostilePeer>> leeches;
     for (int i = 0; i < 6; ++i) {
         leeches.push_back(Handshake());
-        leeches.back()->Send(ChainRequestsFromGenesis(18));
+        leeches.back()->Send(ChainRequestsFromGenesis(*leeches.back(), 18));
     }
     // None of them answers a Ping, so the ping timeout ends each within seconds.
     for (auto& leech : leeches)

@@ -210,10 +210,12 @@ TEST(StoreNode, BannedPeerStaysBannedAfterRestart) {
     TempDir root;
     GossipNode node(root, "judge", NodeConfig());
     ASSERT_EQ(node.Start(), "");
-    const std::string id = RandomNodeId();
+    // A ban is of the key the peer proved (SPEC §12), so the offender comes back with the same key.
+    const NodeKey key = NodeKey::Generate();
+    const std::string id = key.NodeId();
     {
-        HostilePeer peer(node.Port());
-        std::optional<Hello> theirs = peer.Handshake(std::nullopt, id);
+        HostilePeer peer(node.Port(), key);
+        std::optional<Hello> theirs = peer.Handshake();
         ASSERT_TRUE(theirs.has_value());
         // Every further Hello costs 20: the fifth reaches the ban score.
         Hello again;
@@ -237,8 +239,8 @@ TEST(StoreNode, BannedPeerStaysBannedAfterRestart) {
     ASSERT_EQ(node.Restart(), "");
     EXPECT_NE(node.Log().find("bans still running restored"), std::string::npos);
 
-    HostilePeer banned(node.Port());
-    banned.Handshake(std::nullopt, id);
+    HostilePeer banned(node.Port(), key);
+    ASSERT_TRUE(banned.Authenticate()) << node.Log();
     std::optional<Reject> reject = banned.Expect<Reject>();
     ASSERT_TRUE(reject.has_value()) << node.Log();
     EXPECT_EQ(reject->code, static_cast<std::uint32_t>(RejectCode::Banned));

@@ -11,6 +11,7 @@
 #include "net/constants.h"
 #include "net/frame_decoder.h"
 #include "p2p/codec.h"
+#include "p2p/secure_channel.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -27,6 +28,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <optional>
 #include <random>
 #include <sstream>
@@ -42,6 +44,12 @@ inline constexpr milliseconds DEFAULT_DROP_TIMEOUT{15'000};
 /** The 4 bytes that open a gossip connection. */
 inline std::string MagicBytes() {
     return std::string(reinterpret_cast<const char*>(net::MAGIC.data()), net::MAGIC.size());
+}
+
+/** The 4 bytes that opened a plaintext protocol-2 connection (SPEC §1: refused with Reject(2)). */
+inline std::string LegacyMagicBytes() {
+    return std::string(reinterpret_cast<const char*>(net::LEGACY_MAGIC.data()),
+                       net::LEGACY_MAGIC.size());
 }
 
 /** A frame header declaring `length` payload bytes, big-endian. */
@@ -67,11 +75,14 @@ inline std::string RandomNodeId() {
 
 /**
  * A loopback TCP connection that plays a peer. Sends fail quietly once the node has closed (the
- * test asserts on Closed(), not on send errors); reads decode frames as they arrive.
+ * test asserts on Closed(), not on send errors); reads decode frames as they arrive. Handshake()
+ * runs the real key exchange (SPEC §7.2) with the peer's own key (a fresh one unless given), and
+ * from then on SendFrame and ReadMessage go through the encrypted channel; Send writes raw bytes
+ * for attacks on the encoding itself.
  */
 class HostilePeer {
 public:
-    explicit HostilePeer(int port) {
+    explicit HostilePeer(int port, const NodeKey& key = NodeKey::Generate()) : m_key(key) {
         m_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         sockaddr_in addr{};
         addr.sin_family = AF_INET;
@@ -101,19 +112,77 @@ public:
         }
         return true;
     }
-    bool SendFrame(const Message& message) { return Send(FrameOf(message)); }
+    /** One message: sealed once the channel is open, a plaintext frame before. */
+    bool SendFrame(const Message& message) { return SendPayload(EncodeMessage(message)); }
+    /** Any payload, sealed once the channel is open. */
+    bool SendPayload(std::string_view payload) {
+        if (m_channel && m_channel->Open())
+            return Send(net::FrameDecoder::Encode(m_channel->Seal(payload)));
+        return Send(net::FrameDecoder::Encode(payload));
+    }
+    /** The sealed frame (length prefix and ciphertext) of `message`, for tampering tests. */
+    std::string SealedFrame(const Message& message) {
+        return SealedPayload(EncodeMessage(message));
+    }
+    /**
+     * The sealed frame of any payload, for floods sent in one write. Sealing counts the message:
+     * frames made here must be sent, in the order they were made, before any other.
+     */
+    std::string SealedPayload(std::string_view payload) {
+        return net::FrameDecoder::Encode(m_channel->Seal(payload));
+    }
+    const NodeKey& Key() const { return m_key; }
 
     /**
-     * Opens a gossip link properly: magic, the node's Hello read, ours sent with its network id
-     * (or `network_id` when given). Returns the node's Hello, or nullopt when it did not send one.
+     * The key exchange and authentication of SPEC §7.2, after the magic. True once the node
+     * proved its key (NodeKey()) and the channel is open.
+     */
+    bool Authenticate() {
+        if (!Send(MagicBytes()))
+            return false;
+        m_channel = std::make_unique<SecureChannel>(m_key, ChannelRole::Initiator);
+        if (!Send(net::FrameDecoder::Encode(m_channel->KeyFrame())))
+            return false;
+        auto deadline = Clock::now() + DEFAULT_DROP_TIMEOUT;
+        while (!m_channel->Open()) {
+            if (m_frames.empty()) {
+                if (!ReadSome(deadline))
+                    return false;
+                continue;
+            }
+            std::string frame = std::move(m_frames.front());
+            m_frames.erase(m_frames.begin());
+            std::string plaintext;
+            std::string to_send;
+            if (m_channel->Receive(frame, plaintext, to_send) == ChannelEvent::Failed)
+                return false;
+            if (!to_send.empty() && !Send(net::FrameDecoder::Encode(to_send)))
+                return false;
+        }
+        return true;
+    }
+    /** The node's proven key, once Authenticate() succeeded. */
+    const NodePublicKey& ProvenKey() const { return m_channel->PeerKey(); }
+
+    /**
+     * Opens a gossip link properly: the handshake, the node's Hello read, ours sent with its
+     * network id (or `network_id` when given) and our key's node id (or `node_id`, to claim
+     * another). Returns the node's Hello, or nullopt when it did not send one.
      */
     std::optional<Hello> Handshake(std::optional<std::string> network_id = std::nullopt,
-                                   std::string node_id = RandomNodeId()) {
-        if (!Send(MagicBytes()))
+                                   std::string node_id = {}) {
+        if (!Authenticate())
             return std::nullopt;
+        if (node_id.empty())
+            node_id = m_key.NodeId();
         std::optional<Message> theirs = ReadMessage(DEFAULT_DROP_TIMEOUT);
-        if (!theirs || !std::holds_alternative<Hello>(*theirs))
+        if (!theirs)
             return std::nullopt;
+        if (!std::holds_alternative<Hello>(*theirs)) {
+            // A Reject instead (banned, full): kept for the test's next read.
+            m_messages.push_back(std::move(*theirs));
+            return std::nullopt;
+        }
         Hello hello = std::get<Hello>(*theirs);
         Hello ours;
         ours.network_id = network_id.value_or(hello.network_id);
@@ -129,10 +198,21 @@ public:
     /** The next decodable message the node sends within `timeout`; nullopt on close or timeout. */
     std::optional<Message> ReadMessage(milliseconds timeout) {
         auto deadline = Clock::now() + timeout;
+        if (!m_messages.empty()) {
+            Message message = std::move(m_messages.front());
+            m_messages.erase(m_messages.begin());
+            return message;
+        }
         while (true) {
             if (!m_frames.empty()) {
                 std::string payload = std::move(m_frames.front());
                 m_frames.erase(m_frames.begin());
+                if (m_channel && m_channel->Open()) {
+                    std::string frame = std::move(payload);
+                    std::string unused;
+                    if (m_channel->Receive(frame, payload, unused) != ChannelEvent::Delivered)
+                        return std::nullopt;
+                }
                 DecodeResult decoded = DecodeMessage(payload);
                 if (decoded.Ok())
                     return std::move(decoded.Value());
@@ -224,6 +304,8 @@ private:
         return true;
     }
 
+    gossipchain::NodeKey m_key;
+    std::unique_ptr<SecureChannel> m_channel;
     int m_fd = -1;
     bool m_connected = false;
     bool m_eof = false;
@@ -231,6 +313,8 @@ private:
     std::string m_raw;
     net::FrameDecoder m_decoder;
     std::vector<std::string> m_frames;
+    /** Messages read and decrypted but not yet handed to the test. */
+    std::vector<Message> m_messages;
 };
 
 /**
