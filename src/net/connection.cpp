@@ -282,9 +282,10 @@ void Connection::OnBytes(std::string_view bytes) {
 
 void Connection::Sniff(std::string_view bytes) {
     m_sniffed.append(bytes);
-    const size_t compare = std::min(m_sniffed.size(), MAGIC.size());
-    const bool current = std::memcmp(m_sniffed.data(), MAGIC.data(), compare) == 0;
-    const bool legacy = std::memcmp(m_sniffed.data(), LEGACY_MAGIC.data(), compare) == 0;
+    const bool current =
+        std::memcmp(m_sniffed.data(), MAGIC.data(), std::min(m_sniffed.size(), MAGIC.size())) == 0;
+    const bool legacy = std::memcmp(m_sniffed.data(), LEGACY_MAGIC.data(),
+                                    std::min(m_sniffed.size(), LEGACY_MAGIC.size())) == 0;
     if (!current && !legacy) {
         // One differing byte is enough: nothing but a gossip peer starts with these prefixes.
         const std::string sniffed = std::move(m_sniffed);
@@ -295,9 +296,11 @@ void Connection::Sniff(std::string_view bytes) {
             m_handler->OnData(*this, sniffed);
         return;
     }
-    if (m_sniffed.size() < MAGIC.size())
+    // The two magics part at their fourth byte; each is complete at its own length.
+    const size_t magic_size = current ? MAGIC.size() : LEGACY_MAGIC.size();
+    if (m_sniffed.size() < magic_size || (current && legacy))
         return;
-    const std::string rest = m_sniffed.substr(MAGIC.size());
+    const std::string rest = m_sniffed.substr(magic_size);
     m_sniffed.clear();
     m_sniffed.shrink_to_fit();
     m_legacy_magic = !current;

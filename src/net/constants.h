@@ -45,9 +45,11 @@ enum class CloseReason {
     AuthenticationFailed,
 };
 
-/** First 4 bytes a gossip connection sends (protocol 3: authenticated, encrypted links, UTF-8 of
- * U+1F510); anything else on the port is HTTP, but for LEGACY_MAGIC. */
-inline constexpr std::array<uint8_t, 4> MAGIC = {0xF0, 0x9F, 0x94, 0x90};
+/** First bytes a gossip connection sends (protocol 3: authenticated, encrypted links): UTF-8 of
+ * U+1F510 and a newline, so a plain HTTP server that reads a request line (the tutorial's Flask)
+ * answers at once, in HTTP, instead of waiting for a line end. Anything else on the port is HTTP,
+ * but for LEGACY_MAGIC. */
+inline constexpr std::array<uint8_t, 5> MAGIC = {0xF0, 0x9F, 0x94, 0x90, 0x0A};
 /** The magic of the plaintext protocols 1 and 2: recognised so that such a peer is told why it
  * is refused (SPEC §1) instead of being answered in HTTP. */
 inline constexpr std::array<uint8_t, 4> LEGACY_MAGIC = {0xF0, 0x9F, 0x94, 0x97};
