@@ -5,6 +5,7 @@
 
 #include "consensus/params.h"
 #include "p2p/messages.h"
+#include "support/hex_bytes.h"
 
 #include <gtest/gtest.h>
 #include <msgpack.hpp>
@@ -24,23 +25,8 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-std::string FromHex(std::string_view hex) {
-    std::string out;
-    for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-        out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-    }
-    return out;
-}
-
-std::string ToHex(std::string_view bytes) {
-    static constexpr char DIGITS[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : bytes) {
-        out.push_back(DIGITS[c >> 4]);
-        out.push_back(DIGITS[c & 0xf]);
-    }
-    return out;
-}
+using test::FromHex;
+using test::ToHex;
 
 const Json& Vectors() {
     static const Json vectors = [] {

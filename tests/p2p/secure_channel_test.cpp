@@ -6,6 +6,7 @@
 #include "p2p/secure_channel.h"
 
 #include "crypto/node_key.h"
+#include "support/hex_bytes.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -31,23 +32,8 @@ using Json = nlohmann::ordered_json;
 
 // --- helpers --------------------------------------------------------------------------------
 
-std::string FromHex(std::string_view hex) {
-    EXPECT_EQ(hex.size() % 2, 0u) << hex;
-    std::string out;
-    for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
-        out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-    return out;
-}
-
-std::string ToHex(std::string_view bytes) {
-    static constexpr char DIGITS[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : bytes) {
-        out.push_back(DIGITS[c >> 4]);
-        out.push_back(DIGITS[c & 0xf]);
-    }
-    return out;
-}
+using test::FromHex;
+using test::ToHex;
 
 template <std::size_t N>
 std::array<std::uint8_t, N> ArrayFromHex(const Json& hex) {
