@@ -172,11 +172,11 @@ Status Node::Start() {
     LOG_INFO("gossipchain node %s listening on %s:%u (gossip and HTTP), network %s",
              m_node_id.c_str(), m_options.bind.c_str(), m_transport.Port(),
              NetworkId(m_options.params).c_str());
-    LOG_INFO("node key %s%s%s", KeyHex(m_key.PublicKey()).c_str(),
-             m_options.data_dir.empty() ? " (in memory only: no data directory)" : ", kept in ",
-             m_options.data_dir.empty()
-                 ? ""
-                 : (m_options.data_dir + "/" + NODE_KEY_FILE_NAME + " and the database").c_str());
+    const std::string kept_in =
+        m_options.data_dir.empty()
+            ? std::string(" (in memory only: no data directory)")
+            : ", kept in " + m_options.data_dir + "/" + NODE_KEY_FILE_NAME + " and the database";
+    LOG_INFO("node key %s%s", KeyHex(m_key.PublicKey()).c_str(), kept_in.c_str());
     if (!m_options.trusted.empty())
         LOG_INFO("trust list: only %zu keys may link", m_options.trusted.size());
     LOG_INFO("chain height %llu, tip %s; pow %s, difficulty %d%s",

@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -95,13 +94,8 @@ std::string SeedHex(const NodeKeySeed& seed) {
 }
 
 bool ParseSeedHex(std::string_view text, NodeKeySeed& seed) {
-    NodePublicKey bytes{};
-    static_assert(sizeof(bytes) == sizeof(seed));
-    if (!IsLowerHex(text, 2 * seed.size()) || !ParseKeyHex(text, bytes))
-        return false;
-    std::copy(bytes.begin(), bytes.end(), seed.begin());
-    sodium_memzero(bytes.data(), bytes.size());
-    return true;
+    // A seed and a public key are both 32 bytes (one array type): ParseKeyHex reads either.
+    return IsLowerHex(text, 2 * seed.size()) && ParseKeyHex(text, seed);
 }
 
 Result<std::optional<NodeKeySeed>> ReadKeyFile(const std::string& dir) {

@@ -6,7 +6,6 @@
 #include "p2p/secure_channel.h"
 
 #include <benchmark/benchmark.h>
-
 #include <sodium.h>
 
 #include <string>
