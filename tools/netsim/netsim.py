@@ -473,6 +473,9 @@ class LoopbackNet:
     def launcher(self, i):
         return []
 
+    def prepare(self, edges):
+        pass
+
     def describe(self):
         return {"kind": self.kind}
 
@@ -512,6 +515,13 @@ class NetnsNet:
     def launcher(self, i):
         return ["ip", "netns", "exec", self.layout.ns(i)]
 
+    def prepare(self, edges):
+        """Before the nodes start: room in the kernel's neighbour table for every link."""
+        try:
+            self.netns.size_neighbour_table(len(edges))
+        except NetnsError as e:
+            raise Failed(f"netns: {e}") from e
+
     def partition(self, blocked):
         self.netns.partition(blocked)
 
@@ -547,6 +557,7 @@ class Mesh:
             self.degree[a] += 1
             self.degree[b] += 1
         self.net = net
+        net.prepare(self.edges)
         # An event file per node stays open, plus a few per HTTP worker and the logs.
         raise_open_files(n + 256)
         self.nodes = []
@@ -1243,6 +1254,35 @@ def evaluate_checks(cfg, res, run, final, convergence, tx_check, crashes):
     return checks
 
 
+def peer_hosts_check(mesh, answers):
+    """Each answering node lists its ready peers (GET /nodes) at exactly the addresses of its
+    live topology neighbours: with --netns every node has its own address, so a peer's address
+    is where it really is (on loopback they would all be 127.0.0.1)."""
+    wrong, compared = [], 0
+    for nd, body in zip(mesh.nodes, answers):
+        if not isinstance(body, dict) or not nd.alive():
+            continue
+        compared += 1
+        expected = {mesh.nodes[b if a == nd.index else a].host for a, b in mesh.edges
+                    if nd.index in (a, b) and mesh.nodes[b if a == nd.index else a].alive()}
+        seen = {p["address"].rsplit(":", 1)[0] for p in body.get("nodes", [])
+                if p.get("state") == "ready"}
+        if seen != expected:
+            wrong.append(f"node {nd.index} sees {sorted(seen)}, its links go to "
+                         f"{sorted(expected)}")
+    return {"name": "peers_at_their_own_addresses", "ok": compared > 0 and not wrong,
+            "detail": f"{compared - len(wrong)}/{compared} nodes" + (f"; {wrong[0]}" if wrong
+                                                                     else "")}
+
+
+def nodes_answer(node):
+    try:
+        code, body = node.request("GET", "/nodes", timeout=10)
+        return body if code == 200 else None
+    except OSError:
+        return None
+
+
 def tips_check(mesh, final, event_tips):
     """Whether the tip each live node's events show is the one its /status reports (None, no
     block in the events: the genesis block, height 1): the convergence waits rely on it."""
@@ -1387,6 +1427,8 @@ def cmd_run(args):
         final = mesh.statuses(mesh.nodes)
         event_tips = [nd.follow().tip_hash() if nd.alive() else None for nd in mesh.nodes]
         tips = tips_check(mesh, final, event_tips)
+        hosts = (peer_hosts_check(mesh, list(mesh.pool.map(nodes_answer, mesh.nodes)))
+                 if not net.admin else None)
         crashes = [story for nd in mesh.nodes
                    for story in nd.crashes + ([nd.exit_story()] if nd.crashed() else [])]
         ref = next((nd for nd, st in zip(mesh.nodes, final) if st), None)
@@ -1431,6 +1473,8 @@ def cmd_run(args):
     checks = evaluate_checks(scenario.get("checks", {}), res, run, final, run.convergence,
                              tx_check, crashes)
     checks.insert(1, tips)
+    if hosts:
+        checks.insert(2, hosts)
     passed = all(c["ok"] for c in checks)
     report = {
         "schema": SCHEMA,

@@ -58,6 +58,8 @@ class Layout:
         self.pid, self.subnet, self.n = pid, subnet, n
         self.bridge = f"{PREFIX}{pid}b"
         self.bridge_address = f"10.{subnet}.0.1"
+        # Locally administered ("02:"), unique per run: the pid (at most 22 bits) in 3 bytes.
+        self.bridge_mac = "02:67:63:" + ":".join(f"{(pid >> s) & 255:02x}" for s in (16, 8, 0))
         if len(self.veth(n - 1)) > 15:
             raise ValueError(f"interface name {self.veth(n - 1)} is longer than 15 bytes")
 
@@ -94,7 +96,10 @@ def tbf(dev, mbit):
 
 def setup_phases(layout, bandwidth_mbit=None):
     """The set-up as phases run in order; the commands inside a phase are independent."""
-    root = [f"link add {layout.bridge} type bridge",
+    # A bridge without an address of its own takes the lowest of its ports' and changes it as
+    # veths join, leaving the nodes that asked early for 10.X.0.1 with a MAC that is no longer
+    # the bridge's: netsim's requests to them then time out. So the bridge gets a fixed one.
+    root = [f"link add {layout.bridge} address {layout.bridge_mac} type bridge",
             f"link set dev {layout.bridge} addrgenmode none",
             f"addr add {layout.bridge_address}/16 dev {layout.bridge}",
             f"link set {layout.bridge} up"]
@@ -126,8 +131,13 @@ def teardown_phases(pid, namespaces, links):
     names already gone. Deleting a namespace deletes the veth end inside and so the pair."""
     mine = [name for name in namespaces if owner(name) == pid]
     lines = [f"netns del {name}" for name in sorted(mine, key=natural)]
+    # The bridge, and any veth whose namespace is already gone (a set-up cut short).
+    def orphaned(name):
+        m = NAME_RE.match(name)
+        return m.group(2) == "b" or f"{PREFIX}{pid}n{m.group(3)}" not in namespaces
+
     lines += [f"link del {name}" for name in sorted(links, key=natural)
-              if owner(name) == pid and NAME_RE.match(name).group(2) == "b"]
+              if owner(name) == pid and orphaned(name)]
     return [[batch(["ip", "-force"], lines)]] if lines else []
 
 
@@ -197,6 +207,24 @@ def heal_phases(layout, blocked):
              for i, others in sorted(blocked.items()) if others]]
 
 
+NEIGH_KEYS = ("net.ipv4.neigh.default.gc_thresh2", "net.ipv4.neigh.default.gc_thresh3")
+
+
+def neigh_entries(n, links):
+    """ARP entries a mesh needs: both ends of every link, each node's entry for the bridge and
+    the root namespace's for each node, and some room for netsim's own traffic."""
+    return 2 * links + 2 * n + 64
+
+
+def neigh_thresholds(need, current):
+    """The neighbour-table sysctls to raise so `need` entries fit: the table is shared by every
+    network namespace, and past gc_thresh3 (1,024 by default) new entries are refused ("neighbor
+    table overflow"), so nodes and netsim stop reaching each other. gc_thresh2 (where the
+    kernel starts evicting) gets `need`, gc_thresh3 twice that; values already higher stay."""
+    wanted = dict(zip(NEIGH_KEYS, (need, 2 * need)))
+    return {key: value for key, value in wanted.items() if current.get(key, 0) < value}
+
+
 def netsim_alive(pid):
     """Whether `pid` is a running netsim (a reused pid of another program does not count)."""
     try:
@@ -219,14 +247,17 @@ class Netns:
     """Creates a run's namespaces and bridge, partitions and heals them, and removes them (and
     any a crashed earlier run left). `runner` runs one (argv, stdin) and returns its stdout."""
 
-    def __init__(self, n, bandwidth_mbit=None, runner=run_command, pid=None, alive=netsim_alive):
+    def __init__(self, n, bandwidth_mbit=None, runner=run_command, pid=None, alive=netsim_alive,
+                 kill=os.kill):
         self.runner = runner
         self.alive = alive
+        self.kill = kill
         self.pid = os.getpid() if pid is None else pid
         self.n = n
         self.bandwidth_mbit = bandwidth_mbit
         self.layout = None
         self.blocked = {}
+        self.neigh_saved = {}  # sysctl -> value before this run raised it
 
     @staticmethod
     def check_available():
@@ -264,7 +295,7 @@ class Netns:
                 continue
             for task in self.runner((("ip", "netns", "pids", name), None)).split():
                 try:
-                    os.kill(int(task), 9)
+                    self.kill(int(task), 9)
                 except (ProcessLookupError, ValueError):
                     pass
         self.run_phases(teardown_phases(pid, namespaces, links), check=False)
@@ -296,6 +327,21 @@ class Netns:
             raise
         return self.layout
 
+    def size_neighbour_table(self, links):
+        """Raises the shared ARP table's limits for this mesh (see neigh_thresholds)."""
+        current = {key: int(self.runner((("sysctl", "-n", key), None)).strip())
+                   for key in NEIGH_KEYS}
+        for key, value in neigh_thresholds(neigh_entries(self.n, links), current).items():
+            self.runner((("sysctl", "-w", f"{key}={value}"), None))
+            self.neigh_saved.setdefault(key, current[key])
+
+    def restore_neighbour_table(self, others_running):
+        """Puts the limits back, unless another --netns run (which may need them) is going."""
+        if not others_running:
+            for key, value in self.neigh_saved.items():
+                self.runner((("sysctl", "-w", f"{key}={value}"), None))
+        self.neigh_saved = {}
+
     def partition(self, blocked):
         """blocked: node index -> indices it must not reach (replaces any partition in force)."""
         self.heal()
@@ -312,6 +358,8 @@ class Netns:
         kernel has let go of every interface; returns the names still there (none, normally)."""
         namespaces, links = self.existing()
         self.remove(self.pid, namespaces, links)
+        others = [x for x in namespaces if owner(x) not in (None, self.pid)]
+        self.restore_neighbour_table(bool(others))
         deadline = time.monotonic() + timeout_s
         while True:
             namespaces, links = self.existing()
