@@ -623,6 +623,16 @@ class Mesh:
             if pending:
                 time.sleep(0.02)
 
+    def wait_links(self, timeout_s):
+        """Milliseconds until every live node has its links again, or None at the timeout."""
+        start = time.monotonic()
+        while True:
+            if all(nd.follow().links >= self.live_degree(nd) for nd in self.live()):
+                return (time.monotonic() - start) * 1000.0
+            if time.monotonic() - start > timeout_s:
+                return None
+            time.sleep(0.02)
+
     def not_up(self, pending, timeout_s):
         nd = pending[0]
         st = nd.status()
@@ -872,6 +882,13 @@ class Run:
             else:
                 mesh.net.heal()
             self.record_convergence(i, "heal", t0, step)
+            if not mesh.net.admin:
+                # The network's partition made the nodes' redials fail, so their links come
+                # back on their own backoff (up to 30 s plus jitter): how long, is worth knowing.
+                ms = mesh.wait_links(float(step.get("relink_timeout_s", 10)))
+                self.convergence.append({"after": "relink", "step": i,
+                                         "ms": None if ms is None else
+                                         round((time.monotonic() - t0) * 1000.0, 3)})
         elif action == "latency":
             body = {"delay_ms": int(step.get("delay_ms", 0)),
                     "jitter_ms": int(step.get("jitter_ms", 0))}
@@ -1229,7 +1246,7 @@ def evaluate_checks(cfg, res, run, final, convergence, tx_check, crashes):
         p99 = res["block_propagation_ms"]["p99"]
         check("block_propagation_p99", p99 is not None and p99 < cfg["block_p99_ms_max"],
               f"p99 {p99} ms, limit {cfg['block_p99_ms_max']} ms")
-    for after in ("heal", "restart", "mine"):
+    for after in ("heal", "restart", "mine", "relink"):
         key = f"{after}_converge_ms_max"
         if key in cfg:
             got = [c["ms"] for c in convergence if c["after"] == after]
@@ -1255,10 +1272,11 @@ def evaluate_checks(cfg, res, run, final, convergence, tx_check, crashes):
 
 
 def peer_hosts_check(mesh, answers):
-    """Each answering node lists its ready peers (GET /nodes) at exactly the addresses of its
-    live topology neighbours: with --netns every node has its own address, so a peer's address
-    is where it really is (on loopback they would all be 127.0.0.1)."""
-    wrong, compared = [], 0
+    """Each answering node lists its ready peers (GET /nodes) at addresses of its live topology
+    neighbours, and has at least one: with --netns every node has its own address, so a peer's
+    address is where it really is (on loopback they would all be 127.0.0.1). Links still in
+    their redial backoff after a partition are missing, not wrong; the detail counts them."""
+    wrong, compared, up, links = [], 0, 0, 0
     for nd, body in zip(mesh.nodes, answers):
         if not isinstance(body, dict) or not nd.alive():
             continue
@@ -1267,12 +1285,14 @@ def peer_hosts_check(mesh, answers):
                     if nd.index in (a, b) and mesh.nodes[b if a == nd.index else a].alive()}
         seen = {p["address"].rsplit(":", 1)[0] for p in body.get("nodes", [])
                 if p.get("state") == "ready"}
-        if seen != expected:
+        up += len(seen & expected)
+        links += len(expected)
+        if not seen <= expected or (expected and not seen):
             wrong.append(f"node {nd.index} sees {sorted(seen)}, its links go to "
                          f"{sorted(expected)}")
     return {"name": "peers_at_their_own_addresses", "ok": compared > 0 and not wrong,
-            "detail": f"{compared - len(wrong)}/{compared} nodes" + (f"; {wrong[0]}" if wrong
-                                                                     else "")}
+            "detail": f"{compared - len(wrong)}/{compared} nodes; {up} of {links} link ends "
+                      "up" + (f"; {wrong[0]}" if wrong else "")}
 
 
 def nodes_answer(node):

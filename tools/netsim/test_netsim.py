@@ -295,6 +295,12 @@ class MeshWaits(unittest.TestCase):
         self.assertTrue(netsim.peer_hosts_check(mesh, good)["ok"])
         loopback = [nodes("127.0.0.1:5001")] + good[1:]
         self.assertFalse(netsim.peer_hosts_check(mesh, loopback)["ok"])
+        # A link still in its redial backoff is missing, not wrong; no link at all is wrong.
+        backoff = [good[0], nodes("10.9.0.4:5000"), good[2]]
+        self.assertEqual(netsim.peer_hosts_check(mesh, backoff),
+                         {"name": "peers_at_their_own_addresses", "ok": True,
+                          "detail": "3/3 nodes; 3 of 4 link ends up"})
+        self.assertFalse(netsim.peer_hosts_check(mesh, [nodes()] + good[1:])["ok"])
 
 
 class FakeIp:
