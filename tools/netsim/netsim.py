@@ -18,6 +18,7 @@ matplotlib (this one, else Debian's /usr/bin/python3), and skipped with the reas
 
 import argparse
 import bisect
+import collections
 import concurrent.futures
 import csv
 import errno
@@ -243,6 +244,8 @@ class EventTail:
         self.started = False
         self.pid = None
         self.links = 0  # peer_up minus peer_down: ready links
+        self.ups = collections.Counter()  # peer label ("host:port") -> its peer_up events
+        self.downs = collections.Counter()
         self.highest = 0  # greatest block height seen, side branches too
         self.tip = None  # (height, hash)
 
@@ -269,8 +272,10 @@ class EventTail:
                     self.started, self.pid = True, ev.get("pid")
                 elif kind == "peer_up":
                     self.links += 1
+                    self.ups[ev.get("peer")] += 1
                 elif kind == "peer_down":
                     self.links -= 1
+                    self.downs[ev.get("peer")] += 1
                 elif kind == "block_seen":
                     height = int(ev["height"])
                     self.highest = max(self.highest, height)
@@ -476,6 +481,15 @@ class LoopbackNet:
     def prepare(self, edges):
         pass
 
+    def cut(self, i, j, node_i, node_j):
+        """Drops the link between nodes i and j once; both redial as they would after a fault.
+        Loopback: a block and an unblock of each other (the admin endpoint redials at once)."""
+        for me, other in ((node_i, node_j), (node_j, node_i)):
+            for blocked in ([other.address], []):
+                code, answer = me.request("POST", "/admin/links", {"blocked": blocked})
+                if code != 200:
+                    raise Failed(f"admin/links on node {me.index}: HTTP {code} {answer}")
+
     def describe(self):
         return {"kind": self.kind}
 
@@ -524,6 +538,11 @@ class NetnsNet:
 
     def partition(self, blocked):
         self.netns.partition(blocked)
+
+    def cut(self, i, j, node_i, node_j):
+        """Drops the link between nodes i and j once (their sockets destroyed, no route
+        changed); both redial as they would after a fault."""
+        self.netns.cut(i, j)
 
     def heal(self):
         self.netns.heal()
@@ -762,6 +781,36 @@ def halves(n):
     return [list(range(n // 2)), list(range(n // 2, n))]
 
 
+# A peer that opens a gossip link and declares a 4 GiB frame: the node closes it before
+# allocating and scores it 100, a ban (SPEC §12). Run as its own process so that with --netns it
+# can run inside the namespace of the node whose address it attacks from. Prints how it ended.
+ATTACK = """
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+s.sendall(bytes([0xF0, 0x9F, 0x94, 0x97]) + b"\\xff\\xff\\xff\\xff")
+try:
+    while s.recv(4096):
+        pass
+    print("closed")
+except ConnectionResetError:
+    print("closed")
+except socket.timeout:
+    print("open")
+"""
+
+
+def bans_of(node):
+    """gossipchain_bans_total from the node's /metrics, or None."""
+    try:
+        code, body = node.request("GET", "/metrics", timeout=5)
+    except OSError:
+        return None
+    for line in (body if code == 200 and isinstance(body, str) else "").splitlines():
+        if line.startswith("gossipchain_bans_total "):
+            return int(float(line.split()[1]))
+    return None
+
+
 class Run:
     def __init__(self, scenario, mesh, rng, out):
         self.scenario = scenario
@@ -780,6 +829,7 @@ class Run:
         self.errors = []
         self.warnings = []
         self.dashboard = None  # a MeshDashboard with --dashboard
+        self.hostile = []  # what each hostile step saw
 
     def mark(self, kind, detail=""):
         with self.lock:
@@ -913,10 +963,54 @@ class Run:
                 if self.shaping["delay_ms"]:
                     self.set_links(node.index, self.shaping)
             self.record_convergence(i, "restart", t0, step)
+        elif action == "hostile":
+            self.attack(i, int(step["from"]), int(step["target"]),
+                        float(step.get("relink_timeout_s", 5)))
         elif action == "wait_converged":
             self.record_convergence(i, "wait", time.monotonic(), step)
         else:
             raise ValueError(f"step {i}: unknown action {action!r}")
+
+    def attack(self, i, attacker, target, relink_timeout_s):
+        """From node `attacker`'s address, a peer that declares a 4 GiB frame to `target`; then
+        whether the target banned it, and whether the attacker's honest node, its link to the
+        target cut, gets back in. On loopback the node bans the exact address (every node shares
+        127.0.0.1), with --netns the attacker's host: the honest node's dials to the target are
+        then refused, while the target's dials to it are not (a dial checks its own address)."""
+        mesh = self.mesh
+        a, t = mesh.nodes[attacker], mesh.nodes[target]
+        before = bans_of(t)
+        proc = subprocess.run(mesh.net.launcher(attacker) + [sys.executable, "-c", ATTACK,
+                                                              t.host, str(t.port)],
+                              capture_output=True, text=True, timeout=30)
+        ended = proc.stdout.strip() or f"error: {proc.stderr.strip()[-200:]}"
+        deadline = time.monotonic() + 5
+        after = bans_of(t)
+        while before is not None and (after or 0) <= before and time.monotonic() < deadline:
+            time.sleep(0.02)
+            after = bans_of(t)
+        seen = {"step": i, "from": attacker, "target": target, "network": mesh.net.kind,
+                "connection": ended, "bans_before": before, "bans_after": after}
+        dials = [(x, y) for x, y in mesh.edges if {x, y} == {attacker, target}]
+        if dials:
+            # Cut the honest link and see whether a new one comes up (the attacker's node
+            # labels its peer by the target's advertised address, whichever side dialled).
+            ups, downs = a.follow().ups[t.address], a.tail.downs[t.address]
+            started = time.monotonic()
+            mesh.net.cut(attacker, target, a, t)
+            back = None
+            while time.monotonic() - started < relink_timeout_s:
+                tail = a.follow()
+                if tail.downs[t.address] > downs and tail.ups[t.address] > ups:
+                    back = (time.monotonic() - started) * 1000.0
+                    break
+                time.sleep(0.01)
+            seen.update({"link": f"{dials[0][0]} dials {dials[0][1]}",
+                         "link_dropped": a.tail.downs[t.address] > downs,
+                         "relinked_ms": None if back is None else round(back, 3)})
+        with self.lock:
+            self.hostile.append(seen)
+        self.mark("hostile", json.dumps(seen))
 
     def record_convergence(self, i, after, t0, step):
         ms = self.mesh.wait_converged(float(step.get("timeout_s", 10)))
@@ -1267,6 +1361,21 @@ def evaluate_checks(cfg, res, run, final, convergence, tx_check, crashes):
               f"at least {cfg['txs_restored_min']}")
     if cfg.get("reorg_seen", False):
         check("reorg_seen", res["blocks"]["reorgs"] > 0, f"{res['blocks']['reorgs']} reorgs")
+    if cfg.get("hostile_banned", False):
+        ok = bool(run.hostile) and all(
+            h["connection"] == "closed" and h["bans_after"] is not None and
+            h["bans_before"] is not None and h["bans_after"] > h["bans_before"]
+            for h in run.hostile)
+        check("hostile_banned", ok, "; ".join(
+            f"from {h['from']} to {h['target']}: {h['connection']}, bans {h['bans_before']}"
+            f" -> {h['bans_after']}" for h in run.hostile) or "no hostile step")
+    expected = cfg.get(f"hostile_relinked_{run.mesh.net.kind}")
+    if expected is not None:
+        got = [h.get("relinked_ms") is not None for h in run.hostile]
+        check("hostile_relinked", got == list(expected), "; ".join(
+            f"{h.get('link')}: " + ("back after " + str(h["relinked_ms"]) + " ms"
+                                    if h.get("relinked_ms") is not None else "stayed down")
+            for h in run.hostile) + f" (expected {expected} on {run.mesh.net.kind})")
     check("no_step_errors", not run.errors, "; ".join(run.errors[:5]) or "none")
     return checks
 
@@ -1530,6 +1639,7 @@ def cmd_run(args):
                    "event_tip": event_tips[nd.index], **node_resources(nd)}
                   for nd, st in zip(mesh.nodes, final)],
         "resources": None,  # filled in last, so netsim's own CPU time includes the analysis
+        "hostile": run.hostile,
         "markers": [{"t_ns": t, "kind": kd, "detail": d} for t, kd, d in run.markers],
         "warnings": run.warnings,
         "checks": checks,

@@ -201,6 +201,12 @@ def partition_phases(layout, blocked):
     return [routes, kills]
 
 
+def cut_phases(layout, i, j):
+    """Destroys the sockets between nodes i and j, in both namespaces; routes stay."""
+    return [[(("ip", "netns", "exec", layout.ns(a), "ss", "-K", "dst", layout.address(b)), None)
+             for a, b in ((i, j), (j, i))]]
+
+
 def heal_phases(layout, blocked):
     return [[batch(["ip", "-n", layout.ns(i)],
                    [f"route del unreachable {layout.address(j)}/32" for j in sorted(others)])
@@ -347,6 +353,9 @@ class Netns:
         self.heal()
         self.blocked = {i: set(others) for i, others in blocked.items() if others}
         self.run_phases(partition_phases(self.layout, self.blocked))
+
+    def cut(self, i, j):
+        self.run_phases(cut_phases(self.layout, i, j))
 
     def heal(self):
         if self.blocked:

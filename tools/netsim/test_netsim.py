@@ -509,6 +509,23 @@ class NetnsCommands(unittest.TestCase):
             self.assertEqual(code, netsim.EXIT_USAGE)
 
 
+class Hostile(unittest.TestCase):
+    def test_the_attack_declares_a_4_gib_frame_after_the_magic_and_sees_the_close(self):
+        with socket.socket() as server:
+            server.bind(("127.0.0.1", 0))
+            server.listen(1)
+            proc = subprocess.Popen([sys.executable, "-c", netsim.ATTACK, "127.0.0.1",
+                                     str(server.getsockname()[1])],
+                                    stdout=subprocess.PIPE, text=True)
+            conn, _ = server.accept()
+            with conn:
+                got = b""
+                while len(got) < 8:
+                    got += conn.recv(8 - len(got))
+            self.assertEqual(got, bytes([0xF0, 0x9F, 0x94, 0x97, 0xFF, 0xFF, 0xFF, 0xFF]))
+            self.assertEqual(proc.communicate(timeout=10)[0].strip(), "closed")
+
+
 class Limits(unittest.TestCase):
     def test_proc_stat_with_a_command_name_holding_spaces_and_parentheses(self):
         fields = ["S"] + ["0"] * 10 + ["250", "50"] + ["0"] * 4 + ["7"] + ["0"] * 30
