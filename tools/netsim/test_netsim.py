@@ -573,10 +573,11 @@ class Classroom(unittest.TestCase):
         self.assertIn("curl -s http://127.0.0.1:5001/mine", lines)
 
     def test_base_port_gives_consecutive_ports_and_names_one_in_use(self):
+        # Three free consecutive ports, of which the middle one is then held here.
+        base = next(b for b in netsim.free_ports(20) if not netsim.ports_in_use([b, b + 1, b + 2]))
         with socket.socket() as held:
-            held.bind(("127.0.0.1", 0))
-            base = held.getsockname()[1]
-            with self.assertRaisesRegex(netsim.CannotRun, f"{base} in use"):
+            held.bind(("127.0.0.1", base + 1))
+            with self.assertRaisesRegex(netsim.CannotRun, rf"on 127\.0\.0\.1: {base + 1} in use"):
                 netsim.LoopbackNet(3, base_port=base)
         net = netsim.LoopbackNet(3, base_port=netsim.free_ports(1)[0])
         self.assertEqual([net.port(i) - net.port(0) for i in range(3)], [0, 1, 2])
