@@ -312,6 +312,10 @@ class Netns:
         stale = stale_owners(namespaces, links, self.alive)
         for pid in stale:
             self.remove(pid, namespaces, links)
+        left = self.wait_gone(set(stale), 10.0) if stale else []
+        if left:
+            raise NetnsError(f"left by ended runs, still present after their removal: "
+                             f"{', '.join(left)}")
         return stale
 
     def setup(self):
@@ -369,15 +373,19 @@ class Netns:
         self.remove(self.pid, namespaces, links)
         others = [x for x in namespaces if owner(x) not in (None, self.pid)]
         self.restore_neighbour_table(bool(others))
+        return self.wait_gone({self.pid}, timeout_s)
+
+    def wait_gone(self, pids, timeout_s):
+        """Waits, under a deadline, until no namespace or interface of these runs is listed;
+        returns the names still there at the deadline. The kernel destroys a deleted namespace,
+        and with it the veth end inside, asynchronously; veths that lag are deleted directly."""
         deadline = time.monotonic() + timeout_s
         while True:
             namespaces, links = self.existing()
-            left = [x for x in namespaces + links if owner(x) == self.pid]
+            left = [x for x in namespaces + links if owner(x) in pids]
             if not left or time.monotonic() > deadline:
                 return left
-            # A namespace's interfaces go when its last process has gone; delete veths
-            # directly if any lag behind.
             self.run_phases([[batch(["ip", "-force"],
-                                    [f"link del {x}" for x in links if owner(x) == self.pid])]],
+                                    [f"link del {x}" for x in links if owner(x) in pids])]],
                             check=False)
             time.sleep(0.05)

@@ -307,7 +307,8 @@ class FakeIp:
     """A fake runner for Netns: keeps the namespaces, links and sysctls that the `ip`, `tc`
     and `sysctl` commands it is given would make, and records every command."""
 
-    def __init__(self, namespaces=(), links=(), pids=None):
+    def __init__(self, namespaces=(), links=(), pids=None, lagging=False):
+        self.lagging = lagging  # a deleted namespace's veth stays until deleted itself
         self.namespaces = list(namespaces)
         self.links = list(links)
         self.pids = pids or {}
@@ -345,7 +346,9 @@ class FakeIp:
             self.namespaces.remove(words[2])
             # Deleting a namespace deletes the veth end inside and so its pair.
             m = nn.NAME_RE.match(words[2])
-            self.links = [x for x in self.links if x != f"{nn.PREFIX}{m.group(1)}v{m.group(3)}"]
+            if not self.lagging:
+                self.links = [x for x in self.links
+                              if x != f"{nn.PREFIX}{m.group(1)}v{m.group(3)}"]
         elif words[:2] == ["link", "add"] and ns is None:
             self.links.append(words[2])
         elif words[:2] == ["link", "del"] and words[2] in self.links:
@@ -483,6 +486,14 @@ class NetnsCommands(unittest.TestCase):
         self.assertEqual(ip.namespaces, ["unrelated"])
         self.assertEqual(ip.links, ["lo"])
         self.assertEqual(ip.sysctl, dict(zip(nn.NEIGH_KEYS, (512, 1024))))  # restored
+
+    def test_veths_the_kernel_is_slow_to_remove_are_deleted_before_close_returns(self):
+        ip = FakeIp(lagging=True)
+        netns = nn.Netns(2, runner=ip, pid=8, alive=lambda pid: True)
+        netns.setup()
+        self.assertEqual(netns.close(timeout_s=1), [])
+        self.assertEqual((ip.namespaces, ip.links), ([], []))
+        self.assertIn("link del gcn8v1", ip.lines())
 
     def test_without_root_the_run_is_skipped_with_the_reason(self):
         with tempfile.TemporaryDirectory() as d:
