@@ -530,9 +530,10 @@ class NetnsNet:
         return ["ip", "netns", "exec", self.layout.ns(i)]
 
     def prepare(self, edges):
-        """Before the nodes start: room in the kernel's neighbour table for every link."""
+        """Before the nodes start: room in the kernel's neighbour table for every link, and
+        the MACs of each link's ends written into it."""
         try:
-            self.netns.size_neighbour_table(len(edges))
+            self.netns.link_neighbours(edges)
         except NetnsError as e:
             raise Failed(f"netns: {e}") from e
 

@@ -66,6 +66,10 @@ class Layout:
     def ns(self, i):
         return f"{PREFIX}{self.pid}n{i}"
 
+    def mac(self, i):
+        """Node i's eth0 MAC: fixed, so neighbour entries can be written before it is up."""
+        return f"02:6e:{self.pid & 255:02x}:{(i >> 16) & 255:02x}:{(i >> 8) & 255:02x}:{i & 255:02x}"
+
     def veth(self, i):
         return f"{PREFIX}{self.pid}v{i}"
 
@@ -106,14 +110,20 @@ def setup_phases(layout, bandwidth_mbit=None):
     for i in range(layout.n):
         ns, veth = layout.ns(i), layout.veth(i)
         root += [f"netns add {ns}",
-                 f"link add {veth} type veth peer name eth0 netns {ns}",
+                 f"link add {veth} type veth peer name eth0 address {layout.mac(i)} netns {ns}",
                  f"link set dev {veth} addrgenmode none",
                  f"link set {veth} master {layout.bridge}",
                  f"link set {veth} up"]
+    # The root namespace knows every node's MAC, and every node the bridge's (see
+    # neighbour_phases): no ARP request needs to be flooded to every port.
+    root += [f"neigh replace {layout.address(i)} lladdr {layout.mac(i)} dev {layout.bridge} "
+             "nud permanent" for i in range(layout.n)]
     phases = [[batch(["ip"], root)]]
     inside = [batch(["ip", "-n", layout.ns(i)],
                     ["link set lo up", "link set dev eth0 addrgenmode none",
-                     f"addr add {layout.address(i)}/16 dev eth0", "link set eth0 up"])
+                     f"addr add {layout.address(i)}/16 dev eth0", "link set eth0 up",
+                     f"neigh replace {layout.bridge_address} lladdr {layout.bridge_mac} "
+                     "dev eth0 nud permanent"])
               for i in range(layout.n)]
     phases.append(inside)
     if bandwidth_mbit:
@@ -182,6 +192,21 @@ def pick_subnet(root_text):
         if x not in used:
             return x
     raise NetnsError("no free 10.X.0.0/16 for X in 100-199 in the root namespace")
+
+
+def neighbour_phases(layout, edges):
+    """Permanent neighbour entries for both ends of every link. Without them each link's first
+    packet waits for an ARP request that the bridge floods to every port, where each of n
+    namespaces handles it: at 1,000 nodes netsim's first request to a node took 12-20 ms
+    alone and 0.4 s (4 s at worst) 32 at a time, and the nodes' own start-up paid the same."""
+    peers = {}
+    for a, b in edges:
+        peers.setdefault(a, set()).add(b)
+        peers.setdefault(b, set()).add(a)
+    return [[batch(["ip", "-n", layout.ns(i)],
+                   [f"neigh replace {layout.address(j)} lladdr {layout.mac(j)} dev eth0 "
+                    "nud permanent" for j in sorted(others)])
+             for i, others in sorted(peers.items())]]
 
 
 def partition_phases(layout, blocked):
@@ -336,6 +361,12 @@ class Netns:
                 raise NetnsUnavailable(f"network namespaces are not permitted here: {e}") from e
             raise
         return self.layout
+
+    def link_neighbours(self, edges):
+        """Before the nodes start: the shared neighbour table sized for this mesh, and each
+        link's two ends made known to each other (neighbour_phases)."""
+        self.size_neighbour_table(len(edges))
+        self.run_phases(neighbour_phases(self.layout, edges))
 
     def size_neighbour_table(self, links):
         """Raises the shared ARP table's limits for this mesh (see neigh_thresholds)."""

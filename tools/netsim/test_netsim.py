@@ -389,23 +389,38 @@ class NetnsCommands(unittest.TestCase):
             "addr add 10.150.0.1/16 dev gcn77b",
             "link set gcn77b up",
             "netns add gcn77n0",
-            "link add gcn77v0 type veth peer name eth0 netns gcn77n0",
+            "link add gcn77v0 type veth peer name eth0 address 02:6e:4d:00:00:00 netns gcn77n0",
             "link set dev gcn77v0 addrgenmode none",
             "link set gcn77v0 master gcn77b",
             "link set gcn77v0 up",
             "netns add gcn77n1",
-            "link add gcn77v1 type veth peer name eth0 netns gcn77n1",
+            "link add gcn77v1 type veth peer name eth0 address 02:6e:4d:00:00:01 netns gcn77n1",
             "link set dev gcn77v1 addrgenmode none",
             "link set gcn77v1 master gcn77b",
-            "link set gcn77v1 up"])
+            "link set gcn77v1 up",
+            "neigh replace 10.150.0.2 lladdr 02:6e:4d:00:00:00 dev gcn77b nud permanent",
+            "neigh replace 10.150.0.3 lladdr 02:6e:4d:00:00:01 dev gcn77b nud permanent"])
         self.assertEqual(inside[1], (("ip", "-n", "gcn77n1", "-batch", "-"),
                                      "link set lo up\nlink set dev eth0 addrgenmode none\n"
-                                     "addr add 10.150.0.3/16 dev eth0\nlink set eth0 up\n"))
+                                     "addr add 10.150.0.3/16 dev eth0\nlink set eth0 up\n"
+                                     "neigh replace 10.150.0.1 lladdr 02:67:63:00:00:4d dev eth0 "
+                                     "nud permanent\n"))
         # No route anywhere but the /16 the addresses bring: nothing can leave the bridge.
         text = " ".join(stdin for phase in phases for _, stdin in phase)
         self.assertNotIn("route", text)
+        self.assertNotIn("default", text)
         self.assertEqual(set(re.findall(r"\b\d+\.\d+\.\d+\.\d+", text)),
                          {"10.150.0.1", "10.150.0.2", "10.150.0.3"})
+
+    def test_both_ends_of_every_link_know_each_other(self):
+        layout = nn.Layout(77, 150, 300)
+        self.assertEqual(layout.mac(258), "02:6e:4d:00:01:02")
+        self.assertEqual(len({layout.mac(i) for i in range(300)}), 300)
+        (phase,) = nn.neighbour_phases(layout, [(0, 1), (2, 1)])
+        self.assertEqual([argv[2] for argv, _ in phase], ["gcn77n0", "gcn77n1", "gcn77n2"])
+        self.assertEqual(phase[1][1].splitlines(), [
+            "neigh replace 10.150.0.2 lladdr 02:6e:4d:00:00:00 dev eth0 nud permanent",
+            "neigh replace 10.150.0.4 lladdr 02:6e:4d:00:00:02 dev eth0 nud permanent"])
 
     def test_bandwidth_shapes_both_ends_of_every_link(self):
         phases = nn.setup_phases(nn.Layout(77, 150, 2), bandwidth_mbit=20)
@@ -482,6 +497,9 @@ class NetnsCommands(unittest.TestCase):
         self.assertEqual(sorted(ip.links), ["gcn7b", "gcn7v0", "gcn7v1", "gcn7v2", "lo"])
         netns.size_neighbour_table(links=1000)
         self.assertEqual(ip.sysctl[nn.NEIGH_KEYS[1]], 2 * nn.neigh_entries(3, 1000))
+        netns.link_neighbours([(0, 1), (1, 2)])
+        self.assertIn("neigh replace 10.101.0.3 lladdr 02:6e:07:00:00:01 dev eth0 nud permanent",
+                      ip.lines())
         self.assertEqual(netns.close(timeout_s=1), [])
         self.assertEqual(ip.namespaces, ["unrelated"])
         self.assertEqual(ip.links, ["lo"])
