@@ -1,17 +1,23 @@
 #!/usr/bin/env python3
-"""netsim: launch a mesh of real gossipchain processes on loopback, run a scenario, report.
+"""netsim: launch a mesh of real gossipchain processes, run a scenario, report.
 
   python3 tools/netsim/netsim.py run SCENARIO.toml --out DIR   run a scenario, write DIR/report.json
   python3 tools/netsim/netsim.py up --nodes N --topology KIND  start a mesh, print URLs, wait for ^C
+  python3 tools/netsim/netsim.py up --nodes 5 --base-port 5000 the tutorial's ports (a classroom)
+  ... --netns                                                  every node in its own namespace (root)
+  python3 tools/netsim/netsim.py clean                         remove what crashed --netns runs left
 
 Nodes record events (--events, one JSON line each, CLOCK_REALTIME nanoseconds); one machine means
-one clock, so first-seen times across nodes subtract to exact propagation delays. Latency and
+one clock, so first-seen times across nodes subtract to exact propagation delays. netsim follows
+those files for start-up, links and tips instead of polling the nodes. On loopback, latency and
 partitions are applied by the nodes themselves through their loopback-only admin endpoint
-(--admin, POST /admin/links), since the kernel here has no netem. See docs/netsim.md.
+(--admin, POST /admin/links), since the kernel here has no netem; with --netns (netsim_netns.py)
+partitions and bandwidth are the kernel's. See docs/netsim.md.
 
 Exit status: 0 every check held; 1 a check failed, a step failed, a node crashed or the mesh did
 not come up; 2 a bad scenario file or command line; 77 the scenario cannot run here (no toolchain
-to build the node, no loopback, Python older than 3.11); 130 interrupted.
+to build the node, no loopback, Python older than 3.11, --netns without root, a machine limit
+too low for the mesh); 130 interrupted.
 Python standard library only; plots are drawn by netsim_plots.py under an interpreter that has
 matplotlib (this one, else Debian's /usr/bin/python3), and skipped with the reason otherwise.
 """
@@ -288,9 +294,6 @@ class EventTail:
             except (ValueError, TypeError, KeyError):
                 continue
 
-    def height(self):
-        return self.poll().highest
-
     def tip_hash(self):
         return self.tip[1] if self.tip else None
 
@@ -341,9 +344,6 @@ class Node:
             self.tail = EventTail(self.incarnation,
                                   self.dir / f"events-{self.incarnation}.ndjson")
         return self.tail.poll()
-
-    def seen_height(self):
-        return self.follow().highest
 
     def start(self):
         if self.crashed():
@@ -435,10 +435,6 @@ class Node:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
 
-    def stop(self, grace_s=3.0):
-        if self.alive():
-            self.terminate()
-            self.wait_or_kill(time.monotonic() + grace_s)
 
     def request(self, method, path, body=None, timeout=10.0):
         return request(self.port, method, path, body, timeout, self.host)

@@ -192,7 +192,7 @@ class EventFollowing(unittest.TestCase):
                 f.write(ev("block_mined", hash="h2", height=2, txs=0) + b"\n")
                 f.write(ev("block_seen", hash="h2", height=2, **{"from": "self"}) + b"\n")
             self.assertEqual(tail.poll().tip, (2, "h2"))
-            self.assertEqual(tail.height(), 2)
+            self.assertEqual(tail.highest, 2)
             tail.close()
 
     def feed(self, *events):
