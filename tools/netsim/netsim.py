@@ -530,6 +530,8 @@ class NetnsNet:
         the MACs of each link's ends written into it."""
         try:
             self.netns.link_neighbours(edges)
+        except NetnsUnavailable as e:
+            raise CannotRun(str(e)) from e
         except NetnsError as e:
             raise Failed(f"netns: {e}") from e
 

@@ -372,8 +372,14 @@ class Netns:
         """Raises the shared ARP table's limits for this mesh (see neigh_thresholds)."""
         current = {key: int(self.runner((("sysctl", "-n", key), None)).strip())
                    for key in NEIGH_KEYS}
-        for key, value in neigh_thresholds(neigh_entries(self.n, links), current).items():
-            self.runner((("sysctl", "-w", f"{key}={value}"), None))
+        need = neigh_entries(self.n, links)
+        for key, value in neigh_thresholds(need, current).items():
+            try:
+                self.runner((("sysctl", "-w", f"{key}={value}"), None))
+            except NetnsError as e:
+                raise NetnsUnavailable(
+                    f"the kernel's neighbour table takes {current[NEIGH_KEYS[1]]} entries, this "
+                    f"mesh needs about {need}, and {key} cannot be raised here: {e}") from e
             self.neigh_saved.setdefault(key, current[key])
 
     def restore_neighbour_table(self, others_running):

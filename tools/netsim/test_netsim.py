@@ -505,6 +505,20 @@ class NetnsCommands(unittest.TestCase):
         self.assertEqual(ip.links, ["lo"])
         self.assertEqual(ip.sysctl, dict(zip(nn.NEIGH_KEYS, (512, 1024))))  # restored
 
+    def test_a_neighbour_table_that_cannot_grow_is_a_limit_of_the_machine(self):
+        ip = FakeIp()
+
+        def read_only(cmd):
+            if cmd[0][:2] == ("sysctl", "-w"):
+                raise nn.NetnsError("sysctl: permission denied on key")
+            return ip(cmd)
+        netns = nn.Netns(100, runner=read_only, pid=9, alive=lambda pid: True)
+        netns.setup()
+        netns.size_neighbour_table(links=10)  # fits: nothing to write
+        with self.assertRaisesRegex(nn.NetnsUnavailable, "takes 1024 entries.*needs about 6264"):
+            netns.size_neighbour_table(links=3000)
+        netns.close(timeout_s=1)
+
     def test_veths_the_kernel_is_slow_to_remove_are_deleted_before_close_returns(self):
         ip = FakeIp(lagging=True)
         netns = nn.Netns(2, runner=ip, pid=8, alive=lambda pid: True)
