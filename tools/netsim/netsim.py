@@ -576,8 +576,6 @@ class Mesh:
             self.degree[b] += 1
         self.net = net
         net.prepare(self.edges)
-        # An event file per node stays open, plus a few per HTTP worker and the logs.
-        raise_open_files(n + 256)
         self.nodes = []
         for i in range(n):
             peers = []
@@ -1479,6 +1477,9 @@ class PhaseClock:
 
 
 def make_net(args, n):
+    # First of all, since picking n free ports holds n sockets at once: an event file per node
+    # stays open for the run, plus a few per HTTP worker and the logs.
+    raise_open_files(n + 256)
     bandwidth = getattr(args, "bandwidth_mbit", None)
     if args.netns:
         return NetnsNet(n, bandwidth)
