@@ -803,13 +803,15 @@ def halves(n):
     return [list(range(n // 2)), list(range(n // 2, n))]
 
 
-# A peer that opens a gossip link and declares a 4 GiB frame: the node closes it before
-# allocating and scores it 100, a ban (SPEC §12). Run as its own process so that with --netns it
-# can run inside the namespace of the node whose address it attacks from. Prints how it ended.
+# A peer that opens a gossip link and declares a 4 GiB frame where the key exchange belongs: the
+# node closes it before allocating, and blames nobody (SPEC §2, §12: a length travels in the clear,
+# so a man in the middle could have written it; bans are of proven keys, and this peer proved
+# none). Run as its own process so that with --netns it can run inside the namespace of the node
+# whose address it attacks from. Prints how it ended.
 ATTACK = """
 import socket, sys
 s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
-s.sendall(bytes([0xF0, 0x9F, 0x94, 0x97]) + b"\\xff\\xff\\xff\\xff")
+s.sendall(bytes([0xF0, 0x9F, 0x94, 0x90, 0x0A]) + b"\\xff\\xff\\xff\\xff")
 try:
     while s.recv(4096):
         pass
@@ -995,10 +997,9 @@ class Run:
 
     def attack(self, i, attacker, target, relink_timeout_s):
         """From node `attacker`'s address, a peer that declares a 4 GiB frame to `target`; then
-        whether the target banned it, and whether the attacker's honest node, its link to the
-        target cut, gets back in. On loopback the node bans the exact address (every node shares
-        127.0.0.1), with --netns the attacker's host: the honest node's dials to the target are
-        then refused, while the target's dials to it are not (a dial checks its own address)."""
+        whether the target blamed anyone for it (it must not: nothing was proven), and whether
+        the attacker's honest node, its link to the target cut, gets back in (it must, on
+        loopback and with --netns alike: bans are of keys, never of the shared address)."""
         mesh = self.mesh
         a, t = mesh.nodes[attacker], mesh.nodes[target]
         before = bans_of(t)
@@ -1006,11 +1007,8 @@ class Run:
                                                               t.host, str(t.port)],
                               capture_output=True, text=True, timeout=30)
         ended = proc.stdout.strip() or f"error: {proc.stderr.strip()[-200:]}"
-        deadline = time.monotonic() + 5
+        # A score is given before the close it causes, so the count is final once closed.
         after = bans_of(t)
-        while before is not None and (after or 0) <= before and time.monotonic() < deadline:
-            time.sleep(0.02)
-            after = bans_of(t)
         seen = {"step": i, "from": attacker, "target": target, "network": mesh.net.kind,
                 "connection": ended, "bans_before": before, "bans_after": after}
         dials = [(x, y) for x, y in mesh.edges if {x, y} == {attacker, target}]
@@ -1383,12 +1381,12 @@ def evaluate_checks(cfg, res, run, final, convergence, tx_check, crashes):
               f"at least {cfg['txs_restored_min']}")
     if cfg.get("reorg_seen", False):
         check("reorg_seen", res["blocks"]["reorgs"] > 0, f"{res['blocks']['reorgs']} reorgs")
-    if cfg.get("hostile_banned", False):
+    if cfg.get("hostile_unblamed", False):
         ok = bool(run.hostile) and all(
             h["connection"] == "closed" and h["bans_after"] is not None and
-            h["bans_before"] is not None and h["bans_after"] > h["bans_before"]
+            h["bans_before"] is not None and h["bans_after"] == h["bans_before"]
             for h in run.hostile)
-        check("hostile_banned", ok, "; ".join(
+        check("hostile_unblamed", ok, "; ".join(
             f"from {h['from']} to {h['target']}: {h['connection']}, bans {h['bans_before']}"
             f" -> {h['bans_after']}" for h in run.hostile) or "no hostile step")
     expected = cfg.get(f"hostile_relinked_{run.mesh.net.kind}")

@@ -553,7 +553,7 @@ class NetnsCommands(unittest.TestCase):
 
 
 class Hostile(unittest.TestCase):
-    def test_the_attack_declares_a_4_gib_frame_after_the_magic_and_sees_the_close(self):
+    def test_the_attack_declares_a_4_gib_frame_after_the_protocol_3_magic_and_sees_the_close(self):
         with socket.socket() as server:
             server.bind(("127.0.0.1", 0))
             server.listen(1)
@@ -563,9 +563,9 @@ class Hostile(unittest.TestCase):
             conn, _ = server.accept()
             with conn:
                 got = b""
-                while len(got) < 8:
-                    got += conn.recv(8 - len(got))
-            self.assertEqual(got, bytes([0xF0, 0x9F, 0x94, 0x97, 0xFF, 0xFF, 0xFF, 0xFF]))
+                while len(got) < 9:
+                    got += conn.recv(9 - len(got))
+            self.assertEqual(got, bytes([0xF0, 0x9F, 0x94, 0x90, 0x0A, 0xFF, 0xFF, 0xFF, 0xFF]))
             self.assertEqual(proc.communicate(timeout=10)[0].strip(), "closed")
 
 
