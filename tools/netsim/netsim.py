@@ -1,25 +1,33 @@
 #!/usr/bin/env python3
-"""netsim: launch a mesh of real gossipchain processes on loopback, run a scenario, report.
+"""netsim: launch a mesh of real gossipchain processes, run a scenario, report.
 
   python3 tools/netsim/netsim.py run SCENARIO.toml --out DIR   run a scenario, write DIR/report.json
   python3 tools/netsim/netsim.py up --nodes N --topology KIND  start a mesh, print URLs, wait for ^C
+  python3 tools/netsim/netsim.py up --nodes 5 --base-port 5000 the tutorial's ports (a classroom)
+  ... --netns                                                  every node in its own namespace (root)
+  python3 tools/netsim/netsim.py clean                         remove what crashed --netns runs left
 
 Nodes record events (--events, one JSON line each, CLOCK_REALTIME nanoseconds); one machine means
-one clock, so first-seen times across nodes subtract to exact propagation delays. Latency and
+one clock, so first-seen times across nodes subtract to exact propagation delays. netsim follows
+those files for start-up, links and tips instead of polling the nodes. On loopback, latency and
 partitions are applied by the nodes themselves through their loopback-only admin endpoint
-(--admin, POST /admin/links), since the kernel here has no netem. See docs/netsim.md.
+(--admin, POST /admin/links), since the kernel here has no netem; with --netns (netsim_netns.py)
+partitions and bandwidth are the kernel's. See docs/netsim.md.
 
 Exit status: 0 every check held; 1 a check failed, a step failed, a node crashed or the mesh did
 not come up; 2 a bad scenario file or command line; 77 the scenario cannot run here (no toolchain
-to build the node, no loopback, Python older than 3.11); 130 interrupted.
+to build the node, no loopback, Python older than 3.11, --netns without root, a machine limit
+too low for the mesh); 130 interrupted.
 Python standard library only; plots are drawn by netsim_plots.py under an interpreter that has
 matplotlib (this one, else Debian's /usr/bin/python3), and skipped with the reason otherwise.
 """
 
 import argparse
 import bisect
+import collections
 import concurrent.futures
 import csv
+import errno
 import hashlib
 import http.client
 import json
@@ -36,6 +44,9 @@ import time
 from pathlib import Path
 
 from netsim_dashboard import MeshDashboard
+from netsim_netns import NODE_PORT, Netns, NetnsError, NetnsUnavailable
+from netsim_proc import (LimitHit, cgroup_pids_room, check_room, machine_cpu_s, mem_available_kb,
+                         proc_usage, raise_open_files, self_cpu_s, self_peak_rss_kb, threads_room)
 from netsim_report import write_report_html
 
 try:
@@ -142,11 +153,39 @@ def connected(n, edges):
 
 # ---------------------------------------------------------------- processes
 
+def ephemeral_range():
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_ports(count):
-    """Ports the kernel hands out now; all sockets are held until every port is picked."""
+    """Loopback ports free now, all held until every one is picked. They come from below the
+    kernel's ephemeral range when it has room: a port from inside it could be taken as the local
+    end of some link's connection between this check and the node's bind (at 1,000 nodes with 8
+    links each, thousands of such connections open while the later nodes start)."""
+    low, _ = ephemeral_range()
+    first = 10000
+    candidates = []
+    if low - first >= 2 * count:
+        start = random.randrange(first, low - count)
+        candidates = list(range(start, low)) + list(range(first, start))
     socks, ports = [], []
     try:
-        for _ in range(count):
+        for port in candidates:
+            if len(ports) == count:
+                break
+            s = socket.socket()
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                s.close()
+                continue
+            socks.append(s)
+            ports.append(port)
+        while len(ports) < count:  # no room below the range: let the kernel pick
             s = socket.socket()
             socks.append(s)
             s.bind(("127.0.0.1", 0))
@@ -159,8 +198,20 @@ def free_ports(count):
     return ports
 
 
-def request(port, method, path, body=None, timeout=10.0):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+def ports_in_use(ports):
+    """Those of `ports` that something on loopback already holds."""
+    taken = []
+    for port in ports:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                taken.append(port)
+    return taken
+
+
+def request(port, method, path, body=None, timeout=10.0, host="127.0.0.1"):
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
         headers = {}
         data = None
@@ -179,82 +230,146 @@ def request(port, method, path, body=None, timeout=10.0):
 
 
 class EventTail:
-    """Reads a node's event file as it grows and keeps the highest block height in it."""
+    """Follows one node process's event file as it grows: whether it has started (its listener
+    is bound), how many ready links it has, and its tip, so netsim waits on the nodes' own
+    events instead of polling hundreds of them over HTTP.
+
+    The tip is the first block seen at the greatest height: with a fixed difficulty the longest
+    chain has the most work and, on equal length, the first seen stays (DESIGN.md). A reorg
+    names its new tip, which is taken as it is. Until a block arrives the tip is None: for a
+    fresh node the genesis block; a restarted node's stored tip is given by seed_tip()."""
+
+    # Events that change what is followed; traffic and tx_seen lines are skipped unparsed.
+    FOLLOWED = (b'"ev":"block_', b'"ev":"peer_', b'"ev":"reorg"', b'"ev":"start"')
 
     def __init__(self, incarnation, path):
         self.incarnation = incarnation
         self.path = path
         self.file = None
-        self.highest = 0
         self.partial = b""  # a line still being written
+        self.started = False
+        self.pid = None
+        self.links = 0  # peer_up minus peer_down: ready links
+        self.ups = collections.Counter()  # peer label ("host:port") -> its peer_up events
+        self.downs = collections.Counter()
+        self.highest = 0  # greatest block height seen, side branches too
+        self.tip = None  # (height, hash)
 
-    def height(self):
+    def poll(self):
+        """Reads what was appended since the last poll; returns self."""
         if self.file is None:
             try:
                 self.file = open(self.path, "rb")
             except OSError:
-                return self.highest
+                return self
         lines = (self.partial + self.file.read()).split(b"\n")
         self.partial = lines.pop()
+        self.feed(lines)
+        return self
+
+    def feed(self, lines):
         for line in lines:
-            if b'"ev":"block_' not in line:
+            if not any(tag in line for tag in self.FOLLOWED):
                 continue
             try:
-                self.highest = max(self.highest, int(json.loads(line).get("height", 0)))
-            except (ValueError, TypeError):
+                ev = json.loads(line)
+                kind = ev["ev"]
+                if kind == "start":
+                    self.started, self.pid = True, ev.get("pid")
+                elif kind == "peer_up":
+                    self.links += 1
+                    self.ups[ev.get("peer")] += 1
+                elif kind == "peer_down":
+                    self.links -= 1
+                    self.downs[ev.get("peer")] += 1
+                elif kind == "block_seen":
+                    height = int(ev["height"])
+                    self.highest = max(self.highest, height)
+                    if self.tip is None or height > self.tip[0]:
+                        self.tip = (height, ev["hash"])
+                elif kind == "block_mined":
+                    self.highest = max(self.highest, int(ev["height"]))
+                elif kind == "reorg":
+                    self.tip = (self.tip[0] if self.tip else self.highest, ev["new_tip"])
+            except (ValueError, TypeError, KeyError):
                 continue
-        return self.highest
+
+    def tip_hash(self):
+        return self.tip[1] if self.tip else None
+
+    def seed_tip(self, height, tip):
+        """The tip a restarted node loaded from its data directory (from one /status), unless
+        its events already show a higher block."""
+        if self.tip is None or height > self.tip[0]:
+            self.tip = (height, tip)
 
     def close(self):
         if self.file is not None:
             self.file.close()
+            self.file = None
 
 
 class Node:
-    def __init__(self, index, port, workdir, binary, args):
+    def __init__(self, index, host, port, workdir, binary, args, launcher=(), admin=True):
         self.index = index
+        self.host = host
         self.port = port
         self.dir = workdir / f"node-{index:03d}"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.binary = binary
         self.args = args  # extra flags (difficulty, --peer ...)
+        self.launcher = list(launcher)  # e.g. ip netns exec NAME
+        self.admin = admin
         self.proc = None
         self.incarnation = -1
         self.tail = None  # EventTail of the current incarnation's event file
         self.down_since = None
         self.crashes = []  # exit_story() of each incarnation that ended by itself
+        self.cpu_ended_s = 0.0  # CPU seconds of incarnations that have ended
+        self.usage = None  # the last proc_usage() of the current incarnation
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     @property
     def address(self):
-        return f"127.0.0.1:{self.port}"
+        return f"{self.host}:{self.port}"
 
-    def seen_height(self):
-        """Highest block height in this incarnation's event file so far (read incrementally)."""
+    def follow(self):
+        """This incarnation's EventTail, brought up to date."""
         if self.tail is None or self.tail.incarnation != self.incarnation:
             if self.tail is not None:
                 self.tail.close()
             self.tail = EventTail(self.incarnation,
                                   self.dir / f"events-{self.incarnation}.ndjson")
-        return self.tail.height()
+        return self.tail.poll()
 
     def start(self):
         if self.crashed():
             self.crashes.append(self.exit_story())
         self.incarnation += 1
-        cmd = [str(self.binary), "--port", str(self.port), "--bind", "127.0.0.1",
-               "--data-dir", str(self.dir / "data"), "--admin", "--target-outbound", "0",
-               "--events", str(self.dir / f"events-{self.incarnation}.ndjson"),
-               "--log-level", "warn"] + self.args
+        cmd = self.launcher + [
+            str(self.binary), "--port", str(self.port), "--bind", self.host,
+            "--data-dir", str(self.dir / "data"), "--target-outbound", "0",
+            "--events", str(self.dir / f"events-{self.incarnation}.ndjson"),
+            "--log-level", "warn"] + (["--admin"] if self.admin else []) + self.args
         out = open(self.dir / f"node-{self.incarnation}.log", "wb")
-        # Own process group: cleanup kills the group, and ^C in the terminal reaches only us.
-        self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
-        out.close()
+        try:
+            # Own process group: cleanup kills the group, and ^C in the terminal reaches only us.
+            self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, start_new_session=True)
+        except OSError as e:
+            if e.errno in (errno.EMFILE, errno.ENFILE):
+                raise LimitHit(f"open files: starting node {self.index}: {e}") from e
+            if e.errno in (errno.EAGAIN, errno.ENOMEM):
+                raise LimitHit(f"processes or memory: starting node {self.index}: {e} (see "
+                               "ulimit -u, the cgroup's pids.max, free memory)") from e
+            raise
+        finally:
+            out.close()
         self.down_since = None
+        self.usage = None
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -278,79 +393,297 @@ class Node:
             tail = ""
         return f"node {self.index} {how}; log {self.log_path}" + (f":\n{tail}" if tail else "")
 
+    def sample(self):
+        """Reads the process's CPU time and memory from /proc (kept for the report)."""
+        if self.alive():
+            self.usage = proc_usage(self.proc.pid) or self.usage
+        return self.usage
+
+    def end_incarnation(self):
+        self.sample()
+        if self.usage:
+            self.cpu_ended_s += self.usage["cpu_s"]
+        self.usage = None
+
+    def cpu_s(self):
+        return round(self.cpu_ended_s + (self.usage["cpu_s"] if self.usage else 0.0), 3)
+
     def kill9(self):
         if self.alive():
+            self.end_incarnation()
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
         self.down_since = time.time_ns()
 
-    def stop(self, grace_s=3.0):
+    def terminate(self):
+        """SIGTERM to the node's process group (see wait_or_kill)."""
         if not self.alive():
             return
         self.down_since = time.time_ns()
         try:
             os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=grace_s)
-        except (subprocess.TimeoutExpired, ProcessLookupError):
+        except ProcessLookupError:
+            pass
+
+    def wait_or_kill(self, deadline):
+        """Waits for a terminated node until `deadline` (monotonic), then SIGKILLs it."""
+        try:
+            self.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
             pass
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
 
+
+    def request(self, method, path, body=None, timeout=10.0):
+        return request(self.port, method, path, body, timeout, self.host)
+
     def status(self):
         try:
-            code, body = request(self.port, "GET", "/status", timeout=5)
+            code, body = self.request("GET", "/status", timeout=5)
             return body if code == 200 and isinstance(body, dict) else None
         except OSError:
             return None
 
 
-class Mesh:
-    """N node processes on loopback with a fixed dial topology; always torn down by close()."""
+class LoopbackNet:
+    """Every node on 127.0.0.1 with a port of its own; partitions and latency through the
+    nodes' admin endpoint (allowed on a loopback bind only)."""
 
-    def __init__(self, binary, n, kind, k, rng, workdir, difficulty, pow_rule):
+    admin = True
+    kind = "loopback"
+
+    def __init__(self, n, base_port=None):
+        if base_port is None:
+            self.ports = free_ports(n)
+        else:
+            self.ports = list(range(base_port, base_port + n))
+            taken = ports_in_use(self.ports)
+            if taken:
+                raise CannotRun(f"ports {base_port}-{base_port + n - 1} on 127.0.0.1: "
+                                f"{', '.join(map(str, taken))} in use (stop what holds them, or "
+                                "pick another --base-port)")
+
+    def host(self, i):
+        return "127.0.0.1"
+
+    def port(self, i):
+        return self.ports[i]
+
+    def launcher(self, i):
+        return []
+
+    def prepare(self, edges):
+        pass
+
+    def cut(self, i, j, node_i, node_j):
+        """Drops the link between nodes i and j once; both redial as they would after a fault.
+        Loopback: a block and an unblock of each other (the admin endpoint redials at once)."""
+        for me, other in ((node_i, node_j), (node_j, node_i)):
+            for blocked in ([other.address], []):
+                code, answer = me.request("POST", "/admin/links", {"blocked": blocked})
+                if code != 200:
+                    raise Failed(f"admin/links on node {me.index}: HTTP {code} {answer}")
+
+    def describe(self):
+        return {"kind": self.kind}
+
+    def close(self):
+        return []
+
+
+class NetnsNet:
+    """Every node in a network namespace of its own with its own address on one bridge
+    (netsim_netns.py); partitions are routes, so no admin endpoint is needed (nor allowed:
+    the node refuses --admin off loopback)."""
+
+    admin = False
+    kind = "netns"
+
+    def __init__(self, n, bandwidth_mbit=None):
+        try:
+            Netns.check_available()
+            self.netns = Netns(n, bandwidth_mbit)
+            started = time.monotonic()
+            self.layout = self.netns.setup()
+        except NetnsUnavailable as e:
+            raise CannotRun(str(e)) from e
+        except NetnsError as e:
+            raise Failed(f"netns set-up: {e}") from e
+        self.setup_s = round(time.monotonic() - started, 3)
+        self.bandwidth_mbit = bandwidth_mbit
+        log(f"netns: {n} namespaces {self.layout.ns(0)}..{self.layout.ns(n - 1)} on bridge "
+            f"{self.layout.bridge} ({self.layout.bridge_address}/16) in {self.setup_s:.2f} s")
+
+    def host(self, i):
+        return self.layout.address(i)
+
+    def port(self, i):
+        return NODE_PORT
+
+    def launcher(self, i):
+        return ["ip", "netns", "exec", self.layout.ns(i)]
+
+    def prepare(self, edges):
+        """Before the nodes start: room in the kernel's neighbour table for every link, and
+        the MACs of each link's ends written into it."""
+        try:
+            self.netns.link_neighbours(edges)
+        except NetnsUnavailable as e:
+            raise CannotRun(str(e)) from e
+        except NetnsError as e:
+            raise Failed(f"netns: {e}") from e
+
+    def partition(self, blocked):
+        self.netns.partition(blocked)
+
+    def cut(self, i, j, node_i, node_j):
+        """Drops the link between nodes i and j once (their sockets destroyed, no route
+        changed); both redial as they would after a fault."""
+        self.netns.cut(i, j)
+
+    def heal(self):
+        self.netns.heal()
+
+    def describe(self):
+        return {"kind": self.kind, "bridge": self.layout.bridge,
+                "subnet": f"10.{self.layout.subnet}.0.0/16", "setup_s": self.setup_s,
+                "bandwidth_mbit": self.bandwidth_mbit}
+
+    def close(self):
+        left = self.netns.close()
+        if left:
+            log(f"netns: still present after the tear-down: {', '.join(left)} "
+                "(the next --netns run removes them)")
+        return left
+
+
+class Mesh:
+    """N node processes with a fixed dial topology on a network (LoopbackNet, NetnsNet);
+    always torn down by close()."""
+
+    # Nodes started at once: each batch's listeners are up before the next starts, so a
+    # thousand processes do not initialise at the same moment.
+    START_BATCH = 50
+
+    def __init__(self, binary, n, kind, k, rng, workdir, difficulty, pow_rule, net):
         self.kind, self.k = kind, (k if kind == "random-k" else None)
         self.edges = build_topology(kind, n, k, rng)
         self.degree = [0] * n
         for a, b in self.edges:
             self.degree[a] += 1
             self.degree[b] += 1
-        ports = free_ports(n)
+        self.net = net
+        net.prepare(self.edges)
         self.nodes = []
         for i in range(n):
             peers = []
             for a, b in self.edges:
                 if a == i:
-                    peers += ["--peer", f"127.0.0.1:{ports[b]}"]
+                    peers += ["--peer", f"{net.host(b)}:{net.port(b)}"]
             args = ["--difficulty", str(difficulty), "--pow", pow_rule, "--threads", "1"] + peers
-            self.nodes.append(Node(i, ports[i], workdir, binary, args))
+            self.nodes.append(Node(i, net.host(i), net.port(i), workdir, binary, args,
+                                   net.launcher(i), net.admin))
         self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=min(32, max(4, n)))
 
     def start(self, timeout_s):
-        for node in self.nodes:
-            node.start()
-        self.wait_ready(self.nodes, timeout_s)
+        """Starts every node, START_BATCH at a time, and waits until each has its links. Fills
+        self.startup (seconds: spawning, all listening, all linked) for the report."""
+        began = time.monotonic()
+        deadline = began + timeout_s
+        spawn_s = 0.0
+        mem_start_kb = mem_available_kb()
+        rooms = {"the cgroup's pids.max": cgroup_pids_room(),
+                 "kernel.threads-max": threads_room()}
+        for first in range(0, len(self.nodes), self.START_BATCH):
+            batch = self.nodes[first:first + self.START_BATCH]
+            t = time.monotonic()
+            for node in batch:
+                node.start()
+            spawn_s += time.monotonic() - t
+            self.wait_started(batch, deadline, timeout_s)
+            if first == 0:
+                check_room(len(batch), len(self.nodes), [nd.sample() for nd in batch],
+                           mem_start_kb, rooms)
+        listening = time.monotonic()
+        nudged = self.redial_refused() if self.net.admin else 0
+        self.wait_ready(self.nodes, max(1.0, deadline - time.monotonic()))
+        self.startup = {"spawn_s": round(spawn_s, 3), "all_listening_s": round(listening - began, 3),
+                        "redials_nudged": nudged, "all_linked_s": round(time.monotonic() - began, 3)}
+
+    def redial_refused(self):
+        """Once every node listens: each node still without a link to a peer it dials, because
+        that peer was not listening yet when it first tried, is made to dial it now. Its backoff
+        (250 ms doubling to 30 s) would otherwise keep the first nodes of a 1,000-node start
+        waiting seconds after everyone is up. Blocking and at once unblocking an address through
+        the admin endpoint is the node's documented way to redial it at once; the addresses are
+        not linked, so nothing is cut. Returns how many nodes were nudged."""
+        missing = {}
+        for a, b in self.edges:
+            tail, target = self.nodes[a].follow(), self.nodes[b].address
+            if tail.ups[target] <= tail.downs[target]:
+                missing.setdefault(a, []).append(target)
+
+        def nudge(item):
+            node = self.nodes[item[0]]
+            for blocked in (item[1], []):
+                try:
+                    node.request("POST", "/admin/links", {"blocked": blocked})
+                except OSError:
+                    return  # the wait for links that follows names a node that is not there
+
+        list(self.pool.map(nudge, missing.items()))
+        return len(missing)
+
+    def wait_started(self, nodes, deadline, timeout_s):
+        pending = list(nodes)
+        while pending:
+            for node in pending:
+                if not node.alive():
+                    raise Failed(f"a node crashed while starting: {node.exit_story()}")
+            pending = [nd for nd in pending if not nd.follow().started]
+            if pending and time.monotonic() > deadline:
+                self.not_up(pending, timeout_s)
+            if pending:
+                time.sleep(0.01)
 
     def wait_ready(self, nodes, timeout_s):
-        """Until each node answers HTTP and has a ready link for every topology edge."""
+        """Until each node's events show it started and has a ready link for every topology
+        edge to a live node."""
         deadline = time.monotonic() + timeout_s
         pending = list(nodes)
         while pending:
             for node in pending:
                 if not node.alive():
                     raise Failed(f"a node crashed while starting: {node.exit_story()}")
-            states = list(self.pool.map(lambda nd: nd.status(), pending))
-            late = [(nd, st) for nd, st in zip(pending, states)
-                    if st is None or st.get("peers", 0) < self.live_degree(nd)]
-            pending = [nd for nd, _ in late]
+            pending = [nd for nd in pending
+                       if not (nd.follow().started and nd.tail.links >= self.live_degree(nd))]
             if pending and time.monotonic() > deadline:
-                nd, st = late[0]
-                why = ("does not answer /status" if st is None else
-                       f"has {st.get('peers', 0)} of {self.live_degree(nd)} links ready")
-                raise Failed(f"the mesh did not come up: {len(pending)} nodes not ready after "
-                             f"{timeout_s:.0f} s (node {nd.index} {why}; log {nd.log_path})")
+                self.not_up(pending, timeout_s)
             if pending:
-                time.sleep(0.05)
+                time.sleep(0.02)
+
+    def wait_links(self, timeout_s):
+        """Milliseconds until every live node has its links again, or None at the timeout."""
+        start = time.monotonic()
+        while True:
+            if all(nd.follow().links >= self.live_degree(nd) for nd in self.live()):
+                return (time.monotonic() - start) * 1000.0
+            if time.monotonic() - start > timeout_s:
+                return None
+            time.sleep(0.02)
+
+    def not_up(self, pending, timeout_s):
+        nd = pending[0]
+        st = nd.status()
+        if st is None:
+            why = "does not answer /status" + ("" if nd.tail.started else
+                                               " and wrote no start event")
+        else:
+            why = f"has {st.get('peers', 0)} of {self.live_degree(nd)} links ready"
+        raise Failed(f"the mesh did not come up: {len(pending)} nodes not ready after "
+                     f"{timeout_s:.0f} s (node {nd.index} {why}; log {nd.log_path})")
 
     def live_degree(self, node):
         i = node.index
@@ -364,39 +697,44 @@ class Mesh:
         nodes = nodes if nodes is not None else self.live()
         return list(self.pool.map(lambda nd: nd.status(), nodes))
 
-    def wait_height_seen(self, height, timeout_s):
-        """Until every live node's event file shows a block at `height` or above (or the
-        timeout). Reading the files costs the nodes nothing, where polling /status of every node
-        every few milliseconds would compete with the propagation it waits for (at 256 nodes on
-        2 cores, a poll round is hundreds of HTTP requests)."""
-        deadline = time.monotonic() + timeout_s
-        pending = self.live()
-        while pending and time.monotonic() < deadline:
-            pending = [nd for nd in pending if nd.seen_height() < height]
-            if pending:
-                time.sleep(0.02)
+    def seed_tips(self, nodes):
+        """A restarted node's tip is what it loaded, which its events do not show: one /status."""
+        for node, st in zip(nodes, self.statuses(nodes)):
+            if st:
+                node.follow().seed_tip(int(st["height"]), st["tip"])
 
     def wait_converged(self, timeout_s, height=None):
-        """Milliseconds until every live node reports one tip, or None at the timeout. With
-        `height`, first waits for the nodes' event files to show a block that high."""
+        """Milliseconds until every live node's events show one tip (at `height` or above when
+        given), or None at the timeout. Reading the event files costs the nodes nothing, where
+        polling /status of every node every few milliseconds competes with the propagation it
+        waits for (at 1,000 nodes on 2 cores one poll round is 1,000 HTTP requests)."""
         start = time.monotonic()
-        if height is not None:
-            self.wait_height_seen(height, timeout_s)
         while True:
-            states = self.statuses()
-            tips = {s["tip"] if s else None for s in states}
-            if len(tips) == 1 and None not in tips:
+            tails = [nd.follow() for nd in self.live()]
+            tips = {t.tip_hash() for t in tails}
+            low = min((t.tip[0] if t.tip else 1 for t in tails), default=0)
+            if len(tips) == 1 and (height is None or low >= height):
                 return (time.monotonic() - start) * 1000.0
             if time.monotonic() - start > timeout_s:
                 return None
-            time.sleep(0.01)
+            time.sleep(0.005)
 
-    def close(self):
-        threads = [threading.Thread(target=n.stop) for n in self.nodes]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+    def sample(self):
+        for node in self.nodes:
+            node.sample()
+
+    def close(self, grace_s=3.0):
+        """SIGTERM to every node at once, SIGKILL to those still running after grace_s."""
+        self.sample()
+        live = [n for n in self.nodes if n.alive()]
+        for n in live:
+            n.terminate()
+        deadline = time.monotonic() + grace_s
+        for n in live:
+            n.wait_or_kill(deadline)
+        for n in self.nodes:
+            if n.tail:
+                n.tail.close()
         self.pool.shutdown(wait=False, cancel_futures=True)
 
 
@@ -465,6 +803,38 @@ def halves(n):
     return [list(range(n // 2)), list(range(n // 2, n))]
 
 
+# A peer that opens a gossip link and declares a 4 GiB frame where the key exchange belongs: the
+# node closes it before allocating, and blames nobody (SPEC §2, §12: a length travels in the clear,
+# so a man in the middle could have written it; bans are of proven keys, and this peer proved
+# none). Run as its own process so that with --netns it can run inside the namespace of the node
+# whose address it attacks from. Prints how it ended.
+ATTACK = """
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+s.sendall(bytes([0xF0, 0x9F, 0x94, 0x90, 0x0A]) + b"\\xff\\xff\\xff\\xff")
+try:
+    while s.recv(4096):
+        pass
+    print("closed")
+except ConnectionResetError:
+    print("closed")
+except socket.timeout:
+    print("open")
+"""
+
+
+def bans_of(node):
+    """gossipchain_bans_total from the node's /metrics, or None."""
+    try:
+        code, body = node.request("GET", "/metrics", timeout=5)
+    except OSError:
+        return None
+    for line in (body if code == 200 and isinstance(body, str) else "").splitlines():
+        if line.startswith("gossipchain_bans_total "):
+            return int(float(line.split()[1]))
+    return None
+
+
 class Run:
     def __init__(self, scenario, mesh, rng, out):
         self.scenario = scenario
@@ -483,6 +853,7 @@ class Run:
         self.errors = []
         self.warnings = []
         self.dashboard = None  # a MeshDashboard with --dashboard
+        self.hostile = []  # what each hostile step saw
 
     def mark(self, kind, detail=""):
         with self.lock:
@@ -493,7 +864,7 @@ class Run:
     def mine(self, index):
         node = self.mesh.nodes[index]
         try:
-            code, body = request(node.port, "GET", "/mine", timeout=60)
+            code, body = node.request("GET", "/mine", timeout=60)
         except OSError as e:
             if not node.alive():
                 return None  # background mining raced a kill step
@@ -512,7 +883,7 @@ class Run:
         txid = hashlib.sha256(json.dumps(tx, sort_keys=True).encode()).hexdigest()
         node = self.mesh.nodes[index]
         try:
-            code, _ = request(node.port, "POST", "/transactions/new", tx, timeout=10)
+            code, _ = node.request("POST", "/transactions/new", tx, timeout=10)
         except OSError:
             return
         if code in (200, 201):
@@ -524,7 +895,7 @@ class Run:
         if not node.alive():
             return
         try:
-            code, answer = request(node.port, "POST", "/admin/links", body)
+            code, answer = node.request("POST", "/admin/links", body)
         except OSError as e:
             story = node.exit_story() if node.crashed() else "it is still running"
             raise Failed(f"admin/links on node {index}: {e}; {story}") from e
@@ -567,17 +938,31 @@ class Run:
                     with self.lock:
                         self.warnings.append(f"step {i}: partition group {g} is not connected "
                                              "inside itself; it will fork within the group")
-            for node in mesh.nodes:
-                g = group_of.get(node.index)
-                blocked = [o.address for o in mesh.nodes
-                           if o is not node and group_of.get(o.index) != g]
-                self.set_links(node.index, {"blocked": blocked})
+            blocked = {node.index: [o.index for o in mesh.nodes
+                                    if o is not node and group_of.get(o.index) !=
+                                    group_of.get(node.index)] for node in mesh.nodes}
+            if mesh.net.admin:
+                for node in mesh.nodes:
+                    self.set_links(node.index, {"blocked": [mesh.nodes[j].address
+                                                            for j in blocked[node.index]]})
+            else:  # the network's own partition: routes and destroyed sockets
+                mesh.net.partition(blocked)
         elif action == "heal":
             t0 = time.monotonic()
             self.mark("heal")
-            for node in mesh.nodes:
-                self.set_links(node.index, {"blocked": []})
+            if mesh.net.admin:
+                for node in mesh.nodes:
+                    self.set_links(node.index, {"blocked": []})
+            else:
+                mesh.net.heal()
             self.record_convergence(i, "heal", t0, step)
+            if not mesh.net.admin:
+                # The network's partition made the nodes' redials fail, so their links come
+                # back on their own backoff (up to 30 s plus jitter): how long, is worth knowing.
+                ms = mesh.wait_links(float(step.get("relink_timeout_s", 10)))
+                self.convergence.append({"after": "relink", "step": i,
+                                         "ms": None if ms is None else
+                                         round((time.monotonic() - t0) * 1000.0, 3)})
         elif action == "latency":
             body = {"delay_ms": int(step.get("delay_ms", 0)),
                     "jitter_ms": int(step.get("jitter_ms", 0))}
@@ -597,14 +982,55 @@ class Run:
                 self.mark("restart", str(node.index))
                 node.start()
             mesh.wait_ready(targets, float(step.get("timeout_s", 20)))
+            mesh.seed_tips(targets)
             for node in targets:  # a restarted node starts without shaping
                 if self.shaping["delay_ms"]:
                     self.set_links(node.index, self.shaping)
             self.record_convergence(i, "restart", t0, step)
+        elif action == "hostile":
+            self.attack(i, int(step["from"]), int(step["target"]),
+                        float(step.get("relink_timeout_s", 5)))
         elif action == "wait_converged":
             self.record_convergence(i, "wait", time.monotonic(), step)
         else:
             raise ValueError(f"step {i}: unknown action {action!r}")
+
+    def attack(self, i, attacker, target, relink_timeout_s):
+        """From node `attacker`'s address, a peer that declares a 4 GiB frame to `target`; then
+        whether the target blamed anyone for it (it must not: nothing was proven), and whether
+        the attacker's honest node, its link to the target cut, gets back in (it must, on
+        loopback and with --netns alike: bans are of keys, never of the shared address)."""
+        mesh = self.mesh
+        a, t = mesh.nodes[attacker], mesh.nodes[target]
+        before = bans_of(t)
+        proc = subprocess.run(mesh.net.launcher(attacker) + [sys.executable, "-c", ATTACK,
+                                                              t.host, str(t.port)],
+                              capture_output=True, text=True, timeout=30)
+        ended = proc.stdout.strip() or f"error: {proc.stderr.strip()[-200:]}"
+        # A score is given before the close it causes, so the count is final once closed.
+        after = bans_of(t)
+        seen = {"step": i, "from": attacker, "target": target, "network": mesh.net.kind,
+                "connection": ended, "bans_before": before, "bans_after": after}
+        dials = [(x, y) for x, y in mesh.edges if {x, y} == {attacker, target}]
+        if dials:
+            # Cut the honest link and see whether a new one comes up (the attacker's node
+            # labels its peer by the target's advertised address, whichever side dialled).
+            ups, downs = a.follow().ups[t.address], a.tail.downs[t.address]
+            started = time.monotonic()
+            mesh.net.cut(attacker, target, a, t)
+            back = None
+            while time.monotonic() - started < relink_timeout_s:
+                tail = a.follow()
+                if tail.downs[t.address] > downs and tail.ups[t.address] > ups:
+                    back = (time.monotonic() - started) * 1000.0
+                    break
+                time.sleep(0.01)
+            seen.update({"link": f"{dials[0][0]} dials {dials[0][1]}",
+                         "link_dropped": a.tail.downs[t.address] > downs,
+                         "relinked_ms": None if back is None else round(back, 3)})
+        with self.lock:
+            self.hostile.append(seen)
+        self.mark("hostile", json.dumps(seen))
 
     def record_convergence(self, i, after, t0, step):
         ms = self.mesh.wait_converged(float(step.get("timeout_s", 10)))
@@ -811,19 +1237,17 @@ def analyse(run, events, final, chain_hashes):
     bytes_in, bytes_out = {}, {}
     received = 0
     txs_received = 0
-    for node in mesh.nodes:
-        for inc in range(node.incarnation + 1):
-            last = None
-            for ev in events:
-                if ev["node"] == node.index and ev["inc"] == inc and ev["ev"] == "traffic":
-                    last = ev
-            if last:
-                for t, b in last["bytes_in"].items():
-                    bytes_in[t] = bytes_in.get(t, 0) + b
-                for t, b in last["bytes_out"].items():
-                    bytes_out[t] = bytes_out.get(t, 0) + b
-                received += last["blocks_received"]
-                txs_received += last.get("txs_received", 0)
+    last_traffic = {}  # (node, incarnation) -> its last (cumulative) traffic event
+    for ev in events:
+        if ev["ev"] == "traffic":
+            last_traffic[(ev["node"], ev["inc"])] = ev
+    for last in last_traffic.values():
+        for t, b in last["bytes_in"].items():
+            bytes_in[t] = bytes_in.get(t, 0) + b
+        for t, b in last["bytes_out"].items():
+            bytes_out[t] = bytes_out.get(t, 0) + b
+        received += last["blocks_received"]
+        txs_received += last.get("txs_received", 0)
     firsts_from_peers = sum(1 for (h, nd), ev in first_seen.items() if ev["from"] != "self")
     block_bytes = sum(b for t, b in bytes_in.items() if t in BLOCK_MESSAGE_TYPES)
     receivers = max(len(mesh.nodes) - 1, 1)
@@ -867,8 +1291,8 @@ BLOCK_MESSAGE_TYPES = ("AnnounceBlock", "CompactBlock", "BlockInventory", "GetBl
                        "GetBlockTxs", "BlockTxs", "RequestChain", "Chain")
 
 
-def chain_hashes_of(port):
-    code, body = request(port, "GET", "/chain", timeout=30)
+def chain_hashes_of(node):
+    code, body = node.request("GET", "/chain", timeout=30)
     if code != 200:
         return [], []
     hashes = [hashlib.sha256(json.dumps(b, sort_keys=True).encode()).hexdigest()
@@ -878,8 +1302,8 @@ def chain_hashes_of(port):
     return hashes, txids
 
 
-def mempool_of(port):
-    code, body = request(port, "GET", "/transactions/pending", timeout=10)
+def mempool_of(node):
+    code, body = node.request("GET", "/transactions/pending", timeout=10)
     if code != 200:
         return set()
     return {hashlib.sha256(json.dumps(t, sort_keys=True).encode()).hexdigest()
@@ -936,7 +1360,7 @@ def evaluate_checks(cfg, res, run, final, convergence, tx_check, crashes):
         p99 = res["block_propagation_ms"]["p99"]
         check("block_propagation_p99", p99 is not None and p99 < cfg["block_p99_ms_max"],
               f"p99 {p99} ms, limit {cfg['block_p99_ms_max']} ms")
-    for after in ("heal", "restart", "mine"):
+    for after in ("heal", "restart", "mine", "relink"):
         key = f"{after}_converge_ms_max"
         if key in cfg:
             got = [c["ms"] for c in convergence if c["after"] == after]
@@ -957,8 +1381,150 @@ def evaluate_checks(cfg, res, run, final, convergence, tx_check, crashes):
               f"at least {cfg['txs_restored_min']}")
     if cfg.get("reorg_seen", False):
         check("reorg_seen", res["blocks"]["reorgs"] > 0, f"{res['blocks']['reorgs']} reorgs")
+    if cfg.get("hostile_unblamed", False):
+        ok = bool(run.hostile) and all(
+            h["connection"] == "closed" and h["bans_after"] is not None and
+            h["bans_before"] is not None and h["bans_after"] == h["bans_before"]
+            for h in run.hostile)
+        check("hostile_unblamed", ok, "; ".join(
+            f"from {h['from']} to {h['target']}: {h['connection']}, bans {h['bans_before']}"
+            f" -> {h['bans_after']}" for h in run.hostile) or "no hostile step")
+    expected = cfg.get(f"hostile_relinked_{run.mesh.net.kind}")
+    if expected is not None:
+        got = [h.get("relinked_ms") is not None for h in run.hostile]
+        check("hostile_relinked", got == list(expected), "; ".join(
+            f"{h.get('link')}: " + ("back after " + str(h["relinked_ms"]) + " ms"
+                                    if h.get("relinked_ms") is not None else "stayed down")
+            for h in run.hostile) + f" (expected {expected} on {run.mesh.net.kind})")
     check("no_step_errors", not run.errors, "; ".join(run.errors[:5]) or "none")
     return checks
+
+
+def peer_hosts_check(mesh, answers):
+    """Each answering node lists its ready peers (GET /nodes) at addresses of its live topology
+    neighbours, and has at least one: with --netns every node has its own address, so a peer's
+    address is where it really is (on loopback they would all be 127.0.0.1). Links still in
+    their redial backoff after a partition are missing, not wrong; the detail counts them."""
+    wrong, compared, up, links = [], 0, 0, 0
+    for nd, body in zip(mesh.nodes, answers):
+        if not isinstance(body, dict) or not nd.alive():
+            continue
+        compared += 1
+        expected = {mesh.nodes[b if a == nd.index else a].host for a, b in mesh.edges
+                    if nd.index in (a, b) and mesh.nodes[b if a == nd.index else a].alive()}
+        seen = {p["address"].rsplit(":", 1)[0] for p in body.get("nodes", [])
+                if p.get("state") == "ready"}
+        up += len(seen & expected)
+        links += len(expected)
+        if not seen <= expected or (expected and not seen):
+            wrong.append(f"node {nd.index} sees {sorted(seen)}, its links go to "
+                         f"{sorted(expected)}")
+    return {"name": "peers_at_their_own_addresses", "ok": compared > 0 and not wrong,
+            "detail": f"{compared - len(wrong)}/{compared} nodes; {up} of {links} link ends "
+                      "up" + (f"; {wrong[0]}" if wrong else "")}
+
+
+def nodes_answer(node):
+    try:
+        code, body = node.request("GET", "/nodes", timeout=10)
+        return body if code == 200 else None
+    except OSError:
+        return None
+
+
+def tips_check(mesh, final, event_tips):
+    """Whether the tip each live node's events show is the one its /status reports (None, no
+    block in the events: the genesis block, height 1): the convergence waits rely on it."""
+    compared = mismatched = 0
+    first = None
+    for nd, st in zip(mesh.nodes, final):
+        if st is None or not nd.alive():
+            continue
+        compared += 1
+        ours = event_tips[nd.index]
+        if not (ours == st["tip"] or (ours is None and st["height"] == 1)):
+            mismatched += 1
+            first = first or f"node {nd.index}: events {ours}, /status {st['tip']}"
+    return {"name": "event_tips_match_status", "ok": compared > 0 and mismatched == 0,
+            "detail": f"{compared - mismatched}/{compared} nodes" + (f"; {first}" if first else "")}
+
+
+class PhaseClock:
+    """Wall time of each phase of a run, and CPU time (netsim's own, the machine's) at each
+    boundary, for report.json's resources."""
+
+    def __init__(self):
+        self.t = time.monotonic()
+        self.phases = {}
+        self.marks = {}
+
+    def lap(self, name):
+        now = time.monotonic()
+        self.phases[name + "_s"] = round(now - self.t, 3)
+        self.t = now
+        self.marks[name] = (now, self_cpu_s(), machine_cpu_s())
+
+    def between(self, first, last):
+        """(wall, netsim CPU, machine busy CPU, machine softirq CPU) seconds from the end of
+        phase `first` to the end of phase `last`; the machine's None when /proc/stat cannot be
+        read."""
+        (t0, own0, m0), (t1, own1, m1) = self.marks[first], self.marks[last]
+        if m0 is None or m1 is None:
+            return t1 - t0, own1 - own0, None, None
+        return t1 - t0, own1 - own0, m1[0] - m0[0], m1[1] - m0[1]
+
+
+def make_net(args, n):
+    # First of all, since picking n free ports holds n sockets at once: an event file per node
+    # stays open for the run, plus a few per HTTP worker and the logs.
+    raise_open_files(n + 256)
+    bandwidth = getattr(args, "bandwidth_mbit", None)
+    if args.netns:
+        return NetnsNet(n, bandwidth)
+    if bandwidth:
+        raise UsageError("--bandwidth-mbit shapes each node's veth, so it needs --netns")
+    return LoopbackNet(n, getattr(args, "base_port", None))
+
+
+def node_resources(nd):
+    u = nd.usage or {}
+    mb = (lambda kb: round(kb / 1024, 1) if kb is not None else None)
+    return {"cpu_s": nd.cpu_s(), "rss_mb": mb(u.get("rss_kb")),
+            "peak_rss_mb": mb(u.get("peak_rss_kb")), "threads": u.get("threads")}
+
+
+def resources(mesh, clock, wall_s):
+    """What the run cost and who spent it: the nodes' CPU time and memory (from /proc, last read
+    just before they were stopped), netsim's own CPU time, and the rest of the machine's."""
+    per_node = [node_resources(nd) for nd in mesh.nodes]
+    nodes_cpu = sum(r["cpu_s"] for r in per_node)
+    mesh_wall, own, machine, softirq = clock.between("build", "stop")
+    cpus = os.cpu_count() or 1
+    out = {
+        "cpus": cpus,
+        "phases_s": clock.phases,
+        "startup_s": getattr(mesh, "startup", None),
+        "mesh_wall_s": round(mesh_wall, 3),
+        "nodes_cpu_s": round(nodes_cpu, 3),
+        "node_cpu_s": percentiles([r["cpu_s"] for r in per_node]),
+        "node_rss_mb": percentiles([r["rss_mb"] for r in per_node if r["rss_mb"] is not None]),
+        "node_peak_rss_mb": percentiles([r["peak_rss_mb"] for r in per_node
+                                         if r["peak_rss_mb"] is not None]),
+        "node_threads_max": max((r["threads"] or 0 for r in per_node), default=0),
+        "netsim_cpu_s_during_mesh": round(own, 3),
+        "netsim_cpu_s_total": round(self_cpu_s(), 3),
+        "netsim_peak_rss_mb": round(self_peak_rss_kb() / 1024, 1),
+        "machine_busy_cpu_s": None if machine is None else round(machine, 3),
+        "other_cpu_s": None if machine is None else round(machine - nodes_cpu - own, 3),
+        "machine_softirq_cpu_s": None if softirq is None else round(softirq, 3),
+        "cpu_busy_fraction": None if machine is None else round(machine / (mesh_wall * cpus), 3),
+    }
+    if machine is not None:
+        out["note"] = (f"during the mesh's {mesh_wall:.1f} s the {cpus} CPUs were "
+                       f"{out['cpu_busy_fraction']:.0%} busy: nodes {nodes_cpu:.1f} CPU-s, "
+                       f"netsim {own:.1f}, other work {out['other_cpu_s']:.1f} (of which "
+                       f"softirq {softirq:.1f})")
+    return out
 
 
 def cmd_run(args):
@@ -978,13 +1544,26 @@ def cmd_run(args):
     log(f"scenario {scenario.get('name', scenario_path.stem)}: {n} nodes, {kind}"
         f"{f' k={k}' if kind == 'random-k' else ''}, seed {seed} "
         f"(repeat with --seed {seed})")
+    if args.netns:
+        unsupported = [i for i, st in enumerate(scenario.get("steps", []))
+                       if st.get("action") == "latency"]
+        if unsupported:
+            raise UsageError(f"step {unsupported[0]}: latency steps are the nodes' own link "
+                             "shaping (POST /admin/links), which a node refuses off a loopback "
+                             "--bind, so they cannot run with --netns (docs/netsim.md)")
+    clock = PhaseClock()
     binary = find_node(args.node)
-    mesh = Mesh(binary, n, kind, k, rng, out / "nodes", int(scenario.get("difficulty", 3)),
-                scenario.get("pow", "linked"))
+    clock.lap("build")
     started_ns = time.time_ns()
-    run = Run(scenario, mesh, rng, out)
+    net = mesh = run = None
     try:
+        net = make_net(args, n)
+        clock.lap("network_setup")
+        mesh = Mesh(binary, n, kind, k, rng, out / "nodes", int(scenario.get("difficulty", 3)),
+                    scenario.get("pow", "linked"), net)
+        run = Run(scenario, mesh, rng, out)
         mesh.start(float(scenario.get("startup_timeout_s", 15 + n * 0.25)))
+        clock.lap("startup")
         if args.dashboard:
             run.dashboard = start_dashboard(mesh, args.dashboard_port)
         up_ns = time.time_ns()
@@ -996,11 +1575,16 @@ def cmd_run(args):
         final_wait = run.mesh.wait_converged(float(scenario.get("final_timeout_s", 10)))
         run.convergence.append({"after": "end", "step": None,
                                 "ms": None if final_wait is None else round(final_wait, 3)})
+        clock.lap("steps")
         final = mesh.statuses(mesh.nodes)
+        event_tips = [nd.follow().tip_hash() if nd.alive() else None for nd in mesh.nodes]
+        tips = tips_check(mesh, final, event_tips)
+        hosts = (peer_hosts_check(mesh, list(mesh.pool.map(nodes_answer, mesh.nodes)))
+                 if not net.admin else None)
         crashes = [story for nd in mesh.nodes
                    for story in nd.crashes + ([nd.exit_story()] if nd.crashed() else [])]
         ref = next((nd for nd, st in zip(mesh.nodes, final) if st), None)
-        chain_hashes, chain_txids = chain_hashes_of(ref.port) if ref else ([], set())
+        chain_hashes, chain_txids = chain_hashes_of(ref) if ref else ([], set())
         tx_check = {"submitted": len(run.txs), "in_chain": 0, "in_mempool": 0, "lost": 0}
         pools = {}
         for txid, idx, _, _ in run.txs:
@@ -1010,17 +1594,25 @@ def cmd_run(args):
                 continue
             # A restarted node keeps its mempool (it is stored before the 201), so it counts too.
             if idx not in pools:
-                pools[idx] = mempool_of(node.port) if node.alive() else set()
+                pools[idx] = mempool_of(node) if node.alive() else set()
             if txid in pools[idx]:
                 tx_check["in_mempool"] += 1
             else:
                 tx_check["lost"] += 1
+        clock.lap("final_queries")
     finally:
         ended_ns = time.time_ns()
-        run.stop_background.set()
-        if run.dashboard:
-            run.dashboard.close()
-        mesh.close()
+        if run:
+            run.stop_background.set()
+            if run.dashboard:
+                run.dashboard.close()
+        if mesh:
+            mesh.close()
+            clock.lap("stop")
+        if net:
+            left = net.close()
+            clock.lap("network_teardown")
+    network = dict(net.describe(), left_after_teardown=left)
     events = read_events(mesh)
     with open(out / "events.ndjson", "w") as f:
         for ev in events:
@@ -1032,6 +1624,9 @@ def cmd_run(args):
         w.writerows(res["arrivals"])
     checks = evaluate_checks(scenario.get("checks", {}), res, run, final, run.convergence,
                              tx_check, crashes)
+    checks.insert(1, tips)
+    if hosts:
+        checks.insert(2, hosts)
     passed = all(c["ok"] for c in checks)
     report = {
         "schema": SCHEMA,
@@ -1043,6 +1638,7 @@ def cmd_run(args):
                                 "edges": [list(e) for e in mesh.edges], "connected": True},
                    "links": {"final_delay_ms": run.shaping["delay_ms"],
                              "final_jitter_ms": run.shaping["jitter_ms"]},
+                   "network": network,
                    "difficulty": int(scenario.get("difficulty", 3)),
                    "pow": scenario.get("pow", "linked"),
                    "scenario": {"name": scenario.get("name", scenario_path.stem),
@@ -1062,8 +1658,11 @@ def cmd_run(args):
         "nodes": [{"index": nd.index, "url": nd.url, "alive_at_end": st is not None,
                    "restarts": nd.incarnation, "height": st and st["height"],
                    "tip": st and st["tip"], "mempool": st and st["mempool"],
-                   "peers": st and st["peers"], "degree": mesh.degree[nd.index]}
+                   "peers": st and st["peers"], "degree": mesh.degree[nd.index],
+                   "event_tip": event_tips[nd.index], **node_resources(nd)}
                   for nd, st in zip(mesh.nodes, final)],
+        "resources": None,  # filled in last, so netsim's own CPU time includes the analysis
+        "hostile": run.hostile,
         "markers": [{"t_ns": t, "kind": kd, "detail": d} for t, kd, d in run.markers],
         "warnings": run.warnings,
         "checks": checks,
@@ -1071,6 +1670,8 @@ def cmd_run(args):
     }
     report["plots"], report["plots_note"] = plots(
         out, plot_input(res, events, run.markers, run.first_groups, up_ns, ended_ns))
+    clock.lap("analysis")
+    report["resources"] = resources(mesh, clock, (ended_ns - started_ns) / 1e9)
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     write_report_html(out, report)
     summary(report, out)
@@ -1102,6 +1703,13 @@ def summary(r, out):
         print("convergence ms: " + ", ".join(f"{a} {m}" for a, m in conv))
     for c in r["checks"]:
         print(f"  [{'ok' if c['ok'] else 'FAIL'}] {c['name']}: {c['detail']}")
+    res = r["resources"]
+    print(f"resources: nodes {res['nodes_cpu_s']} CPU-s (per node p50 {res['node_cpu_s']['p50']}"
+          f" max {res['node_cpu_s']['max']}), RSS per node p50 {res['node_rss_mb']['p50']} max "
+          f"{res['node_rss_mb']['max']} MiB; netsim {res['netsim_cpu_s_total']} CPU-s")
+    if res.get("note"):
+        print(f"  {res['note']}")
+    print("phases s: " + ", ".join(f"{k[:-2]} {v}" for k, v in res["phases_s"].items()))
     print(f"plots: {', '.join(r['plots']) or 'none'} ({r['plots_note']})")
     print(f"{'PASS' if r['pass'] else 'FAIL'}; report in {out / 'report.json'} and "
           f"{out / 'report.html'}")
@@ -1114,20 +1722,45 @@ def start_dashboard(mesh, port):
     return dashboard
 
 
+def tutorial_requests(first, second):
+    """The tutorial's requests, as curl lines against two nodes of the mesh (URLs)."""
+    tx = ('{"sender": "d4ee26eee15148ee92c6cd394edd974e", "recipient": "someone-other-address", '
+          '"amount": 5}')
+    post = "curl -s -X POST -H 'Content-Type: application/json' -d"
+    return [f"curl -s {first}/mine",
+            f"{post} '{tx}' {first}/transactions/new",
+            f"curl -s {second}/mine",
+            f"curl -s {first}/chain",
+            f"{post} '{{\"nodes\": [\"{second}\"]}}' {first}/nodes/register",
+            f"curl -s {first}/nodes/resolve"]
+
+
 def cmd_up(args):
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
     rng = random.Random(seed)
+    if args.base_port is not None and args.netns:
+        raise UsageError("--base-port is for loopback; with --netns every node listens on "
+                         f"port {NODE_PORT} of its own address")
+    if args.base_port is not None and not 1 <= args.base_port <= 65536 - args.nodes:
+        raise UsageError(f"--base-port {args.base_port}: ports must lie in 1-65535")
     binary = find_node(args.node)
     workdir = Path(tempfile.mkdtemp(prefix="netsim-up-"))
     log(f"{args.nodes} nodes, {args.topology}, seed {seed}, data in {workdir}")
-    mesh = Mesh(binary, args.nodes, args.topology, args.k, rng, workdir, args.difficulty, "linked")
-    dashboard = None
+    net = mesh = dashboard = None
     try:
+        net = make_net(args, args.nodes)
+        mesh = Mesh(binary, args.nodes, args.topology, args.k, rng, workdir, args.difficulty,
+                    "linked", net)
         mesh.start(15 + args.nodes * 0.25)
         for node in mesh.nodes:
             print(f"node {node.index:3d}  {node.url}  events {node.dir}/events-0.ndjson",
                   flush=True)
         print(f"edges: {' '.join(f'{a}-{b}' for a, b in mesh.edges)}", flush=True)
+        if len(mesh.nodes) >= 2:
+            print("the tutorial's requests (the nodes are already linked by gossip, so a block "
+                  "mined on one is in every node's /chain at once):")
+            for line in tutorial_requests(mesh.nodes[0].url, mesh.nodes[1].url):
+                print(f"  {line}")
         dashboard = start_dashboard(mesh, args.dashboard_port) if args.dashboard else None
         log("mesh up; Ctrl-C stops every node and removes the data")
         while True:
@@ -1138,8 +1771,22 @@ def cmd_up(args):
     finally:
         if dashboard:
             dashboard.close()
-        mesh.close()
+        if mesh:
+            mesh.close()
+        if net:
+            net.close()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def cmd_clean(_args):
+    """Removes namespaces, veths and bridges that --netns runs which are gone left behind."""
+    try:
+        Netns.check_available()
+        stale = Netns(1).clean_stale()
+    except NetnsUnavailable as e:
+        raise CannotRun(str(e)) from e
+    log(f"removed what {len(stale)} ended runs left ({', '.join(map(str, stale)) or 'none'})")
+    return EXIT_OK
 
 
 def write_stub_report(args, outcome):
@@ -1166,7 +1813,14 @@ def main(argv=None):
     up_p.add_argument("--difficulty", type=int, default=4)
     up_p.add_argument("--node")
     up_p.add_argument("--seed", type=int)
+    up_p.add_argument("--base-port", type=int,
+                      help="ports BASE..BASE+N-1 on loopback (the tutorial's: --base-port 5000)")
+    sub.add_parser("clean", help="remove what crashed --netns runs left (namespaces, links)")
     for p in (run_p, up_p):
+        p.add_argument("--netns", action="store_true",
+                       help="every node in its own network namespace and address (root)")
+        p.add_argument("--bandwidth-mbit", type=float,
+                       help="with --netns: shape each node's link to this rate (tc tbf)")
         p.add_argument("--dashboard", action="store_true",
                        help="serve the mesh view (the nodes' /events aggregated) on loopback")
         p.add_argument("--dashboard-port", type=int, default=0,
@@ -1179,8 +1833,9 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
-        return cmd_run(args) if args.command == "run" else cmd_up(args)
-    except CannotRun as e:
+        commands = {"run": cmd_run, "up": cmd_up, "clean": cmd_clean}
+        return commands[args.command](args)
+    except (CannotRun, LimitHit) as e:
         log(f"cannot run here: {e}")
         write_stub_report(args, {"pass": None, "skipped": str(e)})
         return EXIT_SKIP

@@ -86,7 +86,7 @@ class MeshDashboard:
         while not self.stop.is_set():
             node = self.mesh.nodes[i]
             try:
-                with socket.create_connection(("127.0.0.1", node.port), timeout=2) as sock:
+                with socket.create_connection((node.host, node.port), timeout=2) as sock:
                     sock.sendall(b"GET /events HTTP/1.1\r\nHost: netsim\r\n\r\n")
                     sock.settimeout(1)
                     self.read_stream(i, sock)

@@ -55,6 +55,30 @@ def bytes_per_block(report):
             f"<table><tr><th>message</th><th>bytes / block</th><th></th></tr>{body}</table>")
 
 
+def resources_html(report):
+    """What the run cost and who spent it (report.json's resources), so a reader sees what
+    limited it."""
+    res = report.get("resources")
+    if not res:
+        return "<p>Not measured.</p>"
+    phases = ", ".join(f"{esc(k[:-2])} {esc(v)} s" for k, v in res.get("phases_s", {}).items())
+    startup = res.get("startup_s") or {}
+    table = rows([
+        ("CPU", esc(res.get("note", ""))),
+        ("phases", phases),
+        ("start-up", ", ".join(f"{esc(k)} {esc(v)}" for k, v in startup.items())),
+        ("nodes", f"{esc(res.get('nodes_cpu_s'))} CPU-s in all; per node CPU-s p50 "
+                  f"{esc(res['node_cpu_s'].get('p50'))} max {esc(res['node_cpu_s'].get('max'))}; "
+                  f"RSS MiB p50 {esc(res['node_rss_mb'].get('p50'))} max "
+                  f"{esc(res['node_rss_mb'].get('max'))}; threads at most "
+                  f"{esc(res.get('node_threads_max'))}"),
+        ("netsim", f"{esc(res.get('netsim_cpu_s_during_mesh'))} CPU-s while the mesh ran, "
+                   f"{esc(res.get('netsim_cpu_s_total'))} in all; peak RSS "
+                   f"{esc(res.get('netsim_peak_rss_mb'))} MiB"),
+    ])
+    return f"<table>{table}</table>"
+
+
 def plots_html(out, report):
     parts = []
     for name in report.get("plots", []):
@@ -81,7 +105,8 @@ def write_report_html(out, report):
         ("nodes", f"{esc(config.get('nodes'))}, {esc(topo.get('kind'))}"
                   + (f" k={esc(topo.get('k'))}" if topo.get("k") else "")
                   + f", {len(topo.get('edges', []))} links"),
-        ("network", f"{esc(config.get('pow'))}, difficulty {esc(config.get('difficulty'))}"),
+        ("network", f"{esc(config.get('pow'))}, difficulty {esc(config.get('difficulty'))}, "
+                    f"{esc(config.get('network', {}).get('kind', 'loopback'))}"),
         ("seed", f"{esc(run.get('seed'))} (repeat with <code>--seed {esc(run.get('seed'))}</code>)"),
         ("duration", f"{esc(run.get('duration_s'))} s"),
         ("revision", f"<code>{esc(run.get('git_revision'))}</code>"),
@@ -114,6 +139,7 @@ def write_report_html(out, report):
 {'<h2>Warnings</h2><ul>' + warnings + '</ul>' if warnings else ''}
 <h2>Plots</h2>{plots_html(out, report)}
 <h2>Bytes per block</h2>{bytes_per_block(report)}
+<h2>Resources</h2>{resources_html(report)}
 <p>Raw data beside this file: report.json, block_arrivals.csv, events.ndjson.</p>
 </body></html>
 """

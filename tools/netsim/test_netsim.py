@@ -4,25 +4,35 @@
   python3 tools/netsim/test_netsim.py [-v]
 
 Covers the pure parts of netsim.py (topologies, percentiles, who could reach whom during
-partitions and downtime and what each block arrival measures) and its exit codes, with fake
-node binaries that crash or never answer, so a broken node fails a run instead of skipping it.
+partitions and downtime and what each block arrival measures), the following of node event
+files (start, links, tips) that the waits rely on, the --netns set-up, partition and tear-down
+commands (netsim_netns.py, against a fake `ip` that keeps the namespaces and links it was told
+to make), the machine-limit checks (netsim_proc.py), and netsim's exit codes, with fake node
+binaries that crash or never answer, so a broken node fails a run instead of skipping it.
 The plot test runs where some interpreter has matplotlib.
 """
 
+import contextlib
 import importlib.util
+import io
 import json
 import os
 import random
+import re
+import socket
 import stat
 import subprocess
 import sys
 import tempfile
 import unittest
 from pathlib import Path
+from unittest import mock
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import netsim  # noqa: E402
+import netsim_netns as nn  # noqa: E402
+import netsim_proc  # noqa: E402
 
 MS = 1_000_000  # nanoseconds
 
@@ -155,6 +165,465 @@ class Reachability(unittest.TestCase):
         states = self.states([(100 * MS, "partition", json.dumps(netsim.halves(6)))])
         self.assertEqual(netsim.classify_arrival(states, 0, 4, 200 * MS, 900 * MS),
                          ("excluded", None, None))
+
+
+def ev(kind, **fields):
+    return json.dumps({"t_ns": 1, "ev": kind, **fields}, separators=(",", ":")).encode()
+
+
+class EventFollowing(unittest.TestCase):
+    """EventTail: what netsim's waits (start, links, convergence) read from a node's events."""
+
+    def test_a_growing_file_is_followed_across_a_line_written_in_two_parts(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = Path(d) / "events-0.ndjson"
+            tail = netsim.EventTail(0, path)
+            self.assertFalse(tail.poll().started)  # no file yet
+            start = ev("start", node_id="n", port=1, pid=42)
+            path.write_bytes(start + b"\n" + ev("peer_up", peer="a:1")[:10])
+            tail.poll()
+            self.assertTrue(tail.started)
+            self.assertEqual((tail.pid, tail.links), (42, 0))  # the torn line waits
+            with open(path, "ab") as f:
+                f.write(ev("peer_up", peer="a:1")[10:] + b"\n")
+                f.write(ev("peer_up", peer="b:1") + b"\n" + ev("peer_down", peer="a:1") + b"\n")
+            self.assertEqual(tail.poll().links, 1)
+            with open(path, "ab") as f:
+                f.write(ev("block_mined", hash="h2", height=2, txs=0) + b"\n")
+                f.write(ev("block_seen", hash="h2", height=2, **{"from": "self"}) + b"\n")
+            self.assertEqual(tail.poll().tip, (2, "h2"))
+            self.assertEqual(tail.highest, 2)
+            tail.close()
+
+    def feed(self, *events):
+        tail = netsim.EventTail(0, Path("/nonexistent"))
+        tail.feed([ev(kind, **f) for kind, f in events])
+        return tail
+
+    def test_the_first_block_at_the_greatest_height_is_the_tip(self):
+        tail = self.feed(("block_seen", {"hash": "a2", "height": 2, "from": "x"}),
+                         ("block_seen", {"hash": "b2", "height": 2, "from": "y"}),  # tie: stays
+                         ("block_seen", {"hash": "a1", "height": 1, "from": "x"}))  # lower
+        self.assertEqual(tail.tip, (2, "a2"))
+        tail.feed([ev("block_seen", hash="b3", height=3, **{"from": "y"})])
+        self.assertEqual(tail.tip_hash(), "b3")
+
+    def test_a_reorg_names_the_new_tip(self):
+        tail = self.feed(("block_seen", {"hash": "a3", "height": 3, "from": "x"}),
+                         ("reorg", {"depth": 1, "old_tip": "a3", "new_tip": "b3"}))
+        self.assertEqual(tail.tip, (3, "b3"))
+
+    def test_other_events_and_garbage_change_nothing(self):
+        tail = self.feed(("traffic", {"bytes_in": {}, "bytes_out": {}, "blocks_received": 9}),
+                         ("tx_seen", {"txid": "t", "from": "self"}))
+        tail.feed([b'{"ev":"block_seen","height":', b"not json", b""])
+        self.assertEqual((tail.started, tail.links, tail.highest, tail.tip),
+                         (False, 0, 0, None))
+
+    def test_a_restarted_node_starts_from_the_tip_it_loaded(self):
+        tail = self.feed()
+        tail.seed_tip(5, "s5")
+        self.assertEqual(tail.tip, (5, "s5"))
+        tail.seed_tip(4, "s4")  # lower: ignored
+        tail.feed([ev("block_seen", hash="n6", height=6, **{"from": "x"})])
+        self.assertEqual(tail.tip, (6, "n6"))
+
+
+class FakeNode:
+    """What Mesh's waits use of a Node: alive(), follow() (an EventTail fed by the test)."""
+
+    def __init__(self, index, host="127.0.0.1"):
+        self.index, self.host, self.port = index, host, 1
+        self.tail = netsim.EventTail(0, Path("/nonexistent"))
+        self.tail.started = True
+        self.up = True
+
+    log_path = "fake.log"
+
+    def alive(self):
+        return self.up
+
+    def status(self):
+        return None
+
+    def follow(self):
+        return self.tail
+
+
+def fake_mesh(n, edges):
+    mesh = object.__new__(netsim.Mesh)
+    mesh.nodes = [FakeNode(i, f"10.9.0.{i + 2}") for i in range(n)]
+    mesh.edges = edges
+    return mesh
+
+
+class MeshWaits(unittest.TestCase):
+    def test_converged_when_every_live_node_shows_one_tip_at_the_height(self):
+        mesh = fake_mesh(3, [(0, 1), (1, 2)])
+        self.assertIsNotNone(mesh.wait_converged(1.0))  # all at genesis
+        mesh.nodes[0].tail.feed([ev("block_seen", hash="h2", height=2, **{"from": "self"})])
+        self.assertIsNone(mesh.wait_converged(0.05))
+        mesh.nodes[1].tail.feed([ev("block_seen", hash="h2", height=2, **{"from": "n0"})])
+        mesh.nodes[2].up = False  # a dead node is not waited for
+        self.assertIsNotNone(mesh.wait_converged(1.0, height=2))
+        self.assertIsNone(mesh.wait_converged(0.05, height=3))
+
+    def test_ready_means_started_with_a_link_per_live_edge(self):
+        mesh = fake_mesh(3, [(0, 1), (1, 2)])
+        for node in mesh.nodes:
+            node.tail.links = 1
+        with self.assertRaisesRegex(netsim.Failed, "1 nodes not ready .*node 1 does not answer"):
+            mesh.wait_ready(mesh.nodes, 0.05)  # node 1 has 1 of 2
+        mesh.nodes[2].up = False  # node 1 now needs only its link to 0
+        mesh.wait_ready(mesh.nodes[:2], 1.0)
+
+    def test_event_tips_are_checked_against_status(self):
+        mesh = fake_mesh(3, [(0, 1), (1, 2)])
+        final = [{"tip": "h2", "height": 2}, {"tip": "g", "height": 1}, None]
+        self.assertTrue(netsim.tips_check(mesh, final, ["h2", None, None])["ok"])
+        bad = netsim.tips_check(mesh, final, ["h2", "h2", None])
+        self.assertFalse(bad["ok"])
+        self.assertIn("node 1", bad["detail"])
+
+    def test_peers_are_seen_at_their_own_addresses(self):
+        mesh = fake_mesh(3, [(0, 1), (1, 2)])
+
+        def nodes(*addresses):
+            return {"nodes": [{"address": a, "state": "ready"} for a in addresses]}
+        good = [nodes("10.9.0.3:5000"), nodes("10.9.0.2:41000", "10.9.0.4:5000"),
+                nodes("10.9.0.3:39000")]
+        self.assertTrue(netsim.peer_hosts_check(mesh, good)["ok"])
+        loopback = [nodes("127.0.0.1:5001")] + good[1:]
+        self.assertFalse(netsim.peer_hosts_check(mesh, loopback)["ok"])
+        # A link still in its redial backoff is missing, not wrong; no link at all is wrong.
+        backoff = [good[0], nodes("10.9.0.4:5000"), good[2]]
+        self.assertEqual(netsim.peer_hosts_check(mesh, backoff),
+                         {"name": "peers_at_their_own_addresses", "ok": True,
+                          "detail": "3/3 nodes; 3 of 4 link ends up"})
+        self.assertFalse(netsim.peer_hosts_check(mesh, [nodes()] + good[1:])["ok"])
+
+
+class FakeIp:
+    """A fake runner for Netns: keeps the namespaces, links and sysctls that the `ip`, `tc`
+    and `sysctl` commands it is given would make, and records every command."""
+
+    def __init__(self, namespaces=(), links=(), pids=None, lagging=False):
+        self.lagging = lagging  # a deleted namespace's veth stays until deleted itself
+        self.namespaces = list(namespaces)
+        self.links = list(links)
+        self.pids = pids or {}
+        self.sysctl = {k: v for k, v in zip(nn.NEIGH_KEYS, (512, 1024))}
+        self.commands = []
+        self.routes = {}  # namespace -> set of unreachable routes
+
+    def __call__(self, cmd):
+        argv, stdin = cmd
+        self.commands.append(cmd)
+        if argv[:3] == ("ip", "netns", "list"):
+            return "".join(f"{x} (id: {i})\n" for i, x in enumerate(self.namespaces))
+        if argv[:4] == ("ip", "-o", "link", "show"):
+            return "".join(f"{i + 1}: {x}@if9: <BROADCAST> mtu 1500\n"
+                           for i, x in enumerate(self.links))
+        if argv[:3] == ("ip", "netns", "pids"):
+            return self.pids.get(argv[3], "")
+        if argv[:3] in (("ip", "-4", "-o"), ("ip", "-4", "route")):
+            return "2: eth0    inet 10.100.7.1/24 brd 10.100.7.255 scope global eth0\n"
+        if argv[0] == "sysctl":
+            if argv[1] == "-n":
+                return f"{self.sysctl[argv[2]]}\n"
+            key, value = argv[2].split("=")
+            self.sysctl[key] = int(value)
+            return ""
+        for line in (stdin or "").splitlines():
+            self.apply(argv, line.split())
+        return ""
+
+    def apply(self, argv, words):
+        ns = argv[2] if argv[:2] == ("ip", "-n") else None
+        if words[:2] == ["netns", "add"]:
+            self.namespaces.append(words[2])
+        elif words[:2] == ["netns", "del"] and words[2] in self.namespaces:
+            self.namespaces.remove(words[2])
+            # Deleting a namespace deletes the veth end inside and so its pair.
+            m = nn.NAME_RE.match(words[2])
+            if not self.lagging:
+                self.links = [x for x in self.links
+                              if x != f"{nn.PREFIX}{m.group(1)}v{m.group(3)}"]
+        elif words[:2] == ["link", "add"] and ns is None:
+            self.links.append(words[2])
+        elif words[:2] == ["link", "del"] and words[2] in self.links:
+            self.links.remove(words[2])
+        elif words[:3] == ["route", "add", "unreachable"]:
+            self.routes.setdefault(ns, set()).add(words[3])
+        elif words[:3] == ["route", "del", "unreachable"]:
+            self.routes[ns].remove(words[3])
+
+    def lines(self):
+        return [line for _, stdin in self.commands for line in (stdin or "").splitlines()]
+
+
+class NetnsCommands(unittest.TestCase):
+    def test_names_and_addresses(self):
+        layout = nn.Layout(4321, 123, 1000)
+        self.assertEqual((layout.bridge, layout.ns(7), layout.veth(7)),
+                         ("gcn4321b", "gcn4321n7", "gcn4321v7"))
+        self.assertEqual([layout.address(i) for i in (0, 253, 254, 999)],
+                         ["10.123.0.2", "10.123.0.255", "10.123.1.0", "10.123.3.233"])
+        self.assertEqual(layout.bridge_address, "10.123.0.1")
+        self.assertTrue(all(layout.index_of(layout.address(i)) == i for i in range(1000)))
+        self.assertIsNone(layout.index_of("10.124.0.2"))
+        self.assertEqual(layout.bridge_mac, "02:67:63:00:10:e1")
+        # The largest pid Linux hands out still fits the 15-byte interface names.
+        self.assertLessEqual(len(nn.Layout(4194304, 100, 1000).veth(999)), 15)
+        with self.assertRaises(ValueError):
+            nn.Layout(1, 100, nn.MAX_NODES + 1)
+
+    def test_setup_commands(self):
+        phases = nn.setup_phases(nn.Layout(77, 150, 2))
+        self.assertEqual(len(phases), 2)
+        (root,), inside = phases
+        self.assertEqual(root[0], ("ip", "-batch", "-"))
+        self.assertEqual(root[1].splitlines(), [
+            "link add gcn77b address 02:67:63:00:00:4d type bridge",
+            "link set dev gcn77b addrgenmode none",
+            "addr add 10.150.0.1/16 dev gcn77b",
+            "link set gcn77b up",
+            "netns add gcn77n0",
+            "link add gcn77v0 type veth peer name eth0 address 02:6e:4d:00:00:00 netns gcn77n0",
+            "link set dev gcn77v0 addrgenmode none",
+            "link set gcn77v0 master gcn77b",
+            "link set gcn77v0 up",
+            "netns add gcn77n1",
+            "link add gcn77v1 type veth peer name eth0 address 02:6e:4d:00:00:01 netns gcn77n1",
+            "link set dev gcn77v1 addrgenmode none",
+            "link set gcn77v1 master gcn77b",
+            "link set gcn77v1 up",
+            "neigh replace 10.150.0.2 lladdr 02:6e:4d:00:00:00 dev gcn77b nud permanent",
+            "neigh replace 10.150.0.3 lladdr 02:6e:4d:00:00:01 dev gcn77b nud permanent"])
+        self.assertEqual(inside[1], (("ip", "-n", "gcn77n1", "-batch", "-"),
+                                     "link set lo up\nlink set dev eth0 addrgenmode none\n"
+                                     "addr add 10.150.0.3/16 dev eth0\nlink set eth0 up\n"
+                                     "neigh replace 10.150.0.1 lladdr 02:67:63:00:00:4d dev eth0 "
+                                     "nud permanent\n"))
+        # No route anywhere but the /16 the addresses bring: nothing can leave the bridge.
+        text = " ".join(stdin for phase in phases for _, stdin in phase)
+        self.assertNotIn("route", text)
+        self.assertNotIn("default", text)
+        self.assertEqual(set(re.findall(r"\b\d+\.\d+\.\d+\.\d+", text)),
+                         {"10.150.0.1", "10.150.0.2", "10.150.0.3"})
+
+    def test_both_ends_of_every_link_know_each_other(self):
+        layout = nn.Layout(77, 150, 300)
+        self.assertEqual(layout.mac(258), "02:6e:4d:00:01:02")
+        self.assertEqual(len({layout.mac(i) for i in range(300)}), 300)
+        (phase,) = nn.neighbour_phases(layout, [(0, 1), (2, 1)])
+        self.assertEqual([argv[2] for argv, _ in phase], ["gcn77n0", "gcn77n1", "gcn77n2"])
+        self.assertEqual(phase[1][1].splitlines(), [
+            "neigh replace 10.150.0.2 lladdr 02:6e:4d:00:00:00 dev eth0 nud permanent",
+            "neigh replace 10.150.0.4 lladdr 02:6e:4d:00:00:02 dev eth0 nud permanent"])
+
+    def test_bandwidth_shapes_both_ends_of_every_link(self):
+        phases = nn.setup_phases(nn.Layout(77, 150, 2), bandwidth_mbit=20)
+        self.assertEqual(len(phases), 3)
+        shaping = phases[2]
+        self.assertEqual(shaping[0], (("tc", "-batch", "-"),
+                                      "qdisc add dev gcn77v0 root tbf rate 20mbit burst 32768 "
+                                      "latency 100ms\nqdisc add dev gcn77v1 root tbf rate 20mbit "
+                                      "burst 32768 latency 100ms\n"))
+        self.assertEqual([argv for argv, _ in shaping[1:]],
+                         [("tc", "-n", "gcn77n0", "-batch", "-"),
+                          ("tc", "-n", "gcn77n1", "-batch", "-")])
+        self.assertIn("burst 125000 ", nn.tbf("eth0", 100))  # 10 ms of 100 Mbit/s
+
+    def test_partition_routes_and_socket_kills_and_the_heal_removes_exactly_them(self):
+        layout = nn.Layout(5, 100, 4)
+        routes, kills = nn.partition_phases(layout, {0: {2, 3}, 1: set(), 2: {0}})
+        self.assertEqual(routes, [
+            (("ip", "-n", "gcn5n0", "-batch", "-"),
+             "route add unreachable 10.100.0.4/32\nroute add unreachable 10.100.0.5/32\n"),
+            (("ip", "-n", "gcn5n2", "-batch", "-"), "route add unreachable 10.100.0.2/32\n")])
+        self.assertEqual(kills[0], (("ip", "netns", "exec", "gcn5n0", "ss", "-K", "dst",
+                                     "10.100.0.4", "or", "dst", "10.100.0.5"), None))
+        ip = FakeIp()
+        netns = nn.Netns(4, runner=ip, pid=5)
+        netns.layout = layout
+        netns.partition({0: [2, 3], 2: [0]})
+        self.assertEqual(ip.routes, {"gcn5n0": {"10.100.0.4/32", "10.100.0.5/32"},
+                                     "gcn5n2": {"10.100.0.2/32"}})
+        netns.partition({1: [0]})  # a new partition replaces the old one
+        self.assertEqual(ip.routes, {"gcn5n0": set(), "gcn5n1": {"10.100.0.2/32"},
+                                     "gcn5n2": set()})
+        netns.heal()
+        self.assertFalse(any(ip.routes.values()))
+
+    def test_parsing_and_stale_runs(self):
+        namespaces = nn.parse_netns_list("gcn12n0 (id: 3)\ngcn12n1\nother\ngcn99n0 (id: 1)\n")
+        self.assertEqual(namespaces, ["gcn12n0", "gcn12n1", "other", "gcn99n0"])
+        links = nn.parse_link_names("1: lo: <LOOPBACK> mtu 65536\n"
+                                    "9: gcn12v0@if2: <BROADCAST> mtu 1500\n"
+                                    "10: gcn12b: <BROADCAST> mtu 1500\n")
+        self.assertEqual(links, ["lo", "gcn12v0", "gcn12b"])
+        self.assertEqual(nn.stale_owners(namespaces, links, lambda pid: pid == 99), [12])
+        self.assertEqual(nn.teardown_phases(12, namespaces, links), [[(
+            ("ip", "-force", "-batch", "-"),
+            "netns del gcn12n0\nnetns del gcn12n1\nlink del gcn12b\n")]])
+        self.assertEqual(nn.teardown_phases(13, namespaces, links), [])
+
+    def test_subnet_and_neighbour_table(self):
+        self.assertEqual(nn.pick_subnet("inet 10.100.0.1/16\n10.101.0.0/16 dev x\n"), 102)
+        self.assertEqual(nn.pick_subnet("inet 192.168.1.2/24"), 100)
+        with self.assertRaises(nn.NetnsError):
+            nn.pick_subnet(" ".join(f"10.{x}.0.1" for x in nn.SUBNETS))
+        need = nn.neigh_entries(256, 2048)
+        self.assertEqual(need, 2 * 2048 + 2 * 256 + 64)
+        self.assertEqual(nn.neigh_thresholds(need, {nn.NEIGH_KEYS[0]: 512,
+                                                    nn.NEIGH_KEYS[1]: 100000}),
+                         {nn.NEIGH_KEYS[0]: need})
+
+    def test_setup_cleans_stale_runs_and_close_leaves_nothing(self):
+        # A crashed run (pid 12, gone) left two namespaces, a veth and its bridge, and a node.
+        ip = FakeIp(namespaces=["gcn12n0", "gcn12n1", "unrelated"],
+                    links=["lo", "gcn12v1", "gcn12v5", "gcn12b"], pids={"gcn12n0": "4242\n"})
+        killed = []
+        netns = nn.Netns(3, runner=ip, pid=7, alive=lambda pid: pid == 7,
+                         kill=lambda pid, sig: killed.append((pid, sig)))
+        layout = netns.setup()
+        self.assertEqual(killed, [(4242, 9)])
+        self.assertIn("netns del gcn12n0", ip.lines())
+        self.assertIn("link del gcn12b", ip.lines())
+        self.assertIn("link del gcn12v5", ip.lines())  # a veth whose namespace was gone
+        self.assertEqual(layout.subnet, 101)  # 10.100 is taken by eth0 in FakeIp
+        self.assertEqual(sorted(ip.namespaces), ["gcn7n0", "gcn7n1", "gcn7n2", "unrelated"])
+        self.assertEqual(sorted(ip.links), ["gcn7b", "gcn7v0", "gcn7v1", "gcn7v2", "lo"])
+        netns.size_neighbour_table(links=1000)
+        self.assertEqual(ip.sysctl[nn.NEIGH_KEYS[1]], 2 * nn.neigh_entries(3, 1000))
+        netns.link_neighbours([(0, 1), (1, 2)])
+        self.assertIn("neigh replace 10.101.0.3 lladdr 02:6e:07:00:00:01 dev eth0 nud permanent",
+                      ip.lines())
+        self.assertEqual(netns.close(timeout_s=1), [])
+        self.assertEqual(ip.namespaces, ["unrelated"])
+        self.assertEqual(ip.links, ["lo"])
+        self.assertEqual(ip.sysctl, dict(zip(nn.NEIGH_KEYS, (512, 1024))))  # restored
+
+    def test_a_neighbour_table_that_cannot_grow_is_a_limit_of_the_machine(self):
+        ip = FakeIp()
+
+        def read_only(cmd):
+            if cmd[0][:2] == ("sysctl", "-w"):
+                raise nn.NetnsError("sysctl: permission denied on key")
+            return ip(cmd)
+        netns = nn.Netns(100, runner=read_only, pid=9, alive=lambda pid: True)
+        netns.setup()
+        netns.size_neighbour_table(links=10)  # fits: nothing to write
+        with self.assertRaisesRegex(nn.NetnsUnavailable, "takes 1024 entries.*needs about 6264"):
+            netns.size_neighbour_table(links=3000)
+        netns.close(timeout_s=1)
+
+    def test_veths_the_kernel_is_slow_to_remove_are_deleted_before_close_returns(self):
+        ip = FakeIp(lagging=True)
+        netns = nn.Netns(2, runner=ip, pid=8, alive=lambda pid: True)
+        netns.setup()
+        self.assertEqual(netns.close(timeout_s=1), [])
+        self.assertEqual((ip.namespaces, ip.links), ([], []))
+        self.assertIn("link del gcn8v1", ip.lines())
+
+    def test_without_root_the_run_is_skipped_with_the_reason(self):
+        with tempfile.TemporaryDirectory() as d:
+            scenario = Path(d) / "s.toml"
+            scenario.write_text('nodes = 2\n[topology]\nkind = "line"\n')
+            out = Path(d) / "out"
+            with mock.patch("os.geteuid", return_value=1000), \
+                    contextlib.redirect_stdout(io.StringIO()):
+                code = netsim.main(["run", str(scenario), "--netns", "--node", "/bin/true",
+                                    "--out", str(out)])
+            self.assertEqual(code, netsim.EXIT_SKIP)
+            report = json.loads((out / "report.json").read_text())
+            self.assertIsNone(report["pass"])
+            self.assertIn("needs root", report["skipped"])
+
+    def test_latency_steps_are_refused_with_netns(self):
+        with tempfile.TemporaryDirectory() as d:
+            scenario = Path(d) / "s.toml"
+            scenario.write_text('nodes = 2\n[topology]\nkind = "line"\n'
+                                '[[steps]]\naction = "latency"\ndelay_ms = 5\n')
+            with contextlib.redirect_stdout(io.StringIO()):
+                code = netsim.main(["run", str(scenario), "--netns", "--node", "/bin/true",
+                                    "--out", str(Path(d) / "out")])
+            self.assertEqual(code, netsim.EXIT_USAGE)
+
+
+class Hostile(unittest.TestCase):
+    def test_the_attack_declares_a_4_gib_frame_after_the_protocol_3_magic_and_sees_the_close(self):
+        with socket.socket() as server:
+            server.bind(("127.0.0.1", 0))
+            server.listen(1)
+            proc = subprocess.Popen([sys.executable, "-c", netsim.ATTACK, "127.0.0.1",
+                                     str(server.getsockname()[1])],
+                                    stdout=subprocess.PIPE, text=True)
+            conn, _ = server.accept()
+            with conn:
+                got = b""
+                while len(got) < 9:
+                    got += conn.recv(9 - len(got))
+            self.assertEqual(got, bytes([0xF0, 0x9F, 0x94, 0x90, 0x0A, 0xFF, 0xFF, 0xFF, 0xFF]))
+            self.assertEqual(proc.communicate(timeout=10)[0].strip(), "closed")
+
+
+class Limits(unittest.TestCase):
+    def test_proc_stat_with_a_command_name_holding_spaces_and_parentheses(self):
+        fields = ["S"] + ["0"] * 10 + ["250", "50"] + ["0"] * 4 + ["7"] + ["0"] * 30
+        text = "123 (odd) name) " + " ".join(fields)
+        cpu, threads = netsim_proc.parse_stat(text)
+        self.assertAlmostEqual(cpu, 300 / netsim_proc.CLOCK_TICKS)
+        self.assertEqual(threads, 7)
+        usage = netsim_proc.proc_usage(os.getpid())
+        self.assertGreater(usage["rss_kb"], 0)
+        self.assertGreaterEqual(usage["threads"], 1)
+        self.assertIsNone(netsim_proc.proc_usage(2 ** 22 + 1))  # above pid_max: no such process
+
+    def test_room_for_the_rest_of_the_mesh(self):
+        usage = {"cpu_s": 0.0, "rss_kb": 8 * 1024, "peak_rss_kb": 0, "threads": 4}
+        netsim_proc.check_room(50, 1000, [usage] * 50, 16 * 1024 ** 2, {"pids": 10000})
+        with self.assertRaisesRegex(netsim_proc.LimitHit, "memory: .* at most 921 nodes"):
+            netsim_proc.check_room(50, 1000, [usage] * 50, 8 * 1024 ** 2, {"pids": None})
+        with self.assertRaisesRegex(netsim_proc.LimitHit, "processes: .* 3800 more tasks"):
+            netsim_proc.check_room(50, 1000, [usage] * 50, None, {"pids": 3000})
+
+    def test_open_files(self):
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        self.assertEqual(netsim_proc.raise_open_files(min(soft, 16)), soft)
+        if hard != resource.RLIM_INFINITY:
+            with self.assertRaisesRegex(netsim_proc.LimitHit, "RLIMIT_NOFILE"):
+                netsim_proc.raise_open_files(hard + 1)
+
+    def test_free_ports_come_from_below_the_ephemeral_range(self):
+        low, _ = netsim.ephemeral_range()
+        ports = netsim.free_ports(20)
+        self.assertEqual(len(set(ports)), 20)
+        if low - 10000 >= 40:
+            self.assertTrue(all(10000 <= p < low for p in ports), ports)
+
+
+class Classroom(unittest.TestCase):
+    def test_the_tutorial_requests_name_both_nodes(self):
+        lines = netsim.tutorial_requests("http://127.0.0.1:5000", "http://127.0.0.1:5001")
+        text = "\n".join(lines)
+        for path in ("/mine", "/transactions/new", "/chain", "/nodes/register",
+                     "/nodes/resolve"):
+            self.assertIn(f"http://127.0.0.1:5000{path}", text)
+        self.assertIn('{"nodes": ["http://127.0.0.1:5001"]}', text)
+        self.assertIn("curl -s http://127.0.0.1:5001/mine", lines)
+
+    def test_base_port_gives_consecutive_ports_and_names_one_in_use(self):
+        # Three free consecutive ports, of which the middle one is then held here.
+        base = next(b for b in netsim.free_ports(20) if not netsim.ports_in_use([b, b + 1, b + 2]))
+        with socket.socket() as held:
+            held.bind(("127.0.0.1", base + 1))
+            with self.assertRaisesRegex(netsim.CannotRun, rf"on 127\.0\.0\.1: {base + 1} in use"):
+                netsim.LoopbackNet(3, base_port=base)
+        net = netsim.LoopbackNet(3, base_port=netsim.free_ports(1)[0])
+        self.assertEqual([net.port(i) - net.port(0) for i in range(3)], [0, 1, 2])
 
 
 def write_executable(path, text):
