@@ -27,6 +27,9 @@ struct PeerManager::Peer {
     std::string node_id;
     NodePublicKey key{};
     std::string session_id;
+    /** An outbound dial that met a node we were already linked with: it only verified the
+     * address, and is closed before Hello (SPEC §7.4). */
+    bool verified_only = false;
     std::uint64_t height = 0;
     std::string tip;
     int score = 0;
@@ -245,13 +248,18 @@ void PeerManager::Tick(std::uint64_t now_ms) {
     }
 
     std::unordered_set<std::string> linked;
+    std::unordered_set<std::string> linked_nodes;
     for (const auto& [id, peer] : m_peers) {
         if (!peer->address_key.empty())
             linked.insert(peer->address_key);
+        if (peer->ready)
+            linked_nodes.insert(peer->node_id);
     }
+    // An address verified as a node we are linked with is not dialled again meanwhile.
     std::vector<AddressEntry*> due =
         m_book.DueForDial(now_ms, m_options.target_outbound, [&](const AddressEntry& entry) {
-            return linked.count(entry.key) || IsBanned(entry.key) || IsBlocked(entry.key);
+            return linked.count(entry.key) || linked_nodes.count(entry.node_id) ||
+                   IsBanned(entry.key) || IsBlocked(entry.key);
         });
     // Dial never calls back before it returns, so no address goes away during this walk.
     for (AddressEntry* entry : due)
@@ -337,6 +345,8 @@ void PeerManager::OnLinkOpened(LinkId link, const LinkInfo& info, std::uint64_t 
         Disconnect(peer, RejectCode::NotTrusted, "your key is not on this node's trust list");
         return;
     }
+    if (info.outbound && VerifiedOnly(peer))
+        return;
     if (!info.outbound) {
         if (inbound >= m_options.max_inbound && !EvictInbound(peer)) {
             Disconnect(peer, RejectCode::TooManyPeers, "too many inbound peers");
@@ -352,6 +362,29 @@ void PeerManager::OnLinkOpened(LinkId link, const LinkInfo& info, std::uint64_t 
     hello.tip = tip.hash;
     hello.agent = m_options.agent;
     Send(peer, hello);
+}
+
+bool PeerManager::VerifiedOnly(Peer& dialed) {
+    for (auto& [id, other] : m_peers) {
+        if (other.get() == &dialed || !other->ready || other->closing ||
+            other->node_id != dialed.node_id)
+            continue;
+        // The node at this address is one we are linked with already (a claim of its, checked,
+        // SPEC §10): the address is verified for it, and the link we have stays. Only the dialler
+        // decides, before any Hello, so the other end has no duplicate to settle, and a link the
+        // other end's operator asked for keeps its direction.
+        if (AddressEntry* entry = m_book.Find(dialed.address_key)) {
+            entry->node_id = dialed.node_id;
+            entry->failures = 0;
+            entry->gossip_capable = true;
+        }
+        if (other->address_key.empty())
+            other->address_key = dialed.address_key;
+        dialed.verified_only = true;
+        Close(dialed, DropReason::Duplicate, "address verified: already linked with that node");
+        return true;
+    }
+    return false;
 }
 
 bool PeerManager::EvictInbound(const Peer& newcomer) {
@@ -428,8 +461,8 @@ void PeerManager::OnLinkClosed(LinkId link, net::CloseReason reason, std::string
             entry.dialing = false;
             m_book.ScheduleRetry(entry, peer->ready, now_ms, m_rng());
             // Connected but never a peer (another network, refused, silent): that is no better
-            // than unreachable for keeping the address.
-            if (!peer->ready)
+            // than unreachable for keeping the address. A dial that verified it is.
+            if (!peer->ready && !peer->verified_only)
                 m_book.OnDialFailed(peer->address_key, now_ms);
         }
     }

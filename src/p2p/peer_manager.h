@@ -238,6 +238,9 @@ private:
     /** What a processed block costs: orphans and repeats only; false: stop reading the message. */
     bool PayForBlock(Peer& peer, const BlockResult& result, bool from_chain);
     void Disconnect(Peer& peer, RejectCode code, const std::string& reason);
+    /** An outbound link to a node we have a ready link with: records the address as verified for
+     * it and closes the new link (SPEC §7.4); false when there is no such link. */
+    bool VerifiedOnly(Peer& dialed);
     /** Closes the least useful inbound link other than `newcomer`; false when every one is
      * protected. */
     bool EvictInbound(const Peer& newcomer);

@@ -363,14 +363,20 @@ TEST_F(PeerCoreTest, AClaimThatADialVerifiesStandsForTheAddress) {
     m_peers.Tick(m_now);
     ASSERT_EQ(m_links.dials.size(), 1u);  // the claim is checked (target_outbound is 2)
     m_peers.OnLinkOpened(2, test::TestLinkInfo("10.0.0.7:5000", 'h', true, "10.0.0.7:5000"), m_now);
-    Deliver(2, HelloFrom(Id('h')));
-    // One of the two links goes (SPEC §7.4), and the address is not dialled again.
-    EXPECT_TRUE(m_links.IsClosed(1) != m_links.IsClosed(2));
-    m_peers.OnLinkClosed(m_links.IsClosed(1) ? 1 : 2, net::CloseReason::ByHandler, "duplicate",
-                         m_now);
+    // The dial only verified the address: it is closed before any Hello (SPEC §7.4), and the
+    // link the peer made stays, so the peer has no duplicate to settle.
+    ASSERT_TRUE(m_links.IsClosed(2));
+    EXPECT_EQ(m_links.closed[2], DropReason::Duplicate);
+    EXPECT_TRUE(m_links.Sent<Hello>(2).empty());
+    EXPECT_FALSE(m_links.IsClosed(1));
+    m_peers.OnLinkClosed(2, net::CloseReason::ByHandler, "duplicate", m_now);
     EXPECT_EQ(m_peers.ReadyPeerCount(), 1u);
+    // The address now stands for the inbound link: not dialled again, not listed twice.
     m_peers.Tick(m_now + 60'000);
     EXPECT_EQ(m_links.dials.size(), 1u);
+    std::vector<PeerView> views = m_peers.Peers();
+    ASSERT_EQ(views.size(), 1u);
+    EXPECT_TRUE(views[0].inbound);
 }
 
 TEST_F(PeerCoreTest, AnOutboundLinkAnsweredInHttpMarksATutorialNode) {
