@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian package gossipchain's build, tests, benchmarks and tools need
 # (prometheus for promtool, which checks /metrics in the integration tests; chromium for the
-# browser test of /dashboard and the docs screenshots; python3-matplotlib for netsim's plots).
+# browser test of /dashboard and the docs screenshots; python3-matplotlib for netsim's plots;
+# iproute2 for netsim --netns, whose smoke test CI runs as root).
 # Fast no-op when all are present; otherwise one `apt-get update`, then one install.
 set -euo pipefail
 PACKAGES=(
@@ -9,7 +10,7 @@ PACKAGES=(
     libuv1-dev libmsgpack-cxx-dev libsodium-dev node-llhttp libsqlite3-dev
     nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
     python3 python3-flask python3-requests curl openssl wrk procps
-    prometheus chromium fonts-dejavu-core python3-matplotlib
+    prometheus chromium fonts-dejavu-core python3-matplotlib iproute2
 )
 find_missing() {
     missing=()
