@@ -14,9 +14,11 @@
 #include "chain/orphan_pool.h"
 #include "consensus/params.h"
 #include "consensus/validation.h"
+#include "crypto/sha256.h"
 #include "primitives/block.h"
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -26,21 +28,35 @@
 
 namespace gossipchain {
 
+/** A block's content with the id of each of its transactions, in order. */
+struct BlockBody {
+    Block block;
+    std::vector<std::string> txids;
+};
+
 /**
- * One block in the tree with what the node derived from it once. Its canonical JSON (the bytes
- * that were hashed) is not kept: it is BlockJson(block), handed to the storage hook once, and
- * written again where it is served.
+ * One block in the tree: fixed-size, with what fork choice, validation of its children and the
+ * indexes need (Bitcoin Core's CBlockIndex is the model). Its content is a BlockBody that the
+ * chain hands out through ChainState::Body; its canonical JSON (the bytes that were hashed) is
+ * not kept: it is BlockJson(body), handed to the storage hook once and written again where it is
+ * served.
  */
 struct BlockEntry {
-    Block block;
-    std::string hash;
-    std::vector<std::string> txids;
+    Hash256 hash{};
     const BlockEntry* parent = nullptr;
+    /** The block's index: its height, genesis 1. */
+    std::uint64_t height = 0;
+    std::uint64_t proof = 0;
+    double timestamp = 0.0;
     /** Size of the canonical JSON, for batch and budget accounting. */
     std::uint32_t json_size = 0;
+    std::uint32_t tx_count = 0;
     bool invalid = false;
+    /** The content; read it through ChainState::Body. */
+    std::shared_ptr<const BlockBody> body;
 
-    std::uint64_t Height() const { return block.index; }
+    std::uint64_t Height() const { return height; }
+    std::string HashHex() const { return DigestHex(hash); }
 };
 
 /** What happened to a block handed to ProcessBlock. */
@@ -86,7 +102,7 @@ struct BlockResult {
 /** A block read back from storage: it was valid when stored, so only its links are rebuilt. */
 struct TrustedBlock {
     Block block;
-    std::string hash;
+    Hash256 hash{};
     /** Size of its canonical JSON. */
     std::size_t json_size = 0;
 };
@@ -99,8 +115,9 @@ struct ChainHooks {
     /** A valid block entered the tree, with its canonical JSON; fork choice for it has already
      * run. */
     std::function<void(const BlockEntry&, std::string_view canonical)> on_block_added;
-    /** `entry` became the main-chain tip (connected) or stopped being it (disconnected). */
-    std::function<void(const BlockEntry&, bool connected)> on_tip_moved;
+    /** `entry`, whose content is `body`, became the main-chain tip (connected) or stopped being
+     * it (disconnected). */
+    std::function<void(const BlockEntry&, const BlockBody& body, bool connected)> on_tip_moved;
     /** A pending transaction was evicted from the full mempool. */
     std::function<void(const std::string& txid)> on_tx_evicted = {};
 };
@@ -164,12 +181,16 @@ public:
     const BlockEntry& Genesis() const { return *m_main.front(); }
     /** Main-chain block at `height` (1-based, as block indexes are), or null. */
     const BlockEntry* AtHeight(std::uint64_t height) const;
-    const BlockEntry* Find(const std::string& hash) const;
+    /** The block with this hash (64 lowercase hex characters, as on the wire), or null. */
+    const BlockEntry* Find(std::string_view hash) const;
+    const BlockEntry* Find(const Hash256& hash) const;
+    /** The content of a block of the tree. */
+    std::shared_ptr<const BlockBody> Body(const BlockEntry& entry) const { return entry.body; }
     bool IsOnMainChain(const BlockEntry& entry) const;
     /** True when the block is in the tree or waiting in the orphan pool. */
     bool Knows(const std::string& hash) const;
     /** Height of the main-chain block holding `txid`, if any. */
-    std::optional<std::uint64_t> ConfirmedHeight(const std::string& txid) const;
+    std::optional<std::uint64_t> ConfirmedHeight(std::string_view txid) const;
 
     /** Hashes at heights tip, tip-1, tip-2, tip-4, ... genesis (newest first). */
     std::vector<std::string> Locator() const;
@@ -193,12 +214,16 @@ public:
 
 private:
     /** Adds one block whose parent is in the tree; returns its status. */
-    BlockResult AcceptConnectable(Block block, std::string hash, std::string json, double now,
+    BlockResult AcceptConnectable(Block block, const Hash256& hash, std::string json, double now,
                                   std::uint64_t claimed_height);
+    /** A new entry for `body` under `parent`, in the index (not yet on any chain). */
+    BlockEntry* AddEntry(const Hash256& hash, BlockBody body, const BlockEntry* parent,
+                         std::size_t json_size);
     /** Moves the main chain to `candidate` if it has more work; fills `result`. */
     void ActivateBestChain(BlockEntry* candidate, BlockResult& result);
     /** A pending transaction a block took out of the mempool, with the origin it had there. */
     struct TakenTx {
+        std::shared_ptr<const BlockBody> body;
         const Transaction* tx;
         std::string txid;
         TxOrigin origin;
@@ -216,11 +241,12 @@ private:
     ChainHooks m_hooks;
     Mempool m_mempool;
     OrphanPool m_orphans;
-    // Keys are views of the entries' own hash and txid strings (entries live as long as the
-    // chain and never change them): no second copy of each 64-character key.
-    std::unordered_map<std::string_view, std::unique_ptr<BlockEntry>> m_index;
+    /** Every entry of the tree; a deque, so entries never move and need no allocation each. */
+    std::deque<BlockEntry> m_entries;
+    std::unordered_map<Hash256, BlockEntry*, DigestHasher> m_index;
     std::vector<const BlockEntry*> m_main;
-    std::unordered_map<std::string_view, std::uint64_t> m_txid_height;
+    /** Height of the main-chain block holding each txid (the digest its hex spells). */
+    std::unordered_map<Hash256, std::uint64_t, DigestHasher> m_txid_height;
     /** The block LoadTrusted added last (most often the next one's parent). */
     const BlockEntry* m_last_loaded = nullptr;
     std::uint64_t m_reorgs = 0;

@@ -83,7 +83,7 @@ void ChainStreamer::Pump(HttpStream& stream, Cursor& cursor) {
         for (; cursor.next <= end; ++cursor.next) {
             if (cursor.next > 1)
                 piece += ',';
-            AppendBlockJson(piece, At(cursor, cursor.next)->block);
+            AppendBlockJson(piece, m_chain.Body(*At(cursor, cursor.next))->block);
         }
         if (cursor.next > height)
             AppendChainResponseTail(piece, height);

@@ -146,17 +146,18 @@ void RegisterNodes(NodeControl& node, const HttpRequest& request, const Responde
         201, Json{{"message", "New nodes have been added"}, {"total_nodes", known.Value()}}));
 }
 
-Json BlockSummary(const BlockEntry& entry) {
-    Json out = BlockToJson(entry.block);
-    out["hash"] = entry.hash;
+Json BlockSummary(const ChainState& chain, const BlockEntry& entry) {
+    Json out = BlockToJson(chain.Body(entry)->block);
+    out["hash"] = entry.HashHex();
     return out;
 }
 
 void Mine(NodeControl& node, const Responder& respond) {
-    node.MineOne([respond](Result<const BlockEntry*> mined) {
+    node.MineOne([&node, respond](Result<const BlockEntry*> mined) {
         if (!mined.Ok())
             return respond(JsonErrorResponse(503, "mining failed: " + mined.Message()));
-        const Block& block = mined.Value()->block;
+        const std::shared_ptr<const BlockBody> body = node.Chain().Body(*mined.Value());
+        const Block& block = body->block;
         respond(JsonResponse(200, Json{{"message", "New Block Forged"},
                                        {"index", block.index},
                                        {"transactions", BlockToJson(block)["transactions"]},
@@ -191,7 +192,7 @@ void NodeStatus(NodeControl& node, const Responder& respond) {
                                    {"pow", std::string(PowRuleName(chain.Params().pow_rule))},
                                    {"difficulty", chain.Params().difficulty},
                                    {"height", chain.Height()},
-                                   {"tip", chain.Tip().hash},
+                                   {"tip", chain.Tip().HashHex()},
                                    {"peers", ready},
                                    {"known_peers", peers.size()},
                                    {"mempool", chain.GetMempool().Size()},
@@ -227,7 +228,7 @@ void BlockByKey(NodeControl& node, const HttpRequest& request, const Responder& 
     }
     if (!entry)
         return respond(JsonErrorResponse(404, "no such block: " + key));
-    Json out = BlockSummary(*entry);
+    Json out = BlockSummary(chain, *entry);
     out["main_chain"] = chain.IsOnMainChain(*entry);
     respond(JsonResponse(200, out));
 }
@@ -274,7 +275,7 @@ std::string ChainResponseBody(const ChainState& chain, std::string_view chain_ke
     for (std::uint64_t h = 1; h <= chain.Height(); ++h) {
         if (h > 1)
             body += ",";
-        AppendBlockJson(body, chain.AtHeight(h)->block);
+        AppendBlockJson(body, chain.Body(*chain.AtHeight(h))->block);
     }
     AppendChainResponseTail(body, chain.Height());
     return body;

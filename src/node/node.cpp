@@ -180,7 +180,8 @@ Status Node::Start() {
     if (!m_options.trusted.empty())
         LOG_INFO("trust list: only %zu keys may link", m_options.trusted.size());
     LOG_INFO("chain height %llu, tip %s; pow %s, difficulty %d%s",
-             static_cast<unsigned long long>(m_chain.Height()), Short(m_chain.Tip().hash).c_str(),
+             static_cast<unsigned long long>(m_chain.Height()),
+             Short(m_chain.Tip().HashHex()).c_str(),
              std::string(PowRuleName(m_options.params.pow_rule)).c_str(),
              m_options.params.difficulty, m_options.mine ? ", mining" : "");
     if (m_options.mine)
@@ -313,7 +314,9 @@ Status Node::OpenStore() {
             m_store.PutBlock(entry, canonical);
             ScheduleCommit();
         },
-        [this](const BlockEntry& entry, bool connected) { m_store.MoveTip(entry, connected); },
+        [this](const BlockEntry& entry, const BlockBody& body, bool connected) {
+            m_store.MoveTip(entry, body, connected);
+        },
         // Evicted in memory, gone on disk too: a restart brings back the mempool the node had.
         [this](const std::string& txid) {
             m_store.DropTransaction(txid);
@@ -403,7 +406,7 @@ void Node::FinishCommit(CommitWaiters& waiters, const Status& committed) {
 void Node::RelayWhenStored(const BlockEntry& entry) {
     if (!m_store.IsOpen())
         return m_peers.BroadcastBlock(entry, m_loop.NowMs());
-    m_waiting.blocks.push_back(entry.hash);
+    m_waiting.blocks.push_back(entry.HashHex());
     ScheduleCommit();
 }
 
@@ -486,8 +489,8 @@ void Node::StartMining() {
     MiningJob job;
     job.rule = m_options.params.pow_rule;
     job.difficulty = m_options.params.difficulty;
-    job.last_proof = tip.block.proof;
-    job.last_hash = tip.hash;
+    job.last_proof = tip.proof;
+    job.last_hash = tip.HashHex();
     auto alive = m_alive;
     m_mining_job =
         m_miner.Submit(job, [this, alive](std::uint64_t id, std::optional<std::uint64_t> proof) {
@@ -517,12 +520,12 @@ void Node::OnMined(std::uint64_t job_id, std::optional<std::uint64_t> proof) {
     if (result.status == BlockStatus::Connected) {
         const BlockEntry* entry = result.connected.front();
         ++m_blocks_mined;
-        LOG_INFO("block %llu %s mined (%zu transactions, proof %llu)",
-                 static_cast<unsigned long long>(entry->Height()), Short(entry->hash).c_str(),
-                 entry->block.transactions.size(),
-                 static_cast<unsigned long long>(entry->block.proof));
-        m_events.BlockMined(entry->hash, entry->Height(), entry->block.transactions.size());
-        m_events.BlockSeen(entry->hash, entry->Height(), "self");
+        const std::string hash = entry->HashHex();
+        LOG_INFO("block %llu %s mined (%u transactions, proof %llu)",
+                 static_cast<unsigned long long>(entry->Height()), Short(hash).c_str(),
+                 entry->tx_count, static_cast<unsigned long long>(entry->proof));
+        m_events.BlockMined(hash, entry->Height(), entry->tx_count);
+        m_events.BlockSeen(hash, entry->Height(), "self");
         for (const BlockEntry* connected : result.connected)
             RelayWhenStored(*connected);
         if (!m_mine_waiters.empty()) {
@@ -530,7 +533,7 @@ void Node::OnMined(std::uint64_t job_id, std::optional<std::uint64_t> proof) {
             m_mine_waiters.pop_front();
             // Answered once the block is stored.
             if (m_store.IsOpen())
-                m_waiting.mined.emplace_back(entry->hash, std::move(waiter));
+                m_waiting.mined.emplace_back(hash, std::move(waiter));
             else
                 waiter(entry);
         }

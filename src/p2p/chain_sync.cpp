@@ -74,7 +74,7 @@ void ChainSync::BeginReply(SyncState& state, std::vector<const BlockEntry*> bloc
     state.replying = true;
 }
 
-std::optional<Chain> ChainSync::NextBatch(SyncState& state, RecentSet& known) {
+std::optional<Chain> ChainSync::NextBatch(SyncState& state, RecentSet& known) const {
     if (!state.replying)
         return std::nullopt;
     Chain batch;
@@ -87,8 +87,8 @@ std::optional<Chain> ChainSync::NextBatch(SyncState& state, RecentSet& known) {
         if (!batch.blocks.empty() && batch_bytes + entry->json_size > MAX_CHAIN_BATCH_BYTES)
             break;
         batch_bytes += entry->json_size;
-        batch.blocks.push_back(entry->block);
-        known.Insert(entry->hash);
+        batch.blocks.push_back(m_chain.Body(*entry)->block);
+        known.Insert(entry->HashHex());
     }
     bool last = state.reply_next >= state.reply.size();
     batch.more = !last || state.reply_continues;

@@ -91,7 +91,7 @@ public:
     void BeginReply(SyncState& state, std::vector<const BlockEntry*> blocks) const;
     /** The next batch of the answer, nothing once it is all out; what it holds goes into
      * `known`. */
-    static std::optional<Chain> NextBatch(SyncState& state, RecentSet& known);
+    std::optional<Chain> NextBatch(SyncState& state, RecentSet& known) const;
 
 private:
     const ChainState& m_chain;

@@ -297,17 +297,18 @@ Status Store::LoadInto(ChainState& chain, std::vector<StoredPeer>& peers, StoreL
             return Fail(StatusCode::Failed, Error("cannot read blocks"));
         while (read.Step()) {
             TrustedBlock stored;
-            stored.hash = read.Text(0);
+            const std::string key = read.Text(0);
             const std::string json = read.Text(1);
             // The hash is recomputed (SHA-256 of ~0.3 KB costs well under a microsecond) so a
             // damaged row is caught here rather than served as part of the chain.
-            if (Sha256Hex(json) != stored.hash)
+            stored.hash = Sha256(json);
+            if (DigestHex(stored.hash) != key)
                 return Fail(StatusCode::Corrupt,
-                            "stored block " + stored.hash + " does not hash to its key");
+                            "stored block " + key + " does not hash to its key");
             Result<Block> block = ParseCanonicalBlock(json);
             if (!block.Ok()) {
                 return Fail(StatusCode::Corrupt,
-                            "stored block " + stored.hash + " does not parse: " + block.Message());
+                            "stored block " + key + " does not parse: " + block.Message());
             }
             stored.block = std::move(block).Value();
             stored.json_size = json.size();
@@ -325,10 +326,11 @@ Status Store::LoadInto(ChainState& chain, std::vector<StoredPeer>& peers, StoreL
         Statement tip(m_db, "SELECT height, hash FROM main_chain ORDER BY height DESC LIMIT 1");
         if (tip.Valid() && tip.Step() &&
             (static_cast<std::uint64_t>(tip.Int(0)) != chain.Height() ||
-             tip.Text(1) != chain.Tip().hash)) {
+             tip.Text(1) != chain.Tip().HashHex())) {
             LOG_WARN("store: the stored main chain ends at %lld %s, the rebuilt tree at %llu %s",
                      static_cast<long long>(tip.Int(0)), tip.Text(1).c_str(),
-                     static_cast<unsigned long long>(chain.Height()), chain.Tip().hash.c_str());
+                     static_cast<unsigned long long>(chain.Height()),
+                     chain.Tip().HashHex().c_str());
         }
     }
     {
@@ -377,25 +379,27 @@ Status Store::LoadInto(ChainState& chain, std::vector<StoredPeer>& peers, StoreL
 }
 
 void Store::PutBlock(const BlockEntry& entry, std::string_view canonical) {
-    m_batch.PutBlock(entry.hash, entry.block.ParentHash(), entry.Height(), std::string(canonical));
+    m_batch.PutBlock(entry.HashHex(), entry.parent ? entry.parent->HashHex() : std::string(),
+                     entry.Height(), std::string(canonical));
 }
 
-void Store::MoveTip(const BlockEntry& entry, bool connected) {
+void Store::MoveTip(const BlockEntry& entry, const BlockBody& body, bool connected) {
     if (connected)
-        m_batch.ConnectMain(entry.Height(), entry.hash);
+        m_batch.ConnectMain(entry.Height(), entry.HashHex());
     else
         m_batch.DisconnectMain(entry.Height());
     // Confirmed transactions leave the stored mempool; those of a disconnected block return to
     // it (a reorg's new chain removes again what it confirms, in the same commit).
-    for (const Transaction& tx : entry.block.transactions) {
+    for (std::size_t i = 0; i < body.block.transactions.size(); ++i) {
+        const Transaction& tx = body.block.transactions[i];
         if (tx.IsReward())
             continue;
         if (connected) {
-            m_batch.DropTransaction(TxId(tx), Retry::Keep);
+            m_batch.DropTransaction(body.txids[i], Retry::Keep);
         } else {
             std::string json;
             AppendTransactionJson(json, tx);
-            m_batch.PutTransaction(TxId(tx), std::move(json), TxOrigin::Reorg, Retry::Keep);
+            m_batch.PutTransaction(body.txids[i], std::move(json), TxOrigin::Reorg, Retry::Keep);
         }
     }
 }

@@ -135,7 +135,7 @@ public:
     /** Queues a block of the tree (kept across failed commits). */
     void PutBlock(const BlockEntry& entry, std::string_view canonical);
     /** Queues a main-chain change and the mempool rows it confirms or returns. */
-    void MoveTip(const BlockEntry& entry, bool connected);
+    void MoveTip(const BlockEntry& entry, const BlockBody& body, bool connected);
     /**
      * Queues a pending transaction (dropped when its commit fails: a client is told, a relayed
      * one is still held by its author). Written twice, the row keeps the origin the mempool

@@ -17,6 +17,9 @@ int HexDigitValue(char c);
 /** Writes the lowercase hex of `bytes` to `out`, which must hold 2 * bytes.size() chars. */
 void HexEncodeTo(std::span<const std::uint8_t> bytes, char* out);
 
+/** Decodes `hex` (either case, exactly 2 * out.size() characters) into `out`; false, with `out`
+ * unspecified, when it is not that. */
+bool HexDecodeTo(std::string_view hex, std::span<std::uint8_t> out);
 /** True when `s` is exactly `length` characters of lowercase hex. */
 bool IsLowerHex(std::string_view s, std::size_t length);
 

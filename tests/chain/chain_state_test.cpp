@@ -37,7 +37,7 @@ protected:
             ASSERT_NE(result.status, BlockStatus::Invalid) << result.validation.ToString();
         }
     }
-    Block TipBlock() const { return chain.Tip().block; }
+    Block TipBlock() const { return test::TipBlock(chain); }
     /** Three blocks from genesis holding `first`, `second` and `third`; the first is stamped 3 s
      * after genesis, so it differs from a main-chain block holding the same transactions. */
     std::array<Block, 3> RivalBranch(std::vector<Transaction> first,
@@ -52,7 +52,7 @@ protected:
 
 TEST_F(ChainStateTest, StartsAtGenesis) {
     EXPECT_EQ(chain.Height(), 1u);
-    EXPECT_EQ(chain.Tip().hash, BlockHash(MakeGenesis(params)));
+    EXPECT_EQ(chain.Tip().HashHex(), BlockHash(MakeGenesis(params)));
     EXPECT_EQ(chain.Tip().json_size, BlockJson(MakeGenesis(params)).size());
 }
 
@@ -61,7 +61,7 @@ TEST_F(ChainStateTest, ExtendsTipAndReportsDuplicates) {
     BlockResult result = Process(block);
     EXPECT_EQ(result.status, BlockStatus::Connected);
     ASSERT_EQ(result.connected.size(), 1u);
-    EXPECT_EQ(result.connected[0]->hash, BlockHash(block));
+    EXPECT_EQ(result.connected[0]->HashHex(), BlockHash(block));
     EXPECT_EQ(chain.Height(), 2u);
     EXPECT_EQ(chain.ConfirmedHeight(TxId(MakeTx(1))), 2u);
     EXPECT_EQ(Process(block).status, BlockStatus::Duplicate);
@@ -71,7 +71,7 @@ TEST_F(ChainStateTest, ExtendsTipAndReportsDuplicates) {
 TEST_F(ChainStateTest, RejectsInvalidBlocksWithReason) {
     Block block = MakeChild(params, TipBlock());
     Block bad_proof = block;
-    while (CheckProof(params, 100, bad_proof.proof, chain.Tip().hash))
+    while (CheckProof(params, 100, bad_proof.proof, chain.Tip().HashHex()))
         ++bad_proof.proof;
     BlockResult result = Process(bad_proof);
     EXPECT_EQ(result.status, BlockStatus::Invalid);
@@ -137,8 +137,8 @@ TEST_F(ChainStateTest, SideBranchBlockThatUnlocksABetterBranchReportsTheReorg) {
     EXPECT_EQ(result.reorg_depth, 2u);
     EXPECT_EQ(result.old_tip, BlockHash(main.back()));
     ASSERT_EQ(result.connected.size(), 3u);
-    EXPECT_EQ(result.connected.back()->hash, BlockHash(s3));
-    EXPECT_EQ(chain.Tip().hash, BlockHash(s3));
+    EXPECT_EQ(result.connected.back()->HashHex(), BlockHash(s3));
+    EXPECT_EQ(chain.Tip().HashHex(), BlockHash(s3));
     EXPECT_EQ(chain.Reorgs(), 1u);
 }
 
@@ -160,7 +160,7 @@ TEST_F(ChainStateTest, EqualHeightKeepsTheFirstSeen) {
     Block b = MakeChild(params, TipBlock(), {MakeTx(2)}, 2.0);
     EXPECT_EQ(Process(a).status, BlockStatus::Connected);
     EXPECT_EQ(Process(b).status, BlockStatus::SideBranch);
-    EXPECT_EQ(chain.Tip().hash, BlockHash(a));
+    EXPECT_EQ(chain.Tip().HashHex(), BlockHash(a));
 }
 
 // Builds a main chain of `main_len` blocks and a competing branch of `main_len + 1` from the
@@ -168,7 +168,7 @@ TEST_F(ChainStateTest, EqualHeightKeepsTheFirstSeen) {
 void CheckReorg(std::size_t depth) {
     ChainState chain(EasyOptions());
     const ConsensusParams& params = chain.Params();
-    Block base = MakeChild(params, chain.Tip().block, {MakeTx(999'000)});
+    Block base = MakeChild(params, test::TipBlock(chain), {MakeTx(999'000)});
     ASSERT_EQ(chain.ProcessBlock(base, NOW).status, BlockStatus::Connected);
     std::vector<Block> main = MakeBranch(params, base, depth, 1000);
     // The side branch shares transaction 1000 with the main chain and adds its own.
@@ -189,13 +189,13 @@ void CheckReorg(std::size_t depth) {
     for (std::size_t i = 0; i < depth; ++i) {
         ASSERT_EQ(chain.ProcessBlock(side[i], NOW).status, BlockStatus::SideBranch);
     }
-    std::string old_tip = chain.Tip().hash;
+    std::string old_tip = chain.Tip().HashHex();
     BlockResult result = chain.ProcessBlock(side[depth], NOW);
     ASSERT_EQ(result.status, BlockStatus::Connected);
     EXPECT_EQ(result.reorg_depth, depth);
     EXPECT_EQ(result.old_tip, old_tip);
     EXPECT_EQ(result.connected.size(), depth + 1);
-    EXPECT_EQ(chain.Tip().hash, BlockHash(side[depth]));
+    EXPECT_EQ(chain.Tip().HashHex(), BlockHash(side[depth]));
     EXPECT_EQ(chain.Height(), 2 + depth + 1);
     EXPECT_EQ(chain.Reorgs(), 1u);
 
@@ -226,14 +226,14 @@ TEST_F(ChainStateTest, RewardsOfAbandonedBlocksDoNotReturnToTheMempool) {
     ProcessAll({mined});
     std::vector<Block> better = MakeBranch(params, MakeGenesis(params), 2, 10);
     ProcessAll(better);
-    EXPECT_EQ(chain.Tip().hash, BlockHash(better.back()));
+    EXPECT_EQ(chain.Tip().HashHex(), BlockHash(better.back()));
     EXPECT_TRUE(chain.GetMempool().Contains(TxId(MakeTx(1))));
     EXPECT_FALSE(chain.GetMempool().Contains(TxId(MakeTx(2, 1, "0"))));
 }
 
 TEST_F(ChainStateTest, BranchRepeatingAConfirmedTransactionIsRejectedAndMainChainKept) {
     ProcessAll(MakeBranch(params, TipBlock(), 2, 1));  // Confirms tx 1 and 2 at heights 2, 3.
-    std::string tip = chain.Tip().hash;
+    std::string tip = chain.Tip().HashHex();
     // A longer branch from genesis whose third block repeats tx 1 (its own first block lacks it,
     // so within the branch it is a repeat only of itself: make the branch hold tx 1 twice).
     auto [s1, s2, s3] = RivalBranch({MakeTx(1)}, {MakeTx(50)}, {MakeTx(1)});
@@ -242,14 +242,14 @@ TEST_F(ChainStateTest, BranchRepeatingAConfirmedTransactionIsRejectedAndMainChai
     BlockResult result = Process(s3);
     EXPECT_EQ(result.status, BlockStatus::Invalid);
     EXPECT_EQ(result.validation.reason, ValidationReason::TransactionAlreadyInChain);
-    EXPECT_EQ(chain.Tip().hash, tip);
+    EXPECT_EQ(chain.Tip().HashHex(), tip);
     EXPECT_EQ(chain.ConfirmedHeight(TxId(MakeTx(1))), 2u);
     EXPECT_EQ(chain.ConfirmedHeight(TxId(MakeTx(2))), 3u);
 }
 
 TEST_F(ChainStateTest, ABranchThatFailsHalfwayGivesBackThePendingTransactionsItTook) {
     ProcessAll(MakeBranch(params, TipBlock(), 2, 1));  // Height 3.
-    std::string tip = chain.Tip().hash;
+    std::string tip = chain.Tip().HashHex();
     ASSERT_EQ(chain.SubmitTransaction(MakeTx(50), TxOrigin::Local).status, TxStatus::Accepted);
     ASSERT_EQ(chain.SubmitTransaction(MakeTx(60), TxOrigin::Relay).status, TxStatus::Accepted);
     // A longer branch whose first two blocks confirm both pending transactions and whose third
@@ -257,7 +257,7 @@ TEST_F(ChainStateTest, ABranchThatFailsHalfwayGivesBackThePendingTransactionsItT
     auto [s1, s2, s3] = RivalBranch({MakeTx(50)}, {MakeTx(60), MakeTx(70)}, {MakeTx(50)});
     ProcessAll({s1, s2});
     EXPECT_EQ(Process(s3).status, BlockStatus::Invalid);
-    EXPECT_EQ(chain.Tip().hash, tip);
+    EXPECT_EQ(chain.Tip().HashHex(), tip);
     EXPECT_TRUE(chain.GetMempool().Contains(TxId(MakeTx(50))));
     EXPECT_TRUE(chain.GetMempool().Contains(TxId(MakeTx(60))));
     // A transaction only the branch had returns like one of any abandoned block.
@@ -270,11 +270,11 @@ TEST_F(ChainStateTest, LocatorIsExponentiallySpacedAndEndsAtGenesis) {
     ProcessAll(MakeBranch(params, TipBlock(), 99, 1));
     std::vector<std::string> locator = chain.Locator();
     ASSERT_GE(locator.size(), 10u);
-    EXPECT_EQ(locator.front(), chain.Tip().hash);
-    EXPECT_EQ(locator.back(), chain.Genesis().hash);
+    EXPECT_EQ(locator.front(), chain.Tip().HashHex());
+    EXPECT_EQ(locator.back(), chain.Genesis().HashHex());
     EXPECT_LT(locator.size(), 25u);
     for (std::size_t i = 0; i < 10; ++i)
-        EXPECT_EQ(locator[i], chain.AtHeight(100 - i)->hash);
+        EXPECT_EQ(locator[i], chain.AtHeight(100 - i)->HashHex());
 }
 
 TEST_F(ChainStateTest, BlocksAfterLocatorStartAfterTheFork) {
@@ -286,7 +286,7 @@ TEST_F(ChainStateTest, BlocksAfterLocatorStartAfterTheFork) {
     EXPECT_EQ(after[0]->Height(), 7u);
     EXPECT_EQ(after[4]->Height(), 11u);
     EXPECT_EQ(chain.BlocksAfterLocator({}, 1000).size(), 20u);
-    EXPECT_TRUE(chain.BlocksAfterLocator({chain.Tip().hash}, 10).empty());
+    EXPECT_TRUE(chain.BlocksAfterLocator({chain.Tip().HashHex()}, 10).empty());
 }
 
 TEST_F(ChainStateTest, SubmitTransactionChecksFormDuplicatesAndRewards) {
@@ -307,13 +307,13 @@ TEST_F(ChainStateTest, TemplateTakesPendingInOrderThenTheReward) {
         chain.SubmitTransaction(MakeTx(i), TxOrigin::Local);
     Block block = chain.BlockTemplate("me", std::string(32, 'a'), NOW);
     EXPECT_EQ(block.index, 2u);
-    EXPECT_EQ(block.ParentHash(), chain.Tip().hash);
+    EXPECT_EQ(block.ParentHash(), chain.Tip().HashHex());
     ASSERT_EQ(block.transactions.size(), 4u);
     EXPECT_EQ(block.transactions[0], MakeTx(0));
     EXPECT_EQ(block.transactions[2], MakeTx(2));
     EXPECT_TRUE(block.transactions[3].IsReward());
     EXPECT_EQ(block.transactions[3].recipient, "me");
-    block.proof = test::FindProofSlow(params, chain.Tip().block);
+    block.proof = test::FindProofSlow(params, test::TipBlock(chain));
     EXPECT_EQ(Process(block).status, BlockStatus::Connected);
 }
 
@@ -333,7 +333,7 @@ TEST_F(ChainStateTest, ABlockNoHigherThanTheTipOffTheMainChainIsNotKept) {
     }
     EXPECT_EQ(added, 0);
     EXPECT_EQ(chain.BlockCount(), 2u);
-    EXPECT_EQ(chain.Tip().hash, BlockHash(a1));
+    EXPECT_EQ(chain.Tip().HashHex(), BlockHash(a1));
     // An invalid one is still Invalid, not Stale: its sender pays for garbage.
     Block bad = a1;
     bad.timestamp += 100.0;
@@ -350,7 +350,7 @@ TEST_F(ChainStateTest, AStaleSiblingIsKeptWhenTheSenderClaimsItsBranchGoesHigher
     BlockResult second = chain.ProcessBlock(rival[1], NOW, 3);
     EXPECT_EQ(second.status, BlockStatus::Connected);
     EXPECT_EQ(second.reorg_depth, 1u);
-    EXPECT_EQ(chain.Tip().hash, BlockHash(rival[1]));
+    EXPECT_EQ(chain.Tip().HashHex(), BlockHash(rival[1]));
 }
 
 TEST_F(ChainStateTest, AStaleSiblingIsKeptWhenOrphansWaitingForItGoHigher) {
@@ -361,7 +361,7 @@ TEST_F(ChainStateTest, AStaleSiblingIsKeptWhenOrphansWaitingForItGoHigher) {
     EXPECT_EQ(chain.ProcessBlock(rival[1], NOW, 0).status, BlockStatus::Orphan);
     BlockResult result = chain.ProcessBlock(rival[0], NOW, 0);
     EXPECT_EQ(result.status, BlockStatus::Connected);
-    EXPECT_EQ(chain.Tip().hash, BlockHash(rival[1]));
+    EXPECT_EQ(chain.Tip().HashHex(), BlockHash(rival[1]));
     EXPECT_EQ(result.reorg_depth, 1u);
     // A waiting orphan no higher than the tip does not make its parent worth keeping.
     Block low_child = MakeChild(params, MakeGenesis(params), {MakeTx(9)}, 9.0);
