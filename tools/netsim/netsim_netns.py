@@ -101,6 +101,17 @@ def tbf(dev, mbit):
 NETNS_DIR = "/run/netns"
 
 
+def is_mount_point(path):
+    """True when `path` is a mount point in this mount namespace. os.path.ismount cannot tell:
+    `ip netns add` bind-mounts the directory on itself, on the same device."""
+    try:
+        with open("/proc/self/mountinfo") as f:
+            # Field 5 is the mount point (spaces written as \040).
+            return any(line.split()[4].replace("\\040", " ") == path for line in f)
+    except OSError:
+        return False
+
+
 def inside(ns, argv):
     """`argv` run in network namespace `ns`: nsenter joins that network namespace and nothing
     else. `ip -n` and `ip netns exec` also unshare a mount namespace, make / a slave and remount
@@ -290,8 +301,12 @@ class Netns:
     any a crashed earlier run left). `runner` runs one (argv, stdin) and returns its stdout."""
 
     def __init__(self, n, bandwidth_mbit=None, runner=run_command, pid=None, alive=netsim_alive,
-                 kill=os.kill):
+                 kill=os.kill, netns_dir_state=None):
         self.runner = runner
+        # (exists, is a mount point) of NETNS_DIR; `ip netns add` makes it a mount point.
+        self.netns_dir_state = netns_dir_state or (
+            lambda: (os.path.isdir(NETNS_DIR), is_mount_point(NETNS_DIR)))
+        self.netns_dir_before = None
         self.alive = alive
         self.kill = kill
         self.pid = os.getpid() if pid is None else pid
@@ -364,6 +379,7 @@ class Netns:
             if "Operation not permitted" in str(e):
                 raise NetnsUnavailable(f"network namespaces are not permitted here: {e}") from e
             raise
+        self.netns_dir_before = self.netns_dir_state()
         root_text = (self.runner((("ip", "-4", "-o", "addr"), None))
                      + self.runner((("ip", "-4", "route"), None)))
         self.layout = Layout(self.pid, pick_subnet(root_text), self.n)
@@ -424,7 +440,22 @@ class Netns:
         self.remove(self.pid, namespaces, links)
         others = [x for x in namespaces if owner(x) not in (None, self.pid)]
         self.restore_neighbour_table(bool(others))
-        return self.wait_gone({self.pid}, timeout_s)
+        left = self.wait_gone({self.pid}, timeout_s)
+        self.restore_netns_dir()
+        return left
+
+    def restore_netns_dir(self):
+        """The first `ip netns add` bind-mounts NETNS_DIR on itself (and creates it): once no
+        namespace at all is left, that is undone as found, so nothing of the run stays mounted
+        (a mount left in a throwaway root keeps it from being removed)."""
+        before, self.netns_dir_before = self.netns_dir_before, None
+        if before is None or before[1] or not self.netns_dir_state()[1]:
+            return
+        if parse_netns_list(self.runner((("ip", "netns", "list"), None))):
+            return  # someone else's namespaces live there
+        self.run_phases([[(("umount", NETNS_DIR), None)]], check=False)
+        if not before[0]:
+            self.run_phases([[(("rmdir", NETNS_DIR), None)]], check=False)
 
     def wait_gone(self, pids, timeout_s):
         """Waits, under a deadline, until no namespace or interface of these runs is listed;

@@ -506,6 +506,21 @@ class NetnsCommands(unittest.TestCase):
         self.assertEqual(ip.links, ["lo"])
         self.assertEqual(ip.sysctl, dict(zip(nn.NEIGH_KEYS, (512, 1024))))  # restored
 
+    def test_close_unmounts_the_namespace_directory_the_run_mounted_once_it_is_empty(self):
+        for left, before, expected in (
+                ([], (False, False), [("umount", "/run/netns"), ("rmdir", "/run/netns")]),
+                ([], (True, False), [("umount", "/run/netns")]),
+                ([], (True, True), []),  # mounted before the run: left as found
+                (["unrelated"], (False, False), [])):  # someone else's namespace lives there
+            ip = FakeIp(namespaces=list(left))
+            states = iter([before, (True, True)])
+            netns = nn.Netns(2, runner=ip, pid=8, alive=lambda pid: True,
+                             netns_dir_state=lambda: next(states))
+            netns.setup()
+            self.assertEqual(netns.close(timeout_s=1), [])
+            ran = [argv for argv, _ in ip.commands if argv[0] in ("umount", "rmdir")]
+            self.assertEqual(ran, expected, (left, before))
+
     def test_a_neighbour_table_that_cannot_grow_is_a_limit_of_the_machine(self):
         ip = FakeIp()
 
