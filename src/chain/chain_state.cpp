@@ -3,8 +3,10 @@
 #include "crypto/sha256.h"
 #include "primitives/canonical_json.h"
 #include "util/hex.h"
+#include "util/log.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace gossipchain {
 namespace {
@@ -50,13 +52,15 @@ ChainState::ChainState(Options options)
     Block genesis = MakeGenesis(m_options.params);
     const std::string json = BlockJson(genesis);
     BlockBody body{genesis, TxIds(genesis)};
-    m_main.push_back(AddEntry(Sha256(json), std::move(body), nullptr, json.size()));
+    m_main.push_back(AddEntry(Sha256(json), std::move(body), nullptr, json.size(), 0));
 }
 
 BlockEntry* ChainState::AddEntry(const Hash256& hash, BlockBody body, const BlockEntry* parent,
-                                 std::size_t json_size) {
+                                 std::size_t json_size, std::uint64_t seq) {
     BlockEntry& entry = m_entries.emplace_back();
     entry.hash = hash;
+    entry.seq = seq;
+    m_last_seq = std::max(m_last_seq, seq);
     entry.parent = parent;
     entry.height = body.block.index;
     entry.proof = body.block.proof;
@@ -66,6 +70,54 @@ BlockEntry* ChainState::AddEntry(const Hash256& hash, BlockBody body, const Bloc
     entry.body = std::make_shared<const BlockBody>(std::move(body));
     m_index.emplace(hash, &entry);
     return &entry;
+}
+
+std::shared_ptr<const BlockBody> ChainState::Body(const BlockEntry& entry) const {
+    if (entry.body || m_source == nullptr)
+        return entry.body;
+    return m_source->ReadBody(entry);
+}
+
+bool ChainState::AppendBlockJson(const BlockEntry& entry, std::string& out) const {
+    if (entry.body || m_source == nullptr) {
+        gossipchain::AppendBlockJson(out, entry.body->block);
+        return true;
+    }
+    return m_source->AppendCanonical(entry, out);
+}
+
+std::shared_ptr<const BlockBody> ChainState::RequireBody(const BlockEntry& entry) const {
+    std::shared_ptr<const BlockBody> body = Body(entry);
+    if (!body) {
+        // The main chain cannot move past a block whose transactions it cannot see, and going
+        // on without them would leave the txid index and the mempool wrong. Nothing is lost by
+        // stopping: every stored block is still on disk, and the next start rebuilds from it.
+        LOG_ERROR("block %s cannot be read back from storage: stopping", entry.HashHex().c_str());
+        std::_Exit(EXIT_FAILURE);
+    }
+    return body;
+}
+
+void ChainState::SetBodySource(BodySource* source, std::size_t resident_bytes) {
+    m_source = source;
+    m_resident_limit = resident_bytes;
+}
+
+void ChainState::MarkStored(const BlockEntry& stored) {
+    // Entries are this chain's own (non-const) objects; callers only see them const.
+    auto& entry = const_cast<BlockEntry&>(stored);
+    if (entry.stored || m_source == nullptr)
+        return;
+    entry.stored = true;
+    m_resident.push_back(&entry);
+    m_resident_bytes += entry.json_size;
+    while (m_resident_bytes > m_resident_limit && !m_resident.empty()) {
+        BlockEntry* oldest = m_resident.front();
+        m_resident.pop_front();
+        m_resident_bytes -= oldest->json_size;
+        // Whoever still holds the shared body keeps it alive until done with it.
+        oldest->body.reset();
+    }
 }
 
 const BlockEntry* ChainState::AtHeight(std::uint64_t height) const {
@@ -209,8 +261,8 @@ BlockResult ChainState::AcceptConnectable(Block block, const Hash256& hash, std:
         result.status = BlockStatus::Stale;
         return result;
     }
-    BlockEntry* raw =
-        AddEntry(hash, BlockBody{std::move(block), std::move(txids)}, parent, json.size());
+    BlockEntry* raw = AddEntry(hash, BlockBody{std::move(block), std::move(txids)}, parent,
+                               json.size(), m_last_seq + 1);
     ActivateBestChain(raw, result);
     if (m_hooks.on_block_added && !raw->invalid)
         m_hooks.on_block_added(*raw, json);
@@ -223,6 +275,8 @@ void ChainState::Reserve(std::size_t blocks, std::size_t txs) {
 }
 
 bool ChainState::LoadTrusted(TrustedBlock stored) {
+    // Even a row skipped here holds its seq: a new block must never be given it.
+    m_last_seq = std::max(m_last_seq, stored.seq);
     // Stored in arrival order, a block's parent is most often the one loaded just before it.
     const std::optional<Hash256> parent_hash = ParseDigestHex(stored.block.ParentHash());
     if (!parent_hash)
@@ -234,10 +288,11 @@ bool ChainState::LoadTrusted(TrustedBlock stored) {
         return false;  // A stored duplicate (same key) is skipped too.
     std::vector<std::string> txids = TxIds(stored.block);
     BlockEntry* raw = AddEntry(stored.hash, BlockBody{std::move(stored.block), std::move(txids)},
-                               parent, stored.json_size);
+                               parent, stored.json_size, stored.seq);
     m_last_loaded = raw;
     BlockResult ignored;
     ActivateBestChain(raw, ignored);
+    MarkStored(*raw);
     return true;
 }
 
@@ -316,7 +371,7 @@ void ChainState::ReturnToMempool(const std::vector<Transaction>& txs) {
 }
 
 bool ChainState::ConnectTip(BlockEntry* entry, std::vector<TakenTx>& taken) {
-    const std::shared_ptr<const BlockBody> body = Body(*entry);
+    const std::shared_ptr<const BlockBody> body = RequireBody(*entry);
     const std::vector<std::string>& txids = body->txids;
     // One lookup per txid: a txid already in the chain fails the insert.
     for (std::size_t i = 0; i < txids.size(); ++i) {
@@ -340,7 +395,7 @@ bool ChainState::ConnectTip(BlockEntry* entry, std::vector<TakenTx>& taken) {
 void ChainState::DisconnectTip(std::vector<Transaction>& returned) {
     const BlockEntry* tip = m_main.back();
     m_main.pop_back();
-    const std::shared_ptr<const BlockBody> body = Body(*tip);
+    const std::shared_ptr<const BlockBody> body = RequireBody(*tip);
     if (m_hooks.on_tip_moved)
         m_hooks.on_tip_moved(*tip, *body, false);
     for (const std::string& txid : body->txids)

@@ -51,13 +51,37 @@ struct BlockEntry {
     /** Size of the canonical JSON, for batch and budget accounting. */
     std::uint32_t json_size = 0;
     std::uint32_t tx_count = 0;
+    /** Arrival order: the block's row in the store (genesis, never stored, is 0). */
+    std::uint64_t seq = 0;
     bool invalid = false;
-    /** The content; read it through ChainState::Body. */
+    /** Durable in the store, so `body` may be let go (ChainState::MarkStored). */
+    bool stored = false;
+    /** The content while it is kept in memory (null once let go); read it through
+     * ChainState::Body, which reads it back from the store. */
     std::shared_ptr<const BlockBody> body;
 
     std::uint64_t Height() const { return height; }
     std::string HashHex() const { return DigestHex(hash); }
 };
+
+/**
+ * Where the content of blocks that the chain no longer keeps in memory is read back from: the
+ * store. Reads happen on the chain's thread.
+ */
+class BodySource {
+public:
+    virtual ~BodySource() = default;
+    /** The content of stored block `entry`, or null (with the reason logged) when it cannot be
+     * read or does not hash to the entry's hash. */
+    virtual std::shared_ptr<const BlockBody> ReadBody(const BlockEntry& entry) = 0;
+    /** Appends stored block `entry`'s canonical JSON to `out`; false (with the reason logged)
+     * when it cannot be read. */
+    virtual bool AppendCanonical(const BlockEntry& entry, std::string& out) = 0;
+};
+
+/** JSON bytes of stored blocks whose content stays in memory, most recently stored first; the
+ * rest is read back from the store when needed. */
+inline constexpr std::size_t DEFAULT_RESIDENT_BODY_BYTES = 2 * 1024 * 1024;
 
 /** What happened to a block handed to ProcessBlock. */
 enum class BlockStatus {
@@ -103,6 +127,8 @@ struct BlockResult {
 struct TrustedBlock {
     Block block;
     Hash256 hash{};
+    /** Its row in the store. */
+    std::uint64_t seq = 0;
     /** Size of its canonical JSON. */
     std::size_t json_size = 0;
 };
@@ -184,8 +210,25 @@ public:
     /** The block with this hash (64 lowercase hex characters, as on the wire), or null. */
     const BlockEntry* Find(std::string_view hash) const;
     const BlockEntry* Find(const Hash256& hash) const;
-    /** The content of a block of the tree. */
-    std::shared_ptr<const BlockBody> Body(const BlockEntry& entry) const { return entry.body; }
+    /**
+     * The content of a block of the tree: kept in memory, or read back from the body source.
+     * Null only when the source cannot read it (a storage fault, logged).
+     */
+    std::shared_ptr<const BlockBody> Body(const BlockEntry& entry) const;
+    /** Appends the block's canonical JSON (the bytes that were hashed) to `out`; false as Body.
+     */
+    bool AppendBlockJson(const BlockEntry& entry, std::string& out) const;
+    /**
+     * Lets blocks' content go once it is durable: with a source set, stored blocks keep their
+     * content in memory only while the most recently stored ones' JSON stays within
+     * `resident_bytes`. Without one (no store), everything stays in memory.
+     */
+    void SetBodySource(BodySource* source,
+                       std::size_t resident_bytes = DEFAULT_RESIDENT_BODY_BYTES);
+    /** `entry` is durable in the store: its content may be let go (see SetBodySource). */
+    void MarkStored(const BlockEntry& entry);
+    /** Blocks whose content is kept in memory although stored (within the resident bytes). */
+    std::size_t ResidentStoredBodies() const { return m_resident.size(); }
     bool IsOnMainChain(const BlockEntry& entry) const;
     /** True when the block is in the tree or waiting in the orphan pool. */
     bool Knows(const std::string& hash) const;
@@ -218,7 +261,9 @@ private:
                                   std::uint64_t claimed_height);
     /** A new entry for `body` under `parent`, in the index (not yet on any chain). */
     BlockEntry* AddEntry(const Hash256& hash, BlockBody body, const BlockEntry* parent,
-                         std::size_t json_size);
+                         std::size_t json_size, std::uint64_t seq);
+    /** Body(), for moving the main chain: a block that cannot be read back stops the node. */
+    std::shared_ptr<const BlockBody> RequireBody(const BlockEntry& entry) const;
     /** Moves the main chain to `candidate` if it has more work; fills `result`. */
     void ActivateBestChain(BlockEntry* candidate, BlockResult& result);
     /** A pending transaction a block took out of the mempool, with the origin it had there. */
@@ -247,6 +292,12 @@ private:
     std::vector<const BlockEntry*> m_main;
     /** Height of the main-chain block holding each txid (the digest its hex spells). */
     std::unordered_map<Hash256, std::uint64_t, DigestHasher> m_txid_height;
+    BodySource* m_source = nullptr;
+    std::size_t m_resident_limit = DEFAULT_RESIDENT_BODY_BYTES;
+    /** Stored blocks still holding their content, oldest stored first, and their JSON bytes. */
+    std::deque<BlockEntry*> m_resident;
+    std::size_t m_resident_bytes = 0;
+    std::uint64_t m_last_seq = 0;
     /** The block LoadTrusted added last (most often the next one's parent). */
     const BlockEntry* m_last_loaded = nullptr;
     std::uint64_t m_reorgs = 0;

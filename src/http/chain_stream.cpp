@@ -83,7 +83,12 @@ void ChainStreamer::Pump(HttpStream& stream, Cursor& cursor) {
         for (; cursor.next <= end; ++cursor.next) {
             if (cursor.next > 1)
                 piece += ',';
-            AppendBlockJson(piece, m_chain.Body(*At(cursor, cursor.next))->block);
+            if (!m_chain.AppendBlockJson(*At(cursor, cursor.next), piece)) {
+                // A storage fault (logged): the client sees a cut answer, never a wrong one.
+                cursor.finished = true;
+                stream.Close("a block could not be read back from storage");
+                return;
+            }
         }
         if (cursor.next > height)
             AppendChainResponseTail(piece, height);

@@ -277,6 +277,8 @@ Status Node::OpenStore() {
         return opened;
     m_key = NodeKey::FromSeed(m_store.KeySeed());
     m_node_id = m_key.NodeId();
+    // Stored blocks keep their content on disk, the most recent within a bound in memory.
+    m_chain.SetBodySource(&m_store, m_options.resident_body_bytes);
     std::vector<StoredPeer> peers;
     StoreLoadStats stats;
     Status loaded = m_store.LoadInto(m_chain, peers, stats);
@@ -312,6 +314,7 @@ Status Node::OpenStore() {
     m_chain.SetHooks(ChainHooks{
         [this](const BlockEntry& entry, std::string_view canonical) {
             m_store.PutBlock(entry, canonical);
+            m_waiting.stored.push_back(entry.hash);
             ScheduleCommit();
         },
         [this](const BlockEntry& entry, const BlockBody& body, bool connected) {
@@ -400,6 +403,17 @@ void Node::FinishCommit(CommitWaiters& waiters, const Status& committed) {
             waiter(entry);
         else
             waiter(Unavailable(committed));
+    }
+    // Durable now, so their content may leave memory; after a failed commit they wait for the
+    // next one, which retries their writes first.
+    if (committed.Ok()) {
+        for (const Hash256& hash : waiters.stored) {
+            if (const BlockEntry* entry = m_chain.Find(hash))
+                m_chain.MarkStored(*entry);
+        }
+    } else {
+        m_waiting.stored.insert(m_waiting.stored.end(), waiters.stored.begin(),
+                                waiters.stored.end());
     }
 }
 

@@ -56,6 +56,8 @@ struct NodeOptions {
     Durability durability = Durability::Normal;
     /** Test-only: caps the database at this many pages to act out a full disk (0: no cap). */
     std::int64_t store_max_pages = 0;
+    /** JSON bytes of stored blocks whose content stays in memory (ChainState::SetBodySource). */
+    std::size_t resident_body_bytes = DEFAULT_RESIDENT_BODY_BYTES;
     /**
      * Test-only: when not 0, every timeout a peer or client can run into (sniff, handshake, ping,
      * idle link, HTTP request and keep-alive) is this many milliseconds, with a ping every half
@@ -192,6 +194,8 @@ private:
         std::vector<std::string> blocks;
         /** /mine callers with the hash of the block mined for each. */
         std::vector<std::pair<std::string, MineCallback>> mined;
+        /** Blocks this commit writes, whose content may leave memory once it is durable. */
+        std::vector<Hash256> stored;
     };
     Store m_store;
     CommitWaiters m_waiting;

@@ -86,8 +86,16 @@ std::optional<Chain> ChainSync::NextBatch(SyncState& state, RecentSet& known) co
         const BlockEntry* entry = state.reply[state.reply_next];
         if (!batch.blocks.empty() && batch_bytes + entry->json_size > MAX_CHAIN_BATCH_BYTES)
             break;
+        std::shared_ptr<const BlockBody> body = m_chain.Body(*entry);
+        if (!body) {
+            // A storage fault (logged): the answer ends here, and says the chain goes on, so
+            // the peer asks again from what it got.
+            state.reply.resize(state.reply_next);
+            state.reply_continues = true;
+            break;
+        }
         batch_bytes += entry->json_size;
-        batch.blocks.push_back(m_chain.Body(*entry)->block);
+        batch.blocks.push_back(body->block);
         known.Insert(entry->HashHex());
     }
     bool last = state.reply_next >= state.reply.size();

@@ -1032,9 +1032,12 @@ void PeerManager::RelayBlock(const BlockEntry& entry, const Peer* except) {
         Peer& peer = *targets[i];
         peer.known.Insert(hash);
         ++m_metrics.blocks_relayed;
-        if (i < BLOCK_PUSH_PEERS) {
-            if (compact.empty())
-                compact = EncodeMessage(MakeCompactBlock(entry, *m_chain.Body(entry)));
+        if (i < BLOCK_PUSH_PEERS && compact.empty()) {
+            // Unreadable (a storage fault, logged): announced to every peer instead.
+            if (std::shared_ptr<const BlockBody> body = m_chain.Body(entry))
+                compact = EncodeMessage(MakeCompactBlock(entry, *body));
+        }
+        if (i < BLOCK_PUSH_PEERS && !compact.empty()) {
             SendEncoded(peer, MessageType::CompactBlock, compact);
         } else {
             if (inventory.empty())
@@ -1061,8 +1064,11 @@ void PeerManager::HandleGetBlock(Peer& peer, const GetBlock& request) {
     const BlockEntry* entry = m_chain.Find(request.hash);
     if (entry == nullptr)
         return;
+    std::shared_ptr<const BlockBody> body = m_chain.Body(*entry);
+    if (!body)
+        return;  // A storage fault (logged); the peer asks someone else after its timeout.
     peer.known.Insert(request.hash);
-    Send(peer, MakeCompactBlock(*entry, *m_chain.Body(*entry)));
+    Send(peer, MakeCompactBlock(*entry, *body));
 }
 
 void PeerManager::HandleCompactBlock(Peer& peer, const CompactBlock& compact) {
@@ -1138,6 +1144,8 @@ void PeerManager::HandleGetBlockTxs(Peer& peer, const GetBlockTxs& request) {
     if (entry == nullptr)
         return;
     const std::shared_ptr<const BlockBody> body = m_chain.Body(*entry);
+    if (!body)
+        return;
     BlockTxs answer;
     answer.hash = request.hash;
     for (std::uint32_t index : request.indexes) {

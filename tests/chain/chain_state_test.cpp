@@ -1,11 +1,15 @@
 #include "chain/chain_state.h"
 
+#include "primitives/canonical_block_reader.h"
 #include "primitives/canonical_json.h"
 #include "support/chain_builder.h"
 
 #include <gtest/gtest.h>
 
 #include <array>
+#include <memory>
+#include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -369,6 +373,120 @@ TEST_F(ChainStateTest, AStaleSiblingIsKeptWhenOrphansWaitingForItGoHigher) {
     EXPECT_EQ(chain.ProcessBlock(low_grandchild, NOW, 0).status, BlockStatus::Orphan);
     EXPECT_EQ(chain.ProcessBlock(low_child, NOW, 0).status, BlockStatus::Stale);
     EXPECT_EQ(chain.Find(BlockHash(low_child)), nullptr);
+}
+
+/** Keeps every added block's canonical JSON by seq, as the store keeps rows, and counts reads. */
+struct RowBodies : BodySource {
+    std::unordered_map<std::uint64_t, std::string> rows;
+    int reads = 0;
+
+    std::shared_ptr<const BlockBody> ReadBody(const BlockEntry& entry) override {
+        ++reads;
+        auto found = rows.find(entry.seq);
+        if (found == rows.end())
+            return nullptr;
+        Result<Block> block = ParseCanonicalBlock(found->second);
+        if (!block.Ok())
+            return nullptr;
+        auto body = std::make_shared<BlockBody>();
+        body->block = std::move(block).Value();
+        for (const Transaction& tx : body->block.transactions)
+            body->txids.push_back(TxId(tx));
+        return body;
+    }
+    bool AppendCanonical(const BlockEntry& entry, std::string& out) override {
+        ++reads;
+        auto found = rows.find(entry.seq);
+        if (found == rows.end())
+            return false;
+        out += found->second;
+        return true;
+    }
+};
+
+class BodyResidenceTest : public ChainStateTest {
+protected:
+    RowBodies bodies;
+    void SetUp() override {
+        chain.SetHooks(ChainHooks{[this](const BlockEntry& entry, std::string_view canonical) {
+                                      bodies.rows[entry.seq] = std::string(canonical);
+                                  },
+                                  {}});
+    }
+    /** Marks every block of the tree stored, oldest first. */
+    void StoreAll() {
+        for (std::uint64_t h = 2; h <= chain.Height(); ++h)
+            chain.MarkStored(*chain.AtHeight(h));
+    }
+};
+
+TEST_F(BodyResidenceTest, StoredBlocksKeepTheirContentOnlyWithinTheBound) {
+    std::vector<Block> blocks = MakeBranch(params, TipBlock(), 20, 1);
+    ProcessAll(blocks);
+    const std::size_t one = chain.AtHeight(2)->json_size;
+    chain.SetBodySource(&bodies, 5 * one);
+    StoreAll();
+    // Blocks of one transaction differ in size by a digit or two: four or five fit.
+    EXPECT_LE(chain.ResidentStoredBodies(), 5u);
+    EXPECT_GE(chain.ResidentStoredBodies(), 4u);
+    EXPECT_EQ(chain.AtHeight(2)->body, nullptr);
+    EXPECT_NE(chain.AtHeight(21)->body, nullptr);
+    for (std::uint64_t h = 2; h <= 21; ++h) {
+        const BlockEntry& entry = *chain.AtHeight(h);
+        ASSERT_NE(chain.Body(entry), nullptr);
+        EXPECT_EQ(chain.Body(entry)->block, blocks[h - 2]);
+        std::string json;
+        ASSERT_TRUE(chain.AppendBlockJson(entry, json));
+        EXPECT_EQ(json, BlockJson(blocks[h - 2]));
+    }
+    EXPECT_GT(bodies.reads, 0);
+    // Marking again changes nothing (the bound counts each block once).
+    const std::size_t resident = chain.ResidentStoredBodies();
+    StoreAll();
+    EXPECT_EQ(chain.ResidentStoredBodies(), resident);
+}
+
+TEST_F(BodyResidenceTest, WithoutASourceEverythingStaysInMemory) {
+    ProcessAll(MakeBranch(params, TipBlock(), 5, 1));
+    StoreAll();
+    EXPECT_EQ(chain.ResidentStoredBodies(), 0u);
+    for (std::uint64_t h = 2; h <= 6; ++h)
+        EXPECT_NE(chain.AtHeight(h)->body, nullptr);
+}
+
+TEST_F(BodyResidenceTest, AReorgReadsTheAbandonedBlocksBackAndReturnsTheirTransactions) {
+    chain.SetBodySource(&bodies, 0);
+    std::vector<Block> ours = MakeBranch(params, TipBlock(), 3, 100);
+    ProcessAll(ours);
+    StoreAll();
+    ASSERT_EQ(chain.AtHeight(3)->body, nullptr);
+    // A rival branch from genesis, one longer, holding other transactions.
+    std::vector<Block> theirs;
+    Block parent = MakeGenesis(params);
+    for (int i = 0; i < 4; ++i) {
+        theirs.push_back(MakeChild(params, parent, {MakeTx(200 + i)}, 2.0));
+        parent = theirs.back();
+    }
+    const int reads_before = bodies.reads;
+    ProcessAll(theirs);
+    EXPECT_EQ(chain.Tip().HashHex(), BlockHash(theirs.back()));
+    EXPECT_GE(bodies.reads - reads_before, 3);
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_TRUE(chain.GetMempool().Contains(TxId(MakeTx(100 + i)))) << i;
+        EXPECT_FALSE(chain.ConfirmedHeight(TxId(MakeTx(100 + i))).has_value()) << i;
+    }
+    EXPECT_EQ(chain.ConfirmedHeight(TxId(MakeTx(203))), 5u);
+}
+
+TEST_F(BodyResidenceTest, ABlockThatCannotBeReadBackIsNullNotWrong) {
+    ProcessAll(MakeBranch(params, TipBlock(), 3, 1));
+    chain.SetBodySource(&bodies, 0);
+    StoreAll();
+    bodies.rows.erase(chain.AtHeight(2)->seq);
+    EXPECT_EQ(chain.Body(*chain.AtHeight(2)), nullptr);
+    std::string json = "x";
+    EXPECT_FALSE(chain.AppendBlockJson(*chain.AtHeight(2), json));
+    EXPECT_NE(chain.Body(*chain.AtHeight(3)), nullptr);
 }
 
 }  // namespace

@@ -513,6 +513,63 @@ TEST(Store, ForkedTreeReloadsWithSameTipAndSideBranch) {
     EXPECT_EQ(chain.ConfirmedHeight(TxId(MakeTx(300))), 5u);
 }
 
+TEST(Store, BlocksWhoseContentLeftMemoryAreReadBackExactly) {
+    Dir dir;
+    std::vector<Block> main;
+    std::vector<Block> side;
+    {
+        Store store;
+        ASSERT_TRUE(Succeeded(store.Open(OptionsFor(dir.Path()))));
+        ChainState chain(Options());
+        Attach(chain, store);
+        main = MakeBranch(chain.Params(), test::TipBlock(chain), 6, 100);
+        for (const Block& block : main)
+            ASSERT_EQ(chain.ProcessBlock(block, NOW).status, BlockStatus::Connected);
+        side = MakeBranch(chain.Params(), main[1], 3, 200);
+        for (const Block& block : side)
+            ASSERT_EQ(chain.ProcessBlock(block, NOW).status, BlockStatus::SideBranch);
+    }
+    // Loaded as the node loads it: nothing stored stays in memory.
+    Store store;
+    ChainState chain(Options());
+    chain.SetBodySource(&store, 0);
+    std::vector<StoredPeer> peers;
+    StoreLoadStats stats;
+    ASSERT_TRUE(Succeeded(OpenAndLoad(store, dir.Path(), chain, peers, stats)));
+    ASSERT_EQ(chain.Height(), 7u);
+    EXPECT_EQ(chain.ResidentStoredBodies(), 0u);
+    for (std::uint64_t h = 2; h <= 7; ++h) {
+        const BlockEntry& entry = *chain.AtHeight(h);
+        EXPECT_EQ(entry.body, nullptr);
+        std::shared_ptr<const BlockBody> body = chain.Body(entry);
+        ASSERT_NE(body, nullptr) << h;
+        EXPECT_EQ(body->block, main[h - 2]);
+        EXPECT_EQ(body->txids, TxIdsOf(main[h - 2].transactions));
+        std::string json;
+        ASSERT_TRUE(chain.AppendBlockJson(entry, json));
+        EXPECT_EQ(json, BlockJson(main[h - 2]));
+    }
+    // The side branch overtakes: the main chain's blocks are read back to be disconnected, and
+    // their transactions are pending again; the new blocks get rows after the stored ones.
+    Attach(chain, store);
+    std::vector<Block> more = MakeBranch(chain.Params(), side.back(), 3, 300);
+    for (const Block& block : more)
+        chain.ProcessBlock(block, NOW);
+    EXPECT_EQ(chain.Height(), 9u);
+    EXPECT_EQ(chain.Tip().HashHex(), BlockHash(more.back()));
+    for (std::uint64_t n = 102; n <= 105; ++n)
+        EXPECT_TRUE(chain.GetMempool().Contains(TxId(MakeTx(n)))) << n;
+    EXPECT_EQ(chain.Tip().seq, 6u + 3u + 3u);
+    ASSERT_NE(chain.Body(chain.Tip()), nullptr);
+    // A row changed behind the store's back reads as missing, never as another block.
+    const BlockEntry& damaged = *chain.AtHeight(3);
+    ASSERT_TRUE(ExecOn(dir.Path(),
+                       "UPDATE blocks SET json = replace(json, '\"bob\"', "
+                       "'\"eve\"') WHERE seq = " +
+                           std::to_string(damaged.seq)));
+    EXPECT_EQ(chain.Body(damaged), nullptr);
+}
+
 TEST(Store, MempoolRoundTripDropsConfirmed) {
     Dir dir;
     {
