@@ -110,6 +110,10 @@ bool Node::HoldRelayUntilStored(const BlockEntry& entry) {
     return true;
 }
 
+bool Node::HoldSync() {
+    return m_unstored_bytes >= DEFAULT_SYNC_STORE_BACKLOG_BYTES;
+}
+
 void Node::OnBlockSeen(const std::string& hash, std::uint64_t height, const std::string& from) {
     m_events.BlockSeen(hash, height, from);
 }
@@ -315,6 +319,8 @@ Status Node::OpenStore() {
         [this](const BlockEntry& entry, std::string_view canonical) {
             m_store.PutBlock(entry, canonical);
             m_waiting.stored.push_back(entry.hash);
+            m_waiting.stored_bytes += canonical.size();
+            m_unstored_bytes += canonical.size();
             ScheduleCommit();
         },
         [this](const BlockEntry& entry, const BlockBody& body, bool connected) {
@@ -411,9 +417,13 @@ void Node::FinishCommit(CommitWaiters& waiters, const Status& committed) {
             if (const BlockEntry* entry = m_chain.Find(hash))
                 m_chain.MarkStored(*entry);
         }
+        m_unstored_bytes -= waiters.stored_bytes;
+        if (!m_shutting_down && !HoldSync())
+            m_peers.ResumeSync(m_loop.NowMs());
     } else {
         m_waiting.stored.insert(m_waiting.stored.end(), waiters.stored.begin(),
                                 waiters.stored.end());
+        m_waiting.stored_bytes += waiters.stored_bytes;
     }
 }
 
@@ -455,6 +465,10 @@ void Node::RetryStorage() {
         LOG_INFO("storage recovered: accepting writes again");
         m_store_status = Status();
         m_store_timer->Stop();
+        // Blocks the failed commits carried were written by the probe; a commit marks them
+        // stored, which lets a sync held for them go on.
+        if (!m_waiting.stored.empty())
+            ScheduleCommit();
         StartMining();
     });
 }

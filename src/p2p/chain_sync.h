@@ -36,6 +36,8 @@ inline constexpr std::size_t MAX_UNPROVEN_SIDE_BYTES = 128u << 20;
 struct SyncState {
     /** A RequestChain of ours is outstanding. */
     bool syncing = false;
+    /** The next one waits for the node's storage (PeerEvents::HoldSync). */
+    bool held = false;
     /** Blocks received for it so far; its answer may span several batches. */
     std::size_t received = 0;
     /** Bytes of side blocks its answers made us keep that have not yet become the main chain. */

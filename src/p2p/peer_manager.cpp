@@ -790,6 +790,23 @@ void PeerManager::RequestSync(Peer& peer) {
         Send(peer, *request);
 }
 
+void PeerManager::ContinueSync(Peer& peer) {
+    if (m_events.HoldSync()) {
+        peer.sync.held = true;
+        return;
+    }
+    peer.sync.held = false;
+    RequestSync(peer);
+}
+
+void PeerManager::ResumeSync(std::uint64_t now_ms) {
+    m_now_ms = now_ms;
+    for (auto& [id, peer] : m_peers) {
+        if (peer->sync.held && peer->ready && !peer->closing)
+            ContinueSync(*peer);
+    }
+}
+
 void PeerManager::SyncEnded(Peer& peer) {
     if (!peer.sync_watched)
         return;
@@ -886,7 +903,7 @@ void PeerManager::HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from
                 SyncEnded(peer);
                 break;
             case ChainSync::Next::AskAgain:
-                RequestSync(peer);
+                ContinueSync(peer);
                 break;
         }
     } else if (orphan) {

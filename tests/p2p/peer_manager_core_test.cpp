@@ -57,9 +57,12 @@ struct Recorder : PeerEvents {
     }
     void OnPeerSynced(LinkId link) override { synced.push_back(link); }
 
+    bool HoldSync() override { return hold_sync; }
+
     int tip_changes = 0;
     int banned = 0;
     bool hold = false;
+    bool hold_sync = false;
     std::vector<std::string> held;
     std::vector<std::string> links;
     std::vector<LinkId> synced;
@@ -402,6 +405,31 @@ TEST_F(PeerCoreTest, SyncEveryPeerAsksEachReadyPeerAndTellsWhenItsAnswerEnds) {
     EXPECT_EQ(m_events.synced, (std::vector<LinkId>{1}));
     m_peers.OnLinkClosed(2, net::CloseReason::PeerClosed, "gone", m_now);
     EXPECT_EQ(m_events.synced, (std::vector<LinkId>{1, 2}));
+}
+
+TEST_F(PeerCoreTest, ASyncHeldForStorageAsksForItsNextStretchOnlyOnceResumed) {
+    OpenReady(1, 'a');
+    m_peers.SyncEveryPeer(m_now);
+    ASSERT_EQ(m_links.Sent<RequestChain>(1).size(), 1u);
+    std::vector<Block> blocks =
+        test::MakeBranch(m_chain.Params(), test::TipBlock(m_chain), MAX_CHAIN_REQUEST_BLOCKS, 1);
+    m_events.hold_sync = true;
+    // The whole answer to the request in flight still arrives and is taken.
+    for (std::size_t i = 0; i < blocks.size(); i += MAX_CHAIN_BATCH_BLOCKS) {
+        auto first = blocks.begin() + static_cast<std::ptrdiff_t>(i);
+        Deliver(1, gossipchain::Chain{{first, first + MAX_CHAIN_BATCH_BLOCKS}, true});
+    }
+    EXPECT_EQ(m_chain.Height(), 1u + MAX_CHAIN_REQUEST_BLOCKS);
+    EXPECT_EQ(m_links.Sent<RequestChain>(1).size(), 1u);
+    m_peers.ResumeSync(m_now);
+    EXPECT_EQ(m_links.Sent<RequestChain>(1).size(), 1u) << "still held";
+    m_events.hold_sync = false;
+    m_peers.ResumeSync(m_now);
+    std::vector<RequestChain> asked = m_links.Sent<RequestChain>(1);
+    ASSERT_EQ(asked.size(), 2u);
+    EXPECT_EQ(asked[1].locator.front(), m_chain.Tip().HashHex());
+    m_peers.ResumeSync(m_now);
+    EXPECT_EQ(m_links.Sent<RequestChain>(1).size(), 2u) << "asked once";
 }
 
 // --- Transaction relay (TxRelay over the core) -------------------------------------------------
