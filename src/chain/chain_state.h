@@ -77,6 +77,10 @@ public:
     /** Appends stored block `entry`'s canonical JSON to `out`; false (with the reason logged)
      * when it cannot be read. */
     virtual bool AppendCanonical(const BlockEntry& entry, std::string& out) = 0;
+    /** Many reads follow until EndReads (nested pairs count once): a source may serve them
+     * from one snapshot instead of paying for one each. */
+    virtual void BeginReads() {}
+    virtual void EndReads() {}
 };
 
 /** JSON bytes of stored blocks whose content stays in memory, most recently stored first; the
@@ -218,6 +222,25 @@ public:
     /** Appends the block's canonical JSON (the bytes that were hashed) to `out`; false as Body.
      */
     bool AppendBlockJson(const BlockEntry& entry, std::string& out) const;
+    /** While one lives, Body and AppendBlockJson read from one snapshot of the source (many
+     * reads in a row cost one read transaction). Keep it within one synchronous piece of work. */
+    class ReadScope {
+    public:
+        explicit ReadScope(BodySource* source) : m_source(source) {
+            if (m_source)
+                m_source->BeginReads();
+        }
+        ~ReadScope() {
+            if (m_source)
+                m_source->EndReads();
+        }
+        ReadScope(const ReadScope&) = delete;
+        ReadScope& operator=(const ReadScope&) = delete;
+
+    private:
+        BodySource* m_source;
+    };
+    [[nodiscard]] ReadScope Reads() const { return ReadScope(m_source); }
     /**
      * Lets blocks' content go once it is durable: with a source set, stored blocks keep their
      * content in memory only while the most recently stored ones' JSON stays within

@@ -78,6 +78,7 @@ void ChainStreamer::Pump(HttpStream& stream, Cursor& cursor) {
     const std::uint64_t height = cursor.tip->Height();
     while (cursor.next <= height && stream.PendingBytes() < CHAIN_STREAM_LOW_WATER_BYTES) {
         std::string piece;
+        const ChainState::ReadScope reads = m_chain.Reads();
         const std::uint64_t end =
             std::min<std::uint64_t>(height, cursor.next + CHAIN_STREAM_PIECE_BLOCKS - 1);
         for (; cursor.next <= end; ++cursor.next) {

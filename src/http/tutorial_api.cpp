@@ -283,6 +283,7 @@ std::string ChainResponseBody(const ChainState& chain, std::string_view chain_ke
     std::string body;
     body.reserve(bytes);
     body += ChainResponseHead(chain_key, prefix);
+    const ChainState::ReadScope reads = chain.Reads();
     for (std::uint64_t h = 1; h <= chain.Height(); ++h) {
         if (h > 1)
             body += ",";

@@ -78,6 +78,7 @@ std::optional<Chain> ChainSync::NextBatch(SyncState& state, RecentSet& known) co
     if (!state.replying)
         return std::nullopt;
     Chain batch;
+    const ChainState::ReadScope reads = m_chain.Reads();
     // Bounded by count and by size, so a batch always fits one frame (the msgpack form of a
     // block is smaller than its JSON form, which is counted here).
     std::size_t batch_bytes = 0;

@@ -284,6 +284,9 @@ void Store::Close() {
             LOG_ERROR("store: last commit failed: %s", committed.Message().c_str());
     }
     m_batch_writer.reset();
+    if (m_read_depth > 0)
+        sqlite3_exec(m_reader, "COMMIT", nullptr, nullptr, nullptr);
+    m_read_depth = 0;
     m_read_block.reset();
     if (m_reader)
         sqlite3_close(m_reader);
@@ -445,6 +448,16 @@ std::shared_ptr<const BlockBody> Store::ReadBody(const BlockEntry& entry) {
     }
     read.Reset();
     return body;
+}
+
+void Store::BeginReads() {
+    if (m_reader && m_read_depth++ == 0)
+        sqlite3_exec(m_reader, "BEGIN", nullptr, nullptr, nullptr);
+}
+
+void Store::EndReads() {
+    if (m_reader && m_read_depth > 0 && --m_read_depth == 0)
+        sqlite3_exec(m_reader, "COMMIT", nullptr, nullptr, nullptr);
 }
 
 bool Store::AppendCanonical(const BlockEntry& entry, std::string& out) {
