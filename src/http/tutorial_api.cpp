@@ -188,6 +188,7 @@ void NodeStatus(NodeControl& node, const Responder& respond) {
     respond(JsonResponse(200, Json{{"node_id", node.NodeId()},
                                    {"node_key", node.NodeKeyHex()},
                                    {"network", NetworkId(chain.Params())},
+                                   {"rules", std::string(RuleSetName(chain.Params().rules))},
                                    {"pow", std::string(PowRuleName(chain.Params().pow_rule))},
                                    {"difficulty", chain.Params().difficulty},
                                    {"height", chain.Height()},

@@ -52,6 +52,7 @@ int NodeMain(int argc, char** argv) {
     NodeOptions options;
     std::vector<std::string> peers;
     std::string pow = "linked";
+    std::string rules = "open";
     std::string log_level = "info";
     int difficulty = DEFAULT_DIFFICULTY;
     unsigned threads = DEFAULT_MINER_THREADS;
@@ -81,6 +82,12 @@ int NodeMain(int argc, char** argv) {
     app.add_option("--peer", peers, "HOST:PORT of a peer to keep a link to (repeatable)");
     app.add_option("--difficulty", difficulty, "Proof-of-work difficulty in leading hex zeros")
         ->check(CLI::Range(1, MAX_DIFFICULTY))
+        ->capture_default_str();
+    app.add_option("--rules", rules,
+                   "Rule set of the network: open (the tutorial's ledger: anyone writes any "
+                   "transaction) or signed (Ed25519 accounts with balances and nonces; SPEC "
+                   "§6.7). Part of the network id and stored with the data directory")
+        ->check(CLI::IsMember({"open", "signed"}))
         ->capture_default_str();
     app.add_option("--pow", pow,
                    "Proof-of-work rule: linked (hash includes the last block's hash) "
@@ -127,7 +134,8 @@ int NodeMain(int argc, char** argv) {
         std::fprintf(stderr, "gossipchain: %s\n", e.what());
         std::fprintf(stderr,
                      "usage: gossipchain [--port 5000] [--bind 127.0.0.1] [--data-dir DIR] "
-                     "[--peer HOST:PORT ...] [--difficulty 4] [--pow linked|seed] [--mine] "
+                     "[--peer HOST:PORT ...] [--rules open|signed] [--difficulty 4] "
+                     "[--pow linked|seed] [--mine] "
                      "[--threads N] [--durability normal|full] [--log-level info]   (--help for "
                      "details)\n");
         return 2;
@@ -166,6 +174,7 @@ int NodeMain(int argc, char** argv) {
     LogLevel level;
     ParseLogLevel(log_level, level);
     SetLogLevel(level);
+    options.params.rules = *ParseRuleSet(rules);
     options.params.pow_rule = *ParsePowRule(pow);
     options.params.difficulty = difficulty;
     options.threads = threads;

@@ -713,7 +713,11 @@ void PeerManager::HandleHello(Peer& peer, const Hello& hello) {
     if (hello.network_id != ours) {
         LOG_WARN("peer %s is on another network (%s, we are %s)", peer.Label().c_str(),
                  hello.network_id.c_str(), ours.c_str());
-        Disconnect(peer, RejectCode::WrongNetwork, "wrong network: we are " + ours);
+        // Say which parameter differs: "rules signed, ours open" tells the operator what to
+        // change, where two 80-character ids do not.
+        Disconnect(peer, RejectCode::WrongNetwork,
+                   "wrong network: " + NetworkIdDifference(hello.network_id, ours) + " (we are " +
+                       ours + ")");
         return;
     }
     if (hello.node_id != peer.node_id) {

@@ -79,5 +79,27 @@ TEST(Params, NetworkIdSeparatesRulesAndDifficulty) {
     EXPECT_FALSE(ParsePowRule("sha3").has_value());
 }
 
+TEST(Params, OpenNetworkIdIsUnchangedAndOtherRulesAreNamed) {
+    ConsensusParams open;
+    EXPECT_EQ(NetworkId(open),
+              "e9e15af60d7465a1d85491783968224a0d97754ffb0df70b8237aec809d9076d/linked/4");
+    ConsensusParams signed_rules = open;
+    signed_rules.rules = RuleSet::Signed;
+    EXPECT_EQ(NetworkId(signed_rules), NetworkId(open) + "/signed");
+    EXPECT_EQ(ParseRuleSet("signed"), RuleSet::Signed);
+    EXPECT_EQ(ParseRuleSet("open"), RuleSet::Open);
+    EXPECT_FALSE(ParseRuleSet("closed").has_value());
+}
+
+TEST(Params, NetworkIdDifferenceNamesEachPart) {
+    ConsensusParams ours;
+    ConsensusParams theirs = ours;
+    theirs.rules = RuleSet::Signed;
+    theirs.difficulty = 5;
+    EXPECT_EQ(NetworkIdDifference(NetworkId(theirs), NetworkId(ours)),
+              "difficulty 5, ours 4; rules signed, ours open");
+    EXPECT_EQ(NetworkIdDifference("garbage", NetworkId(ours)).substr(0, 16), "network garbage,");
+}
+
 }  // namespace
 }  // namespace gossipchain
