@@ -11,16 +11,36 @@ bool Mempool::Fits(std::size_t bytes) const {
 void Mempool::Erase(EntryList::iterator it) {
     if (it->origin == TxOrigin::Relay)
         m_relayed.erase(it->relayed);
+    if (it->tx.IsSigned()) {
+        auto sender = m_by_sender.find(it->tx.sender);
+        if (sender != m_by_sender.end()) {
+            auto at = sender->second.find(*it->tx.nonce);
+            if (at != sender->second.end() && at->second == it)
+                sender->second.erase(at);
+            if (sender->second.empty())
+                m_by_sender.erase(sender);
+        }
+    }
     m_bytes -= it->bytes;
     m_by_id.erase(it->txid);
     m_by_seq.erase(it->seq);
     m_entries.erase(it);
 }
 
-bool Mempool::EvictOneRelayed() {
-    if (m_relayed.empty())
+bool Mempool::HasLaterNonce(const Entry& entry) const {
+    if (!entry.tx.IsSigned())
         return false;
-    EntryList::iterator victim = m_relayed.front();
+    auto sender = m_by_sender.find(entry.tx.sender);
+    return sender != m_by_sender.end() && sender->second.rbegin()->first > *entry.tx.nonce;
+}
+
+bool Mempool::EvictOneRelayed() {
+    auto candidate = m_relayed.begin();
+    while (candidate != m_relayed.end() && HasLaterNonce(**candidate))
+        ++candidate;
+    if (candidate == m_relayed.end())
+        return false;
+    EntryList::iterator victim = *candidate;
     std::string txid = victim->txid;
     Erase(victim);
     ++m_evicted;
@@ -62,6 +82,8 @@ Mempool::AddResult Mempool::Add(const Transaction& tx, const std::string& txid, 
     if (origin == TxOrigin::Relay)
         it->relayed = m_relayed.insert(m_relayed.end(), it);
     m_by_id.emplace(txid, it);
+    if (tx.IsSigned())
+        m_by_sender[tx.sender][*tx.nonce] = it;
     m_bytes += bytes;
     return AddResult::Added;
 }
@@ -92,6 +114,27 @@ std::optional<Mempool::Pending> Mempool::Find(const std::string& txid) const {
 void Mempool::SetRelayHeld(const std::string& txid, bool held) {
     if (auto found = m_by_id.find(txid); found != m_by_id.end())
         found->second->relay_held = held;
+}
+
+PendingSpend Mempool::PendingOf(const std::string& sender) const {
+    PendingSpend pending;
+    auto found = m_by_sender.find(sender);
+    if (found == m_by_sender.end())
+        return pending;
+    pending.last_nonce = found->second.rbegin()->first;
+    for (const auto& [nonce, entry] : found->second)
+        pending.amount += entry->tx.amount;
+    return pending;
+}
+
+std::vector<std::pair<std::uint64_t, std::string>> Mempool::PendingNonces(
+    const std::string& sender) const {
+    std::vector<std::pair<std::uint64_t, std::string>> out;
+    if (auto found = m_by_sender.find(sender); found != m_by_sender.end()) {
+        for (const auto& [nonce, entry] : found->second)
+            out.emplace_back(nonce, entry->txid);
+    }
+    return out;
 }
 
 std::vector<Transaction> Mempool::Oldest(std::size_t max) const {

@@ -19,16 +19,7 @@ std::string KeyHex(const NodePublicKey& key) {
 }
 
 bool ParseKeyHex(std::string_view text, NodePublicKey& key) {
-    if (text.size() != 2 * key.size())
-        return false;
-    for (std::size_t i = 0; i < key.size(); ++i) {
-        int high = HexDigitValue(text[2 * i]);
-        int low = HexDigitValue(text[2 * i + 1]);
-        if (high < 0 || low < 0)
-            return false;
-        key[i] = static_cast<std::uint8_t>(high * 16 + low);
-    }
-    return true;
+    return HexDecodeTo(text, key);
 }
 
 bool VerifySignature(const NodePublicKey& key, std::string_view message,

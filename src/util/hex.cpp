@@ -18,6 +18,19 @@ std::string HexEncode(std::span<const std::uint8_t> bytes) {
     return out;
 }
 
+bool HexDecodeTo(std::string_view text, std::span<std::uint8_t> out) {
+    if (text.size() != 2 * out.size())
+        return false;
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        int high = HexDigitValue(text[2 * i]);
+        int low = HexDigitValue(text[2 * i + 1]);
+        if (high < 0 || low < 0)
+            return false;
+        out[i] = static_cast<std::uint8_t>(high * 16 + low);
+    }
+    return true;
+}
+
 bool IsLowerHex(std::string_view s, std::size_t length) {
     // One table lookup per character: this runs on every hash and id a peer sends.
     static constexpr auto LOWER_HEX = [] {
