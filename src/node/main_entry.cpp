@@ -1,5 +1,6 @@
 #include "node/main_entry.h"
 
+#include "consensus/signed_tx.h"
 #include "node/node.h"
 #include "util/log.h"
 
@@ -101,6 +102,10 @@ int NodeMain(int argc, char** argv) {
     app.add_option("--log-level", log_level, "debug, info, warn, error or off")
         ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}))
         ->capture_default_str();
+    app.add_option("--reward-address", options.reward_address,
+                   "Signed rules: the account (64 hex, as `gossipchain wallet address` prints) "
+                   "that block rewards go to (default: the account of <data-dir>/reward_wallet, "
+                   "made on first start, mode 0600)");
     app.add_option("--target-outbound", options.target_outbound,
                    "Outbound links kept to addresses learned from peers, beyond --peer ones "
                    "(0: only --peer links; tools/netsim pins topologies with it)")
@@ -175,6 +180,13 @@ int NodeMain(int argc, char** argv) {
     ParseLogLevel(log_level, level);
     SetLogLevel(level);
     options.params.rules = *ParseRuleSet(rules);
+    if (!options.reward_address.empty() &&
+        (options.params.rules != RuleSet::Signed || !IsAccountAddress(options.reward_address))) {
+        std::fprintf(stderr,
+                     "gossipchain: --reward-address wants --rules signed and an account "
+                     "address of 64 lowercase hex characters\n");
+        return 2;
+    }
     options.params.pow_rule = *ParsePowRule(pow);
     options.params.difficulty = difficulty;
     options.threads = threads;

@@ -1,8 +1,11 @@
 #include "node/node.h"
 
+#include "consensus/signed_tx.h"
 #include "crypto/random.h"
 #include "http/admin_api.h"
 #include "http/dashboard_api.h"
+#include "node/wallet_file.h"
+#include "store/data_dir.h"
 #include "util/clock.h"
 #include "util/hex.h"
 #include "util/log.h"
@@ -149,6 +152,8 @@ Status Node::Start() {
         if (!opened.Ok())
             return opened;
     }
+    if (Status chosen = ChooseRewardAccount(); !chosen.Ok())
+        return chosen;
     if (!m_options.events_path.empty()) {
         Status opened = m_events.Open(m_options.events_path, m_node_id, m_options.port);
         if (!opened.Ok())
@@ -261,6 +266,35 @@ void Node::SubmitTransactionDurably(const Transaction& tx,
     m_store.PutTransaction(result.txid, tx, TxOrigin::Local);
     m_waiting.txs.push_back(PendingTx{tx, result, std::move(done)});
     ScheduleCommit();
+}
+
+Status Node::ChooseRewardAccount() {
+    m_reward_recipient = m_node_id;
+    if (m_options.params.rules != RuleSet::Signed)
+        return {};
+    if (!m_options.reward_address.empty()) {
+        m_reward_recipient = m_options.reward_address;
+        return {};
+    }
+    if (m_options.data_dir.empty()) {
+        m_reward_recipient = AddressOf(NodeKey::Generate().PublicKey());
+        return {};
+    }
+    const std::string path = m_options.data_dir + "/" + REWARD_WALLET_FILE_NAME;
+    if (InspectPath(path).exists) {
+        Result<NodeKey> key = ReadWalletFile(path);
+        if (!key.Ok())
+            return key.GetStatus();
+        m_reward_recipient = AddressOf(key->PublicKey());
+        return {};
+    }
+    NodeKey key = NodeKey::Generate();
+    if (Status created = CreateWalletFile(path, key); !created.Ok())
+        return created;
+    SyncDirectory(m_options.data_dir);
+    m_reward_recipient = AddressOf(key.PublicKey());
+    LOG_INFO("rewards go to account %s (key in %s)", m_reward_recipient.c_str(), path.c_str());
+    return {};
 }
 
 Status Node::OpenStore() {
@@ -481,7 +515,7 @@ void Node::StartMining() {
         return;
     if (m_mine_waiters.empty() && !m_options.mine)
         return;
-    m_template = m_chain.BlockTemplate(m_node_id, RandomHex(16), WallSeconds());
+    m_template = m_chain.BlockTemplate(m_reward_recipient, RandomHex(16), WallSeconds());
     const BlockEntry& tip = m_chain.Tip();
     MiningJob job;
     job.rule = m_options.params.pow_rule;
