@@ -5,14 +5,22 @@
 namespace gossipchain {
 
 std::string_view PowRuleName(PowRule rule) {
-    return rule == PowRule::Seed ? "seed" : "linked";
+    switch (rule) {
+        case PowRule::Seed:
+            return "seed";
+        case PowRule::Linked:
+            return "linked";
+        case PowRule::Header:
+            return "header";
+    }
+    return "unknown";
 }
 
 std::optional<PowRule> ParsePowRule(std::string_view name) {
-    if (name == "seed")
-        return PowRule::Seed;
-    if (name == "linked")
-        return PowRule::Linked;
+    for (PowRule rule : {PowRule::Seed, PowRule::Linked, PowRule::Header}) {
+        if (name == PowRuleName(rule))
+            return rule;
+    }
     return std::nullopt;
 }
 

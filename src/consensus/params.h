@@ -16,8 +16,11 @@ namespace gossipchain {
  * Which string the proof of work hashes. `Seed` is the tutorial text,
  * sha256(f"{last_proof}{proof}"); `Linked` is the tutorial's later fix,
  * sha256(f"{last_proof}{proof}{last_hash}"), so a proof cannot be reused on another chain.
+ * `Header` hashes an 80-byte header that holds a digest of the block's content (SPEC §6.1), so
+ * a proof is valid for one block only and changing a transaction or the timestamp means redoing
+ * the work, at a cost per attempt that does not grow with the block.
  */
-enum class PowRule { Seed, Linked };
+enum class PowRule { Seed, Linked, Header };
 
 std::string_view PowRuleName(PowRule rule);
 std::optional<PowRule> ParsePowRule(std::string_view name);

@@ -71,6 +71,11 @@ std::string_view ValidationReasonName(ValidationReason reason) {
     return "unknown";
 }
 
+bool DependsOnAccounts(ValidationReason reason) {
+    return reason == ValidationReason::StaleNonce || reason == ValidationReason::GappedNonce ||
+           reason == ValidationReason::Overspend;
+}
+
 std::string ValidationResult::ToString() const {
     std::string text(ValidationReasonName(reason));
     if (!detail.empty())
@@ -209,7 +214,7 @@ ValidationResult CheckBlockContextual(const Block& block, const BlockContext& co
     if (block.ParentHash() != context.parent_hash) {
         return ValidationResult::Fail(R::BadPreviousHash, "previous_hash is not the parent's hash");
     }
-    if (!CheckProof(params, context.parent_proof, block.proof, context.parent_hash)) {
+    if (!CheckBlockProof(params, block, context.parent_proof, context.parent_hash)) {
         return ValidationResult::Fail(R::BadProof, "proof " + std::to_string(block.proof) +
                                                        " does not meet difficulty " +
                                                        std::to_string(params.difficulty));
@@ -245,6 +250,18 @@ ValidationResult CheckLink(const Block& block, std::string_view parent_hash, boo
 // works on two independent messages at once (Sha256Two).
 ValidationResult CheckLinkRange(std::span<const Block> chain, std::size_t begin, std::size_t end,
                                 const ConsensusParams& params) {
+    if (PowCommitsToContent(params.pow_rule)) {
+        // Each proof covers its own block's content: one header per block, no pairing.
+        for (std::size_t i = begin; i < end; ++i) {
+            const std::string parent_hash = BlockHash(chain[i - 1]);
+            ValidationResult result =
+                CheckLink(chain[i], parent_hash,
+                          CheckBlockProof(params, chain[i], chain[i - 1].proof, parent_hash));
+            if (!result.Ok())
+                return result;
+        }
+        return {};
+    }
     std::string json[2];
     char hex[2][64];
     char preimage[2][MAX_POW_PREIMAGE_BYTES];

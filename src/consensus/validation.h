@@ -51,6 +51,13 @@ enum class ValidationReason {
 
 std::string_view ValidationReasonName(ValidationReason reason);
 
+/**
+ * True for a transaction's refusals that depend on the receiver's chain and mempool (stale or
+ * gapped nonce, overspend): an honest peer that saw another transfer first, or is on another
+ * branch, sends such a transaction in good faith, so it is not misbehaviour.
+ */
+bool DependsOnAccounts(ValidationReason reason);
+
 struct [[nodiscard]] ValidationResult {
     ValidationReason reason = ValidationReason::Ok;
     std::string detail;

@@ -52,7 +52,7 @@ int NodeMain(int argc, char** argv) {
         "gossipchain"};
     NodeOptions options;
     std::vector<std::string> peers;
-    std::string pow = "linked";
+    std::string pow;
     std::string rules = "open";
     std::string log_level = "info";
     int difficulty = DEFAULT_DIFFICULTY;
@@ -91,10 +91,11 @@ int NodeMain(int argc, char** argv) {
         ->check(CLI::IsMember({"open", "signed"}))
         ->capture_default_str();
     app.add_option("--pow", pow,
-                   "Proof-of-work rule: linked (hash includes the last block's hash) "
-                   "or seed (the tutorial's text)")
-        ->check(CLI::IsMember({"linked", "seed"}))
-        ->capture_default_str();
+                   "Proof-of-work rule: linked (hash includes the last block's hash), seed (the "
+                   "tutorial's text) or header (an 80-byte header with a digest of the block's "
+                   "content, so the work covers the transactions). Default: linked under "
+                   "--rules open, header under --rules signed")
+        ->check(CLI::IsMember({"linked", "seed", "header"}));
     app.add_flag("--mine", options.mine, "Mine continuously, restarting on every new tip");
     app.add_option("--threads", threads, "Miner threads")
         ->check(CLI::Range(1u, 256u))
@@ -140,7 +141,7 @@ int NodeMain(int argc, char** argv) {
         std::fprintf(stderr,
                      "usage: gossipchain [--port 5000] [--bind 127.0.0.1] [--data-dir DIR] "
                      "[--peer HOST:PORT ...] [--rules open|signed] [--difficulty 4] "
-                     "[--pow linked|seed] [--mine] "
+                     "[--pow linked|seed|header] [--mine] "
                      "[--threads N] [--durability normal|full] [--log-level info]   (--help for "
                      "details)\n");
         return 2;
@@ -187,6 +188,8 @@ int NodeMain(int argc, char** argv) {
                      "address of 64 lowercase hex characters\n");
         return 2;
     }
+    if (pow.empty())
+        pow = options.params.rules == RuleSet::Signed ? "header" : "linked";
     options.params.pow_rule = *ParsePowRule(pow);
     options.params.difficulty = difficulty;
     options.threads = threads;

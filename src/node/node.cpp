@@ -1,5 +1,6 @@
 #include "node/node.h"
 
+#include "consensus/pow.h"
 #include "consensus/signed_tx.h"
 #include "crypto/random.h"
 #include "http/admin_api.h"
@@ -522,6 +523,8 @@ void Node::StartMining() {
     job.difficulty = m_options.params.difficulty;
     job.last_proof = tip.block.proof;
     job.last_hash = tip.hash;
+    if (PowCommitsToContent(job.rule))
+        job.content_digest = BlockContentDigest(m_template);
     auto alive = m_alive;
     m_mining_job =
         m_miner.Submit(job, [this, alive](std::uint64_t id, std::optional<std::uint64_t> proof) {
