@@ -1,9 +1,15 @@
 #include "consensus/signed_tx.h"
 
+#include "consensus/pow.h"
 #include "primitives/canonical_json.h"
+#include "primitives/json_reader.h"
 #include "support/signed_builder.h"
+#include "util/hex.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
 
 namespace gossipchain {
 namespace {
@@ -87,6 +93,57 @@ TEST(SignedTx, CheckSignaturesFindsTheFirstBadOneWithAnyThreadCount) {
     skip[77] = true;
     ValidationResult skipped = CheckSignatures(txs, {skip.get(), txs.size()}, NetworkId(params), 2);
     EXPECT_NE(skipped.detail.find("transaction 150:"), std::string::npos) << skipped.detail;
+}
+
+nlohmann::json SignedVectors() {
+    std::ifstream in(std::string(GOSSIPCHAIN_SOURCE_DIR) + "/protocol/vectors/signed_tx.json");
+    return nlohmann::json::parse(in);
+}
+
+TEST(SignedTxVectors, BytesSignaturesAndTxidsMatchPython) {
+    nlohmann::json vectors = SignedVectors();
+    ASSERT_GE(vectors["valid"].size(), 3u);
+    for (const auto& vector : vectors["valid"]) {
+        Result<Transaction> tx = TransactionFromJson(vector["transaction"]);
+        ASSERT_TRUE(tx.Ok()) << tx.Message();
+        const std::string network_id = vector["network_id"];
+        std::string unsigned_json;
+        AppendUnsignedTransactionJson(unsigned_json, tx.Value());
+        EXPECT_EQ(unsigned_json, vector["unsigned_json"]);
+        EXPECT_EQ(SignedTxMessage(tx.Value(), network_id), vector["signed_message"]);
+        std::string json;
+        AppendTransactionJson(json, tx.Value());
+        EXPECT_EQ(json, vector["canonical_json"]);
+        EXPECT_EQ(TxId(tx.Value()), vector["txid"]);
+        EXPECT_TRUE(VerifyTransferSignature(tx.Value(), network_id));
+        NodeKeySeed seed{};
+        ASSERT_TRUE(HexDecodeTo(vector["seed_hex"].get<std::string>(), seed));
+        Transaction ours = SignTransfer(NodeKey::FromSeed(seed), tx->recipient, tx->amount,
+                                        *tx->nonce, network_id);
+        EXPECT_EQ(ours, tx.Value()) << "libsodium's deterministic signature differs from OpenSSL's";
+        EXPECT_TRUE(CheckTransaction(tx.Value(), RuleSet::Signed).Ok());
+    }
+    for (const auto& vector : vectors["invalid"]) {
+        Result<Transaction> tx = TransactionFromJson(vector["transaction"]);
+        ASSERT_TRUE(tx.Ok()) << tx.Message();
+        EXPECT_FALSE(VerifyTransferSignature(tx.Value(), vector["network_id"].get<std::string>()))
+            << vector["name"];
+    }
+}
+
+TEST(SignedTxVectors, HeaderRulePreimageMatchesPython) {
+    const nlohmann::json vectors = SignedVectors();
+    const nlohmann::json& vector = vectors["header_rule"];
+    Result<Block> block = BlockFromJson(vector["block"]);
+    ASSERT_TRUE(block.Ok()) << block.Message();
+    Hash256 content = BlockContentDigest(block.Value());
+    EXPECT_EQ(HexEncode(content), vector["content_digest_hex"]);
+    HeaderPreimage preimage = MakeHeaderPreimage(vector["parent_hash"].get<std::string>(), content,
+                                                 vector["parent_proof"], block->proof);
+    EXPECT_EQ(HexEncode(preimage), vector["preimage_hex"]);
+    EXPECT_EQ(HexEncode(Sha256(std::string_view(reinterpret_cast<const char*>(preimage.data()),
+                                                preimage.size()))),
+              vector["digest_hex"]);
 }
 
 }  // namespace
