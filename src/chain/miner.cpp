@@ -43,6 +43,26 @@ struct ProofSearch {
 };
 
 /**
+ * Judges the pair (proof, proof + 1) of a chunk [first, end), proof before proof + 1 so the first
+ * valid one is the lowest: the attempts the chunk made when its search ends here, else 0.
+ */
+std::uint64_t JudgePair(const Sha256State& even, const Sha256State& odd, std::uint64_t proof,
+                        std::uint64_t first, std::uint64_t end, int difficulty,
+                        ProofSearch& search) {
+    if (StateMeetsDifficulty(even, difficulty)) {
+        search.Found(proof);
+        return proof - first + 1;
+    }
+    if (proof + 1 == end)
+        return proof + 1 - first;
+    if (StateMeetsDifficulty(odd, difficulty)) {
+        search.Found(proof + 1);
+        return proof + 2 - first;
+    }
+    return 0;
+}
+
+/**
  * Tries the proofs of [first, end) in order and stops at the first valid one, or early when the
  * search is cancelled or a lower proof is already known. Returns the number of attempts made.
  * Proofs are hashed in pairs (p, p + 1) on the two-lane kernel; p is judged before p + 1, so the
@@ -70,16 +90,9 @@ std::uint64_t SearchChunk(const MiningJob& job, std::uint64_t first, std::uint64
                 compress(even_state, even.Blocks(), even.BlockCount());
                 compress(odd_state, odd.Blocks(), odd.BlockCount());
             }
-            if (StateMeetsDifficulty(even_state, job.difficulty)) {
-                search.Found(proof);
-                return proof - first + 1;
-            }
-            if (proof + 1 == end)
-                return proof + 1 - first;
-            if (StateMeetsDifficulty(odd_state, job.difficulty)) {
-                search.Found(proof + 1);
-                return proof + 2 - first;
-            }
+            if (std::uint64_t done =
+                    JudgePair(even_state, odd_state, proof, first, end, job.difficulty, search))
+                return done;
             even.Increment();
             even.Increment();
             odd.Increment();
@@ -127,16 +140,9 @@ std::uint64_t SearchHeaderChunk(const MiningJob& job, std::uint64_t first, std::
             Sha256State even_state = midstate;
             Sha256State odd_state = midstate;
             compress_two(even_state, even.data(), odd_state, odd.data(), 1);
-            if (StateMeetsDifficulty(even_state, job.difficulty)) {
-                search.Found(proof);
-                return proof - first + 1;
-            }
-            if (proof + 1 == end)
-                return proof + 1 - first;
-            if (StateMeetsDifficulty(odd_state, job.difficulty)) {
-                search.Found(proof + 1);
-                return proof + 2 - first;
-            }
+            if (std::uint64_t done =
+                    JudgePair(even_state, odd_state, proof, first, end, job.difficulty, search))
+                return done;
         }
     }
     return proof - first;
