@@ -174,6 +174,29 @@ TEST(Signed, AReorgUndoesATransferThatNoLongerApplies) {
     EXPECT_EQ(CountTx(a.Chain(), to_x.signature), 0u);
 }
 
+TEST(Signed, AcknowledgedTransfersAndBalancesSurviveKillNine) {
+    TempDir root;
+    GossipNode node(root, "node", SignedConfig());
+    ASSERT_EQ(node.Start(), "");
+    ASSERT_EQ(node.Mine(), 2u);
+    ASSERT_EQ(node.Mine(), 3u);
+    const NodeKey payer = RewardKey(node);
+    const std::string payee = AddressOf(NodeKey::Generate().PublicKey());
+    const std::string network = node.Status().value("network", "");
+    ASSERT_EQ(Send(node, SignTransfer(payer, payee, 1, 0, network)).first, 201);
+    ASSERT_EQ(Send(node, SignTransfer(payer, payee, 1, 1, network)).first, 201);
+    const Json before = AccountOn(node, AddressOf(payer.PublicKey()));
+    EXPECT_EQ(before.value("next_nonce", -1), 2) << before;
+    node.Kill();
+    ASSERT_EQ(node.Restart(), "");
+    EXPECT_EQ(node.Pending().size(), 2u);
+    EXPECT_EQ(AccountOn(node, AddressOf(payer.PublicKey())), before);
+    // The same reward account after the restart: its key stayed in the data directory.
+    EXPECT_EQ(RewardKey(node).PublicKey(), payer.PublicKey());
+    ASSERT_EQ(node.Mine(), 4u);
+    EXPECT_EQ(AccountOn(node, payee).value("balance", -1), 2);
+}
+
 /** Runs `gossipchain wallet args...`; its exit code and output. */
 std::pair<int, std::string> Wallet(const TempDir& root, std::vector<std::string> args) {
     static int runs = 0;
