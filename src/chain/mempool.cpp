@@ -34,13 +34,24 @@ bool Mempool::HasLaterNonce(const Entry& entry) const {
     return sender != m_by_sender.end() && sender->second.rbegin()->first > *entry.tx.nonce;
 }
 
+std::optional<Mempool::EntryList::iterator> Mempool::RelayedVictim() {
+    for (EntryList::iterator candidate : m_relayed) {
+        if (!HasLaterNonce(*candidate))
+            return candidate;
+        // The oldest relayed transfer has later nonces: its sender's last pending one goes
+        // instead, when it too came by relay (one step, not a scan of that sender's chain).
+        EntryList::iterator last = m_by_sender.find(candidate->tx.sender)->second.rbegin()->second;
+        if (last->origin == TxOrigin::Relay)
+            return last;
+    }
+    return std::nullopt;
+}
+
 bool Mempool::EvictOneRelayed() {
-    auto candidate = m_relayed.begin();
-    while (candidate != m_relayed.end() && HasLaterNonce(**candidate))
-        ++candidate;
-    if (candidate == m_relayed.end())
+    std::optional<EntryList::iterator> chosen = RelayedVictim();
+    if (!chosen)
         return false;
-    EntryList::iterator victim = *candidate;
+    EntryList::iterator victim = *chosen;
     std::string txid = victim->txid;
     Erase(victim);
     ++m_evicted;

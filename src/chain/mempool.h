@@ -135,6 +135,8 @@ private:
     void Erase(EntryList::iterator it);
     /** True when `entry` is a signed transfer and its sender has a later nonce pending. */
     bool HasLaterNonce(const Entry& entry) const;
+    /** The relayed entry a full pool evicts: the oldest that strands no later nonce. */
+    std::optional<EntryList::iterator> RelayedVictim();
 
     Options m_options;
     std::function<void(const std::string&)> m_on_evicted;

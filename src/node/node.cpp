@@ -650,6 +650,10 @@ std::string Node::MetricsText() const {
             p2p.txs_received);
     counter("gossipchain_txs_relayed_total", "Transactions sent to peers.", p2p.txs_relayed);
     counter("gossipchain_reorgs_total", "Reorganisations of the main chain.", m_chain.Reorgs());
+    counter("gossipchain_pending_dropped_total",
+            "Signed transfers that left the mempool (or were not returned to it) because the "
+            "chain moved under them: nonce spent, a nonce before them gone, balance short.",
+            m_chain.DroppedPending());
     counter("gossipchain_bans_total", "Peers banned for misbehaviour.", p2p.bans);
     counter("gossipchain_handshake_failures_total",
             "Gossip connections closed in their key exchange or authentication (not scored).",
