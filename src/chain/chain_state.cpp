@@ -173,14 +173,6 @@ BlockResult ChainState::AcceptConnectable(Block block, std::string hash, std::st
                              MedianTimePast(*parent), now};
         result.validation = CheckBlockContextual(block, context, m_options.params);
     }
-    if (result.validation.Ok() && m_options.params.rules == RuleSet::Signed) {
-        // A pending transfer's signature was verified when it entered the mempool.
-        auto verified = std::make_unique<bool[]>(txids.size());
-        for (std::size_t i = 0; i < txids.size(); ++i)
-            verified[i] = m_mempool.Contains(txids[i]);
-        result.validation = CheckSignatures(block.transactions, {verified.get(), txids.size()},
-                                            m_network_id, m_options.verify_threads);
-    }
     if (!result.validation.Ok()) {
         result.status = BlockStatus::Invalid;
         return result;
@@ -192,6 +184,19 @@ BlockResult ChainState::AcceptConnectable(Block block, std::string hash, std::st
         m_orphans.HighestDescendant(hash) <= tip_height) {
         result.status = BlockStatus::Stale;
         return result;
+    }
+    // Signatures cost the most of all checks: only for blocks that are kept. A pending
+    // transfer's signature was verified when it entered the mempool.
+    if (m_options.params.rules == RuleSet::Signed) {
+        auto verified = std::make_unique<bool[]>(txids.size());
+        for (std::size_t i = 0; i < txids.size(); ++i)
+            verified[i] = m_mempool.Contains(txids[i]);
+        result.validation = CheckSignatures(block.transactions, {verified.get(), txids.size()},
+                                            m_network_id, m_options.verify_threads);
+        if (!result.validation.Ok()) {
+            result.status = BlockStatus::Invalid;
+            return result;
+        }
     }
     auto entry = std::make_unique<BlockEntry>();
     entry->block = std::move(block);
