@@ -14,10 +14,13 @@ void Mempool::Erase(EntryList::iterator it) {
     if (it->tx.IsSigned()) {
         auto sender = m_by_sender.find(it->tx.sender);
         if (sender != m_by_sender.end()) {
-            auto at = sender->second.find(*it->tx.nonce);
-            if (at != sender->second.end() && at->second == it)
-                sender->second.erase(at);
-            if (sender->second.empty())
+            SenderPending& pending = sender->second;
+            auto at = pending.by_nonce.find(*it->tx.nonce);
+            if (at != pending.by_nonce.end() && at->second == it) {
+                pending.amount -= it->tx.amount;
+                pending.by_nonce.erase(at);
+            }
+            if (pending.by_nonce.empty())
                 m_by_sender.erase(sender);
         }
     }
@@ -31,7 +34,7 @@ bool Mempool::HasLaterNonce(const Entry& entry) const {
     if (!entry.tx.IsSigned())
         return false;
     auto sender = m_by_sender.find(entry.tx.sender);
-    return sender != m_by_sender.end() && sender->second.rbegin()->first > *entry.tx.nonce;
+    return sender != m_by_sender.end() && sender->second.by_nonce.rbegin()->first > *entry.tx.nonce;
 }
 
 std::optional<Mempool::EntryList::iterator> Mempool::RelayedVictim() {
@@ -40,7 +43,8 @@ std::optional<Mempool::EntryList::iterator> Mempool::RelayedVictim() {
             return candidate;
         // The oldest relayed transfer has later nonces: its sender's last pending one goes
         // instead, when it too came by relay (one step, not a scan of that sender's chain).
-        EntryList::iterator last = m_by_sender.find(candidate->tx.sender)->second.rbegin()->second;
+        EntryList::iterator last =
+            m_by_sender.find(candidate->tx.sender)->second.by_nonce.rbegin()->second;
         if (last->origin == TxOrigin::Relay)
             return last;
     }
@@ -93,8 +97,17 @@ Mempool::AddResult Mempool::Add(const Transaction& tx, const std::string& txid, 
     if (origin == TxOrigin::Relay)
         it->relayed = m_relayed.insert(m_relayed.end(), it);
     m_by_id.emplace(txid, it);
-    if (tx.IsSigned())
-        m_by_sender[tx.sender][*tx.nonce] = it;
+    if (tx.IsSigned()) {
+        SenderPending& pending = m_by_sender[tx.sender];
+        auto [at, inserted] = pending.by_nonce.try_emplace(*tx.nonce, it);
+        if (!inserted) {
+            // The chain never admits two transfers of one nonce; should it, the index follows
+            // the later one and the sum stays that of the indexed entries.
+            pending.amount -= at->second->tx.amount;
+            at->second = it;
+        }
+        pending.amount += tx.amount;
+    }
     m_bytes += bytes;
     return AddResult::Added;
 }
@@ -128,21 +141,17 @@ void Mempool::SetRelayHeld(const std::string& txid, bool held) {
 }
 
 PendingSpend Mempool::PendingOf(const std::string& sender) const {
-    PendingSpend pending;
     auto found = m_by_sender.find(sender);
     if (found == m_by_sender.end())
-        return pending;
-    pending.last_nonce = found->second.rbegin()->first;
-    for (const auto& [nonce, entry] : found->second)
-        pending.amount += entry->tx.amount;
-    return pending;
+        return {};
+    return PendingSpend{found->second.by_nonce.rbegin()->first, found->second.amount};
 }
 
 std::vector<std::pair<std::uint64_t, std::string>> Mempool::PendingNonces(
     const std::string& sender) const {
     std::vector<std::pair<std::uint64_t, std::string>> out;
     if (auto found = m_by_sender.find(sender); found != m_by_sender.end()) {
-        for (const auto& [nonce, entry] : found->second)
+        for (const auto& [nonce, entry] : found->second.by_nonce)
             out.emplace_back(nonce, entry->txid);
     }
     return out;

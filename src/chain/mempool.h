@@ -146,8 +146,12 @@ private:
     std::unordered_map<std::string, std::list<Entry>::iterator> m_by_id;
     /** The entries by sequence number (the same order as m_entries). */
     std::map<std::uint64_t, EntryList::iterator> m_by_seq;
-    /** Signed transfers by sender, then nonce. */
-    std::unordered_map<std::string, std::map<std::uint64_t, EntryList::iterator>> m_by_sender;
+    /** One sender's pending signed transfers by nonce, and the sum of their amounts. */
+    struct SenderPending {
+        std::map<std::uint64_t, EntryList::iterator> by_nonce;
+        std::int64_t amount = 0;
+    };
+    std::unordered_map<std::string, SenderPending> m_by_sender;
     std::uint64_t m_next_seq = 1;
     std::size_t m_bytes = 0;
     std::uint64_t m_evicted = 0;
