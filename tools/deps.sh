@@ -2,7 +2,8 @@
 # Installs every Debian package gossipchain's build, tests, benchmarks and tools need
 # (prometheus for promtool, which checks /metrics in the integration tests; chromium for the
 # browser test of /dashboard and the docs screenshots; python3-matplotlib for netsim's plots;
-# iproute2 for netsim --netns, whose smoke test CI runs as root).
+# iproute2 for netsim --netns, whose smoke test CI runs as root; python3-cryptography, whose
+# Ed25519 (OpenSSL's) is independent of libsodium, for the signed-transaction vectors).
 # Fast no-op when all are present; otherwise one `apt-get update`, then one install.
 set -euo pipefail
 PACKAGES=(
@@ -10,7 +11,7 @@ PACKAGES=(
     libuv1-dev libmsgpack-cxx-dev libsodium-dev node-llhttp libsqlite3-dev
     nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
     python3 python3-flask python3-requests curl openssl wrk procps
-    prometheus chromium fonts-dejavu-core python3-matplotlib iproute2
+    prometheus chromium fonts-dejavu-core python3-matplotlib iproute2 python3-cryptography
 )
 find_missing() {
     missing=()

@@ -133,6 +133,12 @@ def tx(sender, recipient, amount, label):
     return {"sender": sender, "recipient": recipient, "amount": amount, "id": fake_id(label)}
 
 
+def signed_tx(sender, recipient, amount, nonce, label):
+    # A signed transfer's shape (SPEC §5.2); the signature's bytes do not matter to the codec.
+    return {"sender": fake_hash(sender), "recipient": fake_hash(recipient), "amount": amount,
+            "nonce": nonce, "signature": fake_hash(label) + fake_hash(label + "/2")}
+
+
 def block(index, timestamp, transactions, proof, previous_hash):
     # Tutorial key order, which SPEC.md makes the canonical encoding order.
     return {
@@ -196,6 +202,9 @@ def valid_cases():
         ("peers_empty", "Peers", {"addresses": []}),
         ("new_transactions", "NewTransactions",
          {"transactions": [payment, tx("alice", "bob", 300, "pay-2")]}),
+        ("new_transactions_signed", "NewTransactions",
+         {"transactions": [signed_tx("alice", "bob", 5, 0, "sig-1"),
+                           signed_tx("bob", "carol", 2**53 - 1, 2**53 - 1, "sig-2")]}),
         ("reject", "Reject", {"code": 3, "reason": "wrong network"}),
         ("reject_str16_reason", "Reject", {"code": 70000, "reason": "r" * 256}),
         ("tx_inventory", "TxInventory", {"txids": [fake_hash(f"tx{i}") for i in range(3)]}),
@@ -260,6 +269,15 @@ def invalid_cases():
             "transactions": [dict(ok_tx, sender=Bin(b""))]})), "invalid-field"),
         ("tx_sender_129_bytes", pack(envelope("NewTransactions", {
             "transactions": [dict(ok_tx, sender="s" * 129)]})), "invalid-field"),
+        ("tx_signed_with_id", pack(envelope("NewTransactions", {
+            "transactions": [dict(signed_tx("a", "b", 5, 0, "s"), id=fake_id("x"))]})),
+         "invalid-field"),
+        ("tx_signature_uppercase", pack(envelope("NewTransactions", {
+            "transactions": [dict(signed_tx("a", "b", 5, 0, "s"),
+                                  signature=(fake_hash("s") * 2).upper())]})), "invalid-field"),
+        ("tx_nonce_negative", pack(envelope("NewTransactions", {
+            "transactions": [dict(signed_tx("a", "b", 5, 0, "s"), nonce=-1)]})),
+         "invalid-field"),
         ("locator_65_hashes", pack(envelope("RequestChain", {
             "locator": [fake_hash("x")] * 65, "limit": 1})), "invalid-field"),
         ("port_65536", pack(envelope("RegisterPeer", {"host": "", "port": 65536})),

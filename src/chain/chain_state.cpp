@@ -1,5 +1,6 @@
 #include "chain/chain_state.h"
 
+#include "consensus/signed_tx.h"
 #include "crypto/sha256.h"
 #include "primitives/canonical_json.h"
 #include "util/hex.h"
@@ -7,6 +8,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
+#include <unordered_set>
 
 namespace gossipchain {
 namespace {
@@ -48,7 +51,10 @@ std::string_view BlockStatusName(BlockStatus status) {
 }
 
 ChainState::ChainState(Options options)
-    : m_options(options), m_mempool(options.mempool), m_orphans(options.orphans) {
+    : m_options(options),
+      m_mempool(options.mempool),
+      m_orphans(options.orphans),
+      m_network_id(NetworkId(options.params)) {
     Block genesis = MakeGenesis(m_options.params);
     const std::string json = BlockJson(genesis);
     BlockBody body{genesis, TxIds(genesis)};
@@ -186,7 +192,8 @@ BlockResult ChainState::ProcessBlock(Block block, double now, std::uint64_t clai
     if (!parent) {
         // Check what can be checked alone before spending orphan-pool space on it.
         std::vector<std::string> txids = TxIds(block);
-        result.validation = CheckBlockContextFree(block, json.size(), txids);
+        result.validation =
+            CheckBlockContextFree(block, json.size(), txids, m_options.params.rules);
         if (!result.validation.Ok()) {
             result.status = BlockStatus::Invalid;
             return result;
@@ -242,7 +249,7 @@ BlockResult ChainState::AcceptConnectable(Block block, const Hash256& hash, std:
         return result;
     }
     std::vector<std::string> txids = TxIds(block);
-    result.validation = CheckBlockContextFree(block, json.size(), txids);
+    result.validation = CheckBlockContextFree(block, json.size(), txids, m_options.params.rules);
     if (result.validation.Ok()) {
         const std::string parent_hash = parent->HashHex();
         BlockContext context{parent->height, parent->proof, parent_hash, MedianTimePast(*parent),
@@ -260,6 +267,19 @@ BlockResult ChainState::AcceptConnectable(Block block, const Hash256& hash, std:
         m_orphans.HighestDescendant(result.hash) <= tip_height) {
         result.status = BlockStatus::Stale;
         return result;
+    }
+    // Signatures cost the most of all checks: only for blocks that are kept. A pending
+    // transfer's signature was verified when it entered the mempool.
+    if (m_options.params.rules == RuleSet::Signed) {
+        auto verified = std::make_unique<bool[]>(txids.size());
+        for (std::size_t i = 0; i < txids.size(); ++i)
+            verified[i] = m_mempool.Contains(txids[i]);
+        result.validation = CheckSignatures(block.transactions, {verified.get(), txids.size()},
+                                            m_network_id, m_options.verify_threads);
+        if (!result.validation.Ok()) {
+            result.status = BlockStatus::Invalid;
+            return result;
+        }
     }
     BlockEntry* raw = AddEntry(hash, BlockBody{std::move(block), std::move(txids)}, parent,
                                json.size(), m_last_seq + 1);
@@ -321,18 +341,23 @@ void ChainState::ActivateBestChain(BlockEntry* candidate, BlockResult& result) {
     }
     std::size_t connected = 0;
     std::vector<TakenTx> taken;
+    ValidationResult failure;
     for (; connected < branch.size(); ++connected) {
-        if (!ConnectTip(branch[connected], taken))
+        failure = ConnectTip(branch[connected], taken);
+        if (!failure.Ok())
             break;
     }
+    std::vector<const BlockEntry*> moved(abandoned);
+    moved.insert(moved.end(), branch.begin(), branch.end());
     if (connected < branch.size()) {
-        // A transaction repeats within the branch: it is invalid from that block on. Restore.
+        // A transaction repeats within the branch, or a transfer does not apply: the branch is
+        // invalid from that block on. Restore.
         BlockEntry* bad = branch[connected];
-        result.validation =
-            ValidationResult::Fail(bad == candidate ? ValidationReason::TransactionAlreadyInChain
-                                                    : ValidationReason::InvalidAncestor,
-                                   "block " + bad->HashHex().substr(0, 16) +
-                                       " repeats a transaction already in the chain");
+        result.validation = bad == candidate
+                                ? failure
+                                : ValidationResult::Fail(ValidationReason::InvalidAncestor,
+                                                         "block " + bad->HashHex().substr(0, 16) +
+                                                             ": " + failure.ToString());
         for (std::size_t i = connected; i < branch.size(); ++i)
             MarkInvalid(branch[i]);
         std::vector<Transaction> branch_txs;
@@ -340,7 +365,7 @@ void ChainState::ActivateBestChain(BlockEntry* candidate, BlockResult& result) {
             DisconnectTip(branch_txs);
         std::vector<TakenTx> retaken;
         for (auto it = abandoned.rbegin(); it != abandoned.rend(); ++it)
-            ConnectTip(const_cast<BlockEntry*>(*it), retaken);
+            (void)ConnectTip(const_cast<BlockEntry*>(*it), retaken);
         // What the failed branch took from the mempool is pending again with the origin it had:
         // nothing a client was promised may vanish with a branch that did not hold. The rest of
         // its connected blocks' transactions return like those of any abandoned block.
@@ -348,11 +373,11 @@ void ChainState::ActivateBestChain(BlockEntry* candidate, BlockResult& result) {
             if (!m_txid_height.count(TxidDigest(item.txid)))
                 m_mempool.Add(*item.tx, item.txid, item.origin);
         }
-        ReturnToMempool(branch_txs);
+        ReturnToMempool(branch_txs, moved);
         result.status = BlockStatus::Invalid;
         return;
     }
-    ReturnToMempool(returned);
+    ReturnToMempool(returned, moved);
     result.status = BlockStatus::Connected;
     result.connected.assign(branch.begin(), branch.end());
     result.reorg_depth = abandoned.size();
@@ -362,7 +387,12 @@ void ChainState::ActivateBestChain(BlockEntry* candidate, BlockResult& result) {
     }
 }
 
-void ChainState::ReturnToMempool(const std::vector<Transaction>& txs) {
+void ChainState::ReturnToMempool(const std::vector<Transaction>& txs,
+                                 const std::vector<const BlockEntry*>& moved) {
+    if (m_options.params.rules == RuleSet::Signed) {
+        RecheckPending(moved, txs);
+        return;
+    }
     for (const Transaction& tx : txs) {
         std::string txid = TxId(tx);
         if (!m_txid_height.count(TxidDigest(txid)))
@@ -370,7 +400,70 @@ void ChainState::ReturnToMempool(const std::vector<Transaction>& txs) {
     }
 }
 
-bool ChainState::ConnectTip(BlockEntry* entry, std::vector<TakenTx>& taken) {
+void ChainState::DropPending(const std::string& txid, const ValidationResult& why) {
+    LOG_INFO("pending transaction %.16s dropped: %s", txid.c_str(), why.ToString().c_str());
+    m_mempool.Remove(txid);
+    ++m_dropped_pending;
+    if (m_hooks.on_tx_evicted)
+        m_hooks.on_tx_evicted(txid);
+}
+
+void ChainState::RecheckPending(const std::vector<const BlockEntry*>& blocks,
+                                const std::vector<Transaction>& returned) {
+    std::unordered_set<std::string> accounts;
+    for (const BlockEntry* entry : blocks) {
+        for (const Transaction& tx : RequireBody(*entry)->block.transactions) {
+            accounts.insert(tx.recipient);
+            if (!tx.IsReward())
+                accounts.insert(tx.sender);
+        }
+    }
+    // One account's candidates: what it has pending (in the pool) and what abandoned blocks
+    // return, in nonce order; at one nonce the pending one comes first.
+    struct Candidate {
+        std::uint64_t nonce;
+        bool in_pool;
+        const Transaction* tx;
+        std::string txid;
+    };
+    std::unordered_map<std::string, std::vector<Candidate>> candidates;
+    for (const Transaction& tx : returned) {
+        std::string txid = TxId(tx);
+        if (!tx.IsSigned() || m_txid_height.count(TxidDigest(txid)) || m_mempool.Contains(txid))
+            continue;
+        accounts.insert(tx.sender);
+        candidates[tx.sender].push_back(Candidate{*tx.nonce, false, &tx, std::move(txid)});
+    }
+    for (const std::string& account : accounts) {
+        std::vector<Candidate>& list = candidates[account];
+        for (auto& [nonce, txid] : m_mempool.PendingNonces(account))
+            list.push_back(Candidate{nonce, true, m_mempool.Find(txid)->tx, txid});
+        std::stable_sort(list.begin(), list.end(), [](const Candidate& a, const Candidate& b) {
+            return a.nonce != b.nonce ? a.nonce < b.nonce : a.in_pool > b.in_pool;
+        });
+        PendingSpend running;
+        for (const Candidate& candidate : list) {
+            ValidationResult fits = m_ledger.CheckPending(*candidate.tx, running);
+            if (fits.Ok()) {
+                running.last_nonce = candidate.nonce;
+                running.amount += candidate.tx->amount;
+                if (!candidate.in_pool)
+                    m_mempool.Add(*candidate.tx, candidate.txid, TxOrigin::Reorg);
+            } else if (candidate.in_pool) {
+                DropPending(candidate.txid, fits);
+            } else {
+                // Stored as pending again when its block was disconnected: drop that row too.
+                LOG_INFO("transaction %.16s of an abandoned block not returned: %s",
+                         candidate.txid.c_str(), fits.ToString().c_str());
+                ++m_dropped_pending;
+                if (m_hooks.on_tx_evicted)
+                    m_hooks.on_tx_evicted(candidate.txid);
+            }
+        }
+    }
+}
+
+ValidationResult ChainState::ConnectTip(BlockEntry* entry, std::vector<TakenTx>& taken) {
     const std::shared_ptr<const BlockBody> body = RequireBody(*entry);
     const std::vector<std::string>& txids = body->txids;
     // One lookup per txid: a txid already in the chain fails the insert.
@@ -379,7 +472,18 @@ bool ChainState::ConnectTip(BlockEntry* entry, std::vector<TakenTx>& taken) {
             // Undo the txids of this block added so far.
             for (std::size_t j = 0; j < i; ++j)
                 m_txid_height.erase(TxidDigest(txids[j]));
-            return false;
+            return ValidationResult::Fail(ValidationReason::TransactionAlreadyInChain,
+                                          "block " + entry->HashHex().substr(0, 16) +
+                                              " repeats a transaction already in the chain");
+        }
+    }
+    if (m_options.params.rules == RuleSet::Signed) {
+        ValidationResult applied = m_ledger.Connect(body->block);
+        if (!applied.Ok()) {
+            for (const std::string& txid : txids)
+                m_txid_height.erase(TxidDigest(txid));
+            applied.detail = "block " + entry->HashHex().substr(0, 16) + ": " + applied.detail;
+            return applied;
         }
     }
     m_main.push_back(entry);
@@ -389,13 +493,15 @@ bool ChainState::ConnectTip(BlockEntry* entry, std::vector<TakenTx>& taken) {
     }
     if (m_hooks.on_tip_moved)
         m_hooks.on_tip_moved(*entry, *body, true);
-    return true;
+    return {};
 }
 
 void ChainState::DisconnectTip(std::vector<Transaction>& returned) {
     const BlockEntry* tip = m_main.back();
     m_main.pop_back();
     const std::shared_ptr<const BlockBody> body = RequireBody(*tip);
+    if (m_options.params.rules == RuleSet::Signed)
+        m_ledger.Disconnect(body->block);
     if (m_hooks.on_tip_moved)
         m_hooks.on_tip_moved(*tip, *body, false);
     for (const std::string& txid : body->txids)
@@ -413,7 +519,7 @@ void ChainState::MarkInvalid(BlockEntry* entry) {
 
 TxResult ChainState::SubmitTransaction(const Transaction& tx, TxOrigin origin) {
     TxResult result;
-    result.validation = CheckTransaction(tx);
+    result.validation = CheckTransaction(tx, m_options.params.rules);
     if (result.validation.Ok() && tx.IsReward()) {
         result.validation = ValidationResult::Fail(ValidationReason::BadReward,
                                                    "sender \"0\" is reserved for mining rewards");
@@ -426,6 +532,18 @@ TxResult ChainState::SubmitTransaction(const Transaction& tx, TxOrigin origin) {
     if (m_txid_height.count(TxidDigest(result.txid))) {
         result.status = TxStatus::AlreadyConfirmed;
         return result;
+    }
+    if (m_options.params.rules == RuleSet::Signed && !m_mempool.Contains(result.txid)) {
+        result.validation = m_ledger.CheckPending(tx, m_mempool.PendingOf(tx.sender));
+        if (result.validation.Ok() && !VerifyTransferSignature(tx, m_network_id)) {
+            result.validation = ValidationResult::Fail(
+                ValidationReason::BadSignature,
+                "the signature is not the sender's over this transfer on network " + m_network_id);
+        }
+        if (!result.validation.Ok()) {
+            result.status = TxStatus::Invalid;
+            return result;
+        }
     }
     switch (m_mempool.Add(tx, result.txid, origin)) {
         case Mempool::AddResult::Added:
@@ -482,18 +600,67 @@ Block ChainState::BlockTemplate(const std::string& reward_recipient, const std::
     block.previous_hash = tip.HashHex();
     // Leave room for the block's own fields and the reward within the size limit.
     std::size_t budget = MAX_BLOCK_BYTES - 4096;
+    std::vector<Transaction> candidates = m_mempool.Oldest(MAX_BLOCK_TRANSACTIONS - 1);
+    if (m_options.params.rules == RuleSet::Signed) {
+        block.transactions = ApplicableTransfers(std::move(candidates), budget);
+    } else {
+        std::string json;
+        for (Transaction& tx : candidates) {
+            json.clear();
+            AppendTransactionJson(json, tx);
+            if (json.size() + 2 > budget)
+                break;
+            budget -= json.size() + 2;
+            block.transactions.push_back(std::move(tx));
+        }
+    }
+    block.transactions.push_back(
+        Transaction{REWARD_SENDER, reward_recipient, REWARD_AMOUNT, reward_id});
+    return block;
+}
+
+std::vector<Transaction> ChainState::ApplicableTransfers(std::vector<Transaction> candidates,
+                                                         std::size_t budget) const {
+    // A reorg can return an account's earlier nonces after later ones arrived: each account's
+    // transfers take the places its transfers hold in arrival order, in nonce order.
+    std::unordered_map<std::string, std::vector<std::size_t>> places;
+    for (std::size_t i = 0; i < candidates.size(); ++i)
+        places[candidates[i].sender].push_back(i);
+    std::vector<Transaction> ordered(candidates.size());
+    for (auto& [sender, at] : places) {
+        std::vector<std::size_t> by_nonce = at;
+        std::sort(by_nonce.begin(), by_nonce.end(), [&](std::size_t a, std::size_t b) {
+            return candidates[a].nonce < candidates[b].nonce;
+        });
+        for (std::size_t k = 0; k < at.size(); ++k)
+            ordered[at[k]] = std::move(candidates[by_nonce[k]]);
+    }
+    // Every pending transfer is covered by its sender's confirmed balance (CheckPending), so one
+    // pass in this order applies them all; the check is kept so a template can never be invalid.
+    std::unordered_map<std::string, Account> touched;
+    auto account = [&](const std::string& address) -> Account& {
+        auto [it, inserted] = touched.try_emplace(address);
+        if (inserted)
+            it->second = m_ledger.Get(address);
+        return it->second;
+    };
+    std::vector<Transaction> chosen;
     std::string json;
-    for (Transaction& tx : m_mempool.Oldest(MAX_BLOCK_TRANSACTIONS - 1)) {
+    for (Transaction& tx : ordered) {
+        Account& sender = account(tx.sender);
+        if (!tx.nonce || *tx.nonce != sender.nonce || sender.balance < tx.amount)
+            continue;
         json.clear();
         AppendTransactionJson(json, tx);
         if (json.size() + 2 > budget)
             break;
         budget -= json.size() + 2;
-        block.transactions.push_back(std::move(tx));
+        sender.balance -= tx.amount;
+        sender.nonce += 1;
+        account(tx.recipient).balance += tx.amount;
+        chosen.push_back(std::move(tx));
     }
-    block.transactions.push_back(
-        Transaction{REWARD_SENDER, reward_recipient, REWARD_AMOUNT, reward_id});
-    return block;
+    return chosen;
 }
 
 }  // namespace gossipchain

@@ -7,11 +7,21 @@
 // and the old main chain is restored. Transactions of abandoned blocks go back to the mempool
 // unless the new chain holds them; confirmed ones leave it.
 //
+// Under the signed rules (SPEC §6.7) the chain also keeps the accounts (consensus/ledger.h),
+// through three calls only: Ledger::Connect when a block joins the main chain (a block whose
+// transfers do not apply is invalid, like one that repeats a txid), Ledger::Disconnect when it
+// leaves it, and Ledger::CheckPending when a transfer asks to enter the mempool. After every
+// change of the main chain the pending transfers of each account it touched are checked again in
+// nonce order; those that no longer fit (their nonce was spent, a nonce before them is gone, the
+// balance no longer covers them) leave the mempool with the reason logged, so a block template
+// never holds a transfer that cannot apply.
+//
 // Not thread-safe: owned and used by the loop thread only.
 #pragma once
 
 #include "chain/mempool.h"
 #include "chain/orphan_pool.h"
+#include "consensus/ledger.h"
 #include "consensus/params.h"
 #include "consensus/validation.h"
 #include "crypto/sha256.h"
@@ -160,12 +170,17 @@ struct TxResult {
     std::string txid;
 };
 
+/** Threads that verify the signatures of one block by default (both cores of a small machine).
+ */
+inline constexpr unsigned DEFAULT_VERIFY_THREADS = 2;
+
 class ChainState {
 public:
     struct Options {
         ConsensusParams params;
         Mempool::Options mempool;
         OrphanPool::Options orphans;
+        unsigned verify_threads = DEFAULT_VERIFY_THREADS;
     };
 
     explicit ChainState(Options options);
@@ -274,6 +289,10 @@ public:
                         double now) const;
 
     const Mempool& GetMempool() const { return m_mempool; }
+    /** The confirmed account at `address` under the signed rules (all zero otherwise). */
+    Account AccountOf(const std::string& address) const { return m_ledger.Get(address); }
+    /** Pending transfers dropped because the chain moved under them (SPEC §6.7). */
+    std::uint64_t DroppedPending() const { return m_dropped_pending; }
     const OrphanPool& Orphans() const { return m_orphans; }
     std::size_t BlockCount() const { return m_index.size(); }
     std::uint64_t Reorgs() const { return m_reorgs; }
@@ -296,13 +315,25 @@ private:
         std::string txid;
         TxOrigin origin;
     };
-    /** Connects `entry` on the tip; false when one of its txids is already in the chain. The
-     * transactions it takes from the mempool are appended to `taken`. */
-    bool ConnectTip(BlockEntry* entry, std::vector<TakenTx>& taken);
+    /** Connects `entry` on the tip; fails when one of its txids is already in the chain or, under
+     * the signed rules, a transfer does not apply. The transactions it takes from the mempool are
+     * appended to `taken`. */
+    ValidationResult ConnectTip(BlockEntry* entry, std::vector<TakenTx>& taken);
     void DisconnectTip(std::vector<Transaction>& returned);
-    /** Puts transactions of disconnected blocks that the chain does not hold back in the mempool.
-     */
-    void ReturnToMempool(const std::vector<Transaction>& txs);
+    /** Puts transactions of disconnected blocks that the chain does not hold back in the mempool
+     * (signed rules: those that still apply, RecheckPending); `moved` are the blocks that left
+     * or joined the main chain. */
+    void ReturnToMempool(const std::vector<Transaction>& txs,
+                         const std::vector<const BlockEntry*>& moved);
+    /** Signed rules: checks the pending transfers of every account `blocks` touch against the
+     * accounts again, with `returned` (transfers of abandoned blocks) merged in by nonce. */
+    void RecheckPending(const std::vector<const BlockEntry*>& blocks,
+                        const std::vector<Transaction>& returned);
+    /** Drops a pending transfer that no longer fits, saying why. */
+    void DropPending(const std::string& txid, const ValidationResult& why);
+    /** Signed rules: the template's transfers, in an order in which each applies. */
+    std::vector<Transaction> ApplicableTransfers(std::vector<Transaction> candidates,
+                                                 std::size_t budget) const;
     void MarkInvalid(BlockEntry* entry);
 
     Options m_options;
@@ -321,6 +352,11 @@ private:
     std::deque<BlockEntry*> m_resident;
     std::size_t m_resident_bytes = 0;
     std::uint64_t m_last_seq = 0;
+    /** The accounts of the main chain (signed rules; empty otherwise). */
+    Ledger m_ledger;
+    /** NetworkId(params), which signatures cover. */
+    std::string m_network_id;
+    std::uint64_t m_dropped_pending = 0;
     /** The block LoadTrusted added last (most often the next one's parent). */
     const BlockEntry* m_last_loaded = nullptr;
     std::uint64_t m_reorgs = 0;

@@ -14,8 +14,14 @@
 // transaction pending here is offered to every peer once, whenever its budget allows. An entry may
 // be held back from relay (an acknowledged transaction until its commit is durable): a walk stops
 // there until it is released.
+//
+// Signed transfers (SPEC §6.7) are also indexed by sender and nonce, so the chain can check a new
+// one against what its sender has pending without scanning the pool. A full pool evicts a relayed
+// signed transfer only when it is its sender's last pending one: evicting an earlier nonce would
+// strand the later ones, which no block could take.
 #pragma once
 
+#include "consensus/ledger.h"
 #include "primitives/transaction.h"
 
 #include <cstddef>
@@ -98,6 +104,12 @@ public:
     /** Holds `txid` back from relay, or releases it. */
     void SetRelayHeld(const std::string& txid, bool held);
 
+    /** What `sender` has pending: its highest pending nonce and the sum of its pending amounts. */
+    PendingSpend PendingOf(const std::string& sender) const;
+    /** The txids of `sender`'s pending signed transfers, by nonce. */
+    std::vector<std::pair<std::uint64_t, std::string>> PendingNonces(
+        const std::string& sender) const;
+
     std::size_t Size() const { return m_entries.size(); }
     std::size_t Bytes() const { return m_bytes; }
     std::uint64_t Evicted() const { return m_evicted; }
@@ -121,6 +133,10 @@ private:
     bool Fits(std::size_t bytes) const;
     bool EvictOneRelayed();
     void Erase(EntryList::iterator it);
+    /** True when `entry` is a signed transfer and its sender has a later nonce pending. */
+    bool HasLaterNonce(const Entry& entry) const;
+    /** The relayed entry a full pool evicts: the oldest that strands no later nonce. */
+    std::optional<EntryList::iterator> RelayedVictim();
 
     Options m_options;
     std::function<void(const std::string&)> m_on_evicted;
@@ -130,6 +146,12 @@ private:
     std::unordered_map<std::string, std::list<Entry>::iterator> m_by_id;
     /** The entries by sequence number (the same order as m_entries). */
     std::map<std::uint64_t, EntryList::iterator> m_by_seq;
+    /** One sender's pending signed transfers by nonce, and the sum of their amounts. */
+    struct SenderPending {
+        std::map<std::uint64_t, EntryList::iterator> by_nonce;
+        std::int64_t amount = 0;
+    };
+    std::unordered_map<std::string, SenderPending> m_by_sender;
     std::uint64_t m_next_seq = 1;
     std::size_t m_bytes = 0;
     std::uint64_t m_evicted = 0;

@@ -43,6 +43,26 @@ struct ProofSearch {
 };
 
 /**
+ * Judges the pair (proof, proof + 1) of a chunk [first, end), proof before proof + 1 so the first
+ * valid one is the lowest: the attempts the chunk made when its search ends here, else 0.
+ */
+std::uint64_t JudgePair(const Sha256State& even, const Sha256State& odd, std::uint64_t proof,
+                        std::uint64_t first, std::uint64_t end, int difficulty,
+                        ProofSearch& search) {
+    if (StateMeetsDifficulty(even, difficulty)) {
+        search.Found(proof);
+        return proof - first + 1;
+    }
+    if (proof + 1 == end)
+        return proof + 1 - first;
+    if (StateMeetsDifficulty(odd, difficulty)) {
+        search.Found(proof + 1);
+        return proof + 2 - first;
+    }
+    return 0;
+}
+
+/**
  * Tries the proofs of [first, end) in order and stops at the first valid one, or early when the
  * search is cancelled or a lower proof is already known. Returns the number of attempts made.
  * Proofs are hashed in pairs (p, p + 1) on the two-lane kernel; p is judged before p + 1, so the
@@ -70,20 +90,59 @@ std::uint64_t SearchChunk(const MiningJob& job, std::uint64_t first, std::uint64
                 compress(even_state, even.Blocks(), even.BlockCount());
                 compress(odd_state, odd.Blocks(), odd.BlockCount());
             }
-            if (StateMeetsDifficulty(even_state, job.difficulty)) {
-                search.Found(proof);
-                return proof - first + 1;
-            }
-            if (proof + 1 == end)
-                return proof + 1 - first;
-            if (StateMeetsDifficulty(odd_state, job.difficulty)) {
-                search.Found(proof + 1);
-                return proof + 2 - first;
-            }
+            if (std::uint64_t done =
+                    JudgePair(even_state, odd_state, proof, first, end, job.difficulty, search))
+                return done;
             even.Increment();
             even.Increment();
             odd.Increment();
             odd.Increment();
+        }
+    }
+    return proof - first;
+}
+
+/**
+ * The header rule's SearchChunk: the compression of the header's first 64 bytes (parent hash and
+ * content digest) is shared by every attempt; each pair of proofs costs one two-lane compression
+ * of the last block (both proofs as big-endian integers, then the padding).
+ */
+std::uint64_t SearchHeaderChunk(const MiningJob& job, std::uint64_t first, std::uint64_t end,
+                                Sha256Kernel kernel, ProofSearch& search,
+                                const std::atomic<bool>* cancel) {
+    const Sha256CompressFn compress = Sha256CompressFunction(kernel);
+    const Sha256CompressTwoFn compress_two = Sha256CompressTwoFunction(kernel);
+    const HeaderPreimage header =
+        MakeHeaderPreimage(job.last_hash, job.content_digest, job.last_proof, 0);
+    std::vector<std::uint8_t> padded(Sha256PaddedSize(header.size()), 0);
+    std::copy(header.begin(), header.end(), padded.begin());
+    Sha256WritePadding(padded, header.size());
+    Sha256State midstate = SHA256_INITIAL_STATE;
+    compress(midstate, padded.data(), 1);
+    std::array<std::uint8_t, SHA256_BLOCK_BYTES> even{};
+    std::array<std::uint8_t, SHA256_BLOCK_BYTES> odd{};
+    std::copy(padded.begin() + SHA256_BLOCK_BYTES, padded.end(), even.begin());
+    odd = even;
+    // The proof's 8 bytes sit right after the parent's proof in the last block.
+    constexpr std::size_t PROOF_AT = HEADER_PREIMAGE_BYTES - 8 - SHA256_BLOCK_BYTES;
+    auto put = [](std::array<std::uint8_t, SHA256_BLOCK_BYTES>& block, std::uint64_t proof) {
+        for (int i = 7; i >= 0; --i, proof >>= 8)
+            block[PROOF_AT + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(proof);
+    };
+    std::uint64_t proof = first;
+    while (proof < end) {
+        if (Cancelled(cancel) || proof > search.best.load(std::memory_order_relaxed))
+            break;
+        const std::uint64_t batch_end = std::min(end, proof + MINER_CHECK_INTERVAL);
+        for (; proof < batch_end; proof += 2) {
+            put(even, proof);
+            put(odd, proof + 1);
+            Sha256State even_state = midstate;
+            Sha256State odd_state = midstate;
+            compress_two(even_state, even.data(), odd_state, odd.data(), 1);
+            if (std::uint64_t done =
+                    JudgePair(even_state, odd_state, proof, first, end, job.difficulty, search))
+                return done;
         }
     }
     return proof - first;
@@ -98,7 +157,10 @@ void SearchChunks(const MiningJob& job, ProofSearch& search, const std::atomic<b
         if (first > MAX_PROOF || first > search.best.load())
             break;
         const std::uint64_t end = std::min(first + MINER_CHUNK_PROOFS, MAX_PROOF + 1);
-        const std::uint64_t attempts = SearchChunk(job, first, end, kernel, search, cancel);
+        const std::uint64_t attempts =
+            PowCommitsToContent(job.rule)
+                ? SearchHeaderChunk(job, first, end, kernel, search, cancel)
+                : SearchChunk(job, first, end, kernel, search, cancel);
         if (hashes != nullptr)
             hashes->fetch_add(attempts, std::memory_order_relaxed);
     }

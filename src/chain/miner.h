@@ -1,11 +1,14 @@
 // Proof-of-work search: finds the lowest proof the tutorial's proof_of_work loop would return, on
 // worker threads and at SHA-NI speed. The preimage lives in one padded SHA-256 buffer whose
 // decimal digits are incremented in place, so an attempt costs one or two compressions and no
-// formatting. The search is deterministic: whatever the thread count, the answer is the lowest
-// valid proof at or above the job's first proof, exactly as consensus/pow.h's CheckProof judges.
+// formatting. Under the header rule the first 64 of the 80 header bytes never change during a
+// search: their compression is done once, and an attempt costs one compression from there. The
+// search is deterministic: whatever the thread count, the answer is the lowest valid proof at or
+// above the job's first proof, exactly as consensus/pow.h's CheckProof judges.
 #pragma once
 
 #include "consensus/params.h"
+#include "crypto/sha256.h"
 #include "crypto/sha256_kernel.h"
 
 #include <atomic>
@@ -36,8 +39,10 @@ struct MiningJob {
     PowRule rule = PowRule::Linked;
     int difficulty = DEFAULT_DIFFICULTY;
     std::uint64_t last_proof = 0;
-    /** Hash of the last block; only the linked rule hashes it. */
+    /** Hash of the last block; the linked and header rules hash it. */
     std::string last_hash;
+    /** Header rule only: BlockContentDigest of the block being mined. */
+    Hash256 content_digest{};
     /** Lowest proof to try; the tutorial starts at 0. */
     std::uint64_t first_proof = 0;
 };

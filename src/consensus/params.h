@@ -16,11 +16,25 @@ namespace gossipchain {
  * Which string the proof of work hashes. `Seed` is the tutorial text,
  * sha256(f"{last_proof}{proof}"); `Linked` is the tutorial's later fix,
  * sha256(f"{last_proof}{proof}{last_hash}"), so a proof cannot be reused on another chain.
+ * `Header` hashes an 80-byte header that holds a digest of the block's content (SPEC §6.1), so
+ * a proof is valid for one block only and changing a transaction or the timestamp means redoing
+ * the work, at a cost per attempt that does not grow with the block.
  */
-enum class PowRule { Seed, Linked };
+enum class PowRule { Seed, Linked, Header };
 
 std::string_view PowRuleName(PowRule rule);
 std::optional<PowRule> ParsePowRule(std::string_view name);
+
+/**
+ * What a transaction is and what a chain must hold (SPEC §6.7). `Open` is the tutorial's ledger
+ * with gossipchain's ids: anyone may write any transaction. `Signed` is a ledger of Ed25519
+ * accounts: a transfer is signed by its sender, spends no more than the sender's balance and
+ * carries the sender's next nonce.
+ */
+enum class RuleSet { Open, Signed };
+
+std::string_view RuleSetName(RuleSet rules);
+std::optional<RuleSet> ParseRuleSet(std::string_view name);
 
 /** Default proof-of-work difficulty, in leading hex zeros of the digest (the tutorial's "0000"). */
 inline constexpr int DEFAULT_DIFFICULTY = 4;
@@ -49,6 +63,7 @@ inline constexpr std::size_t MEDIAN_TIME_SPAN = 11;
 inline constexpr std::int64_t REWARD_AMOUNT = 1;
 
 struct ConsensusParams {
+    RuleSet rules = RuleSet::Open;
     PowRule pow_rule = PowRule::Linked;
     int difficulty = DEFAULT_DIFFICULTY;
     double genesis_timestamp = DEFAULT_GENESIS_TIMESTAMP;
@@ -58,8 +73,15 @@ struct ConsensusParams {
 Block MakeGenesis(const ConsensusParams& params);
 
 /**
- * Network id: "<genesis hash>/<pow rule>/<difficulty>". Two nodes gossip only when theirs match.
+ * Network id: "<genesis hash>/<pow rule>/<difficulty>" under the open rules (as before rule sets
+ * existed), with "/<rules>" appended under any other. Two nodes gossip only when theirs match.
  */
 std::string NetworkId(const ConsensusParams& params);
+
+/**
+ * For people: which parts of two network ids differ ("rules signed, ours open; difficulty 5,
+ * ours 4"), or the whole of `theirs` when it is not shaped like a network id.
+ */
+std::string NetworkIdDifference(std::string_view theirs, std::string_view ours);
 
 }  // namespace gossipchain

@@ -1,5 +1,8 @@
 #include "consensus/pow.h"
 
+#include "primitives/canonical_json.h"
+#include "util/hex.h"
+
 #include <charconv>
 #include <cstring>
 
@@ -40,7 +43,7 @@ std::size_t WritePowPreimage(char* out, PowRule rule, std::uint64_t last_proof, 
 
 bool CheckProof(const ConsensusParams& params, std::uint64_t last_proof, std::uint64_t proof,
                 std::string_view last_hash) {
-    if (proof > MAX_PROOF)
+    if (proof > MAX_PROOF || PowCommitsToContent(params.pow_rule))
         return false;
     if (last_hash.size() > HASH_HEX_CHARS_FOR_POW) {
         return HasLeadingHexZeros(
@@ -50,6 +53,45 @@ bool CheckProof(const ConsensusParams& params, std::uint64_t last_proof, std::ui
     char preimage[MAX_POW_PREIMAGE_BYTES];
     std::size_t length = WritePowPreimage(preimage, params.pow_rule, last_proof, proof, last_hash);
     return HasLeadingHexZeros(Sha256(std::string_view(preimage, length)), params.difficulty);
+}
+
+namespace {
+void PutBigEndian(std::uint8_t* out, std::uint64_t value) {
+    for (int i = 7; i >= 0; --i) {
+        out[i] = static_cast<std::uint8_t>(value);
+        value >>= 8;
+    }
+}
+}  // namespace
+
+Hash256 BlockContentDigest(const Block& block) {
+    Block content = block;
+    content.proof = 0;
+    return Sha256(BlockJson(content));
+}
+
+HeaderPreimage MakeHeaderPreimage(std::string_view parent_hash, const Hash256& content,
+                                  std::uint64_t parent_proof, std::uint64_t proof) {
+    HeaderPreimage preimage{};
+    if (!HexDecodeTo(parent_hash, std::span<std::uint8_t>(preimage.data(), 32)))
+        std::fill(preimage.begin(), preimage.begin() + 32, std::uint8_t{0});
+    std::memcpy(preimage.data() + 32, content.data(), content.size());
+    PutBigEndian(preimage.data() + 64, parent_proof);
+    PutBigEndian(preimage.data() + 72, proof);
+    return preimage;
+}
+
+bool CheckBlockProof(const ConsensusParams& params, const Block& block, std::uint64_t parent_proof,
+                     std::string_view parent_hash) {
+    if (!PowCommitsToContent(params.pow_rule))
+        return CheckProof(params, parent_proof, block.proof, parent_hash);
+    if (block.proof > MAX_PROOF)
+        return false;
+    HeaderPreimage preimage =
+        MakeHeaderPreimage(parent_hash, BlockContentDigest(block), parent_proof, block.proof);
+    return HasLeadingHexZeros(
+        Sha256(std::string_view(reinterpret_cast<const char*>(preimage.data()), preimage.size())),
+        params.difficulty);
 }
 
 }  // namespace gossipchain

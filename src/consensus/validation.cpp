@@ -1,6 +1,7 @@
 #include "consensus/validation.h"
 
 #include "consensus/pow.h"
+#include "consensus/signed_tx.h"
 #include "primitives/canonical_json.h"
 #include "util/hex.h"
 
@@ -26,6 +27,18 @@ std::string_view ValidationReasonName(ValidationReason reason) {
             return "bad-id";
         case ValidationReason::BadReward:
             return "bad-reward";
+        case ValidationReason::WrongShape:
+            return "wrong-shape";
+        case ValidationReason::BadNonce:
+            return "bad-nonce";
+        case ValidationReason::BadSignature:
+            return "bad-signature";
+        case ValidationReason::StaleNonce:
+            return "stale-nonce";
+        case ValidationReason::GappedNonce:
+            return "gapped-nonce";
+        case ValidationReason::Overspend:
+            return "overspend";
         case ValidationReason::BadPreviousHashForm:
             return "bad-previous-hash-form";
         case ValidationReason::BadTimestamp:
@@ -58,6 +71,11 @@ std::string_view ValidationReasonName(ValidationReason reason) {
     return "unknown";
 }
 
+bool DependsOnAccounts(ValidationReason reason) {
+    return reason == ValidationReason::StaleNonce || reason == ValidationReason::GappedNonce ||
+           reason == ValidationReason::Overspend;
+}
+
 std::string ValidationResult::ToString() const {
     std::string text(ValidationReasonName(reason));
     if (!detail.empty())
@@ -69,10 +87,52 @@ namespace {
 bool GoodAddress(std::string_view s) {
     return !s.empty() && s.size() <= MAX_ADDRESS_BYTES && IsValidUtf8(s);
 }
+
+/** The signed rules' form checks: account addresses, nonce and signature shape (SPEC §6.7). */
+ValidationResult CheckSignedForm(const Transaction& tx) {
+    using R = ValidationReason;
+    if (!tx.IsReward() && !tx.IsSigned()) {
+        return ValidationResult::Fail(
+            R::WrongShape,
+            "this network runs the signed rules: a transfer is {\"sender\", \"recipient\", "
+            "\"amount\", \"nonce\", \"signature\"} (sign it with `gossipchain wallet sign`)");
+    }
+    if (tx.IsReward() && tx.IsSigned()) {
+        return ValidationResult::Fail(R::BadReward,
+                                      "a reward is {\"sender\": \"0\", \"recipient\", "
+                                      "\"amount\": 1, \"id\"}, never signed");
+    }
+    if (!tx.IsReward() && !IsAccountAddress(tx.sender)) {
+        return ValidationResult::Fail(R::BadSender,
+                                      "sender must be an account address: 64 lowercase hex "
+                                      "characters (an Ed25519 public key)");
+    }
+    if (!IsAccountAddress(tx.recipient)) {
+        return ValidationResult::Fail(R::BadRecipient,
+                                      "recipient must be an account address: 64 lowercase hex "
+                                      "characters (an Ed25519 public key)");
+    }
+    if (tx.IsSigned() && *tx.nonce > MAX_NONCE) {
+        return ValidationResult::Fail(R::BadNonce, "nonce must be at most 2^53-1");
+    }
+    if (tx.IsSigned() && !IsLowerHex(tx.signature, SIGNATURE_HEX_CHARS)) {
+        return ValidationResult::Fail(R::BadSignature,
+                                      "signature must be 128 lowercase hex characters");
+    }
+    return {};
+}
 }  // namespace
 
-ValidationResult CheckTransaction(const Transaction& tx) {
+ValidationResult CheckTransaction(const Transaction& tx, RuleSet rules) {
     using R = ValidationReason;
+    if (rules == RuleSet::Signed) {
+        if (ValidationResult form = CheckSignedForm(tx); !form.Ok())
+            return form;
+    } else if (tx.IsSigned()) {
+        return ValidationResult::Fail(R::WrongShape,
+                                      "a signed transfer (with nonce and signature) is valid only "
+                                      "on a network with --rules signed");
+    }
     if (!GoodAddress(tx.sender)) {
         return ValidationResult::Fail(
             R::BadSender,
@@ -88,7 +148,7 @@ ValidationResult CheckTransaction(const Transaction& tx) {
             R::BadAmount,
             "amount must be a positive integer up to 2^53-1, got " + std::to_string(tx.amount));
     }
-    if (!IsLowerHex(tx.id, 32)) {
+    if (!tx.IsSigned() && !IsLowerHex(tx.id, 32)) {
         return ValidationResult::Fail(R::BadTxId, "id must be 32 lowercase hex characters");
     }
     if (tx.IsReward() && tx.amount != REWARD_AMOUNT) {
@@ -99,7 +159,7 @@ ValidationResult CheckTransaction(const Transaction& tx) {
 }
 
 ValidationResult CheckBlockContextFree(const Block& block, std::size_t encoded_bytes,
-                                       std::span<const std::string> txids) {
+                                       std::span<const std::string> txids, RuleSet rules) {
     using R = ValidationReason;
     if (!IsLowerHex(block.ParentHash(), 64)) {
         return ValidationResult::Fail(R::BadPreviousHashForm,
@@ -125,7 +185,7 @@ ValidationResult CheckBlockContextFree(const Block& block, std::size_t encoded_b
     seen.reserve(txids.size());
     for (std::size_t i = 0; i < block.transactions.size(); ++i) {
         const Transaction& tx = block.transactions[i];
-        ValidationResult tx_result = CheckTransaction(tx);
+        ValidationResult tx_result = CheckTransaction(tx, rules);
         if (!tx_result.Ok()) {
             tx_result.detail = "transaction " + std::to_string(i) + ": " + tx_result.detail;
             return tx_result;
@@ -154,7 +214,7 @@ ValidationResult CheckBlockContextual(const Block& block, const BlockContext& co
     if (block.ParentHash() != context.parent_hash) {
         return ValidationResult::Fail(R::BadPreviousHash, "previous_hash is not the parent's hash");
     }
-    if (!CheckProof(params, context.parent_proof, block.proof, context.parent_hash)) {
+    if (!CheckBlockProof(params, block, context.parent_proof, context.parent_hash)) {
         return ValidationResult::Fail(R::BadProof, "proof " + std::to_string(block.proof) +
                                                        " does not meet difficulty " +
                                                        std::to_string(params.difficulty));
@@ -190,6 +250,18 @@ ValidationResult CheckLink(const Block& block, std::string_view parent_hash, boo
 // works on two independent messages at once (Sha256Two).
 ValidationResult CheckLinkRange(std::span<const Block> chain, std::size_t begin, std::size_t end,
                                 const ConsensusParams& params) {
+    if (PowCommitsToContent(params.pow_rule)) {
+        // Each proof covers its own block's content: one header per block, no pairing.
+        for (std::size_t i = begin; i < end; ++i) {
+            const std::string parent_hash = BlockHash(chain[i - 1]);
+            ValidationResult result =
+                CheckLink(chain[i], parent_hash,
+                          CheckBlockProof(params, chain[i], chain[i - 1].proof, parent_hash));
+            if (!result.Ok())
+                return result;
+        }
+        return {};
+    }
     std::string json[2];
     char hex[2][64];
     char preimage[2][MAX_POW_PREIMAGE_BYTES];

@@ -23,6 +23,13 @@ enum class ValidationReason {
     BadAmount,
     BadTxId,
     BadReward,
+    // Transaction under the signed rules (SPEC §6.7).
+    WrongShape,
+    BadNonce,
+    BadSignature,
+    StaleNonce,
+    GappedNonce,
+    Overspend,
     // Block, context-free.
     BadPreviousHashForm,
     BadTimestamp,
@@ -44,6 +51,13 @@ enum class ValidationReason {
 
 std::string_view ValidationReasonName(ValidationReason reason);
 
+/**
+ * True for a transaction's refusals that depend on the receiver's chain and mempool (stale or
+ * gapped nonce, overspend): an honest peer that saw another transfer first, or is on another
+ * branch, sends such a transaction in good faith, so it is not misbehaviour.
+ */
+bool DependsOnAccounts(ValidationReason reason);
+
 struct [[nodiscard]] ValidationResult {
     ValidationReason reason = ValidationReason::Ok;
     std::string detail;
@@ -56,8 +70,12 @@ struct [[nodiscard]] ValidationResult {
     std::string ToString() const;
 };
 
-/** Form of one transaction: sender, recipient, amount, id; a reward must be exactly the reward. */
-ValidationResult CheckTransaction(const Transaction& tx);
+/**
+ * Form of one transaction under `rules`: sender, recipient, amount, id (or, for a signed
+ * transfer, addresses, nonce and signature form; the signature itself is CheckSignatures'); a
+ * reward must be exactly the reward.
+ */
+ValidationResult CheckTransaction(const Transaction& tx, RuleSet rules = RuleSet::Open);
 
 /**
  * Everything that can be checked on a non-genesis block alone: previous_hash form, finite
@@ -66,7 +84,8 @@ ValidationResult CheckTransaction(const Transaction& tx);
  * transaction in order (the caller computes both once and keeps them).
  */
 ValidationResult CheckBlockContextFree(const Block& block, std::size_t encoded_bytes,
-                                       std::span<const std::string> txids);
+                                       std::span<const std::string> txids,
+                                       RuleSet rules = RuleSet::Open);
 
 /** What a block is checked against: its parent and the chain below it. */
 struct BlockContext {

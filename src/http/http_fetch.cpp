@@ -256,10 +256,9 @@ FetchResult ReadResponse(int fd, FetchSink& sink, const FetchOptions& options,
     return result;
 }
 
-}  // namespace
-
-FetchResult HttpGet(const std::string& host, std::uint16_t port, const std::string& path,
-                    FetchSink& sink, const FetchOptions& options) {
+/** Sends `request` (all of it, head and body) to host:port and reads the answer into `sink`. */
+FetchResult Fetch(const std::string& host, std::uint16_t port, const std::string& request,
+                  FetchSink& sink, const FetchOptions& options) {
     if (options.cancel && options.cancel->Cancelled())
         return Failed(FetchError::Cancelled, "cancelled");
     auto deadline = Clock::now() + std::chrono::milliseconds(options.timeout_ms);
@@ -267,14 +266,35 @@ FetchResult HttpGet(const std::string& host, std::uint16_t port, const std::stri
     int fd = Connect(host, port, deadline, options.cancel, result);
     if (fd < 0)
         return result;
-    std::string request = "GET " + path +
-                          " HTTP/1.1\r\nHost: " + FormatHostPort(PeerAddress{host, port}) +
-                          "\r\nAccept: application/json\r\nConnection: close\r\n\r\n";
     result = SendRequest(fd, request, deadline, options.cancel);
     if (result.Ok())
         result = ReadResponse(fd, sink, options, deadline);
     close(fd);
     return result;
+}
+
+std::string RequestHead(std::string_view method, const std::string& host, std::uint16_t port,
+                        const std::string& path) {
+    return std::string(method) + " " + path +
+           " HTTP/1.1\r\nHost: " + FormatHostPort(PeerAddress{host, port}) +
+           "\r\nAccept: application/json\r\nConnection: close\r\n";
+}
+
+}  // namespace
+
+FetchResult HttpGet(const std::string& host, std::uint16_t port, const std::string& path,
+                    FetchSink& sink, const FetchOptions& options) {
+    return Fetch(host, port, RequestHead("GET", host, port, path) + "\r\n", sink, options);
+}
+
+FetchResult HttpPostJson(const std::string& host, std::uint16_t port, const std::string& path,
+                         std::string_view json, FetchSink& sink, const FetchOptions& options) {
+    std::string request =
+        RequestHead("POST", host, port, path) +
+        "Content-Type: application/json\r\nContent-Length: " + std::to_string(json.size()) +
+        "\r\n\r\n";
+    request += json;
+    return Fetch(host, port, request, sink, options);
 }
 
 }  // namespace gossipchain

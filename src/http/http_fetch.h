@@ -1,6 +1,7 @@
-// A small blocking HTTP/1.1 client for the one place the node acts as an HTTP client: asking a
+// A small blocking HTTP/1.1 client for the places gossipchain acts as an HTTP client: asking a
 // plain tutorial node for GET /chain during /nodes/resolve, as the tutorial's resolve_conflicts
-// does with requests.get. It runs on a worker thread, never on the loop thread.
+// does with requests.get (on a worker thread, never on the loop thread), and `gossipchain
+// wallet` asking a node for an account and posting a transfer.
 //
 // The body is never buffered here: it goes to a FetchSink piece by piece as it arrives (after
 // chunked decoding), so a reader can parse it incrementally and stop at the first byte it does
@@ -98,5 +99,8 @@ struct FetchResult {
  */
 FetchResult HttpGet(const std::string& host, std::uint16_t port, const std::string& path,
                     FetchSink& sink, const FetchOptions& options);
+/** POST `json` to `path` (Content-Type: application/json), otherwise as HttpGet (the wallet). */
+FetchResult HttpPostJson(const std::string& host, std::uint16_t port, const std::string& path,
+                         std::string_view json, FetchSink& sink, const FetchOptions& options);
 
 }  // namespace gossipchain

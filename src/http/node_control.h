@@ -31,6 +31,9 @@ public:
     virtual const std::string& NodeId() const = 0;
     /** This node's public key (64 hex, SPEC §7.1), what other nodes' --trust lists name. */
     virtual std::string NodeKeyHex() const { return {}; }
+    /** Who this node's block rewards go to (the node id, or an account under the signed rules).
+     */
+    virtual const std::string& RewardRecipient() const { return NodeId(); }
     virtual double UptimeSeconds() const = 0;
 
     /** Admits a client's transaction (acknowledged only when Accepted or Duplicate) and relays it.

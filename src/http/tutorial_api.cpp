@@ -1,5 +1,6 @@
 #include "http/tutorial_api.h"
 
+#include "consensus/signed_tx.h"
 #include "crypto/random.h"
 #include "primitives/canonical_json.h"
 #include "primitives/json_reader.h"
@@ -53,6 +54,31 @@ std::optional<HttpResponse> ReadJsonObject(const HttpRequest& request, Json& bod
 void AnswerTransaction(NodeControl& node, const Transaction& tx, const Result<TxResult>& admitted,
                        const Responder& respond);
 
+/**
+ * Signed rules: the body must be a signed transfer, exactly (SPEC §6.7); a tutorial-style one is
+ * told what it lacks.
+ */
+void NewSignedTransaction(NodeControl& node, const Json& body, const Responder& respond) {
+    std::string missing;
+    for (const char* key : {"nonce", "signature"}) {
+        if (!body.contains(key))
+            missing += std::string(missing.empty() ? "" : " and ") + "\"" + key + "\"";
+    }
+    if (!missing.empty()) {
+        return respond(JsonErrorResponse(
+            400, "this network runs --rules signed: the transaction has no " + missing +
+                     "; a transfer is {\"sender\", \"recipient\", \"amount\", \"nonce\", "
+                     "\"signature\"} signed by the sender (gossipchain wallet sign)"));
+    }
+    Result<Transaction> read = TransactionFromJson(body);
+    if (!read.Ok())
+        return respond(JsonErrorResponse(400, read.Message()));
+    const Transaction& tx = read.Value();
+    node.SubmitTransactionDurably(tx, [&node, tx, respond](Result<TxResult> admitted) {
+        AnswerTransaction(node, tx, admitted, respond);
+    });
+}
+
 void NewTransaction(NodeControl& node, const HttpRequest& request, const Responder& respond) {
     Json body;
     if (auto refused = ReadJsonObject(request, body))
@@ -62,6 +88,8 @@ void NewTransaction(NodeControl& node, const HttpRequest& request, const Respond
         if (!body.contains(key))
             return respond(TextResponse(400, "Missing values"));
     }
+    if (node.Chain().Params().rules == RuleSet::Signed)
+        return NewSignedTransaction(node, body, respond);
     const Json& sender = body["sender"];
     const Json& recipient = body["recipient"];
     const Json& amount = body["amount"];
@@ -100,19 +128,22 @@ void AnswerTransaction(NodeControl& node, const Transaction& tx, const Result<Tx
     }
     const TxResult& result = admitted.Value();
     std::uint64_t next = node.Chain().Height() + 1;
+    // A signed transfer has no id: its nonce and signature make it distinct.
+    auto answer = [&](std::string message) {
+        Json out{{"message", std::move(message)}, {"txid", result.txid}};
+        if (!tx.IsSigned())
+            out["id"] = tx.id;
+        return out;
+    };
     switch (result.status) {
         case TxStatus::Accepted:
         case TxStatus::Duplicate:
             return respond(JsonResponse(
-                201, Json{{"message", "Transaction will be added to Block " + std::to_string(next)},
-                          {"id", tx.id},
-                          {"txid", result.txid}}));
+                201, answer("Transaction will be added to Block " + std::to_string(next))));
         case TxStatus::AlreadyConfirmed: {
             auto height = node.Chain().ConfirmedHeight(result.txid).value_or(0);
             return respond(JsonResponse(
-                200, Json{{"message", "Transaction is already in Block " + std::to_string(height)},
-                          {"id", tx.id},
-                          {"txid", result.txid}}));
+                200, answer("Transaction is already in Block " + std::to_string(height))));
         }
         case TxStatus::MempoolFull:
             return respond(JsonErrorResponse(503, "the mempool is full; try again later"));
@@ -197,6 +228,8 @@ void NodeStatus(NodeControl& node, const Responder& respond) {
     respond(JsonResponse(200, Json{{"node_id", node.NodeId()},
                                    {"node_key", node.NodeKeyHex()},
                                    {"network", NetworkId(chain.Params())},
+                                   {"rules", std::string(RuleSetName(chain.Params().rules))},
+                                   {"reward_recipient", node.RewardRecipient()},
                                    {"pow", std::string(PowRuleName(chain.Params().pow_rule))},
                                    {"difficulty", chain.Params().difficulty},
                                    {"height", chain.Height()},
@@ -242,6 +275,28 @@ void BlockByKey(NodeControl& node, const HttpRequest& request, const Responder& 
     Json out = BlockSummary(body->block, *entry);
     out["main_chain"] = chain.IsOnMainChain(*entry);
     respond(JsonResponse(200, out));
+}
+
+void AccountByAddress(NodeControl& node, const HttpRequest& request, const Responder& respond) {
+    const ChainState& chain = node.Chain();
+    if (chain.Params().rules != RuleSet::Signed) {
+        return respond(JsonErrorResponse(
+            404, "accounts exist only on a network with --rules signed; this one runs " +
+                     std::string(RuleSetName(chain.Params().rules))));
+    }
+    std::string address(PathSuffix(request, "/accounts/"));
+    if (!IsAccountAddress(address)) {
+        return respond(JsonErrorResponse(
+            400, "an account address is 64 lowercase hex characters (an Ed25519 public key)"));
+    }
+    Account account = chain.AccountOf(address);
+    PendingSpend pending = chain.GetMempool().PendingOf(address);
+    respond(JsonResponse(
+        200, Json{{"address", address},
+                  {"balance", account.balance},
+                  {"nonce", account.nonce},
+                  {"pending_spend", pending.amount},
+                  {"next_nonce", pending.last_nonce ? *pending.last_nonce + 1 : account.nonce}}));
 }
 
 void Pending(NodeControl& node, const Responder& respond) {
@@ -320,6 +375,9 @@ void RegisterTutorialRoutes(Router& router, NodeControl& node, HttpMetrics& metr
     });
     router.AddPrefix("GET", "/blocks/", [&node](const HttpRequest& request, Responder respond) {
         BlockByKey(node, request, respond);
+    });
+    router.AddPrefix("GET", "/accounts/", [&node](const HttpRequest& request, Responder respond) {
+        AccountByAddress(node, request, respond);
     });
 }
 

@@ -183,7 +183,7 @@ void FetchedChain::CheckOurRules(const Block& block, std::size_t encoded_bytes, 
     txids.reserve(block.transactions.size());
     for (const Transaction& tx : block.transactions)
         txids.push_back(TxId(tx));
-    ValidationResult alone = CheckBlockContextFree(block, encoded_bytes, txids);
+    ValidationResult alone = CheckBlockContextFree(block, encoded_bytes, txids, m_params.rules);
     if (!alone.Ok())
         Reason(m_position, alone.ToString());
     // Links and proof were judged above; what is left is the timestamp against the blocks

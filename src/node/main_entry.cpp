@@ -1,5 +1,6 @@
 #include "node/main_entry.h"
 
+#include "consensus/signed_tx.h"
 #include "node/node.h"
 #include "util/log.h"
 
@@ -51,7 +52,8 @@ int NodeMain(int argc, char** argv) {
         "gossipchain"};
     NodeOptions options;
     std::vector<std::string> peers;
-    std::string pow = "linked";
+    std::string pow;
+    std::string rules = "open";
     std::string log_level = "info";
     int difficulty = DEFAULT_DIFFICULTY;
     unsigned threads = DEFAULT_MINER_THREADS;
@@ -89,11 +91,18 @@ int NodeMain(int argc, char** argv) {
     app.add_option("--difficulty", difficulty, "Proof-of-work difficulty in leading hex zeros")
         ->check(CLI::Range(1, MAX_DIFFICULTY))
         ->capture_default_str();
-    app.add_option("--pow", pow,
-                   "Proof-of-work rule: linked (hash includes the last block's hash) "
-                   "or seed (the tutorial's text)")
-        ->check(CLI::IsMember({"linked", "seed"}))
+    app.add_option("--rules", rules,
+                   "Rule set of the network: open (the tutorial's ledger: anyone writes any "
+                   "transaction) or signed (Ed25519 accounts with balances and nonces; SPEC "
+                   "§6.7). Part of the network id and stored with the data directory")
+        ->check(CLI::IsMember({"open", "signed"}))
         ->capture_default_str();
+    app.add_option("--pow", pow,
+                   "Proof-of-work rule: linked (hash includes the last block's hash), seed (the "
+                   "tutorial's text) or header (an 80-byte header with a digest of the block's "
+                   "content, so the work covers the transactions). Default: linked under "
+                   "--rules open, header under --rules signed")
+        ->check(CLI::IsMember({"linked", "seed", "header"}));
     app.add_flag("--mine", options.mine, "Mine continuously, restarting on every new tip");
     app.add_option("--threads", threads, "Miner threads")
         ->check(CLI::Range(1u, 256u))
@@ -101,6 +110,10 @@ int NodeMain(int argc, char** argv) {
     app.add_option("--log-level", log_level, "debug, info, warn, error or off")
         ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}))
         ->capture_default_str();
+    app.add_option("--reward-address", options.reward_address,
+                   "Signed rules: the account (64 hex, as `gossipchain wallet address` prints) "
+                   "that block rewards go to (default: the account of <data-dir>/reward_wallet, "
+                   "made on first start, mode 0600)");
     app.add_option("--target-outbound", options.target_outbound,
                    "Outbound links kept to addresses learned from peers, beyond --peer ones "
                    "(0: only --peer links; tools/netsim pins topologies with it)")
@@ -134,7 +147,8 @@ int NodeMain(int argc, char** argv) {
         std::fprintf(stderr, "gossipchain: %s\n", e.what());
         std::fprintf(stderr,
                      "usage: gossipchain [--port 5000] [--bind 127.0.0.1] [--data-dir DIR] "
-                     "[--peer HOST:PORT ...] [--difficulty 4] [--pow linked|seed] [--mine] "
+                     "[--peer HOST:PORT ...] [--rules open|signed] [--difficulty 4] "
+                     "[--pow linked|seed|header] [--mine] "
                      "[--threads N] [--durability normal|full] [--log-level info]   (--help for "
                      "details)\n");
         return 2;
@@ -173,6 +187,16 @@ int NodeMain(int argc, char** argv) {
     LogLevel level;
     ParseLogLevel(log_level, level);
     SetLogLevel(level);
+    options.params.rules = *ParseRuleSet(rules);
+    if (!options.reward_address.empty() &&
+        (options.params.rules != RuleSet::Signed || !IsAccountAddress(options.reward_address))) {
+        std::fprintf(stderr,
+                     "gossipchain: --reward-address wants --rules signed and an account "
+                     "address of 64 lowercase hex characters\n");
+        return 2;
+    }
+    if (pow.empty())
+        pow = options.params.rules == RuleSet::Signed ? "header" : "linked";
     options.params.pow_rule = *ParsePowRule(pow);
     options.params.difficulty = difficulty;
     options.threads = threads;

@@ -1,8 +1,12 @@
 #include "node/node.h"
 
+#include "consensus/pow.h"
+#include "consensus/signed_tx.h"
 #include "crypto/random.h"
 #include "http/admin_api.h"
 #include "http/dashboard_api.h"
+#include "node/wallet_file.h"
+#include "store/data_dir.h"
 #include "util/clock.h"
 #include "util/hex.h"
 #include "util/log.h"
@@ -153,6 +157,8 @@ Status Node::Start() {
         if (!opened.Ok())
             return opened;
     }
+    if (Status chosen = ChooseRewardAccount(); !chosen.Ok())
+        return chosen;
     if (!m_options.events_path.empty()) {
         Status opened = m_events.Open(m_options.events_path, m_node_id, m_options.port);
         if (!opened.Ok())
@@ -266,6 +272,35 @@ void Node::SubmitTransactionDurably(const Transaction& tx,
     m_store.PutTransaction(result.txid, tx, TxOrigin::Local);
     m_waiting.txs.push_back(PendingTx{tx, result, std::move(done)});
     ScheduleCommit();
+}
+
+Status Node::ChooseRewardAccount() {
+    m_reward_recipient = m_node_id;
+    if (m_options.params.rules != RuleSet::Signed)
+        return {};
+    if (!m_options.reward_address.empty()) {
+        m_reward_recipient = m_options.reward_address;
+        return {};
+    }
+    if (m_options.data_dir.empty()) {
+        m_reward_recipient = AddressOf(NodeKey::Generate().PublicKey());
+        return {};
+    }
+    const std::string path = m_options.data_dir + "/" + REWARD_WALLET_FILE_NAME;
+    if (InspectPath(path).exists) {
+        Result<NodeKey> key = ReadWalletFile(path);
+        if (!key.Ok())
+            return key.GetStatus();
+        m_reward_recipient = AddressOf(key->PublicKey());
+        return {};
+    }
+    NodeKey key = NodeKey::Generate();
+    if (Status created = CreateWalletFile(path, key); !created.Ok())
+        return created;
+    SyncDirectory(m_options.data_dir);
+    m_reward_recipient = AddressOf(key.PublicKey());
+    LOG_INFO("rewards go to account %s (key in %s)", m_reward_recipient.c_str(), path.c_str());
+    return {};
 }
 
 Status Node::OpenStore() {
@@ -512,13 +547,15 @@ void Node::StartMining() {
         return;
     if (m_mine_waiters.empty() && !m_options.mine)
         return;
-    m_template = m_chain.BlockTemplate(m_node_id, RandomHex(16), WallSeconds());
+    m_template = m_chain.BlockTemplate(m_reward_recipient, RandomHex(16), WallSeconds());
     const BlockEntry& tip = m_chain.Tip();
     MiningJob job;
     job.rule = m_options.params.pow_rule;
     job.difficulty = m_options.params.difficulty;
     job.last_proof = tip.proof;
     job.last_hash = tip.HashHex();
+    if (PowCommitsToContent(job.rule))
+        job.content_digest = BlockContentDigest(m_template);
     auto alive = m_alive;
     m_mining_job =
         m_miner.Submit(job, [this, alive](std::uint64_t id, std::optional<std::uint64_t> proof) {
@@ -644,6 +681,10 @@ std::string Node::MetricsText() const {
             p2p.txs_received);
     counter("gossipchain_txs_relayed_total", "Transactions sent to peers.", p2p.txs_relayed);
     counter("gossipchain_reorgs_total", "Reorganisations of the main chain.", m_chain.Reorgs());
+    counter("gossipchain_pending_dropped_total",
+            "Signed transfers that left the mempool (or were not returned to it) because the "
+            "chain moved under them: nonce spent, a nonce before them gone, balance short.",
+            m_chain.DroppedPending());
     counter("gossipchain_bans_total", "Peers banned for misbehaviour.", p2p.bans);
     counter("gossipchain_handshake_failures_total",
             "Gossip connections closed in their key exchange or authentication (not scored).",

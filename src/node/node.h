@@ -81,6 +81,12 @@ struct NodeOptions {
     bool admin = false;
     /** Node keys (64 hex) allowed to link (--trust, --trust-file); empty: any key. */
     std::vector<std::string> trusted;
+    /**
+     * Signed rules: the account address block rewards go to (--reward-address). Empty: the
+     * address of <data_dir>/reward_wallet, made on first start (an in-memory key without a
+     * data directory).
+     */
+    std::string reward_address;
 };
 
 class Node : public NodeControl, private PeerEvents {
@@ -102,6 +108,7 @@ public:
     const ChainState& Chain() const override { return m_chain; }
     const std::string& NodeId() const override { return m_node_id; }
     std::string NodeKeyHex() const override { return KeyHex(m_key.PublicKey()); }
+    const std::string& RewardRecipient() const override { return m_reward_recipient; }
     double UptimeSeconds() const override;
     TxResult SubmitTransaction(const Transaction& tx) override;
     void SubmitTransactionDurably(const Transaction& tx,
@@ -136,6 +143,8 @@ private:
     void OnTipChanged();
     /** Opens the store and rebuilds chain, mempool, peers and node id from it. */
     Status OpenStore();
+    /** Signed rules: the reward account (--reward-address, or the data directory's wallet). */
+    Status ChooseRewardAccount();
     /**
      * Hands queued writes to the store's writer thread; FinishCommit answers and relays what
      * waited for them once the commit is done.
@@ -161,6 +170,8 @@ private:
     /** The node's identity: a fresh key until the data directory's is loaded (OpenStore). */
     NodeKey m_key = NodeKey::Generate();
     std::string m_node_id;
+    /** Who block rewards go to: the node id under the open rules, an account when signed. */
+    std::string m_reward_recipient;
     std::uint64_t m_started_ns;
     /** Cleared first in the destructor: work posted from other threads checks it. */
     std::shared_ptr<std::atomic<bool>> m_alive;

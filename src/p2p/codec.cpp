@@ -1,6 +1,7 @@
 #include "p2p/codec.h"
 
 #include "consensus/params.h"
+#include "consensus/signed_tx.h"
 #include "util/hex.h"
 
 #include <msgpack.hpp>
@@ -67,13 +68,20 @@ void PackStrArray(Packer& pk, const std::vector<std::string>& items) {
 }
 
 void PackTransaction(Packer& pk, const Transaction& tx) {
-    pk.pack_map(4);
+    pk.pack_map(tx.IsSigned() ? 5 : 4);
     PackStr(pk, "sender");
     PackStr(pk, tx.sender);
     PackStr(pk, "recipient");
     PackStr(pk, tx.recipient);
     PackStr(pk, "amount");
     pk.pack_int64(tx.amount);
+    if (tx.IsSigned()) {
+        PackStr(pk, "nonce");
+        pk.pack_uint64(*tx.nonce);
+        PackStr(pk, "signature");
+        PackStr(pk, tx.signature);
+        return;
+    }
     PackStr(pk, "id");
     PackStr(pk, tx.id);
 }
@@ -413,17 +421,37 @@ bool FindFields(const Object& o, const std::array<std::string_view, N>& keys, bo
 
 // Key order is the canonical encoding order; the indices below follow it.
 constexpr std::array<std::string_view, 4> TX_KEYS{"sender", "recipient", "amount", "id"};
+constexpr std::array<std::string_view, 5> SIGNED_TX_KEYS{"sender", "recipient", "amount", "nonce",
+                                                         "signature"};
 constexpr std::array<std::string_view, 5> BLOCK_KEYS{"index", "timestamp", "transactions", "proof",
                                                      "previous_hash"};
 constexpr std::array<std::string_view, 7> HELLO_KEYS{
     "protocol_version", "network_id", "node_id", "listen_port", "height", "tip", "agent"};
 
-bool ReadTransaction(const Object& o, Transaction& tx, Failure& f) {
-    std::array<const Object*, TX_KEYS.size()> v;
-    return FindFields(o, TX_KEYS, false, v, f) &&
-           Field(f, "sender", ReadText(*v[0], MAX_ADDRESS_BYTES, tx.sender, f)) &&
+/** The fields both transaction shapes start with: sender, recipient, amount. */
+bool ReadTransfer(const Object* const* v, Transaction& tx, Failure& f) {
+    return Field(f, "sender", ReadText(*v[0], MAX_ADDRESS_BYTES, tx.sender, f)) &&
            Field(f, "recipient", ReadText(*v[1], MAX_ADDRESS_BYTES, tx.recipient, f)) &&
-           Field(f, "amount", ReadInt64(*v[2], tx.amount, f)) &&
+           Field(f, "amount", ReadInt64(*v[2], tx.amount, f));
+}
+
+bool ReadSignedTransaction(const Object& o, Transaction& tx, Failure& f) {
+    std::array<const Object*, SIGNED_TX_KEYS.size()> v;
+    std::uint64_t nonce = 0;
+    if (!FindFields(o, SIGNED_TX_KEYS, false, v, f) || !ReadTransfer(v.data(), tx, f) ||
+        !Field(f, "nonce", ReadUint(*v[3], nonce, f)) ||
+        !Field(f, "signature", ReadHex(*v[4], SIGNATURE_HEX_CHARS, tx.signature, f)))
+        return false;
+    tx.nonce = nonce;
+    return true;
+}
+
+/** A map with 5 entries is the signed shape (SPEC §5.2), any other the id shape. */
+bool ReadTransaction(const Object& o, Transaction& tx, Failure& f) {
+    if (o.type == msgpack::type::MAP && o.via.map.size == SIGNED_TX_KEYS.size())
+        return ReadSignedTransaction(o, tx, f);
+    std::array<const Object*, TX_KEYS.size()> v;
+    return FindFields(o, TX_KEYS, false, v, f) && ReadTransfer(v.data(), tx, f) &&
            Field(f, "id", ReadHex(*v[3], TX_ID_HEX_CHARS, tx.id, f));
 }
 

@@ -20,8 +20,10 @@ namespace gossipchain {
 /** Wire protocol version this node speaks; a peer with any other version is rejected. Version 2
  * added TxInventory and GetTransactions, and compact block relay: BlockInventory, GetBlock,
  * CompactBlock, GetBlockTxs, BlockTxs (SPEC §8). Version 3 runs every link inside an authenticated,
- * encrypted channel (SPEC §7): node ids are proven, never claimed. */
-inline constexpr std::uint32_t PROTOCOL_VERSION = 3;
+ * encrypted channel (SPEC §7): node ids are proven, never claimed. Version 4 adds rule sets (SPEC
+ * §6.7): signed transactions ({sender, recipient, amount, nonce, signature}) and the header proof
+ * rule; a network id names its rules. */
+inline constexpr std::uint32_t PROTOCOL_VERSION = 4;
 
 /** Largest message payload, in bytes: one frame's payload, which src/net bounds (8 MiB), less
  * the 16-byte tag of its encryption (SPEC §7.3). */

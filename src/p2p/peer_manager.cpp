@@ -713,7 +713,11 @@ void PeerManager::HandleHello(Peer& peer, const Hello& hello) {
     if (hello.network_id != ours) {
         LOG_WARN("peer %s is on another network (%s, we are %s)", peer.Label().c_str(),
                  hello.network_id.c_str(), ours.c_str());
-        Disconnect(peer, RejectCode::WrongNetwork, "wrong network: we are " + ours);
+        // Say which parameter differs: "rules signed, ours open" tells the operator what to
+        // change, where two 80-character ids do not.
+        Disconnect(peer, RejectCode::WrongNetwork,
+                   "wrong network: " + NetworkIdDifference(hello.network_id, ours) + " (we are " +
+                       ours + ")");
         return;
     }
     if (hello.node_id != peer.node_id) {
@@ -968,7 +972,8 @@ void PeerManager::HandleTransactions(Peer& peer, const std::vector<Transaction>&
             peer.last_tx_ms = m_now_ms;
             accepted = true;
             m_events.OnTransaction(tx, result.txid, EventLabel(peer));
-        } else if (result.status == TxStatus::Invalid) {
+        } else if (result.status == TxStatus::Invalid &&
+                   !DependsOnAccounts(result.validation.reason)) {
             Misbehave(peer, 10, "invalid transaction: " + result.validation.ToString());
             if (peer.closing)
                 return;
@@ -1116,9 +1121,13 @@ void PeerManager::HandleCompactBlock(Peer& peer, const CompactBlock& compact) {
     // makes us scan the mempool again and again for nothing.
     if (peer.partial && !PayForFlood(peer, FloodKind::JunkBlocks, 1))
         return;
-    // The proof depends only on the header and the parent: checked before any rebuilding work.
+    // Under the tutorial's rules the proof depends only on the header and the parent: checked
+    // before any rebuilding work. The header rule's proof covers the transactions too, so it is
+    // checked with the rebuilt block (and an invalid one costs its sender a ban there).
+    const bool proof_checkable = !PowCommitsToContent(m_chain.Params().pow_rule);
     if (compact.header.index != parent->Height() + 1 ||
-        !CheckProof(m_chain.Params(), parent->proof, compact.header.proof, parent->HashHex())) {
+        (proof_checkable &&
+         !CheckProof(m_chain.Params(), parent->proof, compact.header.proof, parent->HashHex()))) {
         ++m_metrics.invalid_blocks;
         Misbehave(peer, BAN_SCORE, "compact block with a wrong index or proof");
         return;

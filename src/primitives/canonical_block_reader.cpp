@@ -22,10 +22,20 @@ bool CanonicalBlockReader::Read(Block& block) {
         return m_pos == m_text.size();
     while (true) {
         Transaction tx;
-        if (!Expect("{\"amount\": ") || !Number(tx.amount) || !Expect(", \"id\": ") ||
-            !String(tx.id) || !Expect(", \"recipient\": ") || !String(tx.recipient) ||
-            !Expect(", \"sender\": ") || !String(tx.sender) || !Expect("}"))
+        if (!Expect("{\"amount\": ") || !Number(tx.amount))
             return false;
+        if (Expect(", \"nonce\": ")) {
+            std::uint64_t nonce = 0;
+            if (!Number(nonce) || !Expect(", \"recipient\": ") || !String(tx.recipient) ||
+                !Expect(", \"sender\": ") || !String(tx.sender) || !Expect(", \"signature\": ") ||
+                !String(tx.signature) || !Expect("}"))
+                return false;
+            tx.nonce = nonce;
+        } else if (!Expect(", \"id\": ") || !String(tx.id) || !Expect(", \"recipient\": ") ||
+                   !String(tx.recipient) || !Expect(", \"sender\": ") || !String(tx.sender) ||
+                   !Expect("}")) {
+            return false;
+        }
         block.transactions.push_back(std::move(tx));
         if (Expect("]}"))
             return m_pos == m_text.size();

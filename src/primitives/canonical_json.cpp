@@ -206,7 +206,34 @@ void AppendJsonDouble(std::string& out, double value) {
     }
 }
 
+namespace {
+/** The signed shape up to its last key before "signature", without the closing brace. */
+void AppendSignedFields(std::string& out, const Transaction& tx) {
+    // Keys in sorted order: amount, nonce, recipient, sender (, signature).
+    out += "{\"amount\": ";
+    AppendJsonInt(out, tx.amount);
+    out += ", \"nonce\": ";
+    AppendJsonUint(out, tx.nonce.value_or(0));
+    out += ", \"recipient\": ";
+    AppendJsonString(out, tx.recipient);
+    out += ", \"sender\": ";
+    AppendJsonString(out, tx.sender);
+}
+}  // namespace
+
+void AppendUnsignedTransactionJson(std::string& out, const Transaction& tx) {
+    AppendSignedFields(out, tx);
+    out.push_back('}');
+}
+
 void AppendTransactionJson(std::string& out, const Transaction& tx) {
+    if (tx.IsSigned()) {
+        AppendSignedFields(out, tx);
+        out += ", \"signature\": ";
+        AppendJsonString(out, tx.signature);
+        out.push_back('}');
+        return;
+    }
     // Keys in sorted order: amount, id, recipient, sender.
     out += "{\"amount\": ";
     AppendJsonInt(out, tx.amount);

@@ -28,8 +28,14 @@ void AppendJsonUint(std::string& out, std::uint64_t value);
 /** Python's float repr; NaN and infinities are written as Python writes them (NaN, Infinity). */
 void AppendJsonDouble(std::string& out, double value);
 
-/** The transaction's canonical JSON: {"amount": .., "id": .., "recipient": .., "sender": ..}. */
+/**
+ * The transaction's canonical JSON: {"amount": .., "id": .., "recipient": .., "sender": ..}, or
+ * for the signed shape {"amount": .., "nonce": .., "recipient": .., "sender": .., "signature": ..}.
+ */
 void AppendTransactionJson(std::string& out, const Transaction& tx);
+/** A signed-shape transaction's canonical JSON without "signature": the bytes its signature
+ * covers after the domain prefix (SPEC §6.7). */
+void AppendUnsignedTransactionJson(std::string& out, const Transaction& tx);
 /** The block's canonical JSON, the exact bytes its hash is taken over. */
 void AppendBlockJson(std::string& out, const Block& block);
 std::string BlockJson(const Block& block);

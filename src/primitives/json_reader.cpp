@@ -251,16 +251,41 @@ Status ReadPreviousHash(const Json& value, PreviousHash& out) {
                          Describe(value));
 }
 
+/** The fields both shapes share: sender, recipient, amount (the first three of `values`). */
+Status ReadTransfer(const std::array<const char*, 3> keys, const Json* const* values,
+                    Transaction& tx) {
+    if (Status read = ReadString(*values[0], keys[0], tx.sender); !read.Ok())
+        return read;
+    if (Status read = ReadString(*values[1], keys[1], tx.recipient); !read.Ok())
+        return read;
+    return ReadInt(*values[2], keys[2], tx.amount);
+}
+
+Status ReadSignedTransaction(const Json& json, Transaction& tx) {
+    static constexpr std::array<const char*, 5> KEYS = {"sender", "recipient", "amount", "nonce",
+                                                        "signature"};
+    std::array<const Json*, 5> values{};
+    if (Status found = FindExactKeys(json, KEYS, "signed transaction", values); !found.Ok())
+        return found;
+    if (Status read = ReadTransfer({KEYS[0], KEYS[1], KEYS[2]}, values.data(), tx); !read.Ok())
+        return read;
+    std::uint64_t nonce = 0;
+    if (Status read = ReadUint(*values[3], KEYS[3], nonce); !read.Ok())
+        return read;
+    tx.nonce = nonce;
+    return ReadString(*values[4], KEYS[4], tx.signature);
+}
+
 Status ReadTransaction(const Json& json, Transaction& tx) {
+    // A "nonce" key marks the signed shape; everything else is read as the id shape, whose
+    // errors name what it misses.
+    if (json.is_object() && json.contains("nonce"))
+        return ReadSignedTransaction(json, tx);
     static constexpr std::array<const char*, 4> KEYS = {"sender", "recipient", "amount", "id"};
     std::array<const Json*, 4> values{};
     if (Status found = FindExactKeys(json, KEYS, "transaction", values); !found.Ok())
         return found;
-    if (Status read = ReadString(*values[0], KEYS[0], tx.sender); !read.Ok())
-        return read;
-    if (Status read = ReadString(*values[1], KEYS[1], tx.recipient); !read.Ok())
-        return read;
-    if (Status read = ReadInt(*values[2], KEYS[2], tx.amount); !read.Ok())
+    if (Status read = ReadTransfer({KEYS[0], KEYS[1], KEYS[2]}, values.data(), tx); !read.Ok())
         return read;
     return ReadString(*values[3], KEYS[3], tx.id);
 }
@@ -332,6 +357,13 @@ Result<Block> BlockFromJson(const nlohmann::json& json) {
 }
 
 nlohmann::json TransactionToJson(const Transaction& tx) {
+    if (tx.IsSigned()) {
+        return Json{{"sender", tx.sender},
+                    {"recipient", tx.recipient},
+                    {"amount", tx.amount},
+                    {"nonce", *tx.nonce},
+                    {"signature", tx.signature}};
+    }
     return Json{
         {"sender", tx.sender}, {"recipient", tx.recipient}, {"amount", tx.amount}, {"id", tx.id}};
 }

@@ -1,6 +1,7 @@
 #include "chain/mempool.h"
 
 #include "support/chain_builder.h"
+#include "support/signed_builder.h"
 
 #include <gtest/gtest.h>
 
@@ -87,6 +88,26 @@ TEST(Mempool, ByteBoundCountsCanonicalJson) {
     EXPECT_EQ(pool.Add(MakeTx(1), TxId(MakeTx(1)), TxOrigin::Local), Mempool::AddResult::Added);
     EXPECT_GT(pool.Bytes(), 80u);
     EXPECT_EQ(pool.Add(MakeTx(2), TxId(MakeTx(2)), TxOrigin::Local), Mempool::AddResult::Full);
+}
+
+TEST(Mempool, AFullPoolEvictsASendersLastNonceNeverOneBeforeIt) {
+    Mempool pool({.max_txs = 3, .max_bytes = 1 << 20});
+    ConsensusParams params = test::SignedParams();
+    std::vector<std::string> txids;
+    for (std::uint64_t nonce = 0; nonce < 3; ++nonce) {
+        Transaction tx = test::Transfer(params, test::WalletKey(1), test::WalletKey(2), 1, nonce);
+        txids.push_back(TxId(tx));
+        ASSERT_EQ(pool.Add(tx, txids.back(), TxOrigin::Relay), Mempool::AddResult::Added);
+    }
+    EXPECT_EQ(pool.PendingOf(test::AddressOfKey(test::WalletKey(1))).last_nonce, 2u);
+    Transaction other = test::Transfer(params, test::WalletKey(3), test::WalletKey(2), 1, 0);
+    ASSERT_EQ(pool.Add(other, TxId(other), TxOrigin::Local), Mempool::AddResult::Added);
+    EXPECT_TRUE(pool.Contains(txids[0]));
+    EXPECT_TRUE(pool.Contains(txids[1]));
+    EXPECT_FALSE(pool.Contains(txids[2]));
+    PendingSpend left = pool.PendingOf(test::AddressOfKey(test::WalletKey(1)));
+    EXPECT_EQ(left.last_nonce, 1u);
+    EXPECT_EQ(left.amount, 2);
 }
 
 }  // namespace

@@ -99,6 +99,38 @@ TEST(Miner, LinkedRuleMatchesBruteForce) {
     }
 }
 
+TEST(Miner, HeaderRuleFindsTheLowestProofCheckBlockProofAccepts) {
+    ConsensusParams params;
+    params.pow_rule = PowRule::Header;
+    params.difficulty = 3;
+    Block block;
+    block.index = 2;
+    block.timestamp = 1700000001.5;
+    block.previous_hash = std::string(64, 'c');
+    block.transactions.push_back(Transaction{"0", "miner", 1, std::string(32, 'd')});
+    MiningJob job;
+    job.rule = PowRule::Header;
+    job.difficulty = params.difficulty;
+    job.last_proof = 77;
+    job.last_hash = block.ParentHash();
+    job.content_digest = BlockContentDigest(block);
+    for (std::uint64_t first : {std::uint64_t{0}, std::uint64_t{5}}) {
+        job.first_proof = first;
+        Block expected = block;
+        for (expected.proof = first;
+             !CheckBlockProof(params, expected, job.last_proof, job.last_hash);)
+            ++expected.proof;
+        EXPECT_EQ(FindProof(job, 1, nullptr), expected.proof);
+        EXPECT_EQ(FindProof(job, 2, nullptr), expected.proof);
+    }
+    // The proof covers the content: another transaction id needs other work.
+    Block changed = block;
+    changed.transactions[0].id = std::string(32, 'e');
+    changed.proof = *FindProof(job, 1, nullptr);
+    block.proof = changed.proof;
+    EXPECT_TRUE(CheckBlockProof(params, block, job.last_proof, job.last_hash));
+}
+
 TEST(Miner, CountsEveryAttempt) {
     // One thread tries exactly the proofs from 0 through the answer.
     std::atomic<std::uint64_t> hashes{0};

@@ -79,5 +79,61 @@ TEST(Params, NetworkIdSeparatesRulesAndDifficulty) {
     EXPECT_FALSE(ParsePowRule("sha3").has_value());
 }
 
+TEST(Pow, HeaderRuleCommitsToTheBlockContent) {
+    ConsensusParams params;
+    params.pow_rule = PowRule::Header;
+    params.difficulty = 2;
+    Block block;
+    block.index = 2;
+    block.timestamp = 1700000001.0;
+    block.previous_hash = std::string(64, 'a');
+    block.transactions.push_back(Transaction{"alice", "bob", 5, std::string(32, 'b')});
+    const std::string parent_hash = block.ParentHash();
+    while (!CheckBlockProof(params, block, 9, parent_hash))
+        ++block.proof;
+    EXPECT_FALSE(CheckProof(params, 9, block.proof, parent_hash));
+    // The digest ignores the proof, and the preimage is 80 bytes whatever the block holds.
+    Block other_proof = block;
+    other_proof.proof += 1;
+    EXPECT_EQ(BlockContentDigest(other_proof), BlockContentDigest(block));
+    HeaderPreimage preimage = MakeHeaderPreimage(parent_hash, BlockContentDigest(block), 9, 258);
+    EXPECT_EQ(preimage[0], 0xaa);
+    EXPECT_EQ(preimage[71], 9);
+    EXPECT_EQ(preimage[78], 1);
+    EXPECT_EQ(preimage[79], 2);
+    // Change the content and the same proof fails for at least one of several variants (each
+    // passes by chance with probability 1/256).
+    int still_valid = 0;
+    for (std::int64_t amount = 6; amount < 14; ++amount) {
+        Block changed = block;
+        changed.transactions[0].amount = amount;
+        still_valid += CheckBlockProof(params, changed, 9, parent_hash);
+    }
+    EXPECT_LT(still_valid, 8);
+    EXPECT_EQ(ParsePowRule("header"), PowRule::Header);
+}
+
+TEST(Params, OpenNetworkIdIsUnchangedAndOtherRulesAreNamed) {
+    ConsensusParams open;
+    EXPECT_EQ(NetworkId(open),
+              "e9e15af60d7465a1d85491783968224a0d97754ffb0df70b8237aec809d9076d/linked/4");
+    ConsensusParams signed_rules = open;
+    signed_rules.rules = RuleSet::Signed;
+    EXPECT_EQ(NetworkId(signed_rules), NetworkId(open) + "/signed");
+    EXPECT_EQ(ParseRuleSet("signed"), RuleSet::Signed);
+    EXPECT_EQ(ParseRuleSet("open"), RuleSet::Open);
+    EXPECT_FALSE(ParseRuleSet("closed").has_value());
+}
+
+TEST(Params, NetworkIdDifferenceNamesEachPart) {
+    ConsensusParams ours;
+    ConsensusParams theirs = ours;
+    theirs.rules = RuleSet::Signed;
+    theirs.difficulty = 5;
+    EXPECT_EQ(NetworkIdDifference(NetworkId(theirs), NetworkId(ours)),
+              "difficulty 5, ours 4; rules signed, ours open");
+    EXPECT_EQ(NetworkIdDifference("garbage", NetworkId(ours)).substr(0, 16), "network garbage,");
+}
+
 }  // namespace
 }  // namespace gossipchain

@@ -252,7 +252,36 @@ def secure_channel_seeds():
     return seeds
 
 
+def signed_tx_seeds():
+    signed = vectors("signed_tx.json")
+    seeds = []
+    for i, case in enumerate(signed["valid"] + signed["invalid"]):
+        tx = case["transaction"]
+        seeds.append((f"json_{i}", json.dumps(tx)))
+        body = {"transactions": [{"sender": tx["sender"], "recipient": tx["recipient"],
+                                  "amount": tx["amount"], "nonce": tx["nonce"],
+                                  "signature": tx["signature"]}]}
+        seeds.append((f"msgpack_{i}", message("NewTransactions", body)))
+    tx = signed["valid"][0]["transaction"]
+    seeds.append(("json_unknown_field", json.dumps(dict(tx, id="00" * 16))))
+    seeds.append(("json_unsigned", json.dumps({"sender": "a", "recipient": "b", "amount": 5})))
+    return seeds
+
+
+def wallet_file_seeds():
+    seed = "01" * 32
+    return [
+        ("written", "# gossipchain wallet\n# address " + "ab" * 32 + "\n" + seed + "\n"),
+        ("bare", seed),
+        ("crlf", "# c\r\n" + seed + "\r\n"),
+        ("two_keys", seed + "\n" + seed + "\n"),
+        ("short", seed[:-1] + "\n"),
+    ]
+
+
 def main():
+    write("signed_tx_fuzz", signed_tx_seeds())
+    write("wallet_file_fuzz", wallet_file_seeds())
     write("frame_codec_fuzz", frame_codec_seeds())
     write("peer_message_fuzz", peer_message_seeds())
     write("http_session_fuzz", http_seeds())

@@ -453,7 +453,7 @@ TEST_F(Hostile, PlaintextProtocolTwoPeersAreToldWhyAndNotBanned) {
     std::optional<Reject> reject = old.Expect<Reject>(DEFAULT_OFFENDER_CLOSE_TIMEOUT);
     ASSERT_TRUE(reject.has_value()) << "no plaintext Reject; target log:\n" << m_target->Log();
     EXPECT_EQ(reject->code, REJECT_PROTOCOL_VERSION);
-    EXPECT_NE(reject->reason.find("version 3"), std::string::npos) << reject->reason;
+    EXPECT_NE(reject->reason.find("version 4"), std::string::npos) << reject->reason;
     EXPECT_TRUE(old.Closed(DEFAULT_OFFENDER_CLOSE_TIMEOUT));
     // Not an offence: an old node is not banned, and once upgraded the same key links.
     ExpectNotBanned(bans, key);

@@ -320,7 +320,7 @@ TEST_F(Identity, APlaintextProtocolTwoPeerIsToldWhyItIsRefused) {
     std::optional<Reject> reject = old.Expect<Reject>();
     ASSERT_TRUE(reject.has_value());
     EXPECT_EQ(reject->code, 2u);
-    EXPECT_NE(reject->reason.find("version 3"), std::string::npos) << reject->reason;
+    EXPECT_NE(reject->reason.find("version 4"), std::string::npos) << reject->reason;
     EXPECT_TRUE(old.Closed());
     EXPECT_EQ(Bans(node), 0);
 }

@@ -94,8 +94,13 @@ std::string PackJson(const Json& j) {
 }
 
 Transaction TxFromJson(const Json& j) {
-    return Transaction{j.at("sender").get<std::string>(), j.at("recipient").get<std::string>(),
-                       j.at("amount").get<std::int64_t>(), j.at("id").get<std::string>()};
+    Transaction tx{j.at("sender").get<std::string>(), j.at("recipient").get<std::string>(),
+                   j.at("amount").get<std::int64_t>(), j.value("id", std::string())};
+    if (j.contains("nonce")) {
+        tx.nonce = j.at("nonce").get<std::uint64_t>();
+        tx.signature = j.at("signature").get<std::string>();
+    }
+    return tx;
 }
 
 std::vector<Transaction> TxsFromJson(const Json& j) {

@@ -410,6 +410,23 @@ TEST_F(PeerManagerTest, WrongNetworkHelloGetsReject) {
     EXPECT_EQ(node.peers.Metrics().bans, 0u);
 }
 
+TEST_F(PeerManagerTest, OtherRulesHelloGetsRejectNamingThem) {
+    TestNode& node = AddNode();
+    EvilPeer& evil = AddEvil();
+    evil.Connect(node.port);
+    ASSERT_TRUE(RunUntil([&] { return evil.open; }));
+    ConsensusParams other = node.chain.Params();
+    other.rules = RuleSet::Signed;
+    evil.Send(HelloFor(other, NodeId(99)));
+    ASSERT_TRUE(RunUntil([&] { return evil.closes == 1; }));
+    std::vector<Reject> rejects = evil.Received<Reject>();
+    ASSERT_EQ(rejects.size(), 1u);
+    EXPECT_EQ(rejects[0].code, static_cast<std::uint32_t>(RejectCode::WrongNetwork));
+    EXPECT_NE(rejects[0].reason.find("rules signed, ours open"), std::string::npos)
+        << rejects[0].reason;
+    EXPECT_EQ(node.peers.Metrics().bans, 0u);
+}
+
 TEST_F(PeerManagerTest, WrongProtocolVersionGetsReject) {
     TestNode& node = AddNode();
     EvilPeer& evil = AddEvil();

@@ -44,6 +44,19 @@ inline std::uint64_t FindProofSlow(const ConsensusParams& params, const Block& p
     }
 }
 
+/** The lowest valid proof for `block` on `parent` under any rule (the header rule's covers the
+ * block's content). */
+inline std::uint64_t FindBlockProofSlow(const ConsensusParams& params, const Block& parent,
+                                        Block block) {
+    if (!PowCommitsToContent(params.pow_rule))
+        return FindProofSlow(params, parent);
+    std::string parent_hash = BlockHash(parent);
+    for (block.proof = 0;; ++block.proof) {
+        if (CheckBlockProof(params, block, parent.proof, parent_hash))
+            return block.proof;
+    }
+}
+
 /** A valid child of `parent` carrying `txs`, one second later. */
 inline Block MakeChild(const ConsensusParams& params, const Block& parent,
                        std::vector<Transaction> txs = {}, double dt = 1.0) {
@@ -52,7 +65,7 @@ inline Block MakeChild(const ConsensusParams& params, const Block& parent,
     block.timestamp = parent.timestamp + dt;
     block.transactions = std::move(txs);
     block.previous_hash = BlockHash(parent);
-    block.proof = FindProofSlow(params, parent);
+    block.proof = FindBlockProofSlow(params, parent, block);
     return block;
 }
 

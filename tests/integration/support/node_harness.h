@@ -142,6 +142,7 @@ public:
 
     /** /status, or a discarded value when the node did not answer. */
     Json Status() const { return GetJson("/status"); }
+    const std::string& DataDir() const { return m_data_dir; }
     std::uint64_t Height() const {
         Json status = Status();
         return status.is_object() ? status.value("height", std::uint64_t{0}) : 0;
