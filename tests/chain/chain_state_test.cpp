@@ -488,6 +488,8 @@ TEST_F(BodyResidenceTest, ABlockThatCannotBeReadBackIsNullNotWrong) {
     std::string json = "x";
     EXPECT_FALSE(chain.AppendBlockJson(*chain.AtHeight(2), json));
     EXPECT_NE(chain.Body(*chain.AtHeight(3)), nullptr);
+}
+
 /** The signed rules: accounts through blocks, the mempool and reorgs. */
 class SignedChainTest : public ::testing::Test {
 protected:
@@ -520,7 +522,7 @@ protected:
 };
 
 TEST_F(SignedChainTest, BlocksMintAndMoveBalances) {
-    Block b2 = Mined(chain.Tip().block, {}, a);
+    Block b2 = Mined(test::TipBlock(chain), {}, a);
     ASSERT_EQ(Process(b2).status, BlockStatus::Connected);
     Block b3 = Mined(b2, {Pay(alice, bob, 1, 0)}, c);
     ASSERT_EQ(Process(b3).status, BlockStatus::Connected) << Process(b3).validation.ToString();
@@ -530,7 +532,7 @@ TEST_F(SignedChainTest, BlocksMintAndMoveBalances) {
 }
 
 TEST_F(SignedChainTest, BlocksThatDoNotApplyAreInvalidWithTheReason) {
-    Block b2 = Mined(chain.Tip().block, {}, a);
+    Block b2 = Mined(test::TipBlock(chain), {}, a);
     ASSERT_EQ(Process(b2).status, BlockStatus::Connected);
     BlockResult over = Process(Mined(b2, {Pay(alice, bob, 2, 0)}, c));
     EXPECT_EQ(over.status, BlockStatus::Invalid);
@@ -546,7 +548,7 @@ TEST_F(SignedChainTest, BlocksThatDoNotApplyAreInvalidWithTheReason) {
 }
 
 TEST_F(SignedChainTest, MempoolRefusesWhatCannotApplyWithAReason) {
-    Block b2 = Mined(chain.Tip().block, {}, a);
+    Block b2 = Mined(test::TipBlock(chain), {}, a);
     ASSERT_EQ(Process(b2).status, BlockStatus::Connected);
     using R = ValidationReason;
     EXPECT_EQ(chain.SubmitTransaction(Pay(alice, bob, 2, 0), TxOrigin::Local).validation.reason,
@@ -565,7 +567,7 @@ TEST_F(SignedChainTest, MempoolRefusesWhatCannotApplyWithAReason) {
 }
 
 TEST_F(SignedChainTest, AConfirmedDoubleSpendDropsThePendingOne) {
-    Block b2 = Mined(chain.Tip().block, {}, a);
+    Block b2 = Mined(test::TipBlock(chain), {}, a);
     ASSERT_EQ(Process(b2).status, BlockStatus::Connected);
     ASSERT_EQ(chain.SubmitTransaction(Pay(alice, bob, 1, 0), TxOrigin::Local).status,
               TxStatus::Accepted);
@@ -577,7 +579,7 @@ TEST_F(SignedChainTest, AConfirmedDoubleSpendDropsThePendingOne) {
 }
 
 TEST_F(SignedChainTest, AReorgUndoesATransferAndDropsWhatNoLongerFits) {
-    Block b2 = Mined(chain.Tip().block, {}, a);
+    Block b2 = Mined(test::TipBlock(chain), {}, a);
     Block b3 = Mined(b2, {Pay(alice, bob, 1, 0)}, a);
     ASSERT_EQ(Process(b2).status, BlockStatus::Connected);
     ASSERT_EQ(Process(b3).status, BlockStatus::Connected);
@@ -599,7 +601,7 @@ TEST_F(SignedChainTest, AReorgUndoesATransferAndDropsWhatNoLongerFits) {
 }
 
 TEST_F(SignedChainTest, AReorgReturnsTransfersThatStillFitInNonceOrder) {
-    Block b2 = Mined(chain.Tip().block, {}, a);
+    Block b2 = Mined(test::TipBlock(chain), {}, a);
     Block b3 = Mined(b2, {}, a);
     Block b4 = Mined(b3, {Pay(alice, bob, 1, 0)}, c);
     for (const Block* block : {&b2, &b3, &b4})
@@ -616,7 +618,7 @@ TEST_F(SignedChainTest, AReorgReturnsTransfersThatStillFitInNonceOrder) {
     ASSERT_EQ(next.transactions.size(), 3u);
     EXPECT_EQ(next.transactions[0].nonce, 0u);
     EXPECT_EQ(next.transactions[1].nonce, 1u);
-    next.proof = test::FindProofSlow(params, chain.Tip().block);
+    next.proof = test::FindProofSlow(params, test::TipBlock(chain));
     EXPECT_EQ(Process(next).status, BlockStatus::Connected);
     EXPECT_EQ(chain.AccountOf(b), (Account{2, 0}));
 }
