@@ -3,14 +3,23 @@
 #include "consensus/signed_tx.h"
 #include "crypto/sha256.h"
 #include "primitives/canonical_json.h"
+#include "util/hex.h"
 #include "util/log.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <unordered_set>
 
 namespace gossipchain {
 namespace {
+
+/** The digest a txid spells; every txid is TxId's 64 lowercase hex characters. */
+Hash256 TxidDigest(std::string_view txid) {
+    Hash256 digest{};
+    HexDecodeTo(txid, digest);
+    return digest;
+}
 
 /** TxId of every transaction of `block`, in order. */
 std::vector<std::string> TxIds(const Block& block) {
@@ -46,14 +55,75 @@ ChainState::ChainState(Options options)
       m_mempool(options.mempool),
       m_orphans(options.orphans),
       m_network_id(NetworkId(options.params)) {
-    auto genesis = std::make_unique<BlockEntry>();
-    genesis->block = MakeGenesis(m_options.params);
-    const std::string json = BlockJson(genesis->block);
-    genesis->hash = Sha256Hex(json);
-    genesis->json_size = static_cast<std::uint32_t>(json.size());
-    m_main.push_back(genesis.get());
-    std::string_view key = genesis->hash;
-    m_index.emplace(key, std::move(genesis));
+    Block genesis = MakeGenesis(m_options.params);
+    const std::string json = BlockJson(genesis);
+    BlockBody body{genesis, TxIds(genesis)};
+    m_main.push_back(AddEntry(Sha256(json), std::move(body), nullptr, json.size(), 0));
+}
+
+BlockEntry* ChainState::AddEntry(const Hash256& hash, BlockBody body, const BlockEntry* parent,
+                                 std::size_t json_size, std::uint64_t seq) {
+    BlockEntry& entry = m_entries.emplace_back();
+    entry.hash = hash;
+    entry.seq = seq;
+    m_last_seq = std::max(m_last_seq, seq);
+    entry.parent = parent;
+    entry.height = body.block.index;
+    entry.proof = body.block.proof;
+    entry.timestamp = body.block.timestamp;
+    entry.json_size = static_cast<std::uint32_t>(json_size);
+    entry.tx_count = static_cast<std::uint32_t>(body.block.transactions.size());
+    entry.body = std::make_shared<const BlockBody>(std::move(body));
+    m_index.emplace(hash, &entry);
+    return &entry;
+}
+
+std::shared_ptr<const BlockBody> ChainState::Body(const BlockEntry& entry) const {
+    if (entry.body || m_source == nullptr)
+        return entry.body;
+    return m_source->ReadBody(entry);
+}
+
+bool ChainState::AppendBlockJson(const BlockEntry& entry, std::string& out) const {
+    if (entry.body || m_source == nullptr) {
+        gossipchain::AppendBlockJson(out, entry.body->block);
+        return true;
+    }
+    return m_source->AppendCanonical(entry, out);
+}
+
+std::shared_ptr<const BlockBody> ChainState::RequireBody(const BlockEntry& entry) const {
+    std::shared_ptr<const BlockBody> body = Body(entry);
+    if (!body) {
+        // The main chain cannot move past a block whose transactions it cannot see, and going
+        // on without them would leave the txid index and the mempool wrong. Nothing is lost by
+        // stopping: every stored block is still on disk, and the next start rebuilds from it.
+        LOG_ERROR("block %s cannot be read back from storage: stopping", entry.HashHex().c_str());
+        std::_Exit(EXIT_FAILURE);
+    }
+    return body;
+}
+
+void ChainState::SetBodySource(BodySource* source, std::size_t resident_bytes) {
+    m_source = source;
+    m_resident_limit = resident_bytes;
+}
+
+void ChainState::MarkStored(const BlockEntry& stored) {
+    // Entries are this chain's own (non-const) objects; callers only see them const.
+    auto& entry = const_cast<BlockEntry&>(stored);
+    if (entry.stored || m_source == nullptr)
+        return;
+    entry.stored = true;
+    m_resident.push_back(&entry);
+    m_resident_bytes += entry.json_size;
+    while (m_resident_bytes > m_resident_limit && !m_resident.empty()) {
+        BlockEntry* oldest = m_resident.front();
+        m_resident.pop_front();
+        m_resident_bytes -= oldest->json_size;
+        // Whoever still holds the shared body keeps it alive until done with it.
+        oldest->body.reset();
+    }
 }
 
 const BlockEntry* ChainState::AtHeight(std::uint64_t height) const {
@@ -62,9 +132,14 @@ const BlockEntry* ChainState::AtHeight(std::uint64_t height) const {
     return m_main[height - 1];
 }
 
-const BlockEntry* ChainState::Find(const std::string& hash) const {
+const BlockEntry* ChainState::Find(const Hash256& hash) const {
     auto found = m_index.find(hash);
-    return found == m_index.end() ? nullptr : found->second.get();
+    return found == m_index.end() ? nullptr : found->second;
+}
+
+const BlockEntry* ChainState::Find(std::string_view hash) const {
+    std::optional<Hash256> digest = ParseDigestHex(hash);
+    return digest ? Find(*digest) : nullptr;
 }
 
 bool ChainState::IsOnMainChain(const BlockEntry& entry) const {
@@ -72,11 +147,14 @@ bool ChainState::IsOnMainChain(const BlockEntry& entry) const {
 }
 
 bool ChainState::Knows(const std::string& hash) const {
-    return m_index.count(hash) != 0 || m_orphans.Contains(hash);
+    return Find(hash) != nullptr || m_orphans.Contains(hash);
 }
 
-std::optional<std::uint64_t> ChainState::ConfirmedHeight(const std::string& txid) const {
-    auto found = m_txid_height.find(txid);
+std::optional<std::uint64_t> ChainState::ConfirmedHeight(std::string_view txid) const {
+    std::optional<Hash256> digest = ParseDigestHex(txid);
+    if (!digest)
+        return std::nullopt;
+    auto found = m_txid_height.find(*digest);
     if (found == m_txid_height.end())
         return std::nullopt;
     return found->second;
@@ -86,7 +164,7 @@ double ChainState::MedianTimePast(const BlockEntry& entry) {
     double times[MEDIAN_TIME_SPAN];
     std::size_t n = 0;
     for (const BlockEntry* e = &entry; e && n < MEDIAN_TIME_SPAN; e = e->parent) {
-        times[n++] = e->block.timestamp;
+        times[n++] = e->timestamp;
     }
     std::sort(times, times + n);
     return times[n / 2];
@@ -94,10 +172,11 @@ double ChainState::MedianTimePast(const BlockEntry& entry) {
 
 BlockResult ChainState::ProcessBlock(Block block, double now, std::uint64_t claimed_height) {
     std::string json = BlockJson(block);
-    std::string hash = Sha256Hex(json);
+    const Hash256 digest = Sha256(json);
+    std::string hash = DigestHex(digest);
     BlockResult result;
     result.hash = hash;
-    if (const BlockEntry* known = Find(hash)) {
+    if (const BlockEntry* known = Find(digest)) {
         result.status = known->invalid ? BlockStatus::Invalid : BlockStatus::Duplicate;
         if (known->invalid) {
             result.validation = ValidationResult::Fail(ValidationReason::InvalidAncestor,
@@ -124,7 +203,7 @@ BlockResult ChainState::ProcessBlock(Block block, double now, std::uint64_t clai
         result.missing_parent = m_orphans.MissingAncestor(hash);
         return result;
     }
-    result = AcceptConnectable(std::move(block), hash, std::move(json), now, claimed_height);
+    result = AcceptConnectable(std::move(block), digest, std::move(json), now, claimed_height);
     if (result.status == BlockStatus::Invalid || result.status == BlockStatus::Stale)
         return result;
 
@@ -135,8 +214,11 @@ BlockResult ChainState::ProcessBlock(Block block, double now, std::uint64_t clai
         unlocked.pop_back();
         for (auto& [child_hash, child] : m_orphans.TakeChildren(parent_hash)) {
             std::string child_json = BlockJson(child);
+            std::optional<Hash256> child_digest = ParseDigestHex(child_hash);
+            if (!child_digest)
+                continue;  // The pool keys blocks by the hex of their hash: never happens.
             BlockResult child_result = AcceptConnectable(
-                std::move(child), child_hash, std::move(child_json), now, claimed_height);
+                std::move(child), *child_digest, std::move(child_json), now, claimed_height);
             if (child_result.status == BlockStatus::Invalid ||
                 child_result.status == BlockStatus::Stale)
                 continue;
@@ -155,10 +237,10 @@ BlockResult ChainState::ProcessBlock(Block block, double now, std::uint64_t clai
     return result;
 }
 
-BlockResult ChainState::AcceptConnectable(Block block, std::string hash, std::string json,
+BlockResult ChainState::AcceptConnectable(Block block, const Hash256& hash, std::string json,
                                           double now, std::uint64_t claimed_height) {
     BlockResult result;
-    result.hash = hash;
+    result.hash = DigestHex(hash);
     const BlockEntry* parent = Find(block.ParentHash());
     if (parent->invalid) {
         result.status = BlockStatus::Invalid;
@@ -169,8 +251,9 @@ BlockResult ChainState::AcceptConnectable(Block block, std::string hash, std::st
     std::vector<std::string> txids = TxIds(block);
     result.validation = CheckBlockContextFree(block, json.size(), txids, m_options.params.rules);
     if (result.validation.Ok()) {
-        BlockContext context{parent->block.index, parent->block.proof, parent->hash,
-                             MedianTimePast(*parent), now};
+        const std::string parent_hash = parent->HashHex();
+        BlockContext context{parent->height, parent->proof, parent_hash, MedianTimePast(*parent),
+                             now};
         result.validation = CheckBlockContextual(block, context, m_options.params);
     }
     if (!result.validation.Ok()) {
@@ -181,7 +264,7 @@ BlockResult ChainState::AcceptConnectable(Block block, std::string hash, std::st
     // only matter once a descendant goes higher. Without one in sight it is not kept.
     std::uint64_t tip_height = Height();
     if (block.index <= tip_height && claimed_height <= tip_height &&
-        m_orphans.HighestDescendant(hash) <= tip_height) {
+        m_orphans.HighestDescendant(result.hash) <= tip_height) {
         result.status = BlockStatus::Stale;
         return result;
     }
@@ -198,14 +281,8 @@ BlockResult ChainState::AcceptConnectable(Block block, std::string hash, std::st
             return result;
         }
     }
-    auto entry = std::make_unique<BlockEntry>();
-    entry->block = std::move(block);
-    entry->hash = hash;
-    entry->json_size = static_cast<std::uint32_t>(json.size());
-    entry->txids = std::move(txids);
-    entry->parent = parent;
-    BlockEntry* raw = entry.get();
-    m_index.emplace(std::string_view(raw->hash), std::move(entry));
+    BlockEntry* raw = AddEntry(hash, BlockBody{std::move(block), std::move(txids)}, parent,
+                               json.size(), m_last_seq + 1);
     ActivateBestChain(raw, result);
     if (m_hooks.on_block_added && !raw->invalid)
         m_hooks.on_block_added(*raw, json);
@@ -218,26 +295,24 @@ void ChainState::Reserve(std::size_t blocks, std::size_t txs) {
 }
 
 bool ChainState::LoadTrusted(TrustedBlock stored) {
+    // Even a row skipped here holds its seq: a new block must never be given it.
+    m_last_seq = std::max(m_last_seq, stored.seq);
     // Stored in arrival order, a block's parent is most often the one loaded just before it.
-    const BlockEntry* parent =
-        m_last_loaded != nullptr && m_last_loaded->hash == stored.block.ParentHash()
-            ? m_last_loaded
-            : Find(stored.block.ParentHash());
-    if (!parent || parent->invalid)
+    const std::optional<Hash256> parent_hash = ParseDigestHex(stored.block.ParentHash());
+    if (!parent_hash)
         return false;
-    auto entry = std::make_unique<BlockEntry>();
-    entry->txids = TxIds(stored.block);
-    entry->block = std::move(stored.block);
-    entry->hash = std::move(stored.hash);
-    entry->json_size = static_cast<std::uint32_t>(stored.json_size);
-    entry->parent = parent;
-    BlockEntry* raw = entry.get();
-    // A stored duplicate (same key) is skipped: try_emplace leaves `entry` alone then.
-    if (!m_index.try_emplace(std::string_view(raw->hash), std::move(entry)).second)
-        return false;
+    const BlockEntry* parent = m_last_loaded != nullptr && m_last_loaded->hash == *parent_hash
+                                   ? m_last_loaded
+                                   : Find(*parent_hash);
+    if (!parent || parent->invalid || m_index.count(stored.hash) != 0)
+        return false;  // A stored duplicate (same key) is skipped too.
+    std::vector<std::string> txids = TxIds(stored.block);
+    BlockEntry* raw = AddEntry(stored.hash, BlockBody{std::move(stored.block), std::move(txids)},
+                               parent, stored.json_size, stored.seq);
     m_last_loaded = raw;
     BlockResult ignored;
     ActivateBestChain(raw, ignored);
+    MarkStored(*raw);
     return true;
 }
 
@@ -281,8 +356,8 @@ void ChainState::ActivateBestChain(BlockEntry* candidate, BlockResult& result) {
         result.validation = bad == candidate
                                 ? failure
                                 : ValidationResult::Fail(ValidationReason::InvalidAncestor,
-                                                         "block " + bad->hash.substr(0, 16) + ": " +
-                                                             failure.ToString());
+                                                         "block " + bad->HashHex().substr(0, 16) +
+                                                             ": " + failure.ToString());
         for (std::size_t i = connected; i < branch.size(); ++i)
             MarkInvalid(branch[i]);
         std::vector<Transaction> branch_txs;
@@ -295,7 +370,7 @@ void ChainState::ActivateBestChain(BlockEntry* candidate, BlockResult& result) {
         // nothing a client was promised may vanish with a branch that did not hold. The rest of
         // its connected blocks' transactions return like those of any abandoned block.
         for (const TakenTx& item : taken) {
-            if (!m_txid_height.count(item.txid))
+            if (!m_txid_height.count(TxidDigest(item.txid)))
                 m_mempool.Add(*item.tx, item.txid, item.origin);
         }
         ReturnToMempool(branch_txs, moved);
@@ -307,7 +382,7 @@ void ChainState::ActivateBestChain(BlockEntry* candidate, BlockResult& result) {
     result.connected.assign(branch.begin(), branch.end());
     result.reorg_depth = abandoned.size();
     if (!abandoned.empty()) {
-        result.old_tip = old_tip->hash;
+        result.old_tip = old_tip->HashHex();
         ++m_reorgs;
     }
 }
@@ -320,7 +395,7 @@ void ChainState::ReturnToMempool(const std::vector<Transaction>& txs,
     }
     for (const Transaction& tx : txs) {
         std::string txid = TxId(tx);
-        if (!m_txid_height.count(txid))
+        if (!m_txid_height.count(TxidDigest(txid)))
             m_mempool.Add(tx, txid, TxOrigin::Reorg);
     }
 }
@@ -337,7 +412,8 @@ void ChainState::RecheckPending(const std::vector<const BlockEntry*>& blocks,
                                 const std::vector<Transaction>& returned) {
     std::unordered_set<std::string> accounts;
     for (const BlockEntry* entry : blocks) {
-        for (const Transaction& tx : entry->block.transactions) {
+        const std::shared_ptr<const BlockBody> body = RequireBody(*entry);
+        for (const Transaction& tx : body->block.transactions) {
             accounts.insert(tx.recipient);
             if (!tx.IsReward())
                 accounts.insert(tx.sender);
@@ -354,7 +430,7 @@ void ChainState::RecheckPending(const std::vector<const BlockEntry*>& blocks,
     std::unordered_map<std::string, std::vector<Candidate>> candidates;
     for (const Transaction& tx : returned) {
         std::string txid = TxId(tx);
-        if (!tx.IsSigned() || m_txid_height.count(txid) || m_mempool.Contains(txid))
+        if (!tx.IsSigned() || m_txid_height.count(TxidDigest(txid)) || m_mempool.Contains(txid))
             continue;
         accounts.insert(tx.sender);
         candidates[tx.sender].push_back(Candidate{*tx.nonce, false, &tx, std::move(txid)});
@@ -389,46 +465,49 @@ void ChainState::RecheckPending(const std::vector<const BlockEntry*>& blocks,
 }
 
 ValidationResult ChainState::ConnectTip(BlockEntry* entry, std::vector<TakenTx>& taken) {
+    const std::shared_ptr<const BlockBody> body = RequireBody(*entry);
+    const std::vector<std::string>& txids = body->txids;
     // One lookup per txid: a txid already in the chain fails the insert.
-    for (std::size_t i = 0; i < entry->txids.size(); ++i) {
-        if (!m_txid_height.emplace(entry->txids[i], entry->Height()).second) {
+    for (std::size_t i = 0; i < txids.size(); ++i) {
+        if (!m_txid_height.emplace(TxidDigest(txids[i]), entry->Height()).second) {
             // Undo the txids of this block added so far.
             for (std::size_t j = 0; j < i; ++j)
-                m_txid_height.erase(entry->txids[j]);
+                m_txid_height.erase(TxidDigest(txids[j]));
             return ValidationResult::Fail(ValidationReason::TransactionAlreadyInChain,
-                                          "block " + entry->hash.substr(0, 16) +
+                                          "block " + entry->HashHex().substr(0, 16) +
                                               " repeats a transaction already in the chain");
         }
     }
     if (m_options.params.rules == RuleSet::Signed) {
-        ValidationResult applied = m_ledger.Connect(entry->block);
+        ValidationResult applied = m_ledger.Connect(body->block);
         if (!applied.Ok()) {
-            for (const std::string& txid : entry->txids)
-                m_txid_height.erase(txid);
-            applied.detail = "block " + entry->hash.substr(0, 16) + ": " + applied.detail;
+            for (const std::string& txid : txids)
+                m_txid_height.erase(TxidDigest(txid));
+            applied.detail = "block " + entry->HashHex().substr(0, 16) + ": " + applied.detail;
             return applied;
         }
     }
     m_main.push_back(entry);
-    for (std::size_t i = 0; i < entry->txids.size(); ++i) {
-        if (std::optional<TxOrigin> origin = m_mempool.Remove(entry->txids[i]))
-            taken.push_back(TakenTx{&entry->block.transactions[i], entry->txids[i], *origin});
+    for (std::size_t i = 0; i < txids.size(); ++i) {
+        if (std::optional<TxOrigin> origin = m_mempool.Remove(txids[i]))
+            taken.push_back(TakenTx{body, &body->block.transactions[i], txids[i], *origin});
     }
     if (m_hooks.on_tip_moved)
-        m_hooks.on_tip_moved(*entry, true);
+        m_hooks.on_tip_moved(*entry, *body, true);
     return {};
 }
 
 void ChainState::DisconnectTip(std::vector<Transaction>& returned) {
     const BlockEntry* tip = m_main.back();
     m_main.pop_back();
+    const std::shared_ptr<const BlockBody> body = RequireBody(*tip);
     if (m_options.params.rules == RuleSet::Signed)
-        m_ledger.Disconnect(tip->block);
+        m_ledger.Disconnect(body->block);
     if (m_hooks.on_tip_moved)
-        m_hooks.on_tip_moved(*tip, false);
-    for (const std::string& txid : tip->txids)
-        m_txid_height.erase(txid);
-    for (const Transaction& tx : tip->block.transactions) {
+        m_hooks.on_tip_moved(*tip, *body, false);
+    for (const std::string& txid : body->txids)
+        m_txid_height.erase(TxidDigest(txid));
+    for (const Transaction& tx : body->block.transactions) {
         // A reward belongs to the block that minted it; it never goes back to the mempool.
         if (!tx.IsReward())
             returned.push_back(tx);
@@ -451,7 +530,7 @@ TxResult ChainState::SubmitTransaction(const Transaction& tx, TxOrigin origin) {
         return result;
     }
     result.txid = TxId(tx);
-    if (m_txid_height.count(result.txid)) {
+    if (m_txid_height.count(TxidDigest(result.txid))) {
         result.status = TxStatus::AlreadyConfirmed;
         return result;
     }
@@ -486,7 +565,7 @@ std::vector<std::string> ChainState::Locator() const {
     std::uint64_t height = Height();
     std::uint64_t step = 1;
     while (true) {
-        locator.push_back(m_main[height - 1]->hash);
+        locator.push_back(m_main[height - 1]->HashHex());
         if (height == 1)
             break;
         if (locator.size() >= 10)
@@ -519,7 +598,7 @@ Block ChainState::BlockTemplate(const std::string& reward_recipient, const std::
     Block block;
     block.index = tip.Height() + 1;
     block.timestamp = std::max(now, MedianTimePast(tip));
-    block.previous_hash = tip.hash;
+    block.previous_hash = tip.HashHex();
     // Leave room for the block's own fields and the reward within the size limit.
     std::size_t budget = MAX_BLOCK_BYTES - 4096;
     std::vector<Transaction> candidates = m_mempool.Oldest(MAX_BLOCK_TRANSACTIONS - 1);

@@ -24,9 +24,11 @@
 #include "consensus/ledger.h"
 #include "consensus/params.h"
 #include "consensus/validation.h"
+#include "crypto/sha256.h"
 #include "primitives/block.h"
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -36,22 +38,64 @@
 
 namespace gossipchain {
 
+/** A block's content with the id of each of its transactions, in order. */
+struct BlockBody {
+    Block block;
+    std::vector<std::string> txids;
+};
+
 /**
- * One block in the tree with what the node derived from it once. Its canonical JSON (the bytes
- * that were hashed) is not kept: it is BlockJson(block), handed to the storage hook once, and
- * written again where it is served.
+ * One block in the tree: fixed-size, with what fork choice, validation of its children and the
+ * indexes need (Bitcoin Core's CBlockIndex is the model). Its content is a BlockBody that the
+ * chain hands out through ChainState::Body; its canonical JSON (the bytes that were hashed) is
+ * not kept: it is BlockJson(body), handed to the storage hook once and written again where it is
+ * served.
  */
 struct BlockEntry {
-    Block block;
-    std::string hash;
-    std::vector<std::string> txids;
+    Hash256 hash{};
     const BlockEntry* parent = nullptr;
+    /** The block's index: its height, genesis 1. */
+    std::uint64_t height = 0;
+    std::uint64_t proof = 0;
+    double timestamp = 0.0;
     /** Size of the canonical JSON, for batch and budget accounting. */
     std::uint32_t json_size = 0;
+    std::uint32_t tx_count = 0;
+    /** Arrival order: the block's row in the store (genesis, never stored, is 0). */
+    std::uint64_t seq = 0;
     bool invalid = false;
+    /** Durable in the store, so `body` may be let go (ChainState::MarkStored). */
+    bool stored = false;
+    /** The content while it is kept in memory (null once let go); read it through
+     * ChainState::Body, which reads it back from the store. */
+    std::shared_ptr<const BlockBody> body;
 
-    std::uint64_t Height() const { return block.index; }
+    std::uint64_t Height() const { return height; }
+    std::string HashHex() const { return DigestHex(hash); }
 };
+
+/**
+ * Where the content of blocks that the chain no longer keeps in memory is read back from: the
+ * store. Reads happen on the chain's thread.
+ */
+class BodySource {
+public:
+    virtual ~BodySource() = default;
+    /** The content of stored block `entry`, or null (with the reason logged) when it cannot be
+     * read or does not hash to the entry's hash. */
+    virtual std::shared_ptr<const BlockBody> ReadBody(const BlockEntry& entry) = 0;
+    /** Appends stored block `entry`'s canonical JSON to `out`; false (with the reason logged)
+     * when it cannot be read. */
+    virtual bool AppendCanonical(const BlockEntry& entry, std::string& out) = 0;
+    /** Many reads follow until EndReads (nested pairs count once): a source may serve them
+     * from one snapshot instead of paying for one each. */
+    virtual void BeginReads() {}
+    virtual void EndReads() {}
+};
+
+/** JSON bytes of stored blocks whose content stays in memory, most recently stored first; the
+ * rest is read back from the store when needed. */
+inline constexpr std::size_t DEFAULT_RESIDENT_BODY_BYTES = 2 * 1024 * 1024;
 
 /** What happened to a block handed to ProcessBlock. */
 enum class BlockStatus {
@@ -96,7 +140,9 @@ struct BlockResult {
 /** A block read back from storage: it was valid when stored, so only its links are rebuilt. */
 struct TrustedBlock {
     Block block;
-    std::string hash;
+    Hash256 hash{};
+    /** Its row in the store. */
+    std::uint64_t seq = 0;
     /** Size of its canonical JSON. */
     std::size_t json_size = 0;
 };
@@ -109,8 +155,9 @@ struct ChainHooks {
     /** A valid block entered the tree, with its canonical JSON; fork choice for it has already
      * run. */
     std::function<void(const BlockEntry&, std::string_view canonical)> on_block_added;
-    /** `entry` became the main-chain tip (connected) or stopped being it (disconnected). */
-    std::function<void(const BlockEntry&, bool connected)> on_tip_moved;
+    /** `entry`, whose content is `body`, became the main-chain tip (connected) or stopped being
+     * it (disconnected). */
+    std::function<void(const BlockEntry&, const BlockBody& body, bool connected)> on_tip_moved;
     /** A pending transaction was evicted from the full mempool. */
     std::function<void(const std::string& txid)> on_tx_evicted = {};
 };
@@ -179,12 +226,52 @@ public:
     const BlockEntry& Genesis() const { return *m_main.front(); }
     /** Main-chain block at `height` (1-based, as block indexes are), or null. */
     const BlockEntry* AtHeight(std::uint64_t height) const;
-    const BlockEntry* Find(const std::string& hash) const;
+    /** The block with this hash (64 lowercase hex characters, as on the wire), or null. */
+    const BlockEntry* Find(std::string_view hash) const;
+    const BlockEntry* Find(const Hash256& hash) const;
+    /**
+     * The content of a block of the tree: kept in memory, or read back from the body source.
+     * Null only when the source cannot read it (a storage fault, logged).
+     */
+    std::shared_ptr<const BlockBody> Body(const BlockEntry& entry) const;
+    /** Appends the block's canonical JSON (the bytes that were hashed) to `out`; false as Body.
+     */
+    bool AppendBlockJson(const BlockEntry& entry, std::string& out) const;
+    /** While one lives, Body and AppendBlockJson read from one snapshot of the source (many
+     * reads in a row cost one read transaction). Keep it within one synchronous piece of work. */
+    class ReadScope {
+    public:
+        explicit ReadScope(BodySource* source) : m_source(source) {
+            if (m_source)
+                m_source->BeginReads();
+        }
+        ~ReadScope() {
+            if (m_source)
+                m_source->EndReads();
+        }
+        ReadScope(const ReadScope&) = delete;
+        ReadScope& operator=(const ReadScope&) = delete;
+
+    private:
+        BodySource* m_source;
+    };
+    [[nodiscard]] ReadScope Reads() const { return ReadScope(m_source); }
+    /**
+     * Lets blocks' content go once it is durable: with a source set, stored blocks keep their
+     * content in memory only while the most recently stored ones' JSON stays within
+     * `resident_bytes`. Without one (no store), everything stays in memory.
+     */
+    void SetBodySource(BodySource* source,
+                       std::size_t resident_bytes = DEFAULT_RESIDENT_BODY_BYTES);
+    /** `entry` is durable in the store: its content may be let go (see SetBodySource). */
+    void MarkStored(const BlockEntry& entry);
+    /** Blocks whose content is kept in memory although stored (within the resident bytes). */
+    std::size_t ResidentStoredBodies() const { return m_resident.size(); }
     bool IsOnMainChain(const BlockEntry& entry) const;
     /** True when the block is in the tree or waiting in the orphan pool. */
     bool Knows(const std::string& hash) const;
     /** Height of the main-chain block holding `txid`, if any. */
-    std::optional<std::uint64_t> ConfirmedHeight(const std::string& txid) const;
+    std::optional<std::uint64_t> ConfirmedHeight(std::string_view txid) const;
 
     /** Hashes at heights tip, tip-1, tip-2, tip-4, ... genesis (newest first). */
     std::vector<std::string> Locator() const;
@@ -212,12 +299,18 @@ public:
 
 private:
     /** Adds one block whose parent is in the tree; returns its status. */
-    BlockResult AcceptConnectable(Block block, std::string hash, std::string json, double now,
+    BlockResult AcceptConnectable(Block block, const Hash256& hash, std::string json, double now,
                                   std::uint64_t claimed_height);
+    /** A new entry for `body` under `parent`, in the index (not yet on any chain). */
+    BlockEntry* AddEntry(const Hash256& hash, BlockBody body, const BlockEntry* parent,
+                         std::size_t json_size, std::uint64_t seq);
+    /** Body(), for moving the main chain: a block that cannot be read back stops the node. */
+    std::shared_ptr<const BlockBody> RequireBody(const BlockEntry& entry) const;
     /** Moves the main chain to `candidate` if it has more work; fills `result`. */
     void ActivateBestChain(BlockEntry* candidate, BlockResult& result);
     /** A pending transaction a block took out of the mempool, with the origin it had there. */
     struct TakenTx {
+        std::shared_ptr<const BlockBody> body;
         const Transaction* tx;
         std::string txid;
         TxOrigin origin;
@@ -247,11 +340,18 @@ private:
     ChainHooks m_hooks;
     Mempool m_mempool;
     OrphanPool m_orphans;
-    // Keys are views of the entries' own hash and txid strings (entries live as long as the
-    // chain and never change them): no second copy of each 64-character key.
-    std::unordered_map<std::string_view, std::unique_ptr<BlockEntry>> m_index;
+    /** Every entry of the tree; a deque, so entries never move and need no allocation each. */
+    std::deque<BlockEntry> m_entries;
+    std::unordered_map<Hash256, BlockEntry*, DigestHasher> m_index;
     std::vector<const BlockEntry*> m_main;
-    std::unordered_map<std::string_view, std::uint64_t> m_txid_height;
+    /** Height of the main-chain block holding each txid (the digest its hex spells). */
+    std::unordered_map<Hash256, std::uint64_t, DigestHasher> m_txid_height;
+    BodySource* m_source = nullptr;
+    std::size_t m_resident_limit = DEFAULT_RESIDENT_BODY_BYTES;
+    /** Stored blocks still holding their content, oldest stored first, and their JSON bytes. */
+    std::deque<BlockEntry*> m_resident;
+    std::size_t m_resident_bytes = 0;
+    std::uint64_t m_last_seq = 0;
     /** The accounts of the main chain (signed rules; empty otherwise). */
     Ledger m_ledger;
     /** NetworkId(params), which signatures cover. */

@@ -248,6 +248,31 @@ std::string Sha256Hex(std::string_view data) {
     return HexEncode(Sha256(data));
 }
 
+std::string DigestHex(const Hash256& digest) {
+    return HexEncode(digest);
+}
+
+std::optional<Hash256> ParseDigestHex(std::string_view hex) {
+    Hash256 digest;
+    if (!IsLowerHex(hex, 2 * digest.size()) || !HexDecodeTo(hex, digest))
+        return std::nullopt;
+    return digest;
+}
+
+std::size_t DigestHasher::operator()(const Hash256& digest) const {
+    static const std::uint64_t KEY = [] {
+        std::uint64_t key;
+        randombytes_buf(&key, sizeof key);
+        return key | 1;
+    }();
+    std::uint64_t word;
+    std::memcpy(&word, digest.data(), sizeof word);
+    // An odd multiplier is a bijection: distinct words stay distinct, and the high bits, which
+    // the multiply mixes most, are folded down.
+    word = (word ^ (KEY >> 1)) * KEY;
+    return static_cast<std::size_t>(word ^ (word >> 32));
+}
+
 const char* Sha256KernelName() {
     return FastestSha256Kernel() == Sha256Kernel::ShaNi ? "sha-ni" : "libsodium";
 }

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -26,6 +28,20 @@ void Sha256Two(std::string_view a, std::string_view b, Hash256& digest_a, Hash25
 
 /** Lowercase hex SHA-256 of `data`, the form the tutorial compares (hexdigest()). */
 std::string Sha256Hex(std::string_view data);
+
+/** `digest` as lowercase hex (64 characters), the form hashes take in JSON and on the wire. */
+std::string DigestHex(const Hash256& digest);
+/** The digest written as `hex` (exactly 64 lowercase hex characters), or nothing. */
+std::optional<Hash256> ParseDigestHex(std::string_view hex);
+
+/**
+ * Hash of a digest for unordered containers: 8 of its bytes mixed with a key drawn once per
+ * process. SHA-256 output spreads keys evenly already; the key keeps a peer who grinds block
+ * hashes from aiming many of them at one bucket.
+ */
+struct DigestHasher {
+    std::size_t operator()(const Hash256& digest) const;
+};
 
 /** SHA-256 computed by libsodium; the reference implementation. */
 Hash256 Sha256Reference(std::string_view data);

@@ -78,12 +78,18 @@ void ChainStreamer::Pump(HttpStream& stream, Cursor& cursor) {
     const std::uint64_t height = cursor.tip->Height();
     while (cursor.next <= height && stream.PendingBytes() < CHAIN_STREAM_LOW_WATER_BYTES) {
         std::string piece;
+        const ChainState::ReadScope reads = m_chain.Reads();
         const std::uint64_t end =
             std::min<std::uint64_t>(height, cursor.next + CHAIN_STREAM_PIECE_BLOCKS - 1);
         for (; cursor.next <= end; ++cursor.next) {
             if (cursor.next > 1)
                 piece += ',';
-            AppendBlockJson(piece, At(cursor, cursor.next)->block);
+            if (!m_chain.AppendBlockJson(*At(cursor, cursor.next), piece)) {
+                // A storage fault (logged): the client sees a cut answer, never a wrong one.
+                cursor.finished = true;
+                stream.Close("a block could not be read back from storage");
+                return;
+            }
         }
         if (cursor.next > height)
             AppendChainResponseTail(piece, height);

@@ -32,12 +32,13 @@ Json BlocksJson(const ChainState& chain, const EventHub& hub) {
         const BlockEntry* entry = chain.AtHeight(height);
         if (entry == nullptr)
             break;
+        const std::string hash = entry->HashHex();
         Json block = {{"index", entry->Height()},
-                      {"hash", entry->hash},
-                      {"transactions", entry->block.transactions.size()},
-                      {"timestamp", entry->block.timestamp}};
+                      {"hash", hash},
+                      {"transactions", entry->tx_count},
+                      {"timestamp", entry->timestamp}};
         for (const RecentBlock& recent : hub.RecentBlocks()) {
-            if (recent.hash == entry->hash) {
+            if (recent.hash == hash) {
                 block["source"] = recent.source;
                 block["received"] = recent.time;
             }
@@ -95,7 +96,7 @@ Json DashboardState(NodeControl& node, const EventHub& hub) {
                 {"pow", std::string(PowRuleName(chain.Params().pow_rule))},
                 {"difficulty", chain.Params().difficulty},
                 {"height", chain.Height()},
-                {"tip", chain.Tip().hash},
+                {"tip", chain.Tip().HashHex()},
                 {"uptime_seconds", node.UptimeSeconds()},
                 {"blocks", BlocksJson(chain, hub)},
                 {"mempool", MempoolJson(chain)},

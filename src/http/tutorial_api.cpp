@@ -18,12 +18,18 @@ HttpResponse RawJson(int status, std::string body) {
     return response;
 }
 
+/** What a client is told when a block cannot be read back from storage (the log says why). */
+constexpr const char* UNREADABLE_BLOCK = "storage unavailable: a block could not be read back";
+
 /** The chain in the /chain shape after `prefix`: streamed when long (ChainStreamer), else whole. */
 HttpResponse ChainAnswer(NodeControl& node, std::string_view chain_key, std::string_view prefix) {
     ChainStreamer* streamer = node.ChainStream();
     if (streamer != nullptr && streamer->ShouldStream())
         return streamer->Respond(ChainResponseHead(chain_key, prefix));
-    return RawJson(200, ChainResponseBody(node.Chain(), chain_key, prefix));
+    std::string body = ChainResponseBody(node.Chain(), chain_key, prefix);
+    if (body.empty())
+        return JsonErrorResponse(503, UNREADABLE_BLOCK);
+    return RawJson(200, std::move(body));
 }
 
 /** Parses the body of a POST as a JSON object, or says which response to send instead. */
@@ -177,17 +183,20 @@ void RegisterNodes(NodeControl& node, const HttpRequest& request, const Responde
         201, Json{{"message", "New nodes have been added"}, {"total_nodes", known.Value()}}));
 }
 
-Json BlockSummary(const BlockEntry& entry) {
-    Json out = BlockToJson(entry.block);
-    out["hash"] = entry.hash;
+Json BlockSummary(const Block& block, const BlockEntry& entry) {
+    Json out = BlockToJson(block);
+    out["hash"] = entry.HashHex();
     return out;
 }
 
 void Mine(NodeControl& node, const Responder& respond) {
-    node.MineOne([respond](Result<const BlockEntry*> mined) {
+    node.MineOne([&node, respond](Result<const BlockEntry*> mined) {
         if (!mined.Ok())
             return respond(JsonErrorResponse(503, "mining failed: " + mined.Message()));
-        const Block& block = mined.Value()->block;
+        const std::shared_ptr<const BlockBody> body = node.Chain().Body(*mined.Value());
+        if (!body)
+            return respond(JsonErrorResponse(503, UNREADABLE_BLOCK));
+        const Block& block = body->block;
         respond(JsonResponse(200, Json{{"message", "New Block Forged"},
                                        {"index", block.index},
                                        {"transactions", BlockToJson(block)["transactions"]},
@@ -224,7 +233,7 @@ void NodeStatus(NodeControl& node, const Responder& respond) {
                                    {"pow", std::string(PowRuleName(chain.Params().pow_rule))},
                                    {"difficulty", chain.Params().difficulty},
                                    {"height", chain.Height()},
-                                   {"tip", chain.Tip().hash},
+                                   {"tip", chain.Tip().HashHex()},
                                    {"peers", ready},
                                    {"known_peers", peers.size()},
                                    {"mempool", chain.GetMempool().Size()},
@@ -260,7 +269,10 @@ void BlockByKey(NodeControl& node, const HttpRequest& request, const Responder& 
     }
     if (!entry)
         return respond(JsonErrorResponse(404, "no such block: " + key));
-    Json out = BlockSummary(*entry);
+    const std::shared_ptr<const BlockBody> body = chain.Body(*entry);
+    if (!body)
+        return respond(JsonErrorResponse(503, UNREADABLE_BLOCK));
+    Json out = BlockSummary(body->block, *entry);
     out["main_chain"] = chain.IsOnMainChain(*entry);
     respond(JsonResponse(200, out));
 }
@@ -326,10 +338,12 @@ std::string ChainResponseBody(const ChainState& chain, std::string_view chain_ke
     std::string body;
     body.reserve(bytes);
     body += ChainResponseHead(chain_key, prefix);
+    const ChainState::ReadScope reads = chain.Reads();
     for (std::uint64_t h = 1; h <= chain.Height(); ++h) {
         if (h > 1)
             body += ",";
-        AppendBlockJson(body, chain.AtHeight(h)->block);
+        if (!chain.AppendBlockJson(*chain.AtHeight(h), body))
+            return std::string();
     }
     AppendChainResponseTail(body, chain.Height());
     return body;

@@ -25,7 +25,8 @@ struct HttpMetrics {
 void RegisterTutorialRoutes(Router& router, NodeControl& node, HttpMetrics& metrics);
 
 /** `{"chain": [...], "length": N}` with every block as the exact bytes that were hashed;
- * `prefix` (members with their trailing comma) comes before the chain. */
+ * `prefix` (members with their trailing comma) comes before the chain. Empty when a block
+ * cannot be read back from storage (logged). */
 std::string ChainResponseBody(const ChainState& chain, std::string_view chain_key = "chain",
                               std::string_view prefix = "");
 

@@ -69,6 +69,13 @@ int NodeMain(int argc, char** argv) {
                    "(fsync on every commit, slower)")
         ->check(CLI::IsMember({"normal", "full"}))
         ->capture_default_str();
+    std::size_t block_cache_kib = DEFAULT_RESIDENT_BODY_BYTES / 1024;
+    app.add_option("--block-cache-kib", block_cache_kib,
+                   "Memory for the content of stored blocks, most recently stored first, in KiB "
+                   "of their JSON; older blocks are read back from the data directory when asked "
+                   "for (0: only blocks not yet stored stay in memory)")
+        ->check(CLI::Range(std::size_t{0}, std::size_t{64} << 20))
+        ->capture_default_str();
     // Hidden (empty group): tests act out a full disk with it.
     app.add_option("--test-store-max-pages", options.store_max_pages,
                    "Test-only: cap the database at this many pages")
@@ -194,6 +201,7 @@ int NodeMain(int argc, char** argv) {
     options.params.difficulty = difficulty;
     options.threads = threads;
     options.durability = durability == "full" ? Durability::Full : Durability::Normal;
+    options.resident_body_bytes = block_cache_kib * 1024;
     options.data_dir_by_port = options.data_dir.empty();
 
     // A peer that closes while we write makes write(2) raise SIGPIPE, whose default action

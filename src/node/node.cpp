@@ -114,6 +114,10 @@ bool Node::HoldRelayUntilStored(const BlockEntry& entry) {
     return true;
 }
 
+bool Node::HoldSync() {
+    return m_unstored_bytes >= DEFAULT_SYNC_STORE_BACKLOG_BYTES;
+}
+
 void Node::OnBlockSeen(const std::string& hash, std::uint64_t height, const std::string& from) {
     m_events.BlockSeen(hash, height, from);
 }
@@ -186,7 +190,8 @@ Status Node::Start() {
     if (!m_options.trusted.empty())
         LOG_INFO("trust list: only %zu keys may link", m_options.trusted.size());
     LOG_INFO("chain height %llu, tip %s; pow %s, difficulty %d%s",
-             static_cast<unsigned long long>(m_chain.Height()), Short(m_chain.Tip().hash).c_str(),
+             static_cast<unsigned long long>(m_chain.Height()),
+             Short(m_chain.Tip().HashHex()).c_str(),
              std::string(PowRuleName(m_options.params.pow_rule)).c_str(),
              m_options.params.difficulty, m_options.mine ? ", mining" : "");
     if (m_options.mine)
@@ -311,6 +316,8 @@ Status Node::OpenStore() {
         return opened;
     m_key = NodeKey::FromSeed(m_store.KeySeed());
     m_node_id = m_key.NodeId();
+    // Stored blocks keep their content on disk, the most recent within a bound in memory.
+    m_chain.SetBodySource(&m_store, m_options.resident_body_bytes);
     std::vector<StoredPeer> peers;
     StoreLoadStats stats;
     Status loaded = m_store.LoadInto(m_chain, peers, stats);
@@ -346,9 +353,14 @@ Status Node::OpenStore() {
     m_chain.SetHooks(ChainHooks{
         [this](const BlockEntry& entry, std::string_view canonical) {
             m_store.PutBlock(entry, canonical);
+            m_waiting.stored.push_back(entry.hash);
+            m_waiting.stored_bytes += canonical.size();
+            m_unstored_bytes += canonical.size();
             ScheduleCommit();
         },
-        [this](const BlockEntry& entry, bool connected) { m_store.MoveTip(entry, connected); },
+        [this](const BlockEntry& entry, const BlockBody& body, bool connected) {
+            m_store.MoveTip(entry, body, connected);
+        },
         // Evicted in memory, gone on disk too: a restart brings back the mempool the node had.
         [this](const std::string& txid) {
             m_store.DropTransaction(txid);
@@ -433,12 +445,27 @@ void Node::FinishCommit(CommitWaiters& waiters, const Status& committed) {
         else
             waiter(Unavailable(committed));
     }
+    // Durable now, so their content may leave memory; after a failed commit they wait for the
+    // next one, which retries their writes first.
+    if (committed.Ok()) {
+        for (const Hash256& hash : waiters.stored) {
+            if (const BlockEntry* entry = m_chain.Find(hash))
+                m_chain.MarkStored(*entry);
+        }
+        m_unstored_bytes -= waiters.stored_bytes;
+        if (!m_shutting_down && !HoldSync())
+            m_peers.ResumeSync(m_loop.NowMs());
+    } else {
+        m_waiting.stored.insert(m_waiting.stored.end(), waiters.stored.begin(),
+                                waiters.stored.end());
+        m_waiting.stored_bytes += waiters.stored_bytes;
+    }
 }
 
 void Node::RelayWhenStored(const BlockEntry& entry) {
     if (!m_store.IsOpen())
         return m_peers.BroadcastBlock(entry, m_loop.NowMs());
-    m_waiting.blocks.push_back(entry.hash);
+    m_waiting.blocks.push_back(entry.HashHex());
     ScheduleCommit();
 }
 
@@ -473,6 +500,10 @@ void Node::RetryStorage() {
         LOG_INFO("storage recovered: accepting writes again");
         m_store_status = Status();
         m_store_timer->Stop();
+        // Blocks the failed commits carried were written by the probe; a commit marks them
+        // stored, which lets a sync held for them go on.
+        if (!m_waiting.stored.empty())
+            ScheduleCommit();
         StartMining();
     });
 }
@@ -521,8 +552,8 @@ void Node::StartMining() {
     MiningJob job;
     job.rule = m_options.params.pow_rule;
     job.difficulty = m_options.params.difficulty;
-    job.last_proof = tip.block.proof;
-    job.last_hash = tip.hash;
+    job.last_proof = tip.proof;
+    job.last_hash = tip.HashHex();
     if (PowCommitsToContent(job.rule))
         job.content_digest = BlockContentDigest(m_template);
     auto alive = m_alive;
@@ -554,12 +585,12 @@ void Node::OnMined(std::uint64_t job_id, std::optional<std::uint64_t> proof) {
     if (result.status == BlockStatus::Connected) {
         const BlockEntry* entry = result.connected.front();
         ++m_blocks_mined;
-        LOG_INFO("block %llu %s mined (%zu transactions, proof %llu)",
-                 static_cast<unsigned long long>(entry->Height()), Short(entry->hash).c_str(),
-                 entry->block.transactions.size(),
-                 static_cast<unsigned long long>(entry->block.proof));
-        m_events.BlockMined(entry->hash, entry->Height(), entry->block.transactions.size());
-        m_events.BlockSeen(entry->hash, entry->Height(), "self");
+        const std::string hash = entry->HashHex();
+        LOG_INFO("block %llu %s mined (%u transactions, proof %llu)",
+                 static_cast<unsigned long long>(entry->Height()), Short(hash).c_str(),
+                 entry->tx_count, static_cast<unsigned long long>(entry->proof));
+        m_events.BlockMined(hash, entry->Height(), entry->tx_count);
+        m_events.BlockSeen(hash, entry->Height(), "self");
         for (const BlockEntry* connected : result.connected)
             RelayWhenStored(*connected);
         if (!m_mine_waiters.empty()) {
@@ -567,7 +598,7 @@ void Node::OnMined(std::uint64_t job_id, std::optional<std::uint64_t> proof) {
             m_mine_waiters.pop_front();
             // Answered once the block is stored.
             if (m_store.IsOpen())
-                m_waiting.mined.emplace_back(entry->hash, std::move(waiter));
+                m_waiting.mined.emplace_back(hash, std::move(waiter));
             else
                 waiter(entry);
         }

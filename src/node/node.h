@@ -42,6 +42,9 @@ inline constexpr std::uint64_t SHUTDOWN_GRACE_MS = 2'000;
 inline constexpr std::uint64_t DEFAULT_STORE_RETRY_MS = 1'000;
 /** How often the peer table is written to storage, in milliseconds. */
 inline constexpr std::uint64_t DEFAULT_PEER_SAVE_MS = 30'000;
+/** JSON bytes of blocks waiting for their commit past which a sync's next stretch waits
+ * (PeerEvents::HoldSync): a long sync holds this backlog in memory, not the whole chain. */
+inline constexpr std::size_t DEFAULT_SYNC_STORE_BACKLOG_BYTES = 4u << 20;
 
 struct NodeOptions {
     std::string bind = "127.0.0.1";
@@ -56,6 +59,8 @@ struct NodeOptions {
     Durability durability = Durability::Normal;
     /** Test-only: caps the database at this many pages to act out a full disk (0: no cap). */
     std::int64_t store_max_pages = 0;
+    /** JSON bytes of stored blocks whose content stays in memory (ChainState::SetBodySource). */
+    std::size_t resident_body_bytes = DEFAULT_RESIDENT_BODY_BYTES;
     /**
      * Test-only: when not 0, every timeout a peer or client can run into (sniff, handshake, ping,
      * idle link, HTTP request and keep-alive) is this many milliseconds, with a ping every half
@@ -125,6 +130,7 @@ private:
                        const std::string& from) override;
     void OnBanned() override { SaveBans(); }
     bool HoldRelayUntilStored(const BlockEntry& entry) override;
+    bool HoldSync() override;
     void OnBlockSeen(const std::string& hash, std::uint64_t height,
                      const std::string& from) override;
     void OnReorg(std::size_t depth, const std::string& old_tip,
@@ -203,9 +209,15 @@ private:
         std::vector<std::string> blocks;
         /** /mine callers with the hash of the block mined for each. */
         std::vector<std::pair<std::string, MineCallback>> mined;
+        /** Blocks this commit writes, whose content may leave memory once it is durable, and
+         * their JSON bytes. */
+        std::vector<Hash256> stored;
+        std::size_t stored_bytes = 0;
     };
     Store m_store;
     CommitWaiters m_waiting;
+    /** JSON bytes of blocks added to the chain whose commit is not yet durable. */
+    std::size_t m_unstored_bytes = 0;
     bool m_commit_scheduled = false;
     /** Ok while storage works; else why the last commit failed, and writes are refused. */
     Status m_store_status;

@@ -80,7 +80,7 @@ void Resolver::StartRound(std::vector<Done> waiters) {
     ++m_rounds;
     m_round = std::make_unique<Round>();
     m_round->waiters = std::move(waiters);
-    m_round->tip_before = m_chain.Tip().hash;
+    m_round->tip_before = m_chain.Tip().HashHex();
     m_gossip.Start([this] {
         if (!m_stopped)
             OnGossipSynced();
@@ -157,7 +157,7 @@ void Resolver::OnFetched(const std::string& label, FetchedChain& fetched) {
             for (const BlockEntry* entry : result.connected) {
                 LOG_INFO("block %llu %s accepted from tutorial node %s",
                          static_cast<unsigned long long>(entry->Height()),
-                         entry->hash.substr(0, 12).c_str(), label.c_str());
+                         entry->HashHex().substr(0, 12).c_str(), label.c_str());
             }
         }
         fetched.Blocks().clear();
@@ -176,7 +176,7 @@ void Resolver::OnFetched(const std::string& label, FetchedChain& fetched) {
 
 void Resolver::FinishRound() {
     std::unique_ptr<Round> round = std::move(m_round);
-    round->outcome.replaced = m_chain.Tip().hash != round->tip_before;
+    round->outcome.replaced = m_chain.Tip().HashHex() != round->tip_before;
     LOG_INFO("resolve: %s",
              round->outcome.replaced ? "our chain was replaced" : "our chain is authoritative");
     if (round->outcome.replaced && m_on_chain_changed)

@@ -74,10 +74,11 @@ void ChainSync::BeginReply(SyncState& state, std::vector<const BlockEntry*> bloc
     state.replying = true;
 }
 
-std::optional<Chain> ChainSync::NextBatch(SyncState& state, RecentSet& known) {
+std::optional<Chain> ChainSync::NextBatch(SyncState& state, RecentSet& known) const {
     if (!state.replying)
         return std::nullopt;
     Chain batch;
+    const ChainState::ReadScope reads = m_chain.Reads();
     // Bounded by count and by size, so a batch always fits one frame (the msgpack form of a
     // block is smaller than its JSON form, which is counted here).
     std::size_t batch_bytes = 0;
@@ -86,9 +87,17 @@ std::optional<Chain> ChainSync::NextBatch(SyncState& state, RecentSet& known) {
         const BlockEntry* entry = state.reply[state.reply_next];
         if (!batch.blocks.empty() && batch_bytes + entry->json_size > MAX_CHAIN_BATCH_BYTES)
             break;
+        std::shared_ptr<const BlockBody> body = m_chain.Body(*entry);
+        if (!body) {
+            // A storage fault (logged): the answer ends here, and says the chain goes on, so
+            // the peer asks again from what it got.
+            state.reply.resize(state.reply_next);
+            state.reply_continues = true;
+            break;
+        }
         batch_bytes += entry->json_size;
-        batch.blocks.push_back(entry->block);
-        known.Insert(entry->hash);
+        batch.blocks.push_back(body->block);
+        known.Insert(entry->HashHex());
     }
     bool last = state.reply_next >= state.reply.size();
     batch.more = !last || state.reply_continues;

@@ -36,6 +36,8 @@ inline constexpr std::size_t MAX_UNPROVEN_SIDE_BYTES = 128u << 20;
 struct SyncState {
     /** A RequestChain of ours is outstanding. */
     bool syncing = false;
+    /** The next one waits for the node's storage (PeerEvents::HoldSync). */
+    bool held = false;
     /** Blocks received for it so far; its answer may span several batches. */
     std::size_t received = 0;
     /** Bytes of side blocks its answers made us keep that have not yet become the main chain. */
@@ -91,7 +93,7 @@ public:
     void BeginReply(SyncState& state, std::vector<const BlockEntry*> blocks) const;
     /** The next batch of the answer, nothing once it is all out; what it holds goes into
      * `known`. */
-    static std::optional<Chain> NextBatch(SyncState& state, RecentSet& known);
+    std::optional<Chain> NextBatch(SyncState& state, RecentSet& known) const;
 
 private:
     const ChainState& m_chain;

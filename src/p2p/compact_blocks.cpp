@@ -14,17 +14,19 @@ bool IsReward(const Transaction& tx) {
 
 }  // namespace
 
-CompactBlock MakeCompactBlock(const BlockEntry& entry) {
+CompactBlock MakeCompactBlock(const BlockEntry& entry, const BlockBody& body) {
     CompactBlock compact;
-    compact.hash = entry.hash;
-    compact.header = entry.block;
-    compact.header.transactions.clear();
-    ShortIdKey key = ShortIdKeyOf(entry.hash);
-    compact.short_ids.reserve(entry.txids.size());
-    for (std::size_t i = 0; i < entry.block.transactions.size(); ++i) {
-        compact.short_ids.push_back(ShortTxId(key, entry.txids[i]));
-        if (IsReward(entry.block.transactions[i]))
-            compact.prefilled.push_back(entry.block.transactions[i]);
+    compact.hash = entry.HashHex();
+    compact.header.index = body.block.index;
+    compact.header.timestamp = body.block.timestamp;
+    compact.header.proof = body.block.proof;
+    compact.header.previous_hash = body.block.previous_hash;
+    ShortIdKey key = ShortIdKeyOf(compact.hash);
+    compact.short_ids.reserve(body.txids.size());
+    for (std::size_t i = 0; i < body.block.transactions.size(); ++i) {
+        compact.short_ids.push_back(ShortTxId(key, body.txids[i]));
+        if (IsReward(body.block.transactions[i]))
+            compact.prefilled.push_back(body.block.transactions[i]);
     }
     return compact;
 }

@@ -33,8 +33,9 @@ inline constexpr std::size_t MAX_BLOCK_REQUESTS = 1'024;
 inline constexpr double MAX_REBUILD_SCAN_BURST = 2'000'000;
 inline constexpr double REBUILD_SCAN_PER_SECOND = 1'000'000;
 
-/** `entry` as a CompactBlock: every transaction by short id, the reward prefilled. */
-CompactBlock MakeCompactBlock(const BlockEntry& entry);
+/** `entry`, whose content is `body`, as a CompactBlock: every transaction by short id, the
+ * reward prefilled. */
+CompactBlock MakeCompactBlock(const BlockEntry& entry, const BlockBody& body);
 
 /** A block being rebuilt from a CompactBlock. */
 struct PartialBlock {

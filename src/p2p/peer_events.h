@@ -32,6 +32,12 @@ public:
      * stored; false (the default) relays it at once.
      */
     virtual bool HoldRelayUntilStored(const BlockEntry& /*entry*/) { return false; }
+    /**
+     * True while the node cannot keep up storing what sync brings: the next stretch of a sync
+     * waits (the answer in flight still arrives) until PeerManager::ResumeSync. So a node
+     * syncing a long chain holds a bounded backlog of unstored blocks, not the whole chain.
+     */
+    virtual bool HoldSync() { return false; }
     /** A block arrived from `from` and was kept (main chain or side branch). */
     virtual void OnBlockSeen(const std::string& /*hash*/, std::uint64_t /*height*/,
                              const std::string& /*from*/) {}

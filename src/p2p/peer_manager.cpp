@@ -359,7 +359,7 @@ void PeerManager::OnLinkOpened(LinkId link, const LinkInfo& info, std::uint64_t 
     hello.node_id = m_options.node_id;
     hello.listen_port = m_options.listen_port;
     hello.height = tip.Height();
-    hello.tip = tip.hash;
+    hello.tip = tip.HashHex();
     hello.agent = m_options.agent;
     Send(peer, hello);
 }
@@ -794,6 +794,23 @@ void PeerManager::RequestSync(Peer& peer) {
         Send(peer, *request);
 }
 
+void PeerManager::ContinueSync(Peer& peer) {
+    if (m_events.HoldSync()) {
+        peer.sync.held = true;
+        return;
+    }
+    peer.sync.held = false;
+    RequestSync(peer);
+}
+
+void PeerManager::ResumeSync(std::uint64_t now_ms) {
+    m_now_ms = now_ms;
+    for (auto& [id, peer] : m_peers) {
+        if (peer->sync.held && peer->ready && !peer->closing)
+            ContinueSync(*peer);
+    }
+}
+
 void PeerManager::SyncEnded(Peer& peer) {
     if (!peer.sync_watched)
         return;
@@ -827,16 +844,16 @@ void PeerManager::HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from
                 for (const BlockEntry* entry : result.connected) {
                     LOG_INFO("block %llu %s accepted from %s",
                              static_cast<unsigned long long>(entry->Height()),
-                             ShortHash(entry->hash).c_str(), peer.Label().c_str());
-                    m_events.OnBlockSeen(entry->hash, entry->Height(), EventLabel(peer));
+                             ShortHash(result.hash).c_str(), peer.Label().c_str());
+                    m_events.OnBlockSeen(result.hash, entry->Height(), EventLabel(peer));
                     if (!from_chain)
                         RelayReceived(*entry, peer);
                 }
                 if (result.reorg_depth > 0) {
                     LOG_INFO("reorg depth %zu: tip %s -> %s", result.reorg_depth,
                              ShortHash(result.old_tip).c_str(),
-                             ShortHash(m_chain.Tip().hash).c_str());
-                    m_events.OnReorg(result.reorg_depth, result.old_tip, m_chain.Tip().hash);
+                             ShortHash(m_chain.Tip().HashHex()).c_str());
+                    m_events.OnReorg(result.reorg_depth, result.old_tip, m_chain.Tip().HashHex());
                 }
                 last_change = std::move(result);
                 break;
@@ -890,7 +907,7 @@ void PeerManager::HandleBlocks(Peer& peer, std::vector<Block>& blocks, bool from
                 SyncEnded(peer);
                 break;
             case ChainSync::Next::AskAgain:
-                RequestSync(peer);
+                ContinueSync(peer);
                 break;
         }
     } else if (orphan) {
@@ -915,7 +932,7 @@ void PeerManager::HandleRequestChain(Peer& peer, const RequestChain& request) {
     // An honest peer asks for blocks it lacks; asking again for what it already has (or asking
     // when there is nothing to send) only makes us work.
     if (blocks.empty() ? !PayForFlood(peer, FloodKind::Control, 1)
-                       : peer.known.Contains(blocks.front()->hash) &&
+                       : peer.known.Contains(blocks.front()->HashHex()) &&
                              !PayForFlood(peer, FloodKind::RedundantRequests, 1)) {
         return;
     }
@@ -928,7 +945,7 @@ void PeerManager::SendChainReply(Peer& peer) {
     // at most this low-water mark and one batch of our memory, not the whole answer.
     while (peer.sync.replying && !peer.closing &&
            m_links.QueuedBytes(peer.id) < CHAIN_REPLY_LOW_WATER_BYTES) {
-        if (std::optional<Chain> batch = ChainSync::NextBatch(peer.sync, peer.known))
+        if (std::optional<Chain> batch = m_sync.NextBatch(peer.sync, peer.known))
             Send(peer, *batch);
     }
 }
@@ -1019,10 +1036,10 @@ void PeerManager::HandlePeers(Peer& peer, const std::vector<std::string>& addres
 }
 
 void PeerManager::RelayBlock(const BlockEntry& entry, const Peer* except) {
+    const std::string hash = entry.HashHex();
     std::vector<Peer*> targets;
     for (auto& [id, peer] : m_peers) {
-        if (peer.get() != except && peer->ready && !peer->closing &&
-            !peer->known.Contains(entry.hash))
+        if (peer.get() != except && peer->ready && !peer->closing && !peer->known.Contains(hash))
             targets.push_back(peer.get());
     }
     if (targets.empty())
@@ -1035,15 +1052,18 @@ void PeerManager::RelayBlock(const BlockEntry& entry, const Peer* except) {
     std::string inventory;
     for (std::size_t i = 0; i < targets.size(); ++i) {
         Peer& peer = *targets[i];
-        peer.known.Insert(entry.hash);
+        peer.known.Insert(hash);
         ++m_metrics.blocks_relayed;
-        if (i < BLOCK_PUSH_PEERS) {
-            if (compact.empty())
-                compact = EncodeMessage(MakeCompactBlock(entry));
+        if (i < BLOCK_PUSH_PEERS && compact.empty()) {
+            // Unreadable (a storage fault, logged): announced to every peer instead.
+            if (std::shared_ptr<const BlockBody> body = m_chain.Body(entry))
+                compact = EncodeMessage(MakeCompactBlock(entry, *body));
+        }
+        if (i < BLOCK_PUSH_PEERS && !compact.empty()) {
             SendEncoded(peer, MessageType::CompactBlock, compact);
         } else {
             if (inventory.empty())
-                inventory = EncodeMessage(BlockInventory{entry.hash, entry.Height()});
+                inventory = EncodeMessage(BlockInventory{hash, entry.Height()});
             SendEncoded(peer, MessageType::BlockInventory, inventory);
         }
     }
@@ -1066,8 +1086,11 @@ void PeerManager::HandleGetBlock(Peer& peer, const GetBlock& request) {
     const BlockEntry* entry = m_chain.Find(request.hash);
     if (entry == nullptr)
         return;
-    peer.known.Insert(entry->hash);
-    Send(peer, MakeCompactBlock(*entry));
+    std::shared_ptr<const BlockBody> body = m_chain.Body(*entry);
+    if (!body)
+        return;  // A storage fault (logged); the peer asks someone else after its timeout.
+    peer.known.Insert(request.hash);
+    Send(peer, MakeCompactBlock(*entry, *body));
 }
 
 void PeerManager::HandleCompactBlock(Peer& peer, const CompactBlock& compact) {
@@ -1104,7 +1127,7 @@ void PeerManager::HandleCompactBlock(Peer& peer, const CompactBlock& compact) {
     const bool proof_checkable = !PowCommitsToContent(m_chain.Params().pow_rule);
     if (compact.header.index != parent->Height() + 1 ||
         (proof_checkable &&
-         !CheckProof(m_chain.Params(), parent->block.proof, compact.header.proof, parent->hash))) {
+         !CheckProof(m_chain.Params(), parent->proof, compact.header.proof, parent->HashHex()))) {
         ++m_metrics.invalid_blocks;
         Misbehave(peer, BAN_SCORE, "compact block with a wrong index or proof");
         return;
@@ -1146,14 +1169,17 @@ void PeerManager::HandleGetBlockTxs(Peer& peer, const GetBlockTxs& request) {
     const BlockEntry* entry = m_chain.Find(request.hash);
     if (entry == nullptr)
         return;
+    const std::shared_ptr<const BlockBody> body = m_chain.Body(*entry);
+    if (!body)
+        return;
     BlockTxs answer;
-    answer.hash = entry->hash;
+    answer.hash = request.hash;
     for (std::uint32_t index : request.indexes) {
-        if (index >= entry->block.transactions.size()) {
+        if (index >= body->block.transactions.size()) {
             Misbehave(peer, 50, "GetBlockTxs for a position the block does not have");
             return;
         }
-        answer.transactions.push_back(entry->block.transactions[index]);
+        answer.transactions.push_back(body->block.transactions[index]);
     }
     Send(peer, answer);
 }
@@ -1196,7 +1222,7 @@ void PeerManager::ExpireBlockRequests() {
 
 void PeerManager::RelayReceived(const BlockEntry& entry, Peer& from) {
     // The sender has this block (it sent it or a descendant): a later broadcast skips it.
-    from.known.Insert(entry.hash);
+    from.known.Insert(entry.HashHex());
     if (!m_events.HoldRelayUntilStored(entry))
         RelayBlock(entry, &from);
 }

@@ -180,6 +180,9 @@ public:
 
     /** Relays a block we connected ourselves (mined, stored, or learned elsewhere). */
     void BroadcastBlock(const BlockEntry& entry, std::uint64_t now_ms);
+    /** Asks for the next stretch of every sync PeerEvents::HoldSync held, unless it still
+     * holds them. */
+    void ResumeSync(std::uint64_t now_ms);
     /** Offers what is new in our mempool to every ready peer (TxRelay), as far as each one's
      * relay budget allows now; the rest goes at later ticks. */
     void RelayTransactions(std::uint64_t now_ms);
@@ -245,6 +248,8 @@ private:
      * protected. */
     bool EvictInbound(const Peer& newcomer);
     void RequestSync(Peer& peer);
+    /** The next stretch of a sync, unless the listener holds it (PeerEvents::HoldSync). */
+    void ContinueSync(Peer& peer);
     /** The sync asked of `peer` is over: tells the listener if SyncEveryPeer asked for it. */
     void SyncEnded(Peer& peer);
 

@@ -43,6 +43,18 @@ public:
         return rc == SQLITE_DONE ? SQLITE_OK : rc;
     }
     bool Step() { return sqlite3_step(m_stmt) == SQLITE_ROW; }
+    /** Ends a Step() read early, so the statement can be bound and stepped again. */
+    void Reset() {
+        sqlite3_reset(m_stmt);
+        sqlite3_clear_bindings(m_stmt);
+    }
+    /** A column's bytes, valid until the next Step() or Reset(). */
+    std::string_view View(int column) const {
+        const auto* data = static_cast<const char*>(sqlite3_column_blob(m_stmt, column));
+        return data ? std::string_view(
+                          data, static_cast<std::size_t>(sqlite3_column_bytes(m_stmt, column)))
+                    : std::string_view();
+    }
     std::string Text(int column) const {
         const auto* data = static_cast<const char*>(sqlite3_column_blob(m_stmt, column));
         return std::string(data ? data : "",

@@ -33,6 +33,8 @@ Result<Transaction> ParseStoredTransaction(const std::string& json) {
 
 }  // namespace
 
+Store::Store() = default;
+
 Store::~Store() {
     Close();
 }
@@ -174,6 +176,15 @@ Status Store::OpenChecked(const StoreOptions& options) {
     m_batch_writer = std::make_unique<BatchWriter>(m_db);
     if (!m_batch_writer->Valid())
         return Fail(StatusCode::Failed, Error("cannot prepare statements"));
+    if (sqlite3_open_v2((real_dir + "/" + STORE_FILE_NAME).c_str(), &m_reader,
+                        SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, nullptr) != SQLITE_OK) {
+        return Fail(StatusCode::Failed, Error("cannot open " + path + " for reading"));
+    }
+    sqlite3_busy_timeout(m_reader, DEFAULT_STORE_BUSY_TIMEOUT_MS);
+    m_read_block =
+        std::make_unique<Statement>(m_reader, "SELECT hash, json FROM blocks WHERE seq = ?1");
+    if (!m_read_block->Valid())
+        return Fail(StatusCode::Failed, Error("cannot prepare statements"));
     m_lock.WritePid();
     return {};
 }
@@ -273,6 +284,13 @@ void Store::Close() {
             LOG_ERROR("store: last commit failed: %s", committed.Message().c_str());
     }
     m_batch_writer.reset();
+    if (m_read_depth > 0)
+        sqlite3_exec(m_reader, "COMMIT", nullptr, nullptr, nullptr);
+    m_read_depth = 0;
+    m_read_block.reset();
+    if (m_reader)
+        sqlite3_close(m_reader);
+    m_reader = nullptr;
     if (m_db)
         sqlite3_close(m_db);
     m_db = nullptr;
@@ -292,22 +310,24 @@ Status Store::LoadInto(ChainState& chain, std::vector<StoredPeer>& peers, StoreL
             const auto stored = static_cast<std::size_t>(count.Int(0));
             chain.Reserve(stored, stored);
         }
-        Statement read(m_db, "SELECT hash, json FROM blocks ORDER BY seq");
+        Statement read(m_db, "SELECT seq, hash, json FROM blocks ORDER BY seq");
         if (!read.Valid())
             return Fail(StatusCode::Failed, Error("cannot read blocks"));
         while (read.Step()) {
             TrustedBlock stored;
-            stored.hash = read.Text(0);
-            const std::string json = read.Text(1);
+            stored.seq = static_cast<std::uint64_t>(read.Int(0));
+            const std::string key = read.Text(1);
+            const std::string json = read.Text(2);
             // The hash is recomputed (SHA-256 of ~0.3 KB costs well under a microsecond) so a
             // damaged row is caught here rather than served as part of the chain.
-            if (Sha256Hex(json) != stored.hash)
+            stored.hash = Sha256(json);
+            if (DigestHex(stored.hash) != key)
                 return Fail(StatusCode::Corrupt,
-                            "stored block " + stored.hash + " does not hash to its key");
+                            "stored block " + key + " does not hash to its key");
             Result<Block> block = ParseCanonicalBlock(json);
             if (!block.Ok()) {
                 return Fail(StatusCode::Corrupt,
-                            "stored block " + stored.hash + " does not parse: " + block.Message());
+                            "stored block " + key + " does not parse: " + block.Message());
             }
             stored.block = std::move(block).Value();
             stored.json_size = json.size();
@@ -325,10 +345,11 @@ Status Store::LoadInto(ChainState& chain, std::vector<StoredPeer>& peers, StoreL
         Statement tip(m_db, "SELECT height, hash FROM main_chain ORDER BY height DESC LIMIT 1");
         if (tip.Valid() && tip.Step() &&
             (static_cast<std::uint64_t>(tip.Int(0)) != chain.Height() ||
-             tip.Text(1) != chain.Tip().hash)) {
+             tip.Text(1) != chain.Tip().HashHex())) {
             LOG_WARN("store: the stored main chain ends at %lld %s, the rebuilt tree at %llu %s",
                      static_cast<long long>(tip.Int(0)), tip.Text(1).c_str(),
-                     static_cast<unsigned long long>(chain.Height()), chain.Tip().hash.c_str());
+                     static_cast<unsigned long long>(chain.Height()),
+                     chain.Tip().HashHex().c_str());
         }
     }
     {
@@ -377,25 +398,97 @@ Status Store::LoadInto(ChainState& chain, std::vector<StoredPeer>& peers, StoreL
 }
 
 void Store::PutBlock(const BlockEntry& entry, std::string_view canonical) {
-    m_batch.PutBlock(entry.hash, entry.block.ParentHash(), entry.Height(), std::string(canonical));
+    m_batch.PutBlock(entry.seq, entry.HashHex(),
+                     entry.parent ? entry.parent->HashHex() : std::string(), entry.Height(),
+                     std::string(canonical));
 }
 
-void Store::MoveTip(const BlockEntry& entry, bool connected) {
+namespace {
+
+/** Steps `read` (bound to a block's seq) to its row; false, logged, unless the row is there and
+ * keyed by `entry`'s hash. */
+bool StepToBlock(Statement& read, const BlockEntry& entry, sqlite3* db) {
+    if (!read.Step()) {
+        LOG_ERROR("store: block %s (row %llu) cannot be read: %s", entry.HashHex().c_str(),
+                  static_cast<unsigned long long>(entry.seq), sqlite3_errmsg(db));
+        return false;
+    }
+    if (read.View(0) != entry.HashHex()) {
+        LOG_ERROR("store: row %llu holds block %s, not %s",
+                  static_cast<unsigned long long>(entry.seq), read.Text(0).c_str(),
+                  entry.HashHex().c_str());
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+std::shared_ptr<const BlockBody> Store::ReadBody(const BlockEntry& entry) {
+    if (!m_read_block)
+        return nullptr;
+    Statement& read = *m_read_block;
+    read.Bind(1, static_cast<std::int64_t>(entry.seq));
+    std::shared_ptr<const BlockBody> body;
+    if (StepToBlock(read, entry, m_reader)) {
+        std::string_view json = read.View(1);
+        Result<Block> block = ParseCanonicalBlock(json);
+        if (Sha256(json) != entry.hash) {
+            LOG_ERROR("store: block %s does not hash to its key", entry.HashHex().c_str());
+        } else if (!block.Ok()) {
+            LOG_ERROR("store: block %s does not parse: %s", entry.HashHex().c_str(),
+                      block.Message().c_str());
+        } else {
+            auto read_body = std::make_shared<BlockBody>();
+            read_body->block = std::move(block).Value();
+            for (const Transaction& tx : read_body->block.transactions)
+                read_body->txids.push_back(TxId(tx));
+            body = std::move(read_body);
+        }
+    }
+    read.Reset();
+    return body;
+}
+
+void Store::BeginReads() {
+    if (m_reader && m_read_depth++ == 0)
+        sqlite3_exec(m_reader, "BEGIN", nullptr, nullptr, nullptr);
+}
+
+void Store::EndReads() {
+    if (m_reader && m_read_depth > 0 && --m_read_depth == 0)
+        sqlite3_exec(m_reader, "COMMIT", nullptr, nullptr, nullptr);
+}
+
+bool Store::AppendCanonical(const BlockEntry& entry, std::string& out) {
+    if (!m_read_block)
+        return false;
+    Statement& read = *m_read_block;
+    read.Bind(1, static_cast<std::int64_t>(entry.seq));
+    const bool found = StepToBlock(read, entry, m_reader);
+    if (found)
+        out += read.View(1);
+    read.Reset();
+    return found;
+}
+
+void Store::MoveTip(const BlockEntry& entry, const BlockBody& body, bool connected) {
     if (connected)
-        m_batch.ConnectMain(entry.Height(), entry.hash);
+        m_batch.ConnectMain(entry.Height(), entry.HashHex());
     else
         m_batch.DisconnectMain(entry.Height());
     // Confirmed transactions leave the stored mempool; those of a disconnected block return to
     // it (a reorg's new chain removes again what it confirms, in the same commit).
-    for (const Transaction& tx : entry.block.transactions) {
+    for (std::size_t i = 0; i < body.block.transactions.size(); ++i) {
+        const Transaction& tx = body.block.transactions[i];
         if (tx.IsReward())
             continue;
         if (connected) {
-            m_batch.DropTransaction(TxId(tx), Retry::Keep);
+            m_batch.DropTransaction(body.txids[i], Retry::Keep);
         } else {
             std::string json;
             AppendTransactionJson(json, tx);
-            m_batch.PutTransaction(TxId(tx), std::move(json), TxOrigin::Reorg, Retry::Keep);
+            m_batch.PutTransaction(body.txids[i], std::move(json), TxOrigin::Reorg, Retry::Keep);
         }
     }
 }

@@ -55,6 +55,8 @@ struct sqlite3;
 
 namespace gossipchain {
 
+class Statement;
+
 /** How long SQLite waits for a lock, in milliseconds (only this process opens the file, so a
  * wait means an outside reader such as the sqlite3 shell). */
 inline constexpr int DEFAULT_STORE_BUSY_TIMEOUT_MS = 1'000;
@@ -100,11 +102,11 @@ struct StoreLoadStats {
     double seconds = 0.0;
 };
 
-class Store {
+class Store : public BodySource {
 public:
-    Store() = default;
+    Store();
     /** Commits what is still queued, then closes. */
-    ~Store();
+    ~Store() override;
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
 
@@ -132,10 +134,24 @@ public:
     /** The bans still running at `now_ms` (wall clock); ended ones are deleted. */
     Result<std::vector<StoredBan>> LoadBans(std::int64_t now_ms);
 
+    /**
+     * BodySource, on the owner's thread, through a read-only connection of its own (WAL lets it
+     * read while the writer commits): a block's row by its seq, checked against the entry's
+     * hash. Only committed blocks can be read, which is why the chain lets a body go only
+     * once its commit is durable (ChainState::MarkStored).
+     */
+    std::shared_ptr<const BlockBody> ReadBody(const BlockEntry& entry) override;
+    bool AppendCanonical(const BlockEntry& entry, std::string& out) override;
+    /** One read transaction on the reader connection for the reads between: without it each
+     * read takes and drops SQLite's file locks (a few microseconds, most of a small block's
+     * read). */
+    void BeginReads() override;
+    void EndReads() override;
+
     /** Queues a block of the tree (kept across failed commits). */
     void PutBlock(const BlockEntry& entry, std::string_view canonical);
     /** Queues a main-chain change and the mempool rows it confirms or returns. */
-    void MoveTip(const BlockEntry& entry, bool connected);
+    void MoveTip(const BlockEntry& entry, const BlockBody& body, bool connected);
     /**
      * Queues a pending transaction (dropped when its commit fails: a client is told, a relayed
      * one is still held by its author). Written twice, the row keeps the origin the mempool
@@ -223,6 +239,10 @@ private:
     /** meta's node_key, when it has one (read by CheckMeta). */
     std::optional<NodeKeySeed> m_meta_seed;
     sqlite3* m_db = nullptr;
+    /** The owner's read-only connection (BodySource) and its statement. */
+    sqlite3* m_reader = nullptr;
+    std::unique_ptr<Statement> m_read_block;
+    int m_read_depth = 0;
     DataDirLock m_lock;
     std::unique_ptr<BatchWriter> m_batch_writer;
     /** Queued by the owner, not yet handed over. */

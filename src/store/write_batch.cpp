@@ -29,10 +29,10 @@ std::optional<TxOrigin> StoredOrigin(std::int64_t code) {
     return std::nullopt;
 }
 
-void WriteBatch::PutBlock(std::string hash, std::string parent, std::uint64_t height,
-                          std::string json) {
+void WriteBatch::PutBlock(std::uint64_t seq, std::string hash, std::string parent,
+                          std::uint64_t height, std::string json) {
     m_writes.push_back({BlockRow{std::move(hash), std::move(parent), std::move(json),
-                                 static_cast<std::int64_t>(height)},
+                                 static_cast<std::int64_t>(height), static_cast<std::int64_t>(seq)},
                         Retry::Keep});
 }
 
@@ -91,8 +91,11 @@ void WriteBatch::MoveKeptTo(WriteBatch& kept) {
 
 struct BatchWriter::Statements {
     explicit Statements(sqlite3* db)
+        // A block written again (a retried commit) is left as it is; a different block under a
+        // seq already taken is an error, never silently dropped.
         : put_block(db,
-                    "INSERT OR IGNORE INTO blocks(hash, parent, height, json) VALUES(?1,?2,?3,?4)"),
+                    "INSERT INTO blocks(hash, parent, height, json, seq) VALUES(?1,?2,?3,?4,?5) "
+                    "ON CONFLICT(hash) DO NOTHING"),
           put_main(db, "INSERT OR REPLACE INTO main_chain(height, hash) VALUES(?1,?2)"),
           drop_main(db, "DELETE FROM main_chain WHERE height = ?1"),
           put_tx(db,
@@ -151,6 +154,7 @@ Status BatchWriter::Apply(const WriteBatch::Row& row) {
                 .Bind(2, r.parent)
                 .Bind(3, r.height)
                 .Bind(4, r.json)
+                .Bind(5, r.seq)
                 .Run();
         }
         int operator()(const WriteBatch::MainConnect& r) {

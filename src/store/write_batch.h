@@ -49,7 +49,8 @@ std::optional<TxOrigin> StoredOrigin(std::int64_t code);
 class WriteBatch {
 public:
     /** A block of the tree with its canonical bytes (kept). */
-    void PutBlock(std::string hash, std::string parent, std::uint64_t height, std::string json);
+    void PutBlock(std::uint64_t seq, std::string hash, std::string parent, std::uint64_t height,
+                  std::string json);
     /** The main chain's block at `height` is `hash` (kept). */
     void ConnectMain(std::uint64_t height, std::string hash);
     /** The main chain no longer reaches `height` (kept). */
@@ -79,6 +80,7 @@ private:
     struct BlockRow {
         std::string hash, parent, json;
         std::int64_t height;
+        std::int64_t seq;
     };
     struct MainConnect {
         std::int64_t height;

@@ -18,12 +18,12 @@ std::string HexEncode(std::span<const std::uint8_t> bytes) {
     return out;
 }
 
-bool HexDecodeTo(std::string_view text, std::span<std::uint8_t> out) {
-    if (text.size() != 2 * out.size())
+bool HexDecodeTo(std::string_view hex, std::span<std::uint8_t> out) {
+    if (hex.size() != 2 * out.size())
         return false;
     for (std::size_t i = 0; i < out.size(); ++i) {
-        int high = HexDigitValue(text[2 * i]);
-        int low = HexDigitValue(text[2 * i + 1]);
+        int high = HexDigitValue(hex[2 * i]);
+        int low = HexDigitValue(hex[2 * i + 1]);
         if (high < 0 || low < 0)
             return false;
         out[i] = static_cast<std::uint8_t>(high * 16 + low);

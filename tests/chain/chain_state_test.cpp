@@ -1,5 +1,6 @@
 #include "chain/chain_state.h"
 
+#include "primitives/canonical_block_reader.h"
 #include "primitives/canonical_json.h"
 #include "support/chain_builder.h"
 #include "support/signed_builder.h"
@@ -7,6 +8,9 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <memory>
+#include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -38,7 +42,7 @@ protected:
             ASSERT_NE(result.status, BlockStatus::Invalid) << result.validation.ToString();
         }
     }
-    Block TipBlock() const { return chain.Tip().block; }
+    Block TipBlock() const { return test::TipBlock(chain); }
     /** Three blocks from genesis holding `first`, `second` and `third`; the first is stamped 3 s
      * after genesis, so it differs from a main-chain block holding the same transactions. */
     std::array<Block, 3> RivalBranch(std::vector<Transaction> first,
@@ -53,7 +57,7 @@ protected:
 
 TEST_F(ChainStateTest, StartsAtGenesis) {
     EXPECT_EQ(chain.Height(), 1u);
-    EXPECT_EQ(chain.Tip().hash, BlockHash(MakeGenesis(params)));
+    EXPECT_EQ(chain.Tip().HashHex(), BlockHash(MakeGenesis(params)));
     EXPECT_EQ(chain.Tip().json_size, BlockJson(MakeGenesis(params)).size());
 }
 
@@ -62,7 +66,7 @@ TEST_F(ChainStateTest, ExtendsTipAndReportsDuplicates) {
     BlockResult result = Process(block);
     EXPECT_EQ(result.status, BlockStatus::Connected);
     ASSERT_EQ(result.connected.size(), 1u);
-    EXPECT_EQ(result.connected[0]->hash, BlockHash(block));
+    EXPECT_EQ(result.connected[0]->HashHex(), BlockHash(block));
     EXPECT_EQ(chain.Height(), 2u);
     EXPECT_EQ(chain.ConfirmedHeight(TxId(MakeTx(1))), 2u);
     EXPECT_EQ(Process(block).status, BlockStatus::Duplicate);
@@ -72,7 +76,7 @@ TEST_F(ChainStateTest, ExtendsTipAndReportsDuplicates) {
 TEST_F(ChainStateTest, RejectsInvalidBlocksWithReason) {
     Block block = MakeChild(params, TipBlock());
     Block bad_proof = block;
-    while (CheckProof(params, 100, bad_proof.proof, chain.Tip().hash))
+    while (CheckProof(params, 100, bad_proof.proof, chain.Tip().HashHex()))
         ++bad_proof.proof;
     BlockResult result = Process(bad_proof);
     EXPECT_EQ(result.status, BlockStatus::Invalid);
@@ -138,8 +142,8 @@ TEST_F(ChainStateTest, SideBranchBlockThatUnlocksABetterBranchReportsTheReorg) {
     EXPECT_EQ(result.reorg_depth, 2u);
     EXPECT_EQ(result.old_tip, BlockHash(main.back()));
     ASSERT_EQ(result.connected.size(), 3u);
-    EXPECT_EQ(result.connected.back()->hash, BlockHash(s3));
-    EXPECT_EQ(chain.Tip().hash, BlockHash(s3));
+    EXPECT_EQ(result.connected.back()->HashHex(), BlockHash(s3));
+    EXPECT_EQ(chain.Tip().HashHex(), BlockHash(s3));
     EXPECT_EQ(chain.Reorgs(), 1u);
 }
 
@@ -161,7 +165,7 @@ TEST_F(ChainStateTest, EqualHeightKeepsTheFirstSeen) {
     Block b = MakeChild(params, TipBlock(), {MakeTx(2)}, 2.0);
     EXPECT_EQ(Process(a).status, BlockStatus::Connected);
     EXPECT_EQ(Process(b).status, BlockStatus::SideBranch);
-    EXPECT_EQ(chain.Tip().hash, BlockHash(a));
+    EXPECT_EQ(chain.Tip().HashHex(), BlockHash(a));
 }
 
 // Builds a main chain of `main_len` blocks and a competing branch of `main_len + 1` from the
@@ -169,7 +173,7 @@ TEST_F(ChainStateTest, EqualHeightKeepsTheFirstSeen) {
 void CheckReorg(std::size_t depth) {
     ChainState chain(EasyOptions());
     const ConsensusParams& params = chain.Params();
-    Block base = MakeChild(params, chain.Tip().block, {MakeTx(999'000)});
+    Block base = MakeChild(params, test::TipBlock(chain), {MakeTx(999'000)});
     ASSERT_EQ(chain.ProcessBlock(base, NOW).status, BlockStatus::Connected);
     std::vector<Block> main = MakeBranch(params, base, depth, 1000);
     // The side branch shares transaction 1000 with the main chain and adds its own.
@@ -190,13 +194,13 @@ void CheckReorg(std::size_t depth) {
     for (std::size_t i = 0; i < depth; ++i) {
         ASSERT_EQ(chain.ProcessBlock(side[i], NOW).status, BlockStatus::SideBranch);
     }
-    std::string old_tip = chain.Tip().hash;
+    std::string old_tip = chain.Tip().HashHex();
     BlockResult result = chain.ProcessBlock(side[depth], NOW);
     ASSERT_EQ(result.status, BlockStatus::Connected);
     EXPECT_EQ(result.reorg_depth, depth);
     EXPECT_EQ(result.old_tip, old_tip);
     EXPECT_EQ(result.connected.size(), depth + 1);
-    EXPECT_EQ(chain.Tip().hash, BlockHash(side[depth]));
+    EXPECT_EQ(chain.Tip().HashHex(), BlockHash(side[depth]));
     EXPECT_EQ(chain.Height(), 2 + depth + 1);
     EXPECT_EQ(chain.Reorgs(), 1u);
 
@@ -227,14 +231,14 @@ TEST_F(ChainStateTest, RewardsOfAbandonedBlocksDoNotReturnToTheMempool) {
     ProcessAll({mined});
     std::vector<Block> better = MakeBranch(params, MakeGenesis(params), 2, 10);
     ProcessAll(better);
-    EXPECT_EQ(chain.Tip().hash, BlockHash(better.back()));
+    EXPECT_EQ(chain.Tip().HashHex(), BlockHash(better.back()));
     EXPECT_TRUE(chain.GetMempool().Contains(TxId(MakeTx(1))));
     EXPECT_FALSE(chain.GetMempool().Contains(TxId(MakeTx(2, 1, "0"))));
 }
 
 TEST_F(ChainStateTest, BranchRepeatingAConfirmedTransactionIsRejectedAndMainChainKept) {
     ProcessAll(MakeBranch(params, TipBlock(), 2, 1));  // Confirms tx 1 and 2 at heights 2, 3.
-    std::string tip = chain.Tip().hash;
+    std::string tip = chain.Tip().HashHex();
     // A longer branch from genesis whose third block repeats tx 1 (its own first block lacks it,
     // so within the branch it is a repeat only of itself: make the branch hold tx 1 twice).
     auto [s1, s2, s3] = RivalBranch({MakeTx(1)}, {MakeTx(50)}, {MakeTx(1)});
@@ -243,14 +247,14 @@ TEST_F(ChainStateTest, BranchRepeatingAConfirmedTransactionIsRejectedAndMainChai
     BlockResult result = Process(s3);
     EXPECT_EQ(result.status, BlockStatus::Invalid);
     EXPECT_EQ(result.validation.reason, ValidationReason::TransactionAlreadyInChain);
-    EXPECT_EQ(chain.Tip().hash, tip);
+    EXPECT_EQ(chain.Tip().HashHex(), tip);
     EXPECT_EQ(chain.ConfirmedHeight(TxId(MakeTx(1))), 2u);
     EXPECT_EQ(chain.ConfirmedHeight(TxId(MakeTx(2))), 3u);
 }
 
 TEST_F(ChainStateTest, ABranchThatFailsHalfwayGivesBackThePendingTransactionsItTook) {
     ProcessAll(MakeBranch(params, TipBlock(), 2, 1));  // Height 3.
-    std::string tip = chain.Tip().hash;
+    std::string tip = chain.Tip().HashHex();
     ASSERT_EQ(chain.SubmitTransaction(MakeTx(50), TxOrigin::Local).status, TxStatus::Accepted);
     ASSERT_EQ(chain.SubmitTransaction(MakeTx(60), TxOrigin::Relay).status, TxStatus::Accepted);
     // A longer branch whose first two blocks confirm both pending transactions and whose third
@@ -258,7 +262,7 @@ TEST_F(ChainStateTest, ABranchThatFailsHalfwayGivesBackThePendingTransactionsItT
     auto [s1, s2, s3] = RivalBranch({MakeTx(50)}, {MakeTx(60), MakeTx(70)}, {MakeTx(50)});
     ProcessAll({s1, s2});
     EXPECT_EQ(Process(s3).status, BlockStatus::Invalid);
-    EXPECT_EQ(chain.Tip().hash, tip);
+    EXPECT_EQ(chain.Tip().HashHex(), tip);
     EXPECT_TRUE(chain.GetMempool().Contains(TxId(MakeTx(50))));
     EXPECT_TRUE(chain.GetMempool().Contains(TxId(MakeTx(60))));
     // A transaction only the branch had returns like one of any abandoned block.
@@ -271,11 +275,11 @@ TEST_F(ChainStateTest, LocatorIsExponentiallySpacedAndEndsAtGenesis) {
     ProcessAll(MakeBranch(params, TipBlock(), 99, 1));
     std::vector<std::string> locator = chain.Locator();
     ASSERT_GE(locator.size(), 10u);
-    EXPECT_EQ(locator.front(), chain.Tip().hash);
-    EXPECT_EQ(locator.back(), chain.Genesis().hash);
+    EXPECT_EQ(locator.front(), chain.Tip().HashHex());
+    EXPECT_EQ(locator.back(), chain.Genesis().HashHex());
     EXPECT_LT(locator.size(), 25u);
     for (std::size_t i = 0; i < 10; ++i)
-        EXPECT_EQ(locator[i], chain.AtHeight(100 - i)->hash);
+        EXPECT_EQ(locator[i], chain.AtHeight(100 - i)->HashHex());
 }
 
 TEST_F(ChainStateTest, BlocksAfterLocatorStartAfterTheFork) {
@@ -287,7 +291,7 @@ TEST_F(ChainStateTest, BlocksAfterLocatorStartAfterTheFork) {
     EXPECT_EQ(after[0]->Height(), 7u);
     EXPECT_EQ(after[4]->Height(), 11u);
     EXPECT_EQ(chain.BlocksAfterLocator({}, 1000).size(), 20u);
-    EXPECT_TRUE(chain.BlocksAfterLocator({chain.Tip().hash}, 10).empty());
+    EXPECT_TRUE(chain.BlocksAfterLocator({chain.Tip().HashHex()}, 10).empty());
 }
 
 TEST_F(ChainStateTest, SubmitTransactionChecksFormDuplicatesAndRewards) {
@@ -308,13 +312,13 @@ TEST_F(ChainStateTest, TemplateTakesPendingInOrderThenTheReward) {
         chain.SubmitTransaction(MakeTx(i), TxOrigin::Local);
     Block block = chain.BlockTemplate("me", std::string(32, 'a'), NOW);
     EXPECT_EQ(block.index, 2u);
-    EXPECT_EQ(block.ParentHash(), chain.Tip().hash);
+    EXPECT_EQ(block.ParentHash(), chain.Tip().HashHex());
     ASSERT_EQ(block.transactions.size(), 4u);
     EXPECT_EQ(block.transactions[0], MakeTx(0));
     EXPECT_EQ(block.transactions[2], MakeTx(2));
     EXPECT_TRUE(block.transactions[3].IsReward());
     EXPECT_EQ(block.transactions[3].recipient, "me");
-    block.proof = test::FindProofSlow(params, chain.Tip().block);
+    block.proof = test::FindProofSlow(params, test::TipBlock(chain));
     EXPECT_EQ(Process(block).status, BlockStatus::Connected);
 }
 
@@ -334,7 +338,7 @@ TEST_F(ChainStateTest, ABlockNoHigherThanTheTipOffTheMainChainIsNotKept) {
     }
     EXPECT_EQ(added, 0);
     EXPECT_EQ(chain.BlockCount(), 2u);
-    EXPECT_EQ(chain.Tip().hash, BlockHash(a1));
+    EXPECT_EQ(chain.Tip().HashHex(), BlockHash(a1));
     // An invalid one is still Invalid, not Stale: its sender pays for garbage.
     Block bad = a1;
     bad.timestamp += 100.0;
@@ -351,7 +355,7 @@ TEST_F(ChainStateTest, AStaleSiblingIsKeptWhenTheSenderClaimsItsBranchGoesHigher
     BlockResult second = chain.ProcessBlock(rival[1], NOW, 3);
     EXPECT_EQ(second.status, BlockStatus::Connected);
     EXPECT_EQ(second.reorg_depth, 1u);
-    EXPECT_EQ(chain.Tip().hash, BlockHash(rival[1]));
+    EXPECT_EQ(chain.Tip().HashHex(), BlockHash(rival[1]));
 }
 
 TEST_F(ChainStateTest, AStaleSiblingIsKeptWhenOrphansWaitingForItGoHigher) {
@@ -362,7 +366,7 @@ TEST_F(ChainStateTest, AStaleSiblingIsKeptWhenOrphansWaitingForItGoHigher) {
     EXPECT_EQ(chain.ProcessBlock(rival[1], NOW, 0).status, BlockStatus::Orphan);
     BlockResult result = chain.ProcessBlock(rival[0], NOW, 0);
     EXPECT_EQ(result.status, BlockStatus::Connected);
-    EXPECT_EQ(chain.Tip().hash, BlockHash(rival[1]));
+    EXPECT_EQ(chain.Tip().HashHex(), BlockHash(rival[1]));
     EXPECT_EQ(result.reorg_depth, 1u);
     // A waiting orphan no higher than the tip does not make its parent worth keeping.
     Block low_child = MakeChild(params, MakeGenesis(params), {MakeTx(9)}, 9.0);
@@ -404,7 +408,7 @@ protected:
 };
 
 TEST_F(SignedChainTest, BlocksMintAndMoveBalances) {
-    Block b2 = Mined(chain.Tip().block, {}, a);
+    Block b2 = Mined(chain.Body(chain.Tip())->block, {}, a);
     ASSERT_EQ(Process(b2).status, BlockStatus::Connected);
     Block b3 = Mined(b2, {Pay(alice, bob, 1, 0)}, c);
     ASSERT_EQ(Process(b3).status, BlockStatus::Connected) << Process(b3).validation.ToString();
@@ -414,7 +418,7 @@ TEST_F(SignedChainTest, BlocksMintAndMoveBalances) {
 }
 
 TEST_F(SignedChainTest, BlocksThatDoNotApplyAreInvalidWithTheReason) {
-    Block b2 = Mined(chain.Tip().block, {}, a);
+    Block b2 = Mined(chain.Body(chain.Tip())->block, {}, a);
     ASSERT_EQ(Process(b2).status, BlockStatus::Connected);
     BlockResult over = Process(Mined(b2, {Pay(alice, bob, 2, 0)}, c));
     EXPECT_EQ(over.status, BlockStatus::Invalid);
@@ -430,7 +434,7 @@ TEST_F(SignedChainTest, BlocksThatDoNotApplyAreInvalidWithTheReason) {
 }
 
 TEST_F(SignedChainTest, MempoolRefusesWhatCannotApplyWithAReason) {
-    Block b2 = Mined(chain.Tip().block, {}, a);
+    Block b2 = Mined(chain.Body(chain.Tip())->block, {}, a);
     ASSERT_EQ(Process(b2).status, BlockStatus::Connected);
     using R = ValidationReason;
     EXPECT_EQ(chain.SubmitTransaction(Pay(alice, bob, 2, 0), TxOrigin::Local).validation.reason,
@@ -449,7 +453,7 @@ TEST_F(SignedChainTest, MempoolRefusesWhatCannotApplyWithAReason) {
 }
 
 TEST_F(SignedChainTest, AConfirmedDoubleSpendDropsThePendingOne) {
-    Block b2 = Mined(chain.Tip().block, {}, a);
+    Block b2 = Mined(chain.Body(chain.Tip())->block, {}, a);
     ASSERT_EQ(Process(b2).status, BlockStatus::Connected);
     ASSERT_EQ(chain.SubmitTransaction(Pay(alice, bob, 1, 0), TxOrigin::Local).status,
               TxStatus::Accepted);
@@ -461,7 +465,7 @@ TEST_F(SignedChainTest, AConfirmedDoubleSpendDropsThePendingOne) {
 }
 
 TEST_F(SignedChainTest, AReorgUndoesATransferAndDropsWhatNoLongerFits) {
-    Block b2 = Mined(chain.Tip().block, {}, a);
+    Block b2 = Mined(chain.Body(chain.Tip())->block, {}, a);
     Block b3 = Mined(b2, {Pay(alice, bob, 1, 0)}, a);
     ASSERT_EQ(Process(b2).status, BlockStatus::Connected);
     ASSERT_EQ(Process(b3).status, BlockStatus::Connected);
@@ -483,7 +487,7 @@ TEST_F(SignedChainTest, AReorgUndoesATransferAndDropsWhatNoLongerFits) {
 }
 
 TEST_F(SignedChainTest, AReorgReturnsTransfersThatStillFitInNonceOrder) {
-    Block b2 = Mined(chain.Tip().block, {}, a);
+    Block b2 = Mined(chain.Body(chain.Tip())->block, {}, a);
     Block b3 = Mined(b2, {}, a);
     Block b4 = Mined(b3, {Pay(alice, bob, 1, 0)}, c);
     for (const Block* block : {&b2, &b3, &b4})
@@ -500,9 +504,123 @@ TEST_F(SignedChainTest, AReorgReturnsTransfersThatStillFitInNonceOrder) {
     ASSERT_EQ(next.transactions.size(), 3u);
     EXPECT_EQ(next.transactions[0].nonce, 0u);
     EXPECT_EQ(next.transactions[1].nonce, 1u);
-    next.proof = test::FindProofSlow(params, chain.Tip().block);
+    next.proof = test::FindProofSlow(params, chain.Body(chain.Tip())->block);
     EXPECT_EQ(Process(next).status, BlockStatus::Connected);
     EXPECT_EQ(chain.AccountOf(b), (Account{2, 0}));
+}
+
+/** Keeps every added block's canonical JSON by seq, as the store keeps rows, and counts reads. */
+struct RowBodies : BodySource {
+    std::unordered_map<std::uint64_t, std::string> rows;
+    int reads = 0;
+
+    std::shared_ptr<const BlockBody> ReadBody(const BlockEntry& entry) override {
+        ++reads;
+        auto found = rows.find(entry.seq);
+        if (found == rows.end())
+            return nullptr;
+        Result<Block> block = ParseCanonicalBlock(found->second);
+        if (!block.Ok())
+            return nullptr;
+        auto body = std::make_shared<BlockBody>();
+        body->block = std::move(block).Value();
+        for (const Transaction& tx : body->block.transactions)
+            body->txids.push_back(TxId(tx));
+        return body;
+    }
+    bool AppendCanonical(const BlockEntry& entry, std::string& out) override {
+        ++reads;
+        auto found = rows.find(entry.seq);
+        if (found == rows.end())
+            return false;
+        out += found->second;
+        return true;
+    }
+};
+
+class BodyResidenceTest : public ChainStateTest {
+protected:
+    RowBodies bodies;
+    void SetUp() override {
+        chain.SetHooks(ChainHooks{[this](const BlockEntry& entry, std::string_view canonical) {
+                                      bodies.rows[entry.seq] = std::string(canonical);
+                                  },
+                                  {}});
+    }
+    /** Marks every block of the tree stored, oldest first. */
+    void StoreAll() {
+        for (std::uint64_t h = 2; h <= chain.Height(); ++h)
+            chain.MarkStored(*chain.AtHeight(h));
+    }
+};
+
+TEST_F(BodyResidenceTest, StoredBlocksKeepTheirContentOnlyWithinTheBound) {
+    std::vector<Block> blocks = MakeBranch(params, TipBlock(), 20, 1);
+    ProcessAll(blocks);
+    const std::size_t one = chain.AtHeight(2)->json_size;
+    chain.SetBodySource(&bodies, 5 * one);
+    StoreAll();
+    // Blocks of one transaction differ in size by a digit or two: four or five fit.
+    EXPECT_LE(chain.ResidentStoredBodies(), 5u);
+    EXPECT_GE(chain.ResidentStoredBodies(), 4u);
+    EXPECT_EQ(chain.AtHeight(2)->body, nullptr);
+    EXPECT_NE(chain.AtHeight(21)->body, nullptr);
+    for (std::uint64_t h = 2; h <= 21; ++h) {
+        const BlockEntry& entry = *chain.AtHeight(h);
+        ASSERT_NE(chain.Body(entry), nullptr);
+        EXPECT_EQ(chain.Body(entry)->block, blocks[h - 2]);
+        std::string json;
+        ASSERT_TRUE(chain.AppendBlockJson(entry, json));
+        EXPECT_EQ(json, BlockJson(blocks[h - 2]));
+    }
+    EXPECT_GT(bodies.reads, 0);
+    // Marking again changes nothing (the bound counts each block once).
+    const std::size_t resident = chain.ResidentStoredBodies();
+    StoreAll();
+    EXPECT_EQ(chain.ResidentStoredBodies(), resident);
+}
+
+TEST_F(BodyResidenceTest, WithoutASourceEverythingStaysInMemory) {
+    ProcessAll(MakeBranch(params, TipBlock(), 5, 1));
+    StoreAll();
+    EXPECT_EQ(chain.ResidentStoredBodies(), 0u);
+    for (std::uint64_t h = 2; h <= 6; ++h)
+        EXPECT_NE(chain.AtHeight(h)->body, nullptr);
+}
+
+TEST_F(BodyResidenceTest, AReorgReadsTheAbandonedBlocksBackAndReturnsTheirTransactions) {
+    chain.SetBodySource(&bodies, 0);
+    std::vector<Block> ours = MakeBranch(params, TipBlock(), 3, 100);
+    ProcessAll(ours);
+    StoreAll();
+    ASSERT_EQ(chain.AtHeight(3)->body, nullptr);
+    // A rival branch from genesis, one longer, holding other transactions.
+    std::vector<Block> theirs;
+    Block parent = MakeGenesis(params);
+    for (int i = 0; i < 4; ++i) {
+        theirs.push_back(MakeChild(params, parent, {MakeTx(200 + i)}, 2.0));
+        parent = theirs.back();
+    }
+    const int reads_before = bodies.reads;
+    ProcessAll(theirs);
+    EXPECT_EQ(chain.Tip().HashHex(), BlockHash(theirs.back()));
+    EXPECT_GE(bodies.reads - reads_before, 3);
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_TRUE(chain.GetMempool().Contains(TxId(MakeTx(100 + i)))) << i;
+        EXPECT_FALSE(chain.ConfirmedHeight(TxId(MakeTx(100 + i))).has_value()) << i;
+    }
+    EXPECT_EQ(chain.ConfirmedHeight(TxId(MakeTx(203))), 5u);
+}
+
+TEST_F(BodyResidenceTest, ABlockThatCannotBeReadBackIsNullNotWrong) {
+    ProcessAll(MakeBranch(params, TipBlock(), 3, 1));
+    chain.SetBodySource(&bodies, 0);
+    StoreAll();
+    bodies.rows.erase(chain.AtHeight(2)->seq);
+    EXPECT_EQ(chain.Body(*chain.AtHeight(2)), nullptr);
+    std::string json = "x";
+    EXPECT_FALSE(chain.AppendBlockJson(*chain.AtHeight(2), json));
+    EXPECT_NE(chain.Body(*chain.AtHeight(3)), nullptr);
 }
 
 }  // namespace

@@ -62,7 +62,7 @@ PeerManagerOptions FuzzPeerOptions(const ConsensusParams& params) {
 
 void CheckInvariants(const ChainState& chain) {
     Check(chain.Height() >= 1 && chain.Tip().Height() == chain.Height(), "tip is at the height");
-    Check(chain.Find(chain.Tip().hash) == &chain.Tip(), "tip is in the index");
+    Check(chain.Find(chain.Tip().HashHex()) == &chain.Tip(), "tip is in the index");
     Check(chain.AtHeight(1) == &chain.Genesis(), "genesis stays at height 1");
     const BlockEntry* below = chain.AtHeight(chain.Height() - (chain.Height() > 1 ? 1 : 0));
     Check(chain.Height() == 1 || chain.Tip().parent == below, "the tip's parent is below it");
@@ -121,7 +121,7 @@ private:
         hello.network_id = NetworkId(m_chain.Params());
         hello.node_id = key.NodeId();
         hello.height = 1;
-        hello.tip = m_chain.Genesis().hash;
+        hello.tip = m_chain.Genesis().HashHex();
         hello.agent = "fuzz/1";
         m_peers.OnPayload(link, EncodeMessage(hello), m_now);
     }

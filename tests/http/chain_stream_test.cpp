@@ -30,7 +30,8 @@ protected:
     }
     /** `count` blocks on the tip, or on the main-chain block at `from`. */
     void Grow(std::size_t count, std::uint64_t first_tx, std::uint64_t from = 0) {
-        const Block& parent = (from == 0 ? m_chain.Tip() : *m_chain.AtHeight(from)).block;
+        const Block parent =
+            test::BlockOf(m_chain, from == 0 ? m_chain.Tip() : *m_chain.AtHeight(from));
         for (Block& block : test::MakeBranch(m_chain.Params(), parent, count, first_tx))
             m_chain.ProcessBlock(std::move(block), WALL_NOW);
     }

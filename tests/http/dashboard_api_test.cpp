@@ -86,14 +86,14 @@ TEST_F(DashboardApiTest, StateShowsTheChainAndKeepsPeerStringsAsJsonText) {
     Transaction tx{HOSTILE.substr(0, 30), "bob", 5, std::string(32, 'c')};
     ASSERT_EQ(m_node.SubmitTransaction(tx).status, TxStatus::Accepted);
     m_hub.PublishBlock(
-        RecentBlock{m_node.Chain().Tip().hash, 1, HOSTILE, 1700000000.5, std::nullopt});
+        RecentBlock{m_node.Chain().Tip().HashHex(), 1, HOSTILE, 1700000000.5, std::nullopt});
     HttpResponse state = Get(m_router, "/dashboard/state");
     EXPECT_EQ(state.status, 200);
     for (unsigned char c : state.body)
         EXPECT_LT(c, 0x80);
     nlohmann::json json = nlohmann::json::parse(state.body);
     EXPECT_EQ(json["height"], 1);
-    EXPECT_EQ(json["tip"], m_node.Chain().Tip().hash);
+    EXPECT_EQ(json["tip"], m_node.Chain().Tip().HashHex());
     EXPECT_EQ(json["difficulty"], m_node.Chain().Params().difficulty);
     ASSERT_EQ(json["blocks"].size(), 1u);
     EXPECT_EQ(json["blocks"][0]["source"].get<std::string>().substr(0, 28), HOSTILE.substr(0, 28));

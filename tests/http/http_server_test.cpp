@@ -71,7 +71,7 @@ TEST_F(HttpServerTest, ALongChainIsStreamedWholeAndTheConnectionClosesAfterIt) {
     ChainState chain(options);
     std::uint64_t tx = 1;
     while (ChainResponseBody(chain).size() < 2 * CHAIN_STREAM_MIN_BYTES) {
-        for (Block& block : test::MakeBranch(chain.Params(), chain.Tip().block, 1'000, tx))
+        for (Block& block : test::MakeBranch(chain.Params(), test::TipBlock(chain), 1'000, tx))
             chain.ProcessBlock(std::move(block), DEFAULT_GENESIS_TIMESTAMP + 864'000);
         tx += 1'000;
     }

@@ -19,8 +19,10 @@ std::string Submit(GossipNode& node, const std::string& sender) {
 
 TEST(Reorg, RacingMinersEndOnOneTipAndLoserTxsReturn) {
     TempDir root;
-    GossipNode a(root, "a", NodeConfig{});
-    GossipNode b(root, "b", NodeConfig{});
+    // Nothing stored is kept in memory: the reorg reads B's abandoned block back from its data
+    // directory to return its transaction to the mempool.
+    GossipNode a(root, "a", NodeConfig().Arg("--block-cache-kib", "0"));
+    GossipNode b(root, "b", NodeConfig().Arg("--block-cache-kib", "0"));
     ASSERT_EQ(a.Start(), "");
     ASSERT_EQ(b.Start(), "");
     std::string a_tx = Submit(a, "alice");

@@ -20,7 +20,9 @@ double SecondsSince(Clock::time_point start) {
 
 TEST(Sync, LateJoinerCatchesUp2000Blocks) {
     TempDir root;
-    GossipNode a(root, "a", NodeConfig().Difficulty(1));
+    // A answers the sync from its data directory: a small block cache keeps only the last few
+    // hundred blocks' content in memory.
+    GossipNode a(root, "a", NodeConfig().Difficulty(1).Arg("--block-cache-kib", "64"));
     ASSERT_EQ(a.Start(), "");
     // One kept-alive connection: each /mine is one round trip, not a TCP handshake each.
     auto mine_start = Clock::now();
@@ -39,7 +41,8 @@ TEST(Sync, LateJoinerCatchesUp2000Blocks) {
     std::string tip = a.Tip();
 
     auto sync_start = Clock::now();
-    GossipNode b(root, "b", NodeConfig().Difficulty(1).Peer(a.Port()));
+    GossipNode b(root, "b",
+                 NodeConfig().Difficulty(1).Peer(a.Port()).Arg("--block-cache-kib", "0"));
     ASSERT_EQ(b.Start(), "");
     EXPECT_TRUE(
         WaitUntil([&] { return AllOn({&b}, CATCH_UP_BLOCKS + 1, tip); }, milliseconds(30'000)))

@@ -161,7 +161,7 @@ TEST_F(ResolverTest, CallersDuringARoundShareTheNextRound) {
             << outcomes[i].notes[0];
     }
     EXPECT_EQ(chain.Height(), 4u);
-    EXPECT_EQ(chain.Tip().hash, BlockHash(longer.back()));
+    EXPECT_EQ(chain.Tip().HashHex(), BlockHash(longer.back()));
     EXPECT_EQ(chain_changes, 1);
 }
 

@@ -17,7 +17,7 @@ class ChainSyncTest : public ::testing::Test {
 protected:
     ChainSyncTest() : m_chain(ChainState::Options{test::EasyParams(), {}, {}}), m_sync(m_chain) {}
     void Grow(std::size_t count) {
-        for (Block& block : test::MakeBranch(m_chain.Params(), m_chain.Tip().block, count, 1))
+        for (Block& block : test::MakeBranch(m_chain.Params(), test::TipBlock(m_chain), count, 1))
             ASSERT_EQ(m_chain.ProcessBlock(std::move(block), 2e9).status, BlockStatus::Connected);
     }
 
@@ -29,7 +29,7 @@ TEST_F(ChainSyncTest, OneRequestIsOutstandingAtATime) {
     SyncState state;
     std::optional<RequestChain> first = m_sync.Request(state);
     ASSERT_TRUE(first.has_value());
-    EXPECT_EQ(first->locator.front(), m_chain.Tip().hash);
+    EXPECT_EQ(first->locator.front(), m_chain.Tip().HashHex());
     EXPECT_EQ(first->limit, MAX_CHAIN_REQUEST_BLOCKS);
     EXPECT_FALSE(m_sync.Request(state).has_value());
     ChainSync::Restart(state);
@@ -57,7 +57,7 @@ TEST_F(ChainSyncTest, AFullAnswerWithMoreToComeAsksForTheNextStretch) {
 
 TEST_F(ChainSyncTest, OnlyASyncAnswerClaimsHeightAndOnlyWhileItsBudgetLasts) {
     SyncState state;
-    std::vector<Block> blocks = test::MakeBranch(m_chain.Params(), m_chain.Tip().block, 3, 1);
+    std::vector<Block> blocks = test::MakeBranch(m_chain.Params(), test::TipBlock(m_chain), 3, 1);
     EXPECT_EQ(m_sync.ClaimedHeight(state, 50, blocks, true, true), 0u);  // not asked
     ASSERT_TRUE(m_sync.Request(state));
     EXPECT_EQ(m_sync.ClaimedHeight(state, 50, blocks, false, false), 0u);  // an announcement
@@ -77,23 +77,23 @@ TEST_F(ChainSyncTest, AnswersComeInBatchesAndSayWhetherTheChainGoesOn) {
     SyncState state;
     RecentSet known(MAX_CHAIN_REQUEST_BLOCKS);
     std::vector<const BlockEntry*> answer =
-        m_sync.Answer(RequestChain{{m_chain.Genesis().hash}, MAX_CHAIN_BATCH_BLOCKS + 10});
+        m_sync.Answer(RequestChain{{m_chain.Genesis().HashHex()}, MAX_CHAIN_BATCH_BLOCKS + 10});
     ASSERT_EQ(answer.size(), MAX_CHAIN_BATCH_BLOCKS + 10);
     m_sync.BeginReply(state, std::move(answer));
-    std::optional<Chain> first = ChainSync::NextBatch(state, known);
+    std::optional<Chain> first = m_sync.NextBatch(state, known);
     ASSERT_TRUE(first.has_value());
     EXPECT_EQ(first->blocks.size(), MAX_CHAIN_BATCH_BLOCKS);
     EXPECT_TRUE(first->more);
-    std::optional<Chain> second = ChainSync::NextBatch(state, known);
+    std::optional<Chain> second = m_sync.NextBatch(state, known);
     ASSERT_TRUE(second.has_value());
     EXPECT_EQ(second->blocks.size(), 10u);
     // The request's limit ended the answer, not our chain: there is more to ask for.
     EXPECT_TRUE(second->more);
-    EXPECT_FALSE(ChainSync::NextBatch(state, known).has_value());
+    EXPECT_FALSE(m_sync.NextBatch(state, known).has_value());
     EXPECT_EQ(known.Size(), MAX_CHAIN_BATCH_BLOCKS + 10);
     // A peer at our tip gets an empty answer that says so.
-    m_sync.BeginReply(state, m_sync.Answer(RequestChain{{m_chain.Tip().hash}, 100}));
-    std::optional<Chain> none = ChainSync::NextBatch(state, known);
+    m_sync.BeginReply(state, m_sync.Answer(RequestChain{{m_chain.Tip().HashHex()}, 100}));
+    std::optional<Chain> none = m_sync.NextBatch(state, known);
     ASSERT_TRUE(none.has_value());
     EXPECT_TRUE(none->blocks.empty());
     EXPECT_FALSE(none->more);

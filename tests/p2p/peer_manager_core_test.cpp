@@ -9,6 +9,7 @@
 #include "p2p/compact_blocks.h"
 #include "p2p/messages.h"
 #include "p2p/peer_manager.h"
+#include "primitives/canonical_json.h"
 #include "support/chain_builder.h"
 #include "support/fake_links.h"
 #include "util/log.h"
@@ -31,14 +32,15 @@ std::string Id(char c) {
     return test::TestKey(c).NodeId();
 }
 
-/** `block` as the chain would hold it, for MakeCompactBlock. */
-BlockEntry EntryOf(const Block& block) {
+/** `block` as MakeCompactBlock makes it from the chain's entry for it. */
+CompactBlock CompactOf(const Block& block) {
     BlockEntry entry;
-    entry.block = block;
-    entry.hash = BlockHash(block);
+    entry.hash = Sha256(BlockJson(block));
+    entry.height = block.index;
+    BlockBody body{block, {}};
     for (const Transaction& tx : block.transactions)
-        entry.txids.push_back(TxId(tx));
-    return entry;
+        body.txids.push_back(TxId(tx));
+    return MakeCompactBlock(entry, body);
 }
 
 struct Recorder : PeerEvents {
@@ -47,7 +49,7 @@ struct Recorder : PeerEvents {
     bool HoldRelayUntilStored(const BlockEntry& entry) override {
         if (!hold)
             return false;
-        held.push_back(entry.hash);
+        held.push_back(entry.HashHex());
         return true;
     }
     void OnPeerLink(const std::string& address, bool up, std::string_view /*reason*/) override {
@@ -55,9 +57,12 @@ struct Recorder : PeerEvents {
     }
     void OnPeerSynced(LinkId link) override { synced.push_back(link); }
 
+    bool HoldSync() override { return hold_sync; }
+
     int tip_changes = 0;
     int banned = 0;
     bool hold = false;
+    bool hold_sync = false;
     std::vector<std::string> held;
     std::vector<std::string> links;
     std::vector<LinkId> synced;
@@ -95,7 +100,7 @@ protected:
         hello.node_id = node_id;
         hello.listen_port = listen_port;
         hello.height = m_chain.Height();
-        hello.tip = m_chain.Tip().hash;
+        hello.tip = m_chain.Tip().HashHex();
         hello.agent = "test/1";
         return hello;
     }
@@ -110,7 +115,7 @@ protected:
     }
     /** Puts `count` valid blocks on our tip without telling any peer. */
     void Grow(std::size_t count) {
-        for (Block& block : test::MakeBranch(m_chain.Params(), m_chain.Tip().block, count, 1))
+        for (Block& block : test::MakeBranch(m_chain.Params(), test::TipBlock(m_chain), count, 1))
             ASSERT_EQ(m_chain.ProcessBlock(std::move(block), WALL_NOW).status,
                       BlockStatus::Connected);
     }
@@ -128,7 +133,7 @@ TEST_F(PeerCoreTest, AnInboundLinkIsGreetedAndBecomesReadyOnItsHello) {
     ASSERT_EQ(ours.size(), 1u);
     EXPECT_EQ(ours[0].node_id, Id('5'));
     EXPECT_EQ(ours[0].listen_port, 7000);
-    EXPECT_EQ(ours[0].tip, m_chain.Tip().hash);
+    EXPECT_EQ(ours[0].tip, m_chain.Tip().HashHex());
     EXPECT_EQ(m_peers.ReadyPeerCount(), 0u);
 
     Deliver(1, HelloFrom(Id('a'), 4001));
@@ -240,7 +245,7 @@ TEST_F(PeerCoreTest, AChainAnswerIsPacedByWhatThePeerHasNotRead) {
     m_links.ClearSent(1);
     // Nothing is queued for a peer that has a low-water mark's worth still unread ...
     m_links.queued[1] = CHAIN_REPLY_LOW_WATER_BYTES;
-    Deliver(1, RequestChain{{m_chain.Genesis().hash}, MAX_CHAIN_REQUEST_BLOCKS});
+    Deliver(1, RequestChain{{m_chain.Genesis().HashHex()}, MAX_CHAIN_REQUEST_BLOCKS});
     EXPECT_TRUE(m_links.Sent<gossipchain::Chain>(1).empty());
     // ... and once it has read, the answer goes on, batch by batch, from where it was.
     m_links.queued[1] = 0;
@@ -259,7 +264,7 @@ TEST_F(PeerCoreTest, ABlockIsRelayedToThePeersThatLackItButNotToItsSender) {
     OpenReady(2, 'b');
     m_links.ClearSent(1);
     m_links.ClearSent(2);
-    Block next = test::MakeChild(m_chain.Params(), m_chain.Tip().block, {test::MakeTx(1)});
+    Block next = test::MakeChild(m_chain.Params(), test::TipBlock(m_chain), {test::MakeTx(1)});
     Deliver(1, AnnounceBlock{next});
     EXPECT_EQ(m_chain.Height(), 2u);
     EXPECT_EQ(m_events.tip_changes, 1);
@@ -276,9 +281,9 @@ TEST_F(PeerCoreTest, ANodeThatStoresBlocksHoldsTheRelayUntilItIsStored) {
     OpenReady(1, 'a');
     OpenReady(2, 'b');
     m_links.ClearSent(2);
-    Block next = test::MakeChild(m_chain.Params(), m_chain.Tip().block, {test::MakeTx(1)});
+    Block next = test::MakeChild(m_chain.Params(), test::TipBlock(m_chain), {test::MakeTx(1)});
     Deliver(1, AnnounceBlock{next});
-    EXPECT_EQ(m_events.held, (std::vector<std::string>{m_chain.Tip().hash}));
+    EXPECT_EQ(m_events.held, (std::vector<std::string>{m_chain.Tip().HashHex()}));
     EXPECT_TRUE(m_links.Sent<CompactBlock>(2).empty());
     m_peers.BroadcastBlock(m_chain.Tip(), m_now);
     EXPECT_EQ(m_links.Sent<CompactBlock>(2).size(), 1u);
@@ -402,6 +407,31 @@ TEST_F(PeerCoreTest, SyncEveryPeerAsksEachReadyPeerAndTellsWhenItsAnswerEnds) {
     EXPECT_EQ(m_events.synced, (std::vector<LinkId>{1, 2}));
 }
 
+TEST_F(PeerCoreTest, ASyncHeldForStorageAsksForItsNextStretchOnlyOnceResumed) {
+    OpenReady(1, 'a');
+    m_peers.SyncEveryPeer(m_now);
+    ASSERT_EQ(m_links.Sent<RequestChain>(1).size(), 1u);
+    std::vector<Block> blocks =
+        test::MakeBranch(m_chain.Params(), test::TipBlock(m_chain), MAX_CHAIN_REQUEST_BLOCKS, 1);
+    m_events.hold_sync = true;
+    // The whole answer to the request in flight still arrives and is taken.
+    for (std::size_t i = 0; i < blocks.size(); i += MAX_CHAIN_BATCH_BLOCKS) {
+        auto first = blocks.begin() + static_cast<std::ptrdiff_t>(i);
+        Deliver(1, gossipchain::Chain{{first, first + MAX_CHAIN_BATCH_BLOCKS}, true});
+    }
+    EXPECT_EQ(m_chain.Height(), 1u + MAX_CHAIN_REQUEST_BLOCKS);
+    EXPECT_EQ(m_links.Sent<RequestChain>(1).size(), 1u);
+    m_peers.ResumeSync(m_now);
+    EXPECT_EQ(m_links.Sent<RequestChain>(1).size(), 1u) << "still held";
+    m_events.hold_sync = false;
+    m_peers.ResumeSync(m_now);
+    std::vector<RequestChain> asked = m_links.Sent<RequestChain>(1);
+    ASSERT_EQ(asked.size(), 2u);
+    EXPECT_EQ(asked[1].locator.front(), m_chain.Tip().HashHex());
+    m_peers.ResumeSync(m_now);
+    EXPECT_EQ(m_links.Sent<RequestChain>(1).size(), 2u) << "asked once";
+}
+
 // --- Transaction relay (TxRelay over the core) -------------------------------------------------
 
 TEST_F(PeerCoreTest, WhatIsPendingAtLinkUpIsAnnouncedByTxidAndFetchedOnRequest) {
@@ -501,16 +531,17 @@ TEST_F(PeerCoreTest, AHeldTransactionIsNotOfferedUntilItIsReleased) {
 TEST_F(PeerCoreTest, TransactionsAReorgReturnsAreOfferedAgain) {
     OpenReady(1, 'a');
     // Ours: block 2 holding tx 7; a peer's branch of two blocks without it wins.
-    Block ours = test::MakeChild(m_chain.Params(), m_chain.Tip().block, {test::MakeTx(7)});
+    Block ours = test::MakeChild(m_chain.Params(), test::TipBlock(m_chain), {test::MakeTx(7)});
     std::string txid = TxId(ours.transactions.back());
-    std::vector<Block> theirs = test::MakeBranch(m_chain.Params(), m_chain.Genesis().block, 2, 100);
+    std::vector<Block> theirs =
+        test::MakeBranch(m_chain.Params(), test::BlockOf(m_chain, m_chain.Genesis()), 2, 100);
     ASSERT_EQ(m_chain.ProcessBlock(std::move(ours), WALL_NOW).status, BlockStatus::Connected);
     OpenReady(2, 'b');
     m_links.ClearSent(1);
     // The child first: it waits as an orphan, so its parent (no higher than our tip) is kept.
     Deliver(2, AnnounceBlock{theirs[1]});
     Deliver(2, AnnounceBlock{theirs[0]});
-    ASSERT_EQ(m_chain.Tip().hash, BlockHash(theirs[1]));
+    ASSERT_EQ(m_chain.Tip().HashHex(), BlockHash(theirs[1]));
     ASSERT_TRUE(m_chain.GetMempool().Contains(txid));
     bool offered = false;
     for (const NewTransactions& message : m_links.Sent<NewTransactions>(1)) {
@@ -563,9 +594,9 @@ TEST_F(PeerCoreTest, ABlockGoesCompactToAFewPeersAndAsAnAnnouncementToTheRest) {
         if (m_links.Sent<BlockInventory>(link).empty())
             continue;
         m_links.ClearSent(link);
-        Deliver(link, GetBlock{m_chain.Tip().hash});
+        Deliver(link, GetBlock{m_chain.Tip().HashHex()});
         ASSERT_EQ(m_links.Sent<CompactBlock>(link).size(), 1u);
-        EXPECT_EQ(m_links.Sent<CompactBlock>(link)[0].hash, m_chain.Tip().hash);
+        EXPECT_EQ(m_links.Sent<CompactBlock>(link)[0].hash, m_chain.Tip().HashHex());
         break;
     }
 }
@@ -575,11 +606,11 @@ TEST_F(PeerCoreTest, ACompactBlockIsRebuiltFromTheMempoolAskingOnlyForWhatIsMiss
     Transaction held = test::MakeTx(1);
     Transaction lacking = test::MakeTx(2);
     ASSERT_EQ(m_chain.SubmitTransaction(held, TxOrigin::Relay).status, TxStatus::Accepted);
-    Block block = test::MakeChild(m_chain.Params(), m_chain.Tip().block, {held, lacking});
+    Block block = test::MakeChild(m_chain.Params(), test::TipBlock(m_chain), {held, lacking});
     std::string hash = BlockHash(block);
     m_links.ClearSent(1);
     // The compact form a peer holding the block sends.
-    Deliver(1, MakeCompactBlock(EntryOf(block)));
+    Deliver(1, CompactOf(block));
     std::vector<GetBlockTxs> asked = m_links.Sent<GetBlockTxs>(1);
     ASSERT_EQ(asked.size(), 1u);
     // Index 0 came from the mempool: only 1 is asked for.
@@ -587,47 +618,47 @@ TEST_F(PeerCoreTest, ACompactBlockIsRebuiltFromTheMempoolAskingOnlyForWhatIsMiss
     EXPECT_EQ(m_chain.Height(), 1u);
     Deliver(1, BlockTxs{hash, {lacking}});
     EXPECT_EQ(m_chain.Height(), 2u);
-    EXPECT_EQ(m_chain.Tip().hash, hash);
+    EXPECT_EQ(m_chain.Tip().HashHex(), hash);
     EXPECT_EQ(m_events.banned, 0);
 }
 
 TEST_F(PeerCoreTest, ACompactBlockWhoseTransactionsDoNotHashToItIsAskedWholeThenABan) {
     OpenReady(1, 'a');
-    Block block = test::MakeChild(m_chain.Params(), m_chain.Tip().block, {test::MakeTx(1)});
-    BlockEntry entry = EntryOf(block);
-    CompactBlock compact = MakeCompactBlock(entry);
+    Block block = test::MakeChild(m_chain.Params(), test::TipBlock(m_chain), {test::MakeTx(1)});
+    const std::string hash = BlockHash(block);
+    CompactBlock compact = CompactOf(block);
     Deliver(1, compact);
     ASSERT_EQ(m_links.Sent<GetBlockTxs>(1).size(), 1u);
     // It answers with other transactions: they do not hash to the block; every position is
     // asked for; a second wrong answer is a lie.
-    Deliver(1, BlockTxs{entry.hash, {test::MakeTx(9)}});
+    Deliver(1, BlockTxs{hash, {test::MakeTx(9)}});
     ASSERT_EQ(m_links.Sent<GetBlockTxs>(1).size(), 2u);
     EXPECT_EQ(m_links.Sent<GetBlockTxs>(1)[1].indexes, (std::vector<std::uint32_t>{0}));
-    Deliver(1, BlockTxs{entry.hash, {test::MakeTx(8)}});
+    Deliver(1, BlockTxs{hash, {test::MakeTx(8)}});
     EXPECT_EQ(m_chain.Height(), 1u);
     EXPECT_EQ(m_events.banned, 1);
 }
 
 TEST_F(PeerCoreTest, ACompactBlockWithABadProofIsABanBeforeAnyRebuilding) {
     OpenReady(1, 'a');
-    Block block = test::MakeChild(m_chain.Params(), m_chain.Tip().block, {});
+    Block block = test::MakeChild(m_chain.Params(), test::TipBlock(m_chain), {});
     // The next proof that is not valid on the parent.
     block.proof += 1;
-    while (CheckProof(m_chain.Params(), m_chain.Tip().block.proof, block.proof, m_chain.Tip().hash))
+    while (CheckProof(m_chain.Params(), test::TipBlock(m_chain).proof, block.proof,
+                      m_chain.Tip().HashHex()))
         ++block.proof;
-    Deliver(1, MakeCompactBlock(EntryOf(block)));
+    Deliver(1, CompactOf(block));
     EXPECT_EQ(m_events.banned, 1);
     EXPECT_TRUE(m_links.Sent<GetBlockTxs>(1).empty());
 }
 
 TEST_F(PeerCoreTest, ACompactBlockNoHigherThanOurTipIsNotRebuilt) {
     OpenReady(1, 'a');
-    Block sibling = test::MakeChild(m_chain.Params(), m_chain.Tip().block, {test::MakeTx(5)});
+    Block sibling = test::MakeChild(m_chain.Params(), test::TipBlock(m_chain), {test::MakeTx(5)});
     Grow(1);  // our own block 2
-    BlockEntry entry = EntryOf(sibling);
-    Deliver(1, MakeCompactBlock(entry));
+    Deliver(1, CompactOf(sibling));
     EXPECT_TRUE(m_links.Sent<GetBlockTxs>(1).empty());
-    EXPECT_FALSE(m_chain.Knows(entry.hash));
+    EXPECT_FALSE(m_chain.Knows(BlockHash(sibling)));
     EXPECT_EQ(m_peers.Metrics().compact_blocks_rebuilt, 0u);
     EXPECT_EQ(m_events.banned, 0);
 }
@@ -646,13 +677,13 @@ TEST_F(PeerCoreTest, RebuildsReadTheMempoolOnlyWithinTheirNodeWideRate) {
     auto send_next = [&](std::uint64_t pooled) {
         m_links.ClearSent(1);
         Block block =
-            test::MakeChild(m_chain.Params(), m_chain.Tip().block, {test::MakeTx(pooled)});
-        Deliver(1, MakeCompactBlock(EntryOf(block)));
+            test::MakeChild(m_chain.Params(), test::TipBlock(m_chain), {test::MakeTx(pooled)});
+        Deliver(1, CompactOf(block));
         return BlockHash(block);
     };
     for (std::size_t i = 0; i < scans; ++i) {
         const std::string sent = send_next(i + 1);
-        ASSERT_EQ(sent, m_chain.Tip().hash);
+        ASSERT_EQ(sent, m_chain.Tip().HashHex());
         EXPECT_TRUE(m_links.Sent<GetBlockTxs>(1).empty());
     }
     EXPECT_EQ(m_peers.Metrics().compact_blocks_unscanned, 0u);
@@ -666,7 +697,7 @@ TEST_F(PeerCoreTest, RebuildsReadTheMempoolOnlyWithinTheirNodeWideRate) {
     // The rate refills it: a second later the mempool is read again.
     m_now += 1'000;
     const std::string sent = send_next(scans + 2);
-    EXPECT_EQ(sent, m_chain.Tip().hash);
+    EXPECT_EQ(sent, m_chain.Tip().HashHex());
     EXPECT_TRUE(m_links.Sent<GetBlockTxs>(1).empty());
     EXPECT_EQ(m_peers.Metrics().compact_blocks_unscanned, 1u);
     EXPECT_EQ(m_events.banned, 0);

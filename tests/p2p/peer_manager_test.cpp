@@ -277,7 +277,7 @@ protected:
     /** Puts `count` valid blocks on `node`'s tip without telling any peer. */
     static void Grow(TestNode& node, std::size_t count, std::uint64_t first_tx) {
         for (Block& block :
-             test::MakeBranch(node.chain.Params(), node.chain.Tip().block, count, first_tx)) {
+             test::MakeBranch(node.chain.Params(), test::TipBlock(node.chain), count, first_tx)) {
             ASSERT_EQ(node.chain.ProcessBlock(std::move(block), WallSeconds()).status,
                       BlockStatus::Connected);
         }
@@ -567,13 +567,13 @@ TEST_F(PeerManagerTest, BlockRelaysAlongALine) {
     Link(a, b);
     Link(b, c);
 
-    Block block = test::MakeChild(a.chain.Params(), a.chain.Tip().block);
+    Block block = test::MakeChild(a.chain.Params(), test::TipBlock(a.chain));
     BlockResult result = a.chain.ProcessBlock(block, WallSeconds());
     ASSERT_EQ(result.status, BlockStatus::Connected);
     a.peers.BroadcastBlock(*result.connected.front(), m_loop.NowMs());
     ASSERT_TRUE(RunUntil([&] { return c.chain.Height() == 2; }));
-    EXPECT_EQ(b.chain.Tip().hash, result.hash);
-    EXPECT_EQ(c.chain.Tip().hash, result.hash);
+    EXPECT_EQ(b.chain.Tip().HashHex(), result.hash);
+    EXPECT_EQ(c.chain.Tip().HashHex(), result.hash);
     EXPECT_EQ(b.tip_changes, 1);
     EXPECT_EQ(c.tip_changes, 1);
     // Once per link, never back to the sender: pushed compact to so few peers.
@@ -625,7 +625,7 @@ protected:
         Grow(b, count, 1);
         ASSERT_EQ(b.chain.Height(), count + 1);
         Link(a, b);
-        ASSERT_TRUE(RunUntil([&] { return a.chain.Tip().hash == b.chain.Tip().hash; }));
+        ASSERT_TRUE(RunUntil([&] { return a.chain.Tip().HashHex() == b.chain.Tip().HashHex(); }));
         EXPECT_EQ(a.chain.Height(), count + 1);
         // One locator request per MAX_CHAIN_REQUEST_BLOCKS, answered in batches of 500; no
         // re-request after every batch.
@@ -655,7 +655,8 @@ TEST_F(PeerManagerTest, ALongAnswerIsPacedByTheRequestersReading) {
             tx.recipient = recipient;
             txs.push_back(std::move(tx));
         }
-        Block block = test::MakeChild(node.chain.Params(), node.chain.Tip().block, std::move(txs));
+        Block block =
+            test::MakeChild(node.chain.Params(), test::TipBlock(node.chain), std::move(txs));
         ASSERT_EQ(node.chain.ProcessBlock(std::move(block), WallSeconds()).status,
                   BlockStatus::Connected);
         answer_bytes += node.chain.Tip().json_size;
@@ -701,13 +702,13 @@ TEST_F(PeerManagerTest, ForkedNodesConvergeOnTheLongerChain) {
     Grow(a, 5, 1'000'000);
     Grow(b, 2'100, 1);
     Link(a, b);
-    ASSERT_TRUE(RunUntil([&] { return a.chain.Tip().hash == b.chain.Tip().hash; }));
+    ASSERT_TRUE(RunUntil([&] { return a.chain.Tip().HashHex() == b.chain.Tip().HashHex(); }));
     EXPECT_EQ(a.chain.Height(), 2'101u);
     EXPECT_EQ(a.chain.Reorgs(), 1u);
     // B asked for A's branch too, but a shorter branch cannot become its best chain: not kept.
     ASSERT_TRUE(RunUntil([&] { return b.tap.FramesIn(MessageType::Chain) >= 1; }));
     EXPECT_EQ(b.chain.BlockCount(), 2'101u);
-    EXPECT_EQ(b.chain.Tip().hash, a.chain.Tip().hash);
+    EXPECT_EQ(b.chain.Tip().HashHex(), a.chain.Tip().HashHex());
     // The abandoned branch's transactions are back in A's mempool.
     EXPECT_EQ(a.chain.GetMempool().Size(), 5u);
 }
@@ -731,7 +732,7 @@ TEST_F(PeerManagerTest, ASplitAtTheTipHealsWhenOneSideMinesTheNextBlock) {
     EXPECT_EQ(b.chain.BlockCount(), 2u);
     Grow(b, 1, 3'000);
     b.peers.BroadcastBlock(b.chain.Tip(), m_loop.NowMs());
-    ASSERT_TRUE(RunUntil([&] { return a.chain.Tip().hash == b.chain.Tip().hash; }));
+    ASSERT_TRUE(RunUntil([&] { return a.chain.Tip().HashHex() == b.chain.Tip().HashHex(); }));
     EXPECT_EQ(a.chain.Height(), 3u);
     EXPECT_EQ(a.chain.Reorgs(), 1u);
     // A's abandoned transaction is pending again, ready for the winning chain.
@@ -775,7 +776,7 @@ TEST_F(PeerManagerTest, OrphanAnnouncementTriggersRequestChain) {
     Link(a, b);
     Grow(b, 3, 1);
     b.peers.BroadcastBlock(b.chain.Tip(), m_loop.NowMs());
-    ASSERT_TRUE(RunUntil([&] { return a.chain.Tip().hash == b.chain.Tip().hash; }));
+    ASSERT_TRUE(RunUntil([&] { return a.chain.Tip().HashHex() == b.chain.Tip().HashHex(); }));
     EXPECT_EQ(a.chain.Height(), 4u);
     EXPECT_EQ(b.tap.FramesIn(MessageType::RequestChain), 1);
     EXPECT_EQ(a.chain.Orphans().Size(), 0u);
@@ -812,11 +813,11 @@ TEST_F(PeerManagerTest, InvalidBlockAfterHelloBansTheNode) {
     HandshakeEvil(evil, node, 99);
 
     const ConsensusParams& params = node.chain.Params();
-    Block bad = test::MakeChild(params, node.chain.Tip().block);
-    std::string genesis_hash = node.chain.Tip().hash;
+    Block bad = test::MakeChild(params, test::TipBlock(node.chain));
+    std::string genesis_hash = node.chain.Tip().HashHex();
     do {
         ++bad.proof;
-    } while (CheckProof(params, node.chain.Tip().block.proof, bad.proof, genesis_hash));
+    } while (CheckProof(params, test::TipBlock(node.chain).proof, bad.proof, genesis_hash));
     evil.Send(AnnounceBlock{bad});
     ASSERT_TRUE(RunUntil([&] { return evil.closes == 1; }));
     EXPECT_TRUE(evil.GotReject(RejectCode::Misbehaving));
@@ -843,7 +844,7 @@ TEST_F(PeerManagerTest, BannedOutboundPeerIsNotRedialled) {
     ASSERT_TRUE(RunUntil([&] { return node.peers.ReadyPeerCount() == 1; }));
 
     const ConsensusParams& params = node.chain.Params();
-    Block bad = test::MakeChild(params, node.chain.Tip().block);
+    Block bad = test::MakeChild(params, test::TipBlock(node.chain));
     bad.index = 5;
     evil.Send(AnnounceBlock{bad});
     ASSERT_TRUE(RunUntil([&] { return evil.closes == 1; }));
@@ -1005,7 +1006,7 @@ protected:
 
 TEST_F(FloodTest, TheSameBlockAnnouncedAgainAndAgainEndsInABan) {
     auto [node, evil] = NodeWithOffender();
-    AnnounceBlock announce{test::MakeChild(node.chain.Params(), node.chain.Tip().block)};
+    AnnounceBlock announce{test::MakeChild(node.chain.Params(), test::TipBlock(node.chain))};
     for (int i = 0; i < 1'000; ++i)
         evil.Send(announce);
     ExpectBannedForFlooding(node, evil);
@@ -1020,7 +1021,7 @@ TEST_F(FloodTest, DuplicatesFromDifferentPeersAreOrdinaryGossip) {
         HandshakeEvil(*peers.back(), node, 90 + i);
     }
     std::vector<Block> branch =
-        test::MakeBranch(node.chain.Params(), node.chain.Tip().block, 30, 1);
+        test::MakeBranch(node.chain.Params(), test::TipBlock(node.chain), 30, 1);
     for (const Block& block : branch) {
         for (EvilPeer* peer : peers)
             peer->Send(AnnounceBlock{block});
@@ -1037,7 +1038,7 @@ TEST_F(FloodTest, DuplicatesFromDifferentPeersAreOrdinaryGossip) {
 
 TEST_F(FloodTest, OrphanFloodEndsInABanWithThePoolBelowItsBound) {
     auto [node, evil] = NodeWithOffender();
-    Block nowhere = test::MakeChild(node.chain.Params(), node.chain.Tip().block);
+    Block nowhere = test::MakeChild(node.chain.Params(), test::TipBlock(node.chain));
     nowhere.index = 1'000;
     nowhere.previous_hash = std::string(64, 'b');
     for (const Block& block : test::MakeBranch(node.chain.Params(), nowhere, 700, 1))

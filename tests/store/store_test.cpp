@@ -61,12 +61,12 @@ StoreOptions OptionsFor(const std::string& dir) {
 
 /** Wires the chain to the store as the node does: every block is committed when it is added. */
 void Attach(ChainState& chain, Store& store) {
-    chain.SetHooks(ChainHooks{
-        [&store](const BlockEntry& entry, std::string_view canonical) {
-            store.PutBlock(entry, canonical);
-            ASSERT_TRUE(Succeeded(store.Commit()));
-        },
-        [&store](const BlockEntry& entry, bool connected) { store.MoveTip(entry, connected); }});
+    chain.SetHooks(ChainHooks{[&store](const BlockEntry& entry, std::string_view canonical) {
+                                  store.PutBlock(entry, canonical);
+                                  ASSERT_TRUE(Succeeded(store.Commit()));
+                              },
+                              [&store](const BlockEntry& entry, const BlockBody& body,
+                                       bool connected) { store.MoveTip(entry, body, connected); }});
 }
 
 /** Runs `sql` on the database in `dir` behind the store's back; false when it fails. */
@@ -280,7 +280,7 @@ void FillAndClose(const std::string& dir, std::size_t blocks) {
     ASSERT_TRUE(Succeeded(store.Open(OptionsFor(dir))));
     ChainState chain(Options());
     Attach(chain, store);
-    for (const Block& block : MakeBranch(chain.Params(), chain.Tip().block, blocks, 1))
+    for (const Block& block : MakeBranch(chain.Params(), test::TipBlock(chain), blocks, 1))
         chain.ProcessBlock(block, NOW);
 }
 
@@ -481,7 +481,7 @@ TEST(Store, ForkedTreeReloadsWithSameTipAndSideBranch) {
         ChainState chain(Options());
         Attach(chain, store);
         const ConsensusParams& params = chain.Params();
-        std::vector<Block> main = MakeBranch(params, chain.Tip().block, 6, 100);
+        std::vector<Block> main = MakeBranch(params, test::TipBlock(chain), 6, 100);
         for (const Block& block : main)
             ASSERT_EQ(chain.ProcessBlock(block, NOW).status, BlockStatus::Connected);
         // A side branch from height 3 that stays shorter, then one that overtakes (a reorg).
@@ -493,7 +493,7 @@ TEST(Store, ForkedTreeReloadsWithSameTipAndSideBranch) {
             chain.ProcessBlock(block, NOW);
         ASSERT_EQ(chain.Height(), 9u);
         ASSERT_EQ(chain.Reorgs(), 1u);
-        tip = chain.Tip().hash;
+        tip = chain.Tip().HashHex();
         side_tip = BlockHash(side.back());
         height = chain.Height();
     }
@@ -502,7 +502,7 @@ TEST(Store, ForkedTreeReloadsWithSameTipAndSideBranch) {
     ASSERT_TRUE(Succeeded(Reload(dir.Path(), chain, stats)));
     EXPECT_EQ(stats.blocks, 6u + 2u + 5u);
     EXPECT_EQ(chain.Height(), height);
-    EXPECT_EQ(chain.Tip().hash, tip);
+    EXPECT_EQ(chain.Tip().HashHex(), tip);
     EXPECT_EQ(chain.BlockCount(), 14u);
     const BlockEntry* side = chain.Find(side_tip);
     ASSERT_NE(side, nullptr);
@@ -511,6 +511,63 @@ TEST(Store, ForkedTreeReloadsWithSameTipAndSideBranch) {
     EXPECT_EQ(chain.GetMempool().Size(), 3u);
     EXPECT_TRUE(chain.GetMempool().Contains(TxId(MakeTx(103))));
     EXPECT_EQ(chain.ConfirmedHeight(TxId(MakeTx(300))), 5u);
+}
+
+TEST(Store, BlocksWhoseContentLeftMemoryAreReadBackExactly) {
+    Dir dir;
+    std::vector<Block> main;
+    std::vector<Block> side;
+    {
+        Store store;
+        ASSERT_TRUE(Succeeded(store.Open(OptionsFor(dir.Path()))));
+        ChainState chain(Options());
+        Attach(chain, store);
+        main = MakeBranch(chain.Params(), test::TipBlock(chain), 6, 100);
+        for (const Block& block : main)
+            ASSERT_EQ(chain.ProcessBlock(block, NOW).status, BlockStatus::Connected);
+        side = MakeBranch(chain.Params(), main[1], 3, 200);
+        for (const Block& block : side)
+            ASSERT_EQ(chain.ProcessBlock(block, NOW).status, BlockStatus::SideBranch);
+    }
+    // Loaded as the node loads it: nothing stored stays in memory.
+    Store store;
+    ChainState chain(Options());
+    chain.SetBodySource(&store, 0);
+    std::vector<StoredPeer> peers;
+    StoreLoadStats stats;
+    ASSERT_TRUE(Succeeded(OpenAndLoad(store, dir.Path(), chain, peers, stats)));
+    ASSERT_EQ(chain.Height(), 7u);
+    EXPECT_EQ(chain.ResidentStoredBodies(), 0u);
+    for (std::uint64_t h = 2; h <= 7; ++h) {
+        const BlockEntry& entry = *chain.AtHeight(h);
+        EXPECT_EQ(entry.body, nullptr);
+        std::shared_ptr<const BlockBody> body = chain.Body(entry);
+        ASSERT_NE(body, nullptr) << h;
+        EXPECT_EQ(body->block, main[h - 2]);
+        EXPECT_EQ(body->txids, TxIdsOf(main[h - 2].transactions));
+        std::string json;
+        ASSERT_TRUE(chain.AppendBlockJson(entry, json));
+        EXPECT_EQ(json, BlockJson(main[h - 2]));
+    }
+    // The side branch overtakes: the main chain's blocks are read back to be disconnected, and
+    // their transactions are pending again; the new blocks get rows after the stored ones.
+    Attach(chain, store);
+    std::vector<Block> more = MakeBranch(chain.Params(), side.back(), 3, 300);
+    for (const Block& block : more)
+        chain.ProcessBlock(block, NOW);
+    EXPECT_EQ(chain.Height(), 9u);
+    EXPECT_EQ(chain.Tip().HashHex(), BlockHash(more.back()));
+    for (std::uint64_t n = 102; n <= 105; ++n)
+        EXPECT_TRUE(chain.GetMempool().Contains(TxId(MakeTx(n)))) << n;
+    EXPECT_EQ(chain.Tip().seq, 6u + 3u + 3u);
+    ASSERT_NE(chain.Body(chain.Tip()), nullptr);
+    // A row changed behind the store's back reads as missing, never as another block.
+    const BlockEntry& damaged = *chain.AtHeight(3);
+    ASSERT_TRUE(ExecOn(dir.Path(),
+                       "UPDATE blocks SET json = replace(json, '\"bob\"', "
+                       "'\"eve\"') WHERE seq = " +
+                           std::to_string(damaged.seq)));
+    EXPECT_EQ(chain.Body(damaged), nullptr);
 }
 
 TEST(Store, MempoolRoundTripDropsConfirmed) {
@@ -527,7 +584,7 @@ TEST(Store, MempoolRoundTripDropsConfirmed) {
         }
         ASSERT_TRUE(Succeeded(store.Commit()));
         // A block confirms two of them.
-        chain.ProcessBlock(MakeChild(chain.Params(), chain.Tip().block, {MakeTx(2), MakeTx(4)}),
+        chain.ProcessBlock(MakeChild(chain.Params(), test::TipBlock(chain), {MakeTx(2), MakeTx(4)}),
                            NOW);
         ASSERT_EQ(chain.GetMempool().Size(), 3u);
     }
@@ -596,15 +653,15 @@ TEST(Store, FullDiskRefusesThenRecoversKeepingBlocks) {
         ASSERT_TRUE(Succeeded(store.Open(options)));
         ChainState chain(Options());
         std::string error;
-        chain.SetHooks(ChainHooks{
-            [&](const BlockEntry& entry, std::string_view canonical) {
-                store.PutBlock(entry, canonical);
-                Status committed = store.Commit();
-                if (!committed.Ok())
-                    error = committed.Message();
-            },
-            [&](const BlockEntry& entry, bool connected) { store.MoveTip(entry, connected); }});
-        for (const Block& block : MakeBranch(chain.Params(), chain.Tip().block, 80, 1))
+        chain.SetHooks(ChainHooks{[&](const BlockEntry& entry, std::string_view canonical) {
+                                      store.PutBlock(entry, canonical);
+                                      Status committed = store.Commit();
+                                      if (!committed.Ok())
+                                          error = committed.Message();
+                                  },
+                                  [&](const BlockEntry& entry, const BlockBody& body,
+                                      bool connected) { store.MoveTip(entry, body, connected); }});
+        for (const Block& block : MakeBranch(chain.Params(), test::TipBlock(chain), 80, 1))
             chain.ProcessBlock(block, NOW);
         EXPECT_NE(error.find("full"), std::string::npos) << error;
         EXPECT_GT(store.PendingWrites(), 0u);
@@ -617,13 +674,13 @@ TEST(Store, FullDiskRefusesThenRecoversKeepingBlocks) {
         store.SetMaxPages(100000);
         EXPECT_TRUE(Succeeded(store.Probe()));
         EXPECT_EQ(store.PendingWrites(), 0u);
-        tip = chain.Tip().hash;
+        tip = chain.Tip().HashHex();
     }
     ChainState chain(Options());
     StoreLoadStats stats;
     ASSERT_TRUE(Succeeded(Reload(dir.Path(), chain, stats)));
     EXPECT_EQ(stats.blocks, 80u);
-    EXPECT_EQ(chain.Tip().hash, tip);
+    EXPECT_EQ(chain.Tip().HashHex(), tip);
     EXPECT_FALSE(chain.GetMempool().Contains(TxId(MakeTx(999))));
 }
 
@@ -637,17 +694,17 @@ TEST(Store, BlocksWithEscapedStringsReloadExactly) {
         Attach(chain, store);
         // Escaped on the wire (ensure_ascii): the fast reader declines, the general one reads.
         Transaction odd = MakeTx(7, 3, "caf\u00e9 \"quoted\" \\ \U0001F600");
-        chain.ProcessBlock(MakeChild(chain.Params(), chain.Tip().block, {odd}), NOW);
-        chain.ProcessBlock(MakeChild(chain.Params(), chain.Tip().block, {MakeTx(8)}), NOW);
+        chain.ProcessBlock(MakeChild(chain.Params(), test::TipBlock(chain), {odd}), NOW);
+        chain.ProcessBlock(MakeChild(chain.Params(), test::TipBlock(chain), {MakeTx(8)}), NOW);
         ASSERT_EQ(chain.Height(), 3u);
-        tip = chain.Tip().hash;
+        tip = chain.Tip().HashHex();
     }
     ChainState chain(Options());
     StoreLoadStats stats;
     ASSERT_TRUE(Succeeded(Reload(dir.Path(), chain, stats)));
     EXPECT_EQ(stats.blocks, 2u);
-    EXPECT_EQ(chain.Tip().hash, tip);
-    EXPECT_EQ(chain.AtHeight(2)->block.transactions[0].sender,
+    EXPECT_EQ(chain.Tip().HashHex(), tip);
+    EXPECT_EQ(test::BlockOf(chain, *chain.AtHeight(2)).transactions[0].sender,
               "caf\u00e9 \"quoted\" \\ \U0001F600");
 }
 
@@ -785,16 +842,16 @@ TEST(Store, StoredMempoolEqualsMemoryAfterReorgAndReload) {
         ASSERT_TRUE(Succeeded(store.Commit()));
         // Blocks 2 and 3 confirm transactions 1..4; a longer branch from genesis confirms
         // none of them, so the reorg returns all four; then a block mines 2 and 3 again.
-        Block b2 = MakeChild(params, chain.Tip().block, {MakeTx(1), MakeTx(2)});
+        Block b2 = MakeChild(params, test::TipBlock(chain), {MakeTx(1), MakeTx(2)});
         Block b3 = MakeChild(params, b2, {MakeTx(3), MakeTx(4)});
         ASSERT_EQ(chain.ProcessBlock(b2, NOW).status, BlockStatus::Connected);
         ASSERT_EQ(chain.ProcessBlock(b3, NOW).status, BlockStatus::Connected);
         ASSERT_EQ(chain.GetMempool().Size(), 0u);
-        for (const Block& block : MakeBranch(params, chain.Genesis().block, 3, 100))
+        for (const Block& block : MakeBranch(params, test::BlockOf(chain, chain.Genesis()), 3, 100))
             chain.ProcessBlock(block, NOW);
         ASSERT_EQ(chain.Reorgs(), 1u);
         ASSERT_EQ(chain.GetMempool().Size(), 4u);
-        chain.ProcessBlock(MakeChild(params, chain.Tip().block, {MakeTx(2), MakeTx(3)}), NOW);
+        chain.ProcessBlock(MakeChild(params, test::TipBlock(chain), {MakeTx(2), MakeTx(3)}), NOW);
         before = TxIdsOf(chain.GetMempool().All());
         // Returned newest block first: 3 and 4, then 1 and 2.
         ASSERT_EQ(before, (std::vector<std::string>{TxId(MakeTx(4)), TxId(MakeTx(1))}));
@@ -863,13 +920,13 @@ TEST(Store, WriterKeepsUpWithConcurrentSubmissions) {
         Store store;
         ASSERT_TRUE(Succeeded(store.Open(OptionsFor(dir.Path()))));
         ChainState chain(Options());
-        chain.SetHooks(ChainHooks{
-            [&](const BlockEntry& entry, std::string_view canonical) {
-                store.PutBlock(entry, canonical);
-            },
-            [&](const BlockEntry& entry, bool connected) { store.MoveTip(entry, connected); }});
+        chain.SetHooks(ChainHooks{[&](const BlockEntry& entry, std::string_view canonical) {
+                                      store.PutBlock(entry, canonical);
+                                  },
+                                  [&](const BlockEntry& entry, const BlockBody& body,
+                                      bool connected) { store.MoveTip(entry, body, connected); }});
         store.StartWriter(loop.Poster());
-        std::vector<Block> blocks = MakeBranch(chain.Params(), chain.Tip().block, 30, 50'000);
+        std::vector<Block> blocks = MakeBranch(chain.Params(), test::TipBlock(chain), 30, 50'000);
         std::uint64_t n = 0;
         for (std::size_t r = 0; r < REQUESTS; ++r) {
             for (std::size_t t = 0; t < TXS_PER_REQUEST; ++t, ++n)
@@ -887,7 +944,7 @@ TEST(Store, WriterKeepsUpWithConcurrentSubmissions) {
         while (answered.size() < REQUESTS && std::chrono::steady_clock::now() < deadline)
             loop.RunPosted(std::chrono::milliseconds(100));
         commits = store.Commits();
-        tip = chain.Tip().hash;
+        tip = chain.Tip().HashHex();
     }
     ASSERT_EQ(answered.size(), REQUESTS);
     for (std::size_t r = 0; r < REQUESTS; ++r)
@@ -899,7 +956,7 @@ TEST(Store, WriterKeepsUpWithConcurrentSubmissions) {
     ChainState chain(Options());
     StoreLoadStats stats;
     ASSERT_TRUE(Succeeded(Reload(dir.Path(), chain, stats)));
-    EXPECT_EQ(chain.Tip().hash, tip);
+    EXPECT_EQ(chain.Tip().HashHex(), tip);
     EXPECT_EQ(stats.blocks, 30u);
 }
 

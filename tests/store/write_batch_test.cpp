@@ -65,8 +65,8 @@ private:
 /** One write of every kind. */
 WriteBatch EveryKind() {
     WriteBatch batch;
-    batch.PutBlock("h2", "h1", 2, "{\"b\": 2}");
-    batch.PutBlock("h3", "h2", 3, "{\"b\": 3}");
+    batch.PutBlock(2, "h2", "h1", 2, "{\"b\": 2}");
+    batch.PutBlock(3, "h3", "h2", 3, "{\"b\": 3}");
     batch.ConnectMain(2, "h2");
     batch.ConnectMain(3, "h3");
     batch.DisconnectMain(3);
@@ -130,7 +130,7 @@ TEST(StoreWriteBatch, ClearPeersForgetsEveryEarlierAddress) {
 TEST(StoreWriteBatch, MoveKeptToKeepsTheRetriedWritesInOrder) {
     WriteBatch batch = EveryKind();
     WriteBatch kept;
-    kept.PutBlock("h1", "h0", 1, "{\"b\": 1}");
+    kept.PutBlock(1, "h1", "h0", 1, "{\"b\": 1}");
     batch.MoveKeptTo(kept);
     EXPECT_TRUE(batch.Empty());
     // Dropped: the relayed transaction and the peer; everything else is kept behind h1.
@@ -165,7 +165,7 @@ TEST(StoreWriteBatch, AFailedWriteStopsTheBatchAndSaysWhy) {
                 "BEGIN SELECT RAISE(ABORT, 'no room for blocks'); END"));
     WriteBatch batch;
     batch.PutBan("k", 1);
-    batch.PutBlock("h", "p", 1, "{}");
+    batch.PutBlock(1, "h", "p", 1, "{}");
     batch.PutBan("after", 1);
     Status failed = db.Apply(batch);
     EXPECT_FALSE(failed.Ok());

@@ -2,6 +2,7 @@
 // branches of any shape quickly.
 #pragma once
 
+#include "chain/chain_state.h"
 #include "consensus/params.h"
 #include "consensus/pow.h"
 #include "primitives/block.h"
@@ -17,6 +18,14 @@ inline ConsensusParams EasyParams(PowRule rule = PowRule::Linked) {
     params.pow_rule = rule;
     params.difficulty = 1;
     return params;
+}
+
+/** A copy of the block `entry` stands for (tests build children on it). */
+inline Block BlockOf(const ChainState& chain, const BlockEntry& entry) {
+    return chain.Body(entry)->block;
+}
+inline Block TipBlock(const ChainState& chain) {
+    return BlockOf(chain, chain.Tip());
 }
 
 /** A transaction with a unique id derived from `n`. */

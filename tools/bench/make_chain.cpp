@@ -80,19 +80,20 @@ int MakeChainMain(int argc, char** argv) {
         std::fprintf(stderr, "make-chain: %s\n", read.Message().c_str());
         return 1;
     }
-    chain.SetHooks(ChainHooks{
-        [&store](const BlockEntry& entry, std::string_view canonical) {
-            store.PutBlock(entry, canonical);
-        },
-        [&store](const BlockEntry& entry, bool connected) { store.MoveTip(entry, connected); }});
+    chain.SetHooks(ChainHooks{[&store](const BlockEntry& entry, std::string_view canonical) {
+                                  store.PutBlock(entry, canonical);
+                              },
+                              [&store](const BlockEntry& entry, const BlockBody& body,
+                                       bool connected) { store.MoveTip(entry, body, connected); }});
     const std::uint64_t started = MonotonicNs();
     const std::uint64_t first = chain.Height();
     for (std::uint64_t n = 1; n <= blocks; ++n) {
         const BlockEntry& tip = chain.Tip();
-        const double timestamp = tip.block.timestamp + MAKE_CHAIN_BLOCK_INTERVAL_SECONDS;
+        const double timestamp = tip.timestamp + MAKE_CHAIN_BLOCK_INTERVAL_SECONDS;
         Block block = chain.BlockTemplate(store.NodeId(), RandomHex(16), timestamp);
         block.timestamp = timestamp;
-        while (!CheckProof(params, tip.block.proof, block.proof, tip.hash))
+        const std::string tip_hash = tip.HashHex();
+        while (!CheckProof(params, tip.proof, block.proof, tip_hash))
             ++block.proof;
         BlockResult result = chain.ProcessBlock(std::move(block), timestamp);
         if (result.status != BlockStatus::Connected) {

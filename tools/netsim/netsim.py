@@ -44,7 +44,7 @@ import time
 from pathlib import Path
 
 from netsim_dashboard import MeshDashboard
-from netsim_netns import NODE_PORT, Netns, NetnsError, NetnsUnavailable
+from netsim_netns import NODE_PORT, Netns, NetnsError, NetnsUnavailable, inside
 from netsim_proc import (LimitHit, cgroup_pids_room, check_room, machine_cpu_s, mem_available_kb,
                          proc_usage, raise_open_files, self_cpu_s, self_peak_rss_kb, threads_room)
 from netsim_report import write_report_html
@@ -523,7 +523,7 @@ class NetnsNet:
         return NODE_PORT
 
     def launcher(self, i):
-        return ["ip", "netns", "exec", self.layout.ns(i)]
+        return inside(self.layout.ns(i), [])
 
     def prepare(self, edges):
         """Before the nodes start: room in the kernel's neighbour table for every link, and

@@ -98,6 +98,28 @@ def tbf(dev, mbit):
     return f"qdisc add dev {dev} root tbf rate {mbit}mbit burst {burst} latency 100ms"
 
 
+NETNS_DIR = "/run/netns"
+
+
+def is_mount_point(path):
+    """True when `path` is a mount point in this mount namespace. os.path.ismount cannot tell:
+    `ip netns add` bind-mounts the directory on itself, on the same device."""
+    try:
+        with open("/proc/self/mountinfo") as f:
+            # Field 5 is the mount point (spaces written as \040).
+            return any(line.split()[4].replace("\\040", " ") == path for line in f)
+    except OSError:
+        return False
+
+
+def inside(ns, argv):
+    """`argv` run in network namespace `ns`: nsenter joins that network namespace and nothing
+    else. `ip -n` and `ip netns exec` also unshare a mount namespace, make / a slave and remount
+    /sys, which fails where / is not a mount point (a chroot such as a fresh-machine root:
+    "mount --make-rslave /" failed: Invalid argument)."""
+    return ["nsenter", f"--net={NETNS_DIR}/{ns}", *argv]
+
+
 def setup_phases(layout, bandwidth_mbit=None):
     """The set-up as phases run in order; the commands inside a phase are independent."""
     # A bridge without an address of its own takes the lowest of its ports' and changes it as
@@ -119,17 +141,17 @@ def setup_phases(layout, bandwidth_mbit=None):
     root += [f"neigh replace {layout.address(i)} lladdr {layout.mac(i)} dev {layout.bridge} "
              "nud permanent" for i in range(layout.n)]
     phases = [[batch(["ip"], root)]]
-    inside = [batch(["ip", "-n", layout.ns(i)],
-                    ["link set lo up", "link set dev eth0 addrgenmode none",
-                     f"addr add {layout.address(i)}/16 dev eth0", "link set eth0 up",
-                     f"neigh replace {layout.bridge_address} lladdr {layout.bridge_mac} "
-                     "dev eth0 nud permanent"])
-              for i in range(layout.n)]
-    phases.append(inside)
+    per_node = [batch(inside(layout.ns(i), ["ip"]),
+                      ["link set lo up", "link set dev eth0 addrgenmode none",
+                       f"addr add {layout.address(i)}/16 dev eth0", "link set eth0 up",
+                       f"neigh replace {layout.bridge_address} lladdr {layout.bridge_mac} "
+                       "dev eth0 nud permanent"])
+                for i in range(layout.n)]
+    phases.append(per_node)
     if bandwidth_mbit:
         # Both directions of each node's link: the root side's egress is the node's download.
         shaping = [batch(["tc"], [tbf(layout.veth(i), bandwidth_mbit) for i in range(layout.n)])]
-        shaping += [batch(["tc", "-n", layout.ns(i)], [tbf("eth0", bandwidth_mbit)])
+        shaping += [batch(inside(layout.ns(i), ["tc"]), [tbf("eth0", bandwidth_mbit)])
                     for i in range(layout.n)]
         phases.append(shaping)
     return phases
@@ -203,7 +225,7 @@ def neighbour_phases(layout, edges):
     for a, b in edges:
         peers.setdefault(a, set()).add(b)
         peers.setdefault(b, set()).add(a)
-    return [[batch(["ip", "-n", layout.ns(i)],
+    return [[batch(inside(layout.ns(i), ["ip"]),
                    [f"neigh replace {layout.address(j)} lladdr {layout.mac(j)} dev eth0 "
                     "nud permanent" for j in sorted(others)])
              for i, others in sorted(peers.items())]]
@@ -217,23 +239,23 @@ def partition_phases(layout, blocked):
         if not others:
             continue
         addresses = [layout.address(j) for j in sorted(others)]
-        routes.append(batch(["ip", "-n", layout.ns(i)],
+        routes.append(batch(inside(layout.ns(i), ["ip"]),
                             [f"route add unreachable {a}/32" for a in addresses]))
         expr = []
         for a in addresses:
             expr += (["or"] if expr else []) + ["dst", a]
-        kills.append((("ip", "netns", "exec", layout.ns(i), "ss", "-K", *expr), None))
+        kills.append((tuple(inside(layout.ns(i), ["ss", "-K", *expr])), None))
     return [routes, kills]
 
 
 def cut_phases(layout, i, j):
     """Destroys the sockets between nodes i and j, in both namespaces; routes stay."""
-    return [[(("ip", "netns", "exec", layout.ns(a), "ss", "-K", "dst", layout.address(b)), None)
+    return [[(tuple(inside(layout.ns(a), ["ss", "-K", "dst", layout.address(b)])), None)
              for a, b in ((i, j), (j, i))]]
 
 
 def heal_phases(layout, blocked):
-    return [[batch(["ip", "-n", layout.ns(i)],
+    return [[batch(inside(layout.ns(i), ["ip"]),
                    [f"route del unreachable {layout.address(j)}/32" for j in sorted(others)])
              for i, others in sorted(blocked.items()) if others]]
 
@@ -279,8 +301,12 @@ class Netns:
     any a crashed earlier run left). `runner` runs one (argv, stdin) and returns its stdout."""
 
     def __init__(self, n, bandwidth_mbit=None, runner=run_command, pid=None, alive=netsim_alive,
-                 kill=os.kill):
+                 kill=os.kill, netns_dir_state=None):
         self.runner = runner
+        # (exists, is a mount point) of NETNS_DIR; `ip netns add` makes it a mount point.
+        self.netns_dir_state = netns_dir_state or (
+            lambda: (os.path.isdir(NETNS_DIR), is_mount_point(NETNS_DIR)))
+        self.netns_dir_before = None
         self.alive = alive
         self.kill = kill
         self.pid = os.getpid() if pid is None else pid
@@ -297,6 +323,9 @@ class Netns:
                                    "pairs and a bridge); run as root, or without --netns")
         if shutil.which("ip") is None:
             raise NetnsUnavailable("--netns needs iproute2's `ip` (apt-get install iproute2)")
+        if shutil.which("nsenter") is None:
+            raise NetnsUnavailable("--netns needs util-linux's `nsenter` "
+                                   "(apt-get install util-linux)")
 
     def run_phases(self, phases, check=True):
         """Runs each phase's commands in parallel, phase after phase. Without `check`, failures
@@ -350,6 +379,7 @@ class Netns:
             if "Operation not permitted" in str(e):
                 raise NetnsUnavailable(f"network namespaces are not permitted here: {e}") from e
             raise
+        self.netns_dir_before = self.netns_dir_state()
         root_text = (self.runner((("ip", "-4", "-o", "addr"), None))
                      + self.runner((("ip", "-4", "route"), None)))
         self.layout = Layout(self.pid, pick_subnet(root_text), self.n)
@@ -410,7 +440,22 @@ class Netns:
         self.remove(self.pid, namespaces, links)
         others = [x for x in namespaces if owner(x) not in (None, self.pid)]
         self.restore_neighbour_table(bool(others))
-        return self.wait_gone({self.pid}, timeout_s)
+        left = self.wait_gone({self.pid}, timeout_s)
+        self.restore_netns_dir()
+        return left
+
+    def restore_netns_dir(self):
+        """The first `ip netns add` bind-mounts NETNS_DIR on itself (and creates it): once no
+        namespace at all is left, that is undone as found, so nothing of the run stays mounted
+        (a mount left in a throwaway root keeps it from being removed)."""
+        before, self.netns_dir_before = self.netns_dir_before, None
+        if before is None or before[1] or not self.netns_dir_state()[1]:
+            return
+        if parse_netns_list(self.runner((("ip", "netns", "list"), None))):
+            return  # someone else's namespaces live there
+        self.run_phases([[(("umount", NETNS_DIR), None)]], check=False)
+        if not before[0]:
+            self.run_phases([[(("rmdir", NETNS_DIR), None)]], check=False)
 
     def wait_gone(self, pids, timeout_s):
         """Waits, under a deadline, until no namespace or interface of these runs is listed;

@@ -339,7 +339,7 @@ class FakeIp:
         return ""
 
     def apply(self, argv, words):
-        ns = argv[2] if argv[:2] == ("ip", "-n") else None
+        ns = argv[1].rsplit("/", 1)[1] if argv[0] == "nsenter" else None
         if words[:2] == ["netns", "add"]:
             self.namespaces.append(words[2])
         elif words[:2] == ["netns", "del"] and words[2] in self.namespaces:
@@ -400,7 +400,7 @@ class NetnsCommands(unittest.TestCase):
             "link set gcn77v1 up",
             "neigh replace 10.150.0.2 lladdr 02:6e:4d:00:00:00 dev gcn77b nud permanent",
             "neigh replace 10.150.0.3 lladdr 02:6e:4d:00:00:01 dev gcn77b nud permanent"])
-        self.assertEqual(inside[1], (("ip", "-n", "gcn77n1", "-batch", "-"),
+        self.assertEqual(inside[1], (("nsenter", "--net=/run/netns/gcn77n1", "ip", "-batch", "-"),
                                      "link set lo up\nlink set dev eth0 addrgenmode none\n"
                                      "addr add 10.150.0.3/16 dev eth0\nlink set eth0 up\n"
                                      "neigh replace 10.150.0.1 lladdr 02:67:63:00:00:4d dev eth0 "
@@ -417,7 +417,8 @@ class NetnsCommands(unittest.TestCase):
         self.assertEqual(layout.mac(258), "02:6e:4d:00:01:02")
         self.assertEqual(len({layout.mac(i) for i in range(300)}), 300)
         (phase,) = nn.neighbour_phases(layout, [(0, 1), (2, 1)])
-        self.assertEqual([argv[2] for argv, _ in phase], ["gcn77n0", "gcn77n1", "gcn77n2"])
+        self.assertEqual([argv[1].rsplit("/", 1)[1] for argv, _ in phase],
+                         ["gcn77n0", "gcn77n1", "gcn77n2"])
         self.assertEqual(phase[1][1].splitlines(), [
             "neigh replace 10.150.0.2 lladdr 02:6e:4d:00:00:00 dev eth0 nud permanent",
             "neigh replace 10.150.0.4 lladdr 02:6e:4d:00:00:02 dev eth0 nud permanent"])
@@ -431,18 +432,18 @@ class NetnsCommands(unittest.TestCase):
                                       "latency 100ms\nqdisc add dev gcn77v1 root tbf rate 20mbit "
                                       "burst 32768 latency 100ms\n"))
         self.assertEqual([argv for argv, _ in shaping[1:]],
-                         [("tc", "-n", "gcn77n0", "-batch", "-"),
-                          ("tc", "-n", "gcn77n1", "-batch", "-")])
+                         [("nsenter", "--net=/run/netns/gcn77n0", "tc", "-batch", "-"),
+                          ("nsenter", "--net=/run/netns/gcn77n1", "tc", "-batch", "-")])
         self.assertIn("burst 125000 ", nn.tbf("eth0", 100))  # 10 ms of 100 Mbit/s
 
     def test_partition_routes_and_socket_kills_and_the_heal_removes_exactly_them(self):
         layout = nn.Layout(5, 100, 4)
         routes, kills = nn.partition_phases(layout, {0: {2, 3}, 1: set(), 2: {0}})
         self.assertEqual(routes, [
-            (("ip", "-n", "gcn5n0", "-batch", "-"),
+            (("nsenter", "--net=/run/netns/gcn5n0", "ip", "-batch", "-"),
              "route add unreachable 10.100.0.4/32\nroute add unreachable 10.100.0.5/32\n"),
-            (("ip", "-n", "gcn5n2", "-batch", "-"), "route add unreachable 10.100.0.2/32\n")])
-        self.assertEqual(kills[0], (("ip", "netns", "exec", "gcn5n0", "ss", "-K", "dst",
+            (("nsenter", "--net=/run/netns/gcn5n2", "ip", "-batch", "-"), "route add unreachable 10.100.0.2/32\n")])
+        self.assertEqual(kills[0], (("nsenter", "--net=/run/netns/gcn5n0", "ss", "-K", "dst",
                                      "10.100.0.4", "or", "dst", "10.100.0.5"), None))
         ip = FakeIp()
         netns = nn.Netns(4, runner=ip, pid=5)
@@ -504,6 +505,21 @@ class NetnsCommands(unittest.TestCase):
         self.assertEqual(ip.namespaces, ["unrelated"])
         self.assertEqual(ip.links, ["lo"])
         self.assertEqual(ip.sysctl, dict(zip(nn.NEIGH_KEYS, (512, 1024))))  # restored
+
+    def test_close_unmounts_the_namespace_directory_the_run_mounted_once_it_is_empty(self):
+        for left, before, expected in (
+                ([], (False, False), [("umount", "/run/netns"), ("rmdir", "/run/netns")]),
+                ([], (True, False), [("umount", "/run/netns")]),
+                ([], (True, True), []),  # mounted before the run: left as found
+                (["unrelated"], (False, False), [])):  # someone else's namespace lives there
+            ip = FakeIp(namespaces=list(left))
+            states = iter([before, (True, True)])
+            netns = nn.Netns(2, runner=ip, pid=8, alive=lambda pid: True,
+                             netns_dir_state=lambda: next(states))
+            netns.setup()
+            self.assertEqual(netns.close(timeout_s=1), [])
+            ran = [argv for argv, _ in ip.commands if argv[0] in ("umount", "rmdir")]
+            self.assertEqual(ran, expected, (left, before))
 
     def test_a_neighbour_table_that_cannot_grow_is_a_limit_of_the_machine(self):
         ip = FakeIp()
