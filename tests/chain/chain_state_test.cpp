@@ -433,6 +433,27 @@ TEST_F(SignedChainTest, BlocksThatDoNotApplyAreInvalidWithTheReason) {
     EXPECT_EQ(chain.AccountOf(a), (Account{1, 0}));
 }
 
+TEST_F(SignedChainTest, ABranchThatFailsToApplyRestoresTheAccounts) {
+    Block b2 = Mined(chain.Body(chain.Tip())->block, {}, a);
+    Block b3 = Mined(b2, {Pay(alice, bob, 1, 0)}, a);
+    ASSERT_EQ(Process(b2).status, BlockStatus::Connected);
+    ASSERT_EQ(Process(b3).status, BlockStatus::Connected);
+    // A longer branch whose last block spends what alice has only on the main chain.
+    Block s2 = Mined(MakeGenesis(params), {}, c, 5.0);
+    Block s3 = Mined(s2, {}, c);
+    Block s4 = Mined(s3, {Pay(alice, carol, 1, 0)}, c);
+    EXPECT_EQ(Process(s2).status, BlockStatus::SideBranch);
+    EXPECT_EQ(Process(s3).status, BlockStatus::SideBranch);
+    BlockResult failed = Process(s4);
+    EXPECT_EQ(failed.status, BlockStatus::Invalid);
+    EXPECT_EQ(failed.validation.reason, ValidationReason::Overspend);
+    EXPECT_EQ(chain.Tip().HashHex(), BlockHash(b3));
+    EXPECT_EQ(chain.AccountOf(a), (Account{1, 1}));
+    EXPECT_EQ(chain.AccountOf(b), (Account{1, 0}));
+    EXPECT_EQ(chain.AccountOf(c), Account{});
+    EXPECT_EQ(chain.GetMempool().Size(), 0u);
+}
+
 TEST_F(SignedChainTest, MempoolRefusesWhatCannotApplyWithAReason) {
     Block b2 = Mined(chain.Body(chain.Tip())->block, {}, a);
     ASSERT_EQ(Process(b2).status, BlockStatus::Connected);
