@@ -412,7 +412,8 @@ void ChainState::RecheckPending(const std::vector<const BlockEntry*>& blocks,
                                 const std::vector<Transaction>& returned) {
     std::unordered_set<std::string> accounts;
     for (const BlockEntry* entry : blocks) {
-        for (const Transaction& tx : RequireBody(*entry)->block.transactions) {
+        const std::shared_ptr<const BlockBody> body = RequireBody(*entry);
+        for (const Transaction& tx : body->block.transactions) {
             accounts.insert(tx.recipient);
             if (!tx.IsReward())
                 accounts.insert(tx.sender);

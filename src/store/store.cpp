@@ -255,11 +255,11 @@ Status Store::CheckMeta(const StoreOptions& options, int& version_out) {
         return readable.GetStatus();
     version_out = readable.Value();
     if (network != options.network_id) {
-        return Status::Error(
-            "belongs to network " + network + ", this node runs network " + options.network_id +
-                " (different genesis, --rules, --pow or --difficulty); use another "
-                "--data-dir",
-            StatusCode::Incompatible);
+        return Status::Error("belongs to network " + network + ", this node runs network " +
+                                 options.network_id +
+                                 " (different genesis, --rules, --pow or --difficulty); "
+                                 "use another --data-dir",
+                             StatusCode::Incompatible);
     }
     if (!IsLowerHex(m_node_id, 32))
         return Status::Error("meta has no valid node_id", StatusCode::Corrupt);

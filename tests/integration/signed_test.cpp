@@ -72,6 +72,14 @@ TEST(Signed, AnUnsignedTransactionIsRefusedWithWhatItLacks) {
     EXPECT_EQ(reply.status, 400);
     EXPECT_NE(reply.body.find("\\\"nonce\\\" and \\\"signature\\\""), std::string::npos)
         << reply.body;
+    // A signed transfer with a field the shape does not have is refused, naming the field.
+    Transaction tx =
+        SignTransfer(NodeKey::Generate(), std::string(64, 'b'), 1, 0, status.value("network", ""));
+    Json extra{{"sender", tx.sender}, {"recipient", tx.recipient}, {"amount", tx.amount},
+               {"nonce", *tx.nonce},  {"signature", tx.signature}, {"memo", "hi"}};
+    HttpClientResponse unknown = node.Post("/transactions/new", extra);
+    EXPECT_EQ(unknown.status, 400);
+    EXPECT_NE(unknown.body.find("unexpected key \\\"memo\\\""), std::string::npos) << unknown.body;
     HttpClientResponse open = node.Get("/accounts/" + std::string(64, 'a'));
     EXPECT_EQ(open.status, 200) << open.body;
 }
