@@ -102,6 +102,9 @@ void Connection::StartConnect(const std::string& host, uint16_t port, ConnectDon
     m_connect_done = std::move(done);
     m_connect_port = port;
     m_remote_address = host + ":" + std::to_string(port);
+    // libuv times from the loop's cached clock; after a long synchronous piece of work (loading
+    // a big chain, then dialling) it is stale, and the timeout would end before it began.
+    uv_update_time(m_timer->Get()->loop);
     uv_timer_start(m_timer->Get(), &Connection::OnTimer, m_transport.Options().connect_timeout_ms,
                    0);
 

@@ -18,6 +18,9 @@ void Timer::Start(uint64_t timeout_ms, uint64_t repeat_ms, std::function<void()>
     if (m_handle == nullptr)
         return;
     m_cb = std::move(cb);
+    // From now, not from the loop's cached clock, which a long synchronous piece of work leaves
+    // behind (see Connection::StartConnect).
+    uv_update_time(m_handle->Get()->loop);
     uv_timer_start(m_handle->Get(), &Timer::OnTimer, timeout_ms, repeat_ms);
 }
 

@@ -96,7 +96,13 @@ std::optional<Chain> ChainSync::NextBatch(SyncState& state, RecentSet& known) co
             break;
         }
         batch_bytes += entry->json_size;
-        batch.blocks.push_back(body->block);
+        if (body.use_count() == 1) {
+            // Read back for this answer alone (nobody else holds it): its block moves into the
+            // batch instead of being copied.
+            batch.blocks.push_back(std::move(std::const_pointer_cast<BlockBody>(body)->block));
+        } else {
+            batch.blocks.push_back(body->block);
+        }
         known.Insert(entry->HashHex());
     }
     bool last = state.reply_next >= state.reply.size();

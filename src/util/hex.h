@@ -14,12 +14,13 @@ std::string HexEncode(std::span<const std::uint8_t> bytes);
 /** The value of hex digit `c` (either case), or -1 when it is not one. */
 int HexDigitValue(char c);
 
+/** Reads exactly 2 * out.size() hex digits (either case) into `out`; false when `text` is not
+ * that (`out` is then unspecified). */
+bool HexDecodeTo(std::string_view text, std::span<std::uint8_t> out);
+
 /** Writes the lowercase hex of `bytes` to `out`, which must hold 2 * bytes.size() chars. */
 void HexEncodeTo(std::span<const std::uint8_t> bytes, char* out);
 
-/** Decodes `hex` (either case, exactly 2 * out.size() characters) into `out`; false, with `out`
- * unspecified, when it is not that. */
-bool HexDecodeTo(std::string_view hex, std::span<std::uint8_t> out);
 /** True when `s` is exactly `length` characters of lowercase hex. */
 bool IsLowerHex(std::string_view s, std::size_t length);
 

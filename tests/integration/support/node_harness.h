@@ -29,6 +29,10 @@ using std::chrono::milliseconds;
 
 /** How long a node may take to print its listening line after exec, in milliseconds. */
 inline constexpr milliseconds DEFAULT_START_TIMEOUT{10'000};
+/** A tutorial node (Python, Flask) starts slower, and one with --junk-chain first builds 50 MB of
+ * junk that each readiness probe then downloads: under a sanitized suite's load that passed 10 s.
+ */
+inline constexpr milliseconds TUTORIAL_START_TIMEOUT{40'000};
 /** How long one HTTP exchange with a node may take, in milliseconds (a /mine included). */
 inline constexpr milliseconds DEFAULT_NODE_HTTP_TIMEOUT{30'000};
 /** Default deadline for a network-wide condition (gossip, sync), in milliseconds. */
@@ -274,7 +278,7 @@ public:
         if (!m_process->Started())
             return "tutorial node: " + m_process->Error();
         bool up = WaitUntil([&] { return !m_process->Running() || Get("/chain").status == 200; },
-                            DEFAULT_START_TIMEOUT);
+                            TUTORIAL_START_TIMEOUT);
         if (!up || !m_process->Running())
             return "tutorial node did not start; log:\n" + m_process->ReadLog();
         return {};
