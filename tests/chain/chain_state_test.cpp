@@ -376,160 +376,6 @@ TEST_F(ChainStateTest, AStaleSiblingIsKeptWhenOrphansWaitingForItGoHigher) {
     EXPECT_EQ(chain.Find(BlockHash(low_child)), nullptr);
 }
 
-/** The signed rules: accounts through blocks, the mempool and reorgs. */
-class SignedChainTest : public ::testing::Test {
-protected:
-    static ChainState::Options SignedOptions() {
-        ChainState::Options options;
-        options.params = test::SignedParams();
-        return options;
-    }
-    ChainState chain{SignedOptions()};
-    const ConsensusParams& params = chain.Params();
-    NodeKey alice = test::WalletKey(1);
-    NodeKey bob = test::WalletKey(2);
-    NodeKey carol = test::WalletKey(3);
-    std::string a = test::AddressOfKey(alice);
-    std::string b = test::AddressOfKey(bob);
-    std::string c = test::AddressOfKey(carol);
-    std::uint64_t m_next_id = 1;
-
-    /** A child of `parent` with `txs` and a reward to `miner` (last, as templates put it). */
-    Block Mined(const Block& parent, std::vector<Transaction> txs, const std::string& miner,
-                double dt = 1.0) {
-        txs.push_back(test::RewardTo(miner, m_next_id++));
-        return MakeChild(params, parent, std::move(txs), dt);
-    }
-    BlockResult Process(const Block& block) { return chain.ProcessBlock(block, NOW); }
-    Transaction Pay(const NodeKey& from, const NodeKey& to, std::int64_t amount,
-                    std::uint64_t nonce) {
-        return test::Transfer(params, from, to, amount, nonce);
-    }
-};
-
-TEST_F(SignedChainTest, BlocksMintAndMoveBalances) {
-    Block b2 = Mined(chain.Body(chain.Tip())->block, {}, a);
-    ASSERT_EQ(Process(b2).status, BlockStatus::Connected);
-    Block b3 = Mined(b2, {Pay(alice, bob, 1, 0)}, c);
-    ASSERT_EQ(Process(b3).status, BlockStatus::Connected) << Process(b3).validation.ToString();
-    EXPECT_EQ(chain.AccountOf(a), (Account{0, 1}));
-    EXPECT_EQ(chain.AccountOf(b), (Account{1, 0}));
-    EXPECT_EQ(chain.AccountOf(c), (Account{1, 0}));
-}
-
-TEST_F(SignedChainTest, BlocksThatDoNotApplyAreInvalidWithTheReason) {
-    Block b2 = Mined(chain.Body(chain.Tip())->block, {}, a);
-    ASSERT_EQ(Process(b2).status, BlockStatus::Connected);
-    BlockResult over = Process(Mined(b2, {Pay(alice, bob, 2, 0)}, c));
-    EXPECT_EQ(over.status, BlockStatus::Invalid);
-    EXPECT_EQ(over.validation.reason, ValidationReason::Overspend);
-    Transaction forged = Pay(alice, bob, 1, 0);
-    forged.recipient = c;
-    BlockResult bad = Process(Mined(b2, {forged}, c, 2.0));
-    EXPECT_EQ(bad.validation.reason, ValidationReason::BadSignature);
-    Transaction plain{"alice", "bob", 1, std::string(32, 'a')};
-    EXPECT_EQ(Process(Mined(b2, {plain}, c, 3.0)).validation.reason, ValidationReason::WrongShape);
-    EXPECT_EQ(chain.Height(), 2u);
-    EXPECT_EQ(chain.AccountOf(a), (Account{1, 0}));
-}
-
-TEST_F(SignedChainTest, ABranchThatFailsToApplyRestoresTheAccounts) {
-    Block b2 = Mined(chain.Body(chain.Tip())->block, {}, a);
-    Block b3 = Mined(b2, {Pay(alice, bob, 1, 0)}, a);
-    ASSERT_EQ(Process(b2).status, BlockStatus::Connected);
-    ASSERT_EQ(Process(b3).status, BlockStatus::Connected);
-    // A longer branch whose last block spends what alice has only on the main chain.
-    Block s2 = Mined(MakeGenesis(params), {}, c, 5.0);
-    Block s3 = Mined(s2, {}, c);
-    Block s4 = Mined(s3, {Pay(alice, carol, 1, 0)}, c);
-    EXPECT_EQ(Process(s2).status, BlockStatus::SideBranch);
-    EXPECT_EQ(Process(s3).status, BlockStatus::SideBranch);
-    BlockResult failed = Process(s4);
-    EXPECT_EQ(failed.status, BlockStatus::Invalid);
-    EXPECT_EQ(failed.validation.reason, ValidationReason::Overspend);
-    EXPECT_EQ(chain.Tip().HashHex(), BlockHash(b3));
-    EXPECT_EQ(chain.AccountOf(a), (Account{1, 1}));
-    EXPECT_EQ(chain.AccountOf(b), (Account{1, 0}));
-    EXPECT_EQ(chain.AccountOf(c), Account{});
-    EXPECT_EQ(chain.GetMempool().Size(), 0u);
-}
-
-TEST_F(SignedChainTest, MempoolRefusesWhatCannotApplyWithAReason) {
-    Block b2 = Mined(chain.Body(chain.Tip())->block, {}, a);
-    ASSERT_EQ(Process(b2).status, BlockStatus::Connected);
-    using R = ValidationReason;
-    EXPECT_EQ(chain.SubmitTransaction(Pay(alice, bob, 2, 0), TxOrigin::Local).validation.reason,
-              R::Overspend);
-    EXPECT_EQ(chain.SubmitTransaction(Pay(alice, bob, 1, 1), TxOrigin::Local).validation.reason,
-              R::GappedNonce);
-    Transaction forged = Pay(alice, bob, 1, 0);
-    forged.recipient = c;
-    EXPECT_EQ(chain.SubmitTransaction(forged, TxOrigin::Local).validation.reason, R::BadSignature);
-    EXPECT_EQ(chain.SubmitTransaction(Pay(alice, bob, 1, 0), TxOrigin::Local).status,
-              TxStatus::Accepted);
-    // The same nonce to someone else: a double spend, refused while the first is pending.
-    TxResult twice = chain.SubmitTransaction(Pay(alice, carol, 1, 0), TxOrigin::Relay);
-    EXPECT_EQ(twice.validation.reason, R::StaleNonce);
-    EXPECT_EQ(chain.GetMempool().Size(), 1u);
-}
-
-TEST_F(SignedChainTest, AConfirmedDoubleSpendDropsThePendingOne) {
-    Block b2 = Mined(chain.Body(chain.Tip())->block, {}, a);
-    ASSERT_EQ(Process(b2).status, BlockStatus::Connected);
-    ASSERT_EQ(chain.SubmitTransaction(Pay(alice, bob, 1, 0), TxOrigin::Local).status,
-              TxStatus::Accepted);
-    ASSERT_EQ(Process(Mined(b2, {Pay(alice, carol, 1, 0)}, c)).status, BlockStatus::Connected);
-    EXPECT_EQ(chain.GetMempool().Size(), 0u);
-    EXPECT_EQ(chain.DroppedPending(), 1u);
-    EXPECT_EQ(chain.AccountOf(c), (Account{2, 0}));
-    EXPECT_EQ(chain.AccountOf(b), Account{});
-}
-
-TEST_F(SignedChainTest, AReorgUndoesATransferAndDropsWhatNoLongerFits) {
-    Block b2 = Mined(chain.Body(chain.Tip())->block, {}, a);
-    Block b3 = Mined(b2, {Pay(alice, bob, 1, 0)}, a);
-    ASSERT_EQ(Process(b2).status, BlockStatus::Connected);
-    ASSERT_EQ(Process(b3).status, BlockStatus::Connected);
-    EXPECT_EQ(chain.AccountOf(b), (Account{1, 0}));
-    // A longer branch where alice never mined: her transfer has nothing to spend there.
-    Block s2 = Mined(MakeGenesis(params), {}, c, 5.0);
-    Block s3 = Mined(s2, {}, c);
-    Block s4 = Mined(s3, {}, c);
-    Process(s2);
-    Process(s3);
-    BlockResult moved = Process(s4);
-    ASSERT_EQ(moved.status, BlockStatus::Connected);
-    EXPECT_EQ(moved.reorg_depth, 2u);
-    EXPECT_EQ(chain.AccountOf(a), Account{});
-    EXPECT_EQ(chain.AccountOf(b), Account{});
-    EXPECT_EQ(chain.AccountOf(c), (Account{3, 0}));
-    EXPECT_EQ(chain.GetMempool().Size(), 0u);
-    EXPECT_EQ(chain.DroppedPending(), 1u);
-}
-
-TEST_F(SignedChainTest, AReorgReturnsTransfersThatStillFitInNonceOrder) {
-    Block b2 = Mined(chain.Body(chain.Tip())->block, {}, a);
-    Block b3 = Mined(b2, {}, a);
-    Block b4 = Mined(b3, {Pay(alice, bob, 1, 0)}, c);
-    for (const Block* block : {&b2, &b3, &b4})
-        ASSERT_EQ(Process(*block).status, BlockStatus::Connected);
-    ASSERT_EQ(chain.SubmitTransaction(Pay(alice, bob, 1, 1), TxOrigin::Local).status,
-              TxStatus::Accepted);
-    Block s4 = Mined(b3, {}, c, 5.0);
-    Block s5 = Mined(s4, {}, c);
-    Process(s4);
-    ASSERT_EQ(Process(s5).status, BlockStatus::Connected);
-    EXPECT_EQ(chain.AccountOf(a), (Account{2, 0}));
-    EXPECT_EQ(chain.GetMempool().Size(), 2u);
-    Block next = chain.BlockTemplate(c, std::string(32, 'f'), NOW);
-    ASSERT_EQ(next.transactions.size(), 3u);
-    EXPECT_EQ(next.transactions[0].nonce, 0u);
-    EXPECT_EQ(next.transactions[1].nonce, 1u);
-    next.proof = test::FindProofSlow(params, chain.Body(chain.Tip())->block);
-    EXPECT_EQ(Process(next).status, BlockStatus::Connected);
-    EXPECT_EQ(chain.AccountOf(b), (Account{2, 0}));
-}
-
 /** Keeps every added block's canonical JSON by seq, as the store keeps rows, and counts reads. */
 struct RowBodies : BodySource {
     std::unordered_map<std::uint64_t, std::string> rows;
@@ -642,6 +488,160 @@ TEST_F(BodyResidenceTest, ABlockThatCannotBeReadBackIsNullNotWrong) {
     std::string json = "x";
     EXPECT_FALSE(chain.AppendBlockJson(*chain.AtHeight(2), json));
     EXPECT_NE(chain.Body(*chain.AtHeight(3)), nullptr);
+}
+
+/** The signed rules: accounts through blocks, the mempool and reorgs. */
+class SignedChainTest : public ::testing::Test {
+protected:
+    static ChainState::Options SignedOptions() {
+        ChainState::Options options;
+        options.params = test::SignedParams();
+        return options;
+    }
+    ChainState chain{SignedOptions()};
+    const ConsensusParams& params = chain.Params();
+    NodeKey alice = test::WalletKey(1);
+    NodeKey bob = test::WalletKey(2);
+    NodeKey carol = test::WalletKey(3);
+    std::string a = test::AddressOfKey(alice);
+    std::string b = test::AddressOfKey(bob);
+    std::string c = test::AddressOfKey(carol);
+    std::uint64_t m_next_id = 1;
+
+    /** A child of `parent` with `txs` and a reward to `miner` (last, as templates put it). */
+    Block Mined(const Block& parent, std::vector<Transaction> txs, const std::string& miner,
+                double dt = 1.0) {
+        txs.push_back(test::RewardTo(miner, m_next_id++));
+        return MakeChild(params, parent, std::move(txs), dt);
+    }
+    BlockResult Process(const Block& block) { return chain.ProcessBlock(block, NOW); }
+    Transaction Pay(const NodeKey& from, const NodeKey& to, std::int64_t amount,
+                    std::uint64_t nonce) {
+        return test::Transfer(params, from, to, amount, nonce);
+    }
+};
+
+TEST_F(SignedChainTest, BlocksMintAndMoveBalances) {
+    Block b2 = Mined(test::TipBlock(chain), {}, a);
+    ASSERT_EQ(Process(b2).status, BlockStatus::Connected);
+    Block b3 = Mined(b2, {Pay(alice, bob, 1, 0)}, c);
+    ASSERT_EQ(Process(b3).status, BlockStatus::Connected) << Process(b3).validation.ToString();
+    EXPECT_EQ(chain.AccountOf(a), (Account{0, 1}));
+    EXPECT_EQ(chain.AccountOf(b), (Account{1, 0}));
+    EXPECT_EQ(chain.AccountOf(c), (Account{1, 0}));
+}
+
+TEST_F(SignedChainTest, BlocksThatDoNotApplyAreInvalidWithTheReason) {
+    Block b2 = Mined(test::TipBlock(chain), {}, a);
+    ASSERT_EQ(Process(b2).status, BlockStatus::Connected);
+    BlockResult over = Process(Mined(b2, {Pay(alice, bob, 2, 0)}, c));
+    EXPECT_EQ(over.status, BlockStatus::Invalid);
+    EXPECT_EQ(over.validation.reason, ValidationReason::Overspend);
+    Transaction forged = Pay(alice, bob, 1, 0);
+    forged.recipient = c;
+    BlockResult bad = Process(Mined(b2, {forged}, c, 2.0));
+    EXPECT_EQ(bad.validation.reason, ValidationReason::BadSignature);
+    Transaction plain{"alice", "bob", 1, std::string(32, 'a')};
+    EXPECT_EQ(Process(Mined(b2, {plain}, c, 3.0)).validation.reason, ValidationReason::WrongShape);
+    EXPECT_EQ(chain.Height(), 2u);
+    EXPECT_EQ(chain.AccountOf(a), (Account{1, 0}));
+}
+
+TEST_F(SignedChainTest, ABranchThatFailsToApplyRestoresTheAccounts) {
+    Block b2 = Mined(test::TipBlock(chain), {}, a);
+    Block b3 = Mined(b2, {Pay(alice, bob, 1, 0)}, a);
+    ASSERT_EQ(Process(b2).status, BlockStatus::Connected);
+    ASSERT_EQ(Process(b3).status, BlockStatus::Connected);
+    // A longer branch whose last block spends what alice has only on the main chain.
+    Block s2 = Mined(MakeGenesis(params), {}, c, 5.0);
+    Block s3 = Mined(s2, {}, c);
+    Block s4 = Mined(s3, {Pay(alice, carol, 1, 0)}, c);
+    EXPECT_EQ(Process(s2).status, BlockStatus::SideBranch);
+    EXPECT_EQ(Process(s3).status, BlockStatus::SideBranch);
+    BlockResult failed = Process(s4);
+    EXPECT_EQ(failed.status, BlockStatus::Invalid);
+    EXPECT_EQ(failed.validation.reason, ValidationReason::Overspend);
+    EXPECT_EQ(chain.Tip().HashHex(), BlockHash(b3));
+    EXPECT_EQ(chain.AccountOf(a), (Account{1, 1}));
+    EXPECT_EQ(chain.AccountOf(b), (Account{1, 0}));
+    EXPECT_EQ(chain.AccountOf(c), Account{});
+    EXPECT_EQ(chain.GetMempool().Size(), 0u);
+}
+
+TEST_F(SignedChainTest, MempoolRefusesWhatCannotApplyWithAReason) {
+    Block b2 = Mined(test::TipBlock(chain), {}, a);
+    ASSERT_EQ(Process(b2).status, BlockStatus::Connected);
+    using R = ValidationReason;
+    EXPECT_EQ(chain.SubmitTransaction(Pay(alice, bob, 2, 0), TxOrigin::Local).validation.reason,
+              R::Overspend);
+    EXPECT_EQ(chain.SubmitTransaction(Pay(alice, bob, 1, 1), TxOrigin::Local).validation.reason,
+              R::GappedNonce);
+    Transaction forged = Pay(alice, bob, 1, 0);
+    forged.recipient = c;
+    EXPECT_EQ(chain.SubmitTransaction(forged, TxOrigin::Local).validation.reason, R::BadSignature);
+    EXPECT_EQ(chain.SubmitTransaction(Pay(alice, bob, 1, 0), TxOrigin::Local).status,
+              TxStatus::Accepted);
+    // The same nonce to someone else: a double spend, refused while the first is pending.
+    TxResult twice = chain.SubmitTransaction(Pay(alice, carol, 1, 0), TxOrigin::Relay);
+    EXPECT_EQ(twice.validation.reason, R::StaleNonce);
+    EXPECT_EQ(chain.GetMempool().Size(), 1u);
+}
+
+TEST_F(SignedChainTest, AConfirmedDoubleSpendDropsThePendingOne) {
+    Block b2 = Mined(test::TipBlock(chain), {}, a);
+    ASSERT_EQ(Process(b2).status, BlockStatus::Connected);
+    ASSERT_EQ(chain.SubmitTransaction(Pay(alice, bob, 1, 0), TxOrigin::Local).status,
+              TxStatus::Accepted);
+    ASSERT_EQ(Process(Mined(b2, {Pay(alice, carol, 1, 0)}, c)).status, BlockStatus::Connected);
+    EXPECT_EQ(chain.GetMempool().Size(), 0u);
+    EXPECT_EQ(chain.DroppedPending(), 1u);
+    EXPECT_EQ(chain.AccountOf(c), (Account{2, 0}));
+    EXPECT_EQ(chain.AccountOf(b), Account{});
+}
+
+TEST_F(SignedChainTest, AReorgUndoesATransferAndDropsWhatNoLongerFits) {
+    Block b2 = Mined(test::TipBlock(chain), {}, a);
+    Block b3 = Mined(b2, {Pay(alice, bob, 1, 0)}, a);
+    ASSERT_EQ(Process(b2).status, BlockStatus::Connected);
+    ASSERT_EQ(Process(b3).status, BlockStatus::Connected);
+    EXPECT_EQ(chain.AccountOf(b), (Account{1, 0}));
+    // A longer branch where alice never mined: her transfer has nothing to spend there.
+    Block s2 = Mined(MakeGenesis(params), {}, c, 5.0);
+    Block s3 = Mined(s2, {}, c);
+    Block s4 = Mined(s3, {}, c);
+    Process(s2);
+    Process(s3);
+    BlockResult moved = Process(s4);
+    ASSERT_EQ(moved.status, BlockStatus::Connected);
+    EXPECT_EQ(moved.reorg_depth, 2u);
+    EXPECT_EQ(chain.AccountOf(a), Account{});
+    EXPECT_EQ(chain.AccountOf(b), Account{});
+    EXPECT_EQ(chain.AccountOf(c), (Account{3, 0}));
+    EXPECT_EQ(chain.GetMempool().Size(), 0u);
+    EXPECT_EQ(chain.DroppedPending(), 1u);
+}
+
+TEST_F(SignedChainTest, AReorgReturnsTransfersThatStillFitInNonceOrder) {
+    Block b2 = Mined(test::TipBlock(chain), {}, a);
+    Block b3 = Mined(b2, {}, a);
+    Block b4 = Mined(b3, {Pay(alice, bob, 1, 0)}, c);
+    for (const Block* block : {&b2, &b3, &b4})
+        ASSERT_EQ(Process(*block).status, BlockStatus::Connected);
+    ASSERT_EQ(chain.SubmitTransaction(Pay(alice, bob, 1, 1), TxOrigin::Local).status,
+              TxStatus::Accepted);
+    Block s4 = Mined(b3, {}, c, 5.0);
+    Block s5 = Mined(s4, {}, c);
+    Process(s4);
+    ASSERT_EQ(Process(s5).status, BlockStatus::Connected);
+    EXPECT_EQ(chain.AccountOf(a), (Account{2, 0}));
+    EXPECT_EQ(chain.GetMempool().Size(), 2u);
+    Block next = chain.BlockTemplate(c, std::string(32, 'f'), NOW);
+    ASSERT_EQ(next.transactions.size(), 3u);
+    EXPECT_EQ(next.transactions[0].nonce, 0u);
+    EXPECT_EQ(next.transactions[1].nonce, 1u);
+    next.proof = test::FindProofSlow(params, test::TipBlock(chain));
+    EXPECT_EQ(Process(next).status, BlockStatus::Connected);
+    EXPECT_EQ(chain.AccountOf(b), (Account{2, 0}));
 }
 
 }  // namespace

@@ -205,6 +205,39 @@ TEST(Signed, AcknowledgedTransfersAndBalancesSurviveKillNine) {
     EXPECT_EQ(AccountOn(node, payee).value("balance", -1), 2);
 }
 
+TEST(Signed, TransfersAReorgReturnedComeBackInNonceOrderAfterKillNine) {
+    // Both nodes reward one account, so it can pay on either chain.
+    TempDir root;
+    const NodeKey payer = NodeKey::Generate();
+    const std::string payer_address = AddressOf(payer.PublicKey());
+    GossipNode a(root, "a", SignedConfig().Arg("--reward-address", payer_address));
+    GossipNode b(root, "b", SignedConfig().Arg("--reward-address", payer_address));
+    ASSERT_EQ(a.Start(), "");
+    ASSERT_EQ(b.Start(), "");
+    const std::string network = a.Status().value("network", "");
+    const std::string payee = AddressOf(NodeKey::Generate().PublicKey());
+    ASSERT_EQ(a.Mine(), 2u);
+    ASSERT_EQ(a.Mine(), 3u);
+    ASSERT_EQ(Send(a, SignTransfer(payer, payee, 1, 0, network)).first, 201);
+    ASSERT_EQ(a.Mine(), 4u);
+    ASSERT_EQ(Send(a, SignTransfer(payer, payee, 1, 1, network)).first, 201);
+    for (std::uint64_t height = 2; height <= 5; ++height)
+        ASSERT_EQ(b.Mine(), height);
+    ASSERT_EQ(a.Post("/nodes/register", Json{{"nodes", {b.Url()}}}).status, 201);
+    ASSERT_TRUE(WaitUntil([&] { return a.Tip() == b.Tip(); }));
+    // Nonce 0 came back from a's abandoned block after nonce 1 was stored as pending; a start
+    // replays the reorg from the stored blocks before it reads the stored mempool, so nonce 0 is
+    // pending again before nonce 1 asks to be.
+    ASSERT_EQ(a.Pending().size(), 2u) << a.Pending();
+    b.Kill();
+    a.Kill();
+    ASSERT_EQ(a.Restart(), "");
+    EXPECT_EQ(a.Pending().size(), 2u) << a.Pending();
+    EXPECT_EQ(AccountOn(a, payer_address).value("next_nonce", -1), 2);
+    ASSERT_EQ(a.Mine(), 6u);
+    EXPECT_EQ(AccountOn(a, payee).value("balance", -1), 2);
+}
+
 /** Runs `gossipchain wallet args...`; its exit code and output. */
 std::pair<int, std::string> Wallet(const TempDir& root, std::vector<std::string> args) {
     static int runs = 0;
