@@ -21,15 +21,6 @@ Hash256 TxidDigest(std::string_view txid) {
     return digest;
 }
 
-/** TxId of every transaction of `block`, in order. */
-std::vector<std::string> TxIds(const Block& block) {
-    std::vector<std::string> txids;
-    txids.reserve(block.transactions.size());
-    for (const auto& tx : block.transactions)
-        txids.push_back(TxId(tx));
-    return txids;
-}
-
 }  // namespace
 
 std::string_view BlockStatusName(BlockStatus status) {

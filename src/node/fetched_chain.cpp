@@ -179,10 +179,7 @@ void FetchedChain::CheckOurRules(const Block& block, std::size_t encoded_bytes, 
     }
     if (m_position == 1)
         return;  // Genesis is compared whole.
-    std::vector<std::string> txids;
-    txids.reserve(block.transactions.size());
-    for (const Transaction& tx : block.transactions)
-        txids.push_back(TxId(tx));
+    const std::vector<std::string> txids = TxIds(block);
     ValidationResult alone = CheckBlockContextFree(block, encoded_bytes, txids, m_params.rules);
     if (!alone.Ok())
         Reason(m_position, alone.ToString());

@@ -24,4 +24,12 @@ std::string TxId(const Transaction& tx) {
     return Sha256Hex(json);
 }
 
+std::vector<std::string> TxIds(const Block& block) {
+    std::vector<std::string> txids;
+    txids.reserve(block.transactions.size());
+    for (const Transaction& tx : block.transactions)
+        txids.push_back(TxId(tx));
+    return txids;
+}
+
 }  // namespace gossipchain

@@ -32,4 +32,7 @@ struct Block {
 /** Block hash: lowercase hex SHA-256 of the block's canonical JSON (the tutorial's hash()). */
 std::string BlockHash(const Block& block);
 
+/** TxId of every transaction of `block`, in order. */
+std::vector<std::string> TxIds(const Block& block);
+
 }  // namespace gossipchain

@@ -413,7 +413,7 @@ bool StepToBlock(Statement& read, const BlockEntry& entry, sqlite3* db) {
                   static_cast<unsigned long long>(entry.seq), sqlite3_errmsg(db));
         return false;
     }
-    if (read.View(0) != entry.HashHex()) {
+    if (ParseDigestHex(read.View(0)) != entry.hash) {
         LOG_ERROR("store: row %llu holds block %s, not %s",
                   static_cast<unsigned long long>(entry.seq), read.Text(0).c_str(),
                   entry.HashHex().c_str());
@@ -432,17 +432,16 @@ std::shared_ptr<const BlockBody> Store::ReadBody(const BlockEntry& entry) {
     std::shared_ptr<const BlockBody> body;
     if (StepToBlock(read, entry, m_reader)) {
         std::string_view json = read.View(1);
-        Result<Block> block = ParseCanonicalBlock(json);
+        // The hash first: a damaged row is not worth parsing.
         if (Sha256(json) != entry.hash) {
             LOG_ERROR("store: block %s does not hash to its key", entry.HashHex().c_str());
-        } else if (!block.Ok()) {
+        } else if (Result<Block> block = ParseCanonicalBlock(json); !block.Ok()) {
             LOG_ERROR("store: block %s does not parse: %s", entry.HashHex().c_str(),
                       block.Message().c_str());
         } else {
             auto read_body = std::make_shared<BlockBody>();
             read_body->block = std::move(block).Value();
-            for (const Transaction& tx : read_body->block.transactions)
-                read_body->txids.push_back(TxId(tx));
+            read_body->txids = TxIds(read_body->block);
             body = std::move(read_body);
         }
     }

@@ -391,8 +391,7 @@ struct RowBodies : BodySource {
             return nullptr;
         auto body = std::make_shared<BlockBody>();
         body->block = std::move(block).Value();
-        for (const Transaction& tx : body->block.transactions)
-            body->txids.push_back(TxId(tx));
+        body->txids = TxIds(body->block);
         return body;
     }
     bool AppendCanonical(const BlockEntry& entry, std::string& out) override {

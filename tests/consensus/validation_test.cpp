@@ -45,13 +45,6 @@ TEST(Validation, TransactionForm) {
     EXPECT_EQ(TxReason(MakeTx(1, 1000000, "0")), R::BadReward);
 }
 
-std::vector<std::string> TxIds(const Block& block) {
-    std::vector<std::string> ids;
-    for (const auto& tx : block.transactions)
-        ids.push_back(TxId(tx));
-    return ids;
-}
-
 ValidationReason ContextFree(const Block& block) {
     return CheckBlockContextFree(block, BlockJson(block).size(), TxIds(block)).reason;
 }

@@ -37,10 +37,7 @@ CompactBlock CompactOf(const Block& block) {
     BlockEntry entry;
     entry.hash = Sha256(BlockJson(block));
     entry.height = block.index;
-    BlockBody body{block, {}};
-    for (const Transaction& tx : block.transactions)
-        body.txids.push_back(TxId(tx));
-    return MakeCompactBlock(entry, body);
+    return MakeCompactBlock(entry, BlockBody{block, TxIds(block)});
 }
 
 struct Recorder : PeerEvents {
